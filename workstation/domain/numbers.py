@@ -1,0 +1,126 @@
+"""Strict decimal numbers: Bitstamp's string form in, Decimal inside, plain strings out.
+
+Prices and amounts never pass through float. Python's ``Decimal()`` is far too lenient for
+money typed by a trader or sent by a server: it accepts ``NaN``, ``Infinity``, ``1e5``,
+``1_000``, surrounding whitespace and non-ASCII digits such as ``١٢٣``. ``parse_decimal``
+accepts only ``[-]digits[.digits]`` in ASCII and says exactly what is wrong otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+
+__all__ = [
+    "MAX_NUMBER_LENGTH",
+    "NumberFormatError",
+    "decimal_places",
+    "format_decimal",
+    "parse_decimal",
+    "plain",
+    "quantum",
+]
+
+#: Longest number text accepted. Bitstamp's largest values (order ids, 1e12 amounts with 8
+#: decimals) fit easily; anything longer is a paste accident, not a price.
+MAX_NUMBER_LENGTH = 40
+
+_UNSIGNED = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_SIGNED = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+# Enough precision that quantizing any accepted number never raises or rounds silently.
+_CONTEXT = Context(prec=MAX_NUMBER_LENGTH + 20)
+
+
+class NumberFormatError(ValueError):
+    """A number's text is not a plain decimal. The message is fit to show a trader."""
+
+
+def parse_decimal(text: str, *, signed: bool = False, field: str = "value") -> Decimal:
+    """Parse ``text`` (``"0.07920000"``, ``"3805.44"``) into an exact Decimal.
+
+    Args:
+        text: the number as Bitstamp or a trader wrote it.
+        signed: allow a leading ``-`` (balances deltas in user transactions are signed).
+        field: the name used in the error message ("amount", "price").
+
+    Raises:
+        NumberFormatError: on anything but ASCII ``[-]digits[.digits]``.
+    """
+    if not isinstance(text, str):
+        raise NumberFormatError(f"{field} must be text, not {type(text).__name__}")
+    if not text:
+        raise NumberFormatError(f"{field} is empty")
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise NumberFormatError(f"{field} is too long ({len(text)} characters)")
+    pattern = _SIGNED if signed else _UNSIGNED
+    if pattern.fullmatch(text) is None:
+        raise NumberFormatError(f"{field} {_describe(text, signed)}")
+    return Decimal(text)
+
+
+def _describe(text: str, signed: bool) -> str:
+    """Say in a trader's words why ``text`` is not a plain decimal number."""
+    stripped = text.strip()
+    if stripped != text:
+        return "has spaces around it"
+    if stripped.lower().lstrip("+-") in {"nan", "snan", "inf", "infinity"}:
+        return f"must be a number, not {stripped!r}"
+    if any(not ch.isascii() for ch in text):
+        return "must use the digits 0-9 only"
+    if text.startswith("-") and not signed:
+        return "cannot be negative"
+    if text.startswith("+"):
+        return "must not carry a + sign"
+    if "," in text:
+        return 'must use "." as the decimal point, without thousands separators'
+    if "_" in text:
+        return "must not contain _"
+    if "e" in text.lower():
+        return "must be written out in full, without an exponent"
+    if text.count(".") > 1:
+        return "has more than one decimal point"
+    if text.startswith(".") or text.endswith("."):
+        return "needs digits on both sides of the decimal point"
+    return f"is not a number: {text!r}"
+
+
+def quantum(places: int) -> Decimal:
+    """The smallest step with ``places`` decimals: ``quantum(2) == Decimal("0.01")``."""
+    if places < 0:
+        raise ValueError("places must be >= 0")
+    return Decimal(1).scaleb(-places)
+
+
+def decimal_places(value: Decimal) -> int:
+    """Significant decimal places: ``0.10`` has 1, ``5.000`` has 0, ``0.00046300`` has 6."""
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    exponent = value.normalize(_CONTEXT).as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def format_decimal(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EVEN) -> str:
+    """Format with exactly ``places`` decimals, never in exponent form.
+
+    ``format_decimal(Decimal("0.000463"), 8) == "0.00046300"``. Values with more decimals are
+    rounded with ``rounding`` (banker's rounding by default; pass ROUND_DOWN for amounts that
+    must not exceed a balance).
+    """
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    quantized = value.quantize(quantum(places), rounding=rounding, context=_CONTEXT)
+    if quantized.is_zero():
+        quantized = quantized.copy_abs()  # never "-0.00"
+    return f"{quantized:f}"
+
+
+def plain(value: Decimal) -> str:
+    """The exact value as plain text, without exponent or trailing zeros: ``1E-8`` -> ``0.00000001``."""
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if value.is_zero():
+        return "0"
+    normalized = value.normalize(_CONTEXT)
+    return f"{normalized:f}"
