@@ -110,7 +110,10 @@ def format_decimal(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EV
     """
     if not value.is_finite():
         raise ValueError("not a finite number")
-    quantized = value.quantize(quantum(places), rounding=rounding, context=_CONTEXT)
+    try:
+        quantized = value.quantize(quantum(places), rounding=rounding, context=_CONTEXT)
+    except InvalidOperation:
+        raise ValueError(f"{value} does not fit in {places} decimal places") from None
     if quantized.is_zero():
         quantized = quantized.copy_abs()  # never "-0.00"
     return f"{quantized:f}"
