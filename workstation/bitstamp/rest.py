@@ -1,0 +1,319 @@
+"""The Bitstamp REST v2 client: one method per endpoint the workstation uses.
+
+Every method returns domain objects (never JSON) and raises the typed errors of
+:mod:`workstation.bitstamp.errors`. Transport rules (rate budget, coalescing, retries of safe
+calls only, outcome-unknown submits) live in :mod:`workstation.bitstamp.transport`.
+
+Order submissions take a ``client_order_id`` that the caller made and journaled before the
+call: it is required, because it is the only way to find the order again when its reply is
+lost (see ``OutcomeUnknown``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from ..domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
+from ..domain.common import Side
+from ..domain.market_data import BookSnapshot, Candle, Ticker, Trade
+from ..domain.markets import Market
+from ..domain.numbers import plain
+from ..domain.orders import (
+    CancelAllResult,
+    CancelResult,
+    OpenOrder,
+    OrderAck,
+    OrderStatus,
+    ReplaceResult,
+)
+from . import codec_markets, codec_private, codec_public
+from .auth import BitstampAuth, Credentials
+from .ratelimit import RateBudget
+from .transport import RetryPolicy, Transport
+
+__all__ = ["LimitOptions", "RestClient"]
+
+_MARKET = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
+_MAX_CLIENT_ORDER_ID = 180  # reference section 4.3
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOptions:
+    """The optional flags of a limit order; Bitstamp accepts at most one of them."""
+
+    daily: bool = False
+    ioc: bool = False
+    fok: bool = False
+    moc: bool = False
+    """Maker-or-cancel: post-only."""
+    gtd_expire_ms: int | None = None
+    """Good-till-date expiry, Unix milliseconds."""
+    limit_price: Decimal | None = None
+    """Place an opposite order at this price once this one executes."""
+
+    def form(self) -> dict[str, str]:
+        fields: dict[str, str] = {}
+        for name, on in (
+            ("daily_order", self.daily),
+            ("ioc_order", self.ioc),
+            ("fok_order", self.fok),
+            ("moc_order", self.moc),
+        ):
+            if on:
+                fields[name] = "True"
+        if self.gtd_expire_ms is not None:
+            fields["gtd_order"] = "True"
+            fields["expire_time"] = str(self.gtd_expire_ms)
+        if self.limit_price is not None:
+            fields["limit_price"] = plain(self.limit_price)
+        flags = sum(k in fields for k in ("daily_order", "ioc_order", "fok_order", "moc_order"))
+        flags += "gtd_order" in fields
+        if flags > 1 or (flags and self.limit_price is not None):
+            raise ValueError("a limit order takes at most one of daily, IOC, FOK, post-only, GTD")
+        return fields
+
+
+def _market(market: str) -> str:
+    if _MARKET.fullmatch(market) is None:
+        raise ValueError(f"not a Bitstamp market symbol: {market!r}")
+    return market
+
+
+def _client_order_id(value: str) -> str:
+    if not value or len(value) > _MAX_CLIENT_ORDER_ID:
+        raise ValueError(f"client_order_id must be 1 to {_MAX_CLIENT_ORDER_ID} characters")
+    return value
+
+
+class RestClient:
+    """Async REST v2 client for one environment (live, sandbox or a simulator)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @classmethod
+    def for_url(
+        cls,
+        base_url: str,
+        *,
+        credentials: Credentials | None = None,
+        budget: RateBudget | None = None,
+        retry: RetryPolicy | None = None,
+        timeout_s: float = 10.0,
+    ) -> RestClient:
+        """A client for ``base_url``; private calls are signed when credentials are given."""
+        auth = BitstampAuth(credentials) if credentials is not None else None
+        return cls(Transport(base_url, auth=auth, budget=budget, retry=retry, timeout_s=timeout_s))
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> RestClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- public ---------------------------------------------------------------------------
+
+    async def ticker(self, market: str) -> Ticker:
+        body = await self.transport.get_public(f"/api/v2/ticker/{_market(market)}/")
+        return codec_public.parse_ticker(body, market)
+
+    async def order_book(self, market: str, group: Literal[0, 1, 2] = 1) -> BookSnapshot:
+        """The full-depth book. ``group=1`` aggregates per price (Bitstamp's default)."""
+        params = {"group": str(group)} if group != 1 else None
+        body = await self.transport.get_public(f"/api/v2/order_book/{_market(market)}/", params)
+        return codec_public.parse_order_book(body, market)
+
+    async def transactions(
+        self, market: str, time: Literal["minute", "hour", "day"] = "hour"
+    ) -> list[Trade]:
+        """Public trades of the last minute/hour/day, newest first."""
+        path = f"/api/v2/transactions/{_market(market)}/"
+        body = await self.transport.get_public(path, {"time": time})
+        return codec_public.parse_transactions(body, market)
+
+    async def ohlc(
+        self,
+        market: str,
+        *,
+        step: int,
+        limit: int,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> list[Candle]:
+        params = {"step": str(step), "limit": str(limit)}
+        if start is not None:
+            params["start"] = str(start)
+        if end is not None:
+            params["end"] = str(end)
+        body = await self.transport.get_public(f"/api/v2/ohlc/{_market(market)}/", params)
+        return codec_public.parse_ohlc(body)
+
+    async def markets(self) -> list[Market]:
+        """Market rules from ``/api/v2/markets/`` (the current endpoint)."""
+        return codec_markets.parse_markets(await self.transport.get_public("/api/v2/markets/"))
+
+    async def trading_pairs_info(self) -> list[Market]:
+        """Market rules from the legacy ``/api/v2/trading-pairs-info/``."""
+        body = await self.transport.get_public("/api/v2/trading-pairs-info/")
+        return codec_markets.parse_trading_pairs_info(body)
+
+    # -- private reads (safe to repeat) ---------------------------------------------------
+
+    async def _read(self, path: str, data: Mapping[str, str] | None = None) -> bytes:
+        return await self.transport.post_private(path, data, safe=True)
+
+    async def account_balances(self) -> list[Balance]:
+        return codec_private.parse_account_balances(await self._read("/api/v2/account_balances/"))
+
+    async def trading_fees(self, market: str | None = None) -> list[TradingFee]:
+        path = f"/api/v2/fees/trading/{_market(market)}/" if market else "/api/v2/fees/trading/"
+        return codec_private.parse_trading_fees(await self._read(path))
+
+    async def user_transactions(
+        self,
+        market: str | None = None,
+        *,
+        offset: int | None = None,
+        limit: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        since_id: int | None = None,
+        since_timestamp: int | None = None,
+    ) -> list[UserTransaction]:
+        data = {
+            key: str(value)
+            for key, value in (
+                ("offset", offset),
+                ("limit", limit),
+                ("sort", sort),
+                ("since_id", since_id),
+                ("since_timestamp", since_timestamp),
+            )
+            if value is not None
+        }
+        path = "/api/v2/user_transactions/" + (f"{_market(market)}/" if market else "")
+        return codec_private.parse_user_transactions(await self._read(path, data))
+
+    async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
+        """Open orders on one market, or on every market."""
+        path = f"/api/v2/open_orders/{_market(market)}/" if market else "/api/v2/open_orders/all/"
+        return codec_private.parse_open_orders(await self._read(path))
+
+    async def order_status(
+        self,
+        *,
+        order_id: int | None = None,
+        client_order_id: str | None = None,
+        omit_transactions: bool = False,
+    ) -> OrderStatus:
+        """Look an order up by exchange id or by our ``client_order_id`` (reconciliation)."""
+        if (order_id is None) == (client_order_id is None):
+            raise ValueError("give exactly one of order_id and client_order_id")
+        data = {"id": str(order_id)} if order_id is not None else {}
+        if client_order_id is not None:
+            data["client_order_id"] = _client_order_id(client_order_id)
+        if omit_transactions:
+            data["omit_transactions"] = "True"
+        return codec_private.parse_order_status(await self._read("/api/v2/order_status/", data))
+
+    async def websockets_token(self) -> WebsocketToken:
+        """A short-lived token for private WebSocket channels; fetch a fresh one per use."""
+        return codec_private.parse_websockets_token(await self._read("/api/v2/websockets_token/"))
+
+    # -- orders (never retried) -----------------------------------------------------------
+
+    async def _submit(self, path: str, data: dict[str, str], client_order_id: str) -> OrderAck:
+        data["client_order_id"] = _client_order_id(client_order_id)
+        body = await self.transport.post_private(
+            path, data, safe=False, client_order_id=client_order_id
+        )
+        return codec_private.parse_order_ack(body)
+
+    async def place_limit(
+        self,
+        side: Side,
+        market: str,
+        *,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        options: LimitOptions | None = None,
+    ) -> OrderAck:
+        data = {"amount": plain(amount), "price": plain(price)}
+        data.update((options or LimitOptions()).form())
+        path = f"/api/v2/{side.value}/{_market(market)}/"
+        return await self._submit(path, data, client_order_id)
+
+    async def place_market(
+        self, side: Side, market: str, *, amount: Decimal, client_order_id: str
+    ) -> OrderAck:
+        """A market order; ``amount`` in the base currency."""
+        path = f"/api/v2/{side.value}/market/{_market(market)}/"
+        return await self._submit(path, {"amount": plain(amount)}, client_order_id)
+
+    async def place_instant(
+        self,
+        side: Side,
+        market: str,
+        *,
+        amount: Decimal,
+        client_order_id: str,
+        amount_in_counter: bool = False,
+    ) -> OrderAck:
+        """An instant order. A buy's ``amount`` is in the quote (counter) currency; a sell's is
+        in the base currency unless ``amount_in_counter``."""
+        if side is Side.BUY and amount_in_counter:
+            raise ValueError("an instant buy is always sized in the quote currency")
+        data = {"amount": plain(amount)}
+        if amount_in_counter:
+            data["amount_in_counter"] = "True"
+        path = f"/api/v2/{side.value}/instant/{_market(market)}/"
+        return await self._submit(path, data, client_order_id)
+
+    async def cancel_order(
+        self, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> CancelResult:
+        """Cancel one order. Not retried: on failure the tracker reconciles the true state."""
+        if (order_id is None) == (client_order_id is None):
+            raise ValueError("give exactly one of order_id and client_order_id")
+        data = (
+            {"id": str(order_id)}
+            if order_id is not None
+            else {"client_order_id": _client_order_id(client_order_id or "")}
+        )
+        body = await self.transport.post_private("/api/v2/cancel_order/", data, safe=False)
+        return codec_private.parse_cancel(body)
+
+    async def cancel_all_orders(self, market: str | None = None) -> CancelAllResult:
+        path = "/api/v2/cancel_all_orders/" + (f"{_market(market)}/" if market else "")
+        body = await self.transport.post_private(path, None, safe=False)
+        return codec_private.parse_cancel_all(body)
+
+    async def replace_order(
+        self,
+        *,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+    ) -> ReplaceResult:
+        """Amend price or amount (cancel + new order in one call). Never retried."""
+        if (order_id is None) == (orig_client_order_id is None):
+            raise ValueError("give exactly one of order_id and orig_client_order_id")
+        data = {"amount": plain(amount), "price": plain(price)}
+        if order_id is not None:
+            data["id"] = str(order_id)
+        else:
+            data["orig_client_order_id"] = _client_order_id(orig_client_order_id or "")
+        data["client_order_id"] = _client_order_id(client_order_id)
+        body = await self.transport.post_private(
+            "/api/v2/replace_order/", data, safe=False, client_order_id=client_order_id
+        )
+        return codec_private.parse_replace(body)

@@ -1,0 +1,232 @@
+"""How one REST request leaves and comes back: budget, coalescing, retries, the request log.
+
+The rules that keep money safe live here, in one place:
+
+- Every attempt waits for the shared :class:`RateBudget` first.
+- Identical public reads in flight at the same time are sent once; every caller gets the reply.
+- Only calls that are safe to repeat (reads) are retried, with exponential backoff and full
+  jitter, and only on errors worth retrying (429, 5xx, transport failures). Each retry goes
+  through ``httpx.Auth`` again, so it is signed afresh with a new nonce and timestamp.
+- An order submission is never retried. If its request may have reached the exchange and no
+  trustworthy answer came back (timeout, dropped connection, 5xx, HTML page), the caller gets
+  :class:`OutcomeUnknown` carrying the ``client_order_id`` to reconcile with. A failure to
+  connect at all means the order never left: that is a plain :class:`TransportError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from .auth import ResponseSignatureError
+from .errors import (
+    BitstampError,
+    ExchangeUnavailable,
+    OutcomeUnknown,
+    ProtocolError,
+    RateLimited,
+    TransportError,
+    classify,
+    is_retryable,
+)
+from .ratelimit import RateBudget
+from .requestlog import RequestLog, RequestRecord
+
+__all__ = ["RetryPolicy", "Transport"]
+
+# Failures that prove the request never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, for calls that are safe to repeat."""
+
+    attempts: int = 4
+    """Attempts in all, the first included."""
+    base_s: float = 0.25
+    cap_s: float = 8.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 0)."""
+        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
+
+
+class Transport:
+    """Sends requests to one Bitstamp environment over one ``httpx.AsyncClient``.
+
+    Args:
+        base_url: ``https://www.bitstamp.net`` or a simulator's ``http://127.0.0.1:PORT``.
+        auth: signs private calls (a ``BitstampAuth``); None for a public-only client.
+        budget: the environment's shared rate budget.
+        http: an existing client to use (its lifetime stays with the caller).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        budget: RateBudget | None = None,
+        retry: RetryPolicy | None = None,
+        log: RequestLog | None = None,
+        timeout_s: float = 10.0,
+        http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._auth = auth
+        self.budget = budget or RateBudget()
+        self.retry = retry or RetryPolicy()
+        self.log = log or RequestLog()
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s),
+            headers={"User-Agent": "bitstamp-workstation"},
+        )
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[bytes]] = {}
+
+    @property
+    def has_credentials(self) -> bool:
+        return self._auth is not None
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def get_public(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
+        """A public GET: coalesced with identical reads in flight, retried when it fails."""
+        query = tuple(sorted((params or {}).items()))
+        key = (path, query)
+        shared = self._inflight.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(self._send("GET", path, params=dict(query), safe=True))
+            self._inflight[key] = shared
+            shared.add_done_callback(lambda done: self._forget_inflight(key, done))
+        return await asyncio.shield(shared)
+
+    def _forget_inflight(self, key: tuple, done: asyncio.Future[bytes]) -> None:
+        if self._inflight.get(key) is done:
+            del self._inflight[key]
+        if not done.cancelled():
+            done.exception()  # marks it retrieved when every waiter was cancelled
+
+    async def post_private(
+        self,
+        path: str,
+        data: Mapping[str, str] | None = None,
+        *,
+        safe: bool,
+        client_order_id: str | None = None,
+    ) -> bytes:
+        """A signed POST. ``safe`` says it may be repeated (a read); submits pass their id."""
+        if self._auth is None:
+            raise BitstampError(f"{path} needs API credentials, and this client has none")
+        return await self._send(
+            "POST", path, data=dict(data or {}), safe=safe, client_order_id=client_order_id
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        safe: bool,
+        client_order_id: str | None = None,
+    ) -> bytes:
+        auth = self._auth if method == "POST" else None
+        attempt = 0
+        while True:
+            await self.budget.acquire()
+            started = time.perf_counter()
+            status: int | None = None
+            request: httpx.Request | None = None
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=params or None,
+                    data=data or None,
+                    auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+                request, status = response.request, response.status_code
+                error = classify(
+                    status=status, headers=response.headers, body=response.content, endpoint=path
+                )
+            except httpx.TransportError as exc:
+                request = _request_of(exc)
+                error = self._transport_failure(exc, path, client_order_id)
+            except ResponseSignatureError as exc:
+                error = ProtocolError(f"{path}: {exc}")
+                if client_order_id is not None:
+                    error = OutcomeUnknown(client_order_id, path)
+            self._record(method, path, status, started, attempt, request, response, error)
+            if error is None:
+                assert response is not None
+                return response.content
+            if isinstance(error, RateLimited):
+                self.budget.pause(error.retry_after or self.retry.delay(attempt, self._rng))
+            if client_order_id is not None and isinstance(error, ExchangeUnavailable):
+                # A 5xx or an error page after the order reached the exchange: it may exist.
+                raise OutcomeUnknown(client_order_id, path) from error
+            attempt += 1
+            if not safe or not is_retryable(error) or attempt >= self.retry.attempts:
+                raise error
+            wait = self.retry.delay(attempt - 1, self._rng)
+            if isinstance(error, RateLimited) and error.retry_after:
+                wait = max(wait, error.retry_after)
+            await self._sleep(wait)
+
+    @staticmethod
+    def _transport_failure(
+        exc: httpx.TransportError, path: str, client_order_id: str | None
+    ) -> BitstampError:
+        reason = f"{path}: {type(exc).__name__}"
+        if client_order_id is not None and not isinstance(exc, _NOT_SENT):
+            return OutcomeUnknown(client_order_id, path)
+        return TransportError(reason)
+
+    def _record(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        request: httpx.Request | None,
+        response: httpx.Response | None,
+        error: BitstampError | None,
+    ) -> None:
+        self.log.add(
+            RequestRecord(
+                method=method,
+                endpoint=path,
+                status=status,
+                latency_ms=(time.perf_counter() - started) * 1000.0,
+                attempt=attempt,
+                nonce=request.headers.get("X-Auth-Nonce") if request is not None else None,
+                request_id=(
+                    response.headers.get("X-Bts-Request-Trace-Id") if response is not None else None
+                ),
+                outcome="ok" if error is None else type(error).__name__,
+            )
+        )
+
+
+def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # httpx raises when the error was not tied to a request
+        return None
