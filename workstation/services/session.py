@@ -1,0 +1,43 @@
+"""One environment's connection to Bitstamp (or the simulator), shared by every service.
+
+A session owns the single REST client of its environment (one rate budget, one nonce
+source) and hands out domain objects. Widgets never see it directly: services do.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..bitstamp.auth import Credentials
+from ..bitstamp.rest import RestClient
+from ..domain.market_data import Ticker
+from .venue import Venue
+
+__all__ = ["Session"]
+
+
+class Session:
+    """``async with Session(venue) as session:`` opens the clients; leaving closes them."""
+
+    def __init__(self, venue: Venue) -> None:
+        self.venue = venue
+        credentials = None
+        if venue.has_credentials:
+            assert venue.api_key is not None
+            assert venue.api_secret is not None
+            credentials = Credentials(
+                key=venue.api_key,
+                secret=venue.api_secret,
+                env=venue.env,
+                host=urlsplit(venue.rest_url).hostname or "",
+            )
+        self.rest = RestClient.for_url(venue.rest_url, credentials=credentials)
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.rest.aclose()
+
+    async def ticker(self, market: str) -> Ticker:
+        return await self.rest.ticker(market)

@@ -1,0 +1,45 @@
+"""How the simulator writes HTTP replies: JSON exactly as Bitstamp does, HTML error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+from aiohttp import web
+
+__all__ = ["HTML_404", "html_error_page", "json_reply"]
+
+# Decimals reach this encoder only where Bitstamp writes a JSON number (cancel replies, rates):
+# string-typed numbers are already formatted strings. decimal_format="number" writes the exact
+# digits, never through float.
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+# Bitstamp's CDN answers unknown paths and markets with an HTML page, not JSON (reference 3).
+HTML_404 = """<?xml version="1.0" encoding="iso-8859-1"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+         "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+ <head>
+  <title>404 Not Found</title>
+ </head>
+ <body>
+  <h1>404 Not Found</h1>
+ </body>
+</html>
+"""
+
+
+def html_error_page(status: int) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>{status} Error</title></head>"
+        f"<body><h1>{status}</h1><p>The server could not complete your request.</p></body></html>"
+    )
+
+
+def json_reply(
+    payload: object, status: int = 200, *, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON response; ``Content-Type: application/json`` exactly (the signature covers it)."""
+    response = web.Response(status=status, body=_ENCODER.encode(payload), headers=headers)
+    response.content_type = "application/json"
+    return response

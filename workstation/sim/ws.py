@@ -1,0 +1,232 @@
+"""The simulator's WebSocket v2 endpoint: subscriptions, control events, fan-out of frames.
+
+Behaves as reference section 7 describes: no greeting, an ack per (un)subscribe, a reply to
+``bts:heartbeat``, protocol pings answered (aiohttp's autoping), ``bts:error`` for input it
+does not understand, code 4009 for a private channel without a valid token. Each connection has
+its own bounded send queue so one slow reader never stalls the market; a reader that falls
+that far behind is disconnected, as a real exchange would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import WSMsgType, web
+
+from ..bitstamp import codec_stream
+from .faults import Faults
+
+__all__ = ["StreamHub"]
+
+_log = logging.getLogger("workstation.sim.ws")
+
+#: Frames queued for one connection before it counts as too slow and is dropped.
+SEND_QUEUE_LIMIT = 50_000
+
+# The public channel families the simulator serves (reference 7.4).
+PUBLIC_PREFIXES = (
+    "live_trades_",
+    "live_orders_",
+    "order_book_",
+    "detail_order_book_",
+    "diff_order_book_",
+)
+PRIVATE_PREFIXES = ("private-my_orders_", "private-my_trades_")
+
+TokenCheck = Callable[[str, int], bool]
+"""(token, user_id) -> whether the token was issued to that user and is still valid."""
+
+
+@dataclass(eq=False)
+class _Connection:
+    ws: web.WebSocketResponse
+    channels: set[str] = field(default_factory=set)
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+
+    def push(self, frame: str) -> bool:
+        if self.queue.qsize() >= SEND_QUEUE_LIMIT:
+            return False
+        self.queue.put_nowait(frame)
+        return True
+
+
+class StreamHub:
+    """Every open WebSocket and what it subscribed to.
+
+    Args:
+        faults: consulted before each frame is sent.
+        markets: market symbols the channels may name.
+        check_token: validates private subscriptions.
+        on_subscribe: called with a channel name after its first subscriber joined (the
+            exchange starts snapshot publication for ``order_book_`` channels, say).
+    """
+
+    def __init__(
+        self,
+        faults: Faults,
+        markets: set[str],
+        check_token: TokenCheck,
+        on_subscribe: Callable[[str], None] | None = None,
+    ) -> None:
+        self._faults = faults
+        self._markets = markets
+        self._check_token = check_token
+        self._on_subscribe = on_subscribe
+        self._connections: set[_Connection] = set()
+        self._by_channel: dict[str, set[_Connection]] = {}
+        self.frames_sent = 0
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def has_subscribers(self, channel: str) -> bool:
+        return bool(self._by_channel.get(channel))
+
+    def publish(self, channel: str, frame: str) -> None:
+        """Queue ``frame`` for every subscriber of ``channel`` (withheld if the channel stalls)."""
+        subscribers = self._by_channel.get(channel)
+        if not subscribers or self._faults.withholds(channel):
+            return
+        for conn in tuple(subscribers):
+            if not conn.push(frame):
+                _log.warning(
+                    "dropping a WebSocket client that fell %d frames behind", SEND_QUEUE_LIMIT
+                )
+                self._forget(conn)
+                conn.queue.put_nowait(None)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    # -- faults ----------------------------------------------------------------------------
+
+    async def drop_all(self) -> None:
+        """Close every connection abruptly (as a network failure or server restart would)."""
+        for conn in tuple(self._connections):
+            self._forget(conn)
+            transport = conn.ws._req.transport if conn.ws._req is not None else None  # noqa: SLF001
+            if transport is not None:
+                transport.abort()
+            conn.queue.put_nowait(None)
+
+    def request_reconnect(self) -> None:
+        """Send ``bts:request_reconnect`` to everyone (the server is about to go away)."""
+        frame = codec_stream.encode_reconnect_request()
+        for conn in tuple(self._connections):
+            conn.push(frame)
+
+    def send_raw(self, frame: str) -> None:
+        """Send a frame as is to everyone (e.g. a malformed one)."""
+        for conn in tuple(self._connections):
+            conn.push(frame)
+
+    async def close(self) -> None:
+        for conn in tuple(self._connections):
+            self._forget(conn)
+            with contextlib.suppress(Exception):
+                await conn.ws.close()
+            conn.queue.put_nowait(None)
+
+    # -- one connection ---------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        conn = _Connection(ws)
+        self._connections.add(conn)
+        writer = asyncio.create_task(self._write(conn), name="sim-ws-writer")
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    self._on_text(conn, msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    conn.push(codec_stream.encode_error("Incorrect JSON format."))
+                elif msg.type is WSMsgType.ERROR:
+                    break
+        finally:
+            self._forget(conn)
+            conn.queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        return ws
+
+    async def _write(self, conn: _Connection) -> None:
+        while (frame := await conn.queue.get()) is not None:
+            if self._faults.ws_silent:
+                continue
+            try:
+                await conn.ws.send_str(frame)
+            except (ConnectionError, RuntimeError):
+                return
+            self.frames_sent += 1
+
+    def _forget(self, conn: _Connection) -> None:
+        self._connections.discard(conn)
+        for channel in conn.channels:
+            subscribers = self._by_channel.get(channel)
+            if subscribers is not None:
+                subscribers.discard(conn)
+                if not subscribers:
+                    del self._by_channel[channel]
+        conn.channels.clear()
+
+    def _on_text(self, conn: _Connection, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            conn.push(codec_stream.encode_error("Incorrect JSON format."))
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("event"), str):
+            conn.push(codec_stream.encode_error("Incorrect JSON format."))
+            return
+        event = message["event"]
+        data = message.get("data")
+        if event == "bts:heartbeat":
+            conn.push(codec_stream.encode_heartbeat_reply())
+            return
+        if event not in ("bts:subscribe", "bts:unsubscribe"):
+            conn.push(codec_stream.encode_error(f"Unsupported event: {event}"))
+            return
+        channel = data.get("channel") if isinstance(data, dict) else None
+        if not isinstance(channel, str) or not channel:
+            conn.push(codec_stream.encode_error("Missing channel."))
+            return
+        if event == "bts:unsubscribe":
+            conn.channels.discard(channel)
+            subscribers = self._by_channel.get(channel)
+            if subscribers is not None:
+                subscribers.discard(conn)
+            conn.push(codec_stream.encode_unsubscribe_ack(channel))
+            return
+        if channel.startswith(PRIVATE_PREFIXES):
+            token = data.get("auth") if isinstance(data, dict) else None
+            if not self._private_allowed(channel, token):
+                conn.push(codec_stream.encode_error("Connection is unauthorized.", code=4009))
+                return
+        elif not self._public_known(channel):
+            conn.push(codec_stream.encode_error(f"Bad subscription: unknown channel {channel}"))
+            return
+        first = not self._by_channel.get(channel)
+        conn.channels.add(channel)
+        self._by_channel.setdefault(channel, set()).add(conn)
+        conn.push(codec_stream.encode_ack(channel))
+        if first and self._on_subscribe is not None:
+            self._on_subscribe(channel)
+
+    def _public_known(self, channel: str) -> bool:
+        for prefix in PUBLIC_PREFIXES:
+            if channel.startswith(prefix):
+                return channel[len(prefix) :] in self._markets
+        return False
+
+    def _private_allowed(self, channel: str, token: object) -> bool:
+        name, _, user = channel.rpartition("-")
+        market = name.split("_")[-1]
+        if not isinstance(token, str) or not user.isdigit() or market not in self._markets:
+            return False
+        return self._check_token(token, int(user))
