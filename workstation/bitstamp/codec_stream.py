@@ -1,0 +1,439 @@
+"""WebSocket v2 frames: client requests, server frames parsed into typed events, and the
+server-side encoders the simulator sends (reference 7.2-7.4).
+
+``parse_frame`` is pure and total over valid JSON: every Bitstamp event becomes a
+``StreamEvent``; an event it does not know becomes ``UnknownEvent``. Only text that is not a
+JSON frame, or a known frame whose payload is malformed (a bad number, a missing field),
+raises ``FrameError``; its ``channel`` says which subscription to resync.
+
+Speed matters on ``diff_order_book_*`` (the busiest channel): the envelope is decoded once
+with ``data`` left raw, then ``data`` is decoded with the struct chosen by channel prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from workstation.bitstamp.codec_public import (
+    book_side_rows,
+    levels,
+    parse_order_book,
+    parse_uint,
+    side_from_code,
+)
+from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
+from workstation.domain.numbers import format_decimal, parse_decimal, plain
+
+if TYPE_CHECKING:
+    from workstation.domain.orders import MyTrade, OrderEvent
+
+__all__ = [
+    "BookDiffEvent",
+    "BookSnapshotEvent",
+    "FrameError",
+    "HeartbeatReply",
+    "MyTradeFrame",
+    "OrderEventFrame",
+    "ReconnectRequested",
+    "StreamErrorEvent",
+    "StreamEvent",
+    "SubscriptionSucceeded",
+    "TradeEvent",
+    "UnknownEvent",
+    "UnsubscriptionSucceeded",
+    "encode_ack",
+    "encode_book_frame",
+    "encode_diff_frame",
+    "encode_error",
+    "encode_heartbeat",
+    "encode_heartbeat_reply",
+    "encode_reconnect_request",
+    "encode_subscribe",
+    "encode_trade_frame",
+    "encode_unsubscribe",
+    "encode_unsubscribe_ack",
+    "parse_frame",
+]
+
+#: Levels per side in an ``order_book_*`` frame (reference 7.4).
+BOOK_FRAME_DEPTH = 100
+
+_ORDER_EVENTS = frozenset({"order_created", "order_changed", "order_deleted"})
+
+
+class FrameError(ValueError):
+    """A frame is not JSON, not a Bitstamp frame, or carries a payload that does not parse.
+
+    ``channel``/``event`` are set when the envelope could be read, so the stream client can
+    resync just that channel (a bad ``diff_order_book`` frame means the book is now unknown).
+    """
+
+    def __init__(self, message: str, *, channel: str | None = None, event: str | None = None):
+        super().__init__(message)
+        self.channel = channel
+        self.event = event
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TradeEvent:
+    """A public fill on ``live_trades_{market}``."""
+
+    trade: Trade
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshotEvent:
+    """A top-100 book on ``order_book_{market}`` (or ``detail_order_book_*``, with ids)."""
+
+    snapshot: BookSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class BookDiffEvent:
+    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6."""
+
+    diff: BookDiff
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEventFrame:
+    """An order created/changed/deleted on ``live_orders_*`` or ``private-my_orders_*``."""
+
+    order_event: OrderEvent
+
+
+@dataclass(frozen=True, slots=True)
+class MyTradeFrame:
+    """One of the user's own fills on ``private-my_trades_*``."""
+
+    trade: MyTrade
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSucceeded:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscriptionSucceeded:
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatReply:
+    """The answer to ``bts:heartbeat``; proof the connection is alive."""
+
+    status: str = "success"
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectRequested:
+    """``bts:request_reconnect``: reconnect within seconds, then resync (reference 7.3)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamErrorEvent:
+    """``bts:error`` (bad request, unauthorized private channel: code 4009)."""
+
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """A well-formed frame this codec does not interpret; log it, do not fail."""
+
+    event: str
+    channel: str
+
+
+StreamEvent = (
+    TradeEvent
+    | BookSnapshotEvent
+    | BookDiffEvent
+    | OrderEventFrame
+    | MyTradeFrame
+    | SubscriptionSucceeded
+    | UnsubscriptionSucceeded
+    | HeartbeatReply
+    | ReconnectRequested
+    | StreamErrorEvent
+    | UnknownEvent
+)
+
+# --- client -> server (reference 7.2) ----------------------------------------------------
+
+_encode = msgspec.json.encode
+
+
+def encode_subscribe(channel: str, auth: str | None = None) -> str:
+    """``{"event":"bts:subscribe","data":{"channel":...}}``; private channels add ``auth``."""
+    data = {"channel": channel} if auth is None else {"channel": channel, "auth": auth}
+    return _encode({"event": "bts:subscribe", "data": data}).decode()
+
+
+def encode_unsubscribe(channel: str) -> str:
+    return _encode({"event": "bts:unsubscribe", "data": {"channel": channel}}).decode()
+
+
+def encode_heartbeat() -> str:
+    """The application-level keep-alive; the server answers with ``HeartbeatReply``."""
+    return '{"event":"bts:heartbeat"}'
+
+
+# --- server -> client: parsing -----------------------------------------------------------
+
+
+class _Envelope(msgspec.Struct):
+    event: str
+    channel: str = ""
+    data: msgspec.Raw = msgspec.Raw(b"")
+
+
+class _DiffWire(msgspec.Struct):
+    microtimestamp: str
+    bids: list[tuple[str, str]]
+    asks: list[tuple[str, str]]
+
+
+class _TradeWire(msgspec.Struct, kw_only=True):
+    id: int
+    # Standalone JSON numbers decode exactly to Decimal (never float); the *_str twin wins.
+    amount: Decimal | None = None
+    amount_str: str | None = None
+    price: Decimal | None = None
+    price_str: str | None = None
+    type: int | str
+    microtimestamp: str | None = None
+    timestamp: str | None = None
+    buy_order_id: int | None = None
+    sell_order_id: int | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_DIFF = msgspec.json.Decoder(_DiffWire)
+_TRADE = msgspec.json.Decoder(_TradeWire)
+_ANY = msgspec.json.Decoder()
+
+
+def _twin(number: Decimal | None, text: str | None, field: str) -> Decimal:
+    """The string twin when present (exact as Bitstamp formatted it), else the JSON number."""
+    if text is not None:
+        return parse_decimal(text, field=field)
+    if number is None:
+        raise ValueError(f"{field} is missing")
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"{field} must be a non-negative number, not {number}")
+    return number
+
+
+def _trade(data: msgspec.Raw, market: str) -> Trade:
+    w = _TRADE.decode(data)
+    if w.microtimestamp is not None:
+        us = parse_uint(w.microtimestamp, "microtimestamp")
+    elif w.timestamp is not None:
+        us = parse_uint(w.timestamp, "timestamp") * 1_000_000
+    else:
+        raise ValueError("trade without microtimestamp or timestamp")
+    return Trade(
+        market=market,
+        id=w.id,
+        price=_twin(w.price, w.price_str, "price"),
+        amount=_twin(w.amount, w.amount_str, "amount"),
+        side=side_from_code(w.type),
+        timestamp_us=us,
+        buy_order_id=w.buy_order_id,
+        sell_order_id=w.sell_order_id,
+    )
+
+
+def _diff(data: msgspec.Raw, market: str) -> BookDiff:
+    w = _DIFF.decode(data)
+    return BookDiff(
+        market, parse_uint(w.microtimestamp, "microtimestamp"), levels(w.bids), levels(w.asks)
+    )
+
+
+def _control(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
+    """``bts:*`` events; tolerant of odd ``data`` so a control frame never kills the stream."""
+    if event == "bts:subscription_succeeded":
+        return SubscriptionSucceeded(channel)
+    if event == "bts:unsubscription_succeeded":
+        return UnsubscriptionSucceeded(channel)
+    if event == "bts:request_reconnect":
+        return ReconnectRequested()  # data seen as "" and as {} (reference 7.3)
+    body = _ANY.decode(data) if data else None
+    fields = body if isinstance(body, dict) else {}
+    if event == "bts:heartbeat":
+        status = fields.get("status")
+        return HeartbeatReply(status if isinstance(status, str) else "")
+    if event == "bts:error":
+        code = fields.get("code")
+        message = fields.get("message", body if isinstance(body, str) else "")
+        return StreamErrorEvent(
+            code if isinstance(code, int) and not isinstance(code, bool) else None,
+            message if isinstance(message, str) else str(message),
+        )
+    return UnknownEvent(event, channel)
+
+
+def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
+    if event == "data":
+        if channel.startswith("diff_order_book_"):
+            return BookDiffEvent(_diff(data, channel[16:]))
+        if channel.startswith("order_book_"):
+            return BookSnapshotEvent(parse_order_book(data, channel[11:]))
+        if channel.startswith("detail_order_book_"):
+            return BookSnapshotEvent(parse_order_book(data, channel[18:]))
+    elif event == "trade":
+        if channel.startswith("live_trades_"):
+            return TradeEvent(_trade(data, channel[12:]))
+        if channel.startswith("private-my_trades_"):
+            # Imported on use: the public feed must not depend on the private codec loading.
+            from workstation.bitstamp import codec_private
+
+            return MyTradeFrame(codec_private.parse_my_trade(channel, bytes(data)))
+    elif event in _ORDER_EVENTS:
+        if channel.startswith(("live_orders_", "private-my_orders_")):
+            from workstation.bitstamp import codec_private
+
+            return OrderEventFrame(codec_private.parse_order_event(event, channel, bytes(data)))
+    elif event.startswith("bts:"):
+        return _control(event, channel, data)
+    return UnknownEvent(event, channel)
+
+
+def parse_frame(frame: str | bytes) -> StreamEvent:
+    """One server text frame -> a StreamEvent.
+
+    Raises:
+        FrameError: the text is not a JSON object with an ``event``, or a known payload
+            (trade, book, order) does not parse.
+    """
+    try:
+        env = _ENVELOPE.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"not a Bitstamp frame: {exc}") from exc
+    try:
+        return _dispatch(env.event, env.channel, env.data)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise FrameError(
+            f"{env.event} on {env.channel!r}: {exc}", channel=env.channel, event=env.event
+        ) from exc
+
+
+# --- server -> client: encoding for the simulator (reference 7.3, 7.4) -------------------
+
+
+def _json_number(text: str) -> str:
+    """A formatted price/amount as the JSON number Bitstamp writes beside its ``*_str`` twin.
+
+    Real frames use the shortest form (as JavaScript or Go print a double): ``0.0792``,
+    ``3800.8``, integral values without a point (``"price":25862``, ``"amount":0``) and an
+    exponent below 1e-6 (``"amount":1e-8``), per the recorded live_trades frames and
+    gocryptotrader's wsMyOrders.json. Built from the decimal text, never via float.
+    """
+    value = Decimal(text)
+    if value.is_zero():
+        return "0"
+    if value >= _EXPONENT_BELOW:
+        return plain(value)
+    digits = plain(value.scaleb(-value.adjusted()))  # 1.5E-7 -> "1.5"
+    return f"{digits}e{value.adjusted()}"
+
+
+_EXPONENT_BELOW = Decimal("0.000001")
+
+
+def _str(value: str) -> str:
+    return _encode(value).decode()
+
+
+def _id(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def encode_trade_frame(trade: Trade, base_decimals: int, quote_decimals: int) -> str:
+    """A ``live_trades_{market}`` ``trade`` frame with real frames' keys, order and types.
+
+    ``amount``/``price`` are JSON numbers written from the formatted decimal text, with
+    ``amount_str``/``price_str`` twins; ids and ``type`` are ints, timestamps strings.
+    """
+    amount = format_decimal(trade.amount, base_decimals)
+    price = format_decimal(trade.price, quote_decimals)
+    return (
+        f'{{"data":{{"id":{trade.id},"timestamp":"{trade.timestamp}",'
+        f'"amount":{_json_number(amount)},"amount_str":"{amount}",'
+        f'"price":{_json_number(price)},"price_str":"{price}",'
+        f'"type":{trade.side.code},"microtimestamp":"{trade.timestamp_us}",'
+        f'"buy_order_id":{_id(trade.buy_order_id)},"sell_order_id":{_id(trade.sell_order_id)}}},'
+        f'"channel":{_str("live_trades_" + trade.market)},"event":"trade"}}'
+    )
+
+
+def _data_frame(channel: str, data: dict[str, Any]) -> str:
+    return _encode({"data": data, "channel": channel, "event": "data"}).decode()
+
+
+def encode_book_frame(snapshot: BookSnapshot, base_decimals: int, quote_decimals: int) -> str:
+    """An ``order_book_{market}`` frame: the top 100 price levels per side, as strings."""
+    depth = BOOK_FRAME_DEPTH
+    return _data_frame(
+        "order_book_" + snapshot.market,
+        {
+            "timestamp": str(snapshot.timestamp),
+            "microtimestamp": str(snapshot.timestamp_us),
+            "bids": book_side_rows(
+                snapshot.bids, None, base_decimals, quote_decimals, 1, limit=depth
+            ),
+            "asks": book_side_rows(
+                snapshot.asks, None, base_decimals, quote_decimals, 1, limit=depth
+            ),
+        },
+    )
+
+
+def encode_diff_frame(diff: BookDiff, base_decimals: int, quote_decimals: int) -> str:
+    """A ``diff_order_book_{market}`` frame; a zero amount is written ``"0.00000000"``."""
+    return _data_frame(
+        "diff_order_book_" + diff.market,
+        {
+            "timestamp": str(diff.timestamp),
+            "microtimestamp": str(diff.timestamp_us),
+            "bids": book_side_rows(diff.bids, None, base_decimals, quote_decimals, 0),
+            "asks": book_side_rows(diff.asks, None, base_decimals, quote_decimals, 0),
+        },
+    )
+
+
+def _control_frame(event: str, channel: str, data: object) -> str:
+    # Control frames put event first (recorded acks): {"event":..,"channel":..,"data":..}.
+    return _encode({"event": event, "channel": channel, "data": data}).decode()
+
+
+def encode_ack(channel: str) -> str:
+    return _control_frame("bts:subscription_succeeded", channel, {})
+
+
+def encode_unsubscribe_ack(channel: str) -> str:
+    return _control_frame("bts:unsubscription_succeeded", channel, {})
+
+
+def encode_heartbeat_reply() -> str:
+    return _control_frame("bts:heartbeat", "", {"status": "success"})
+
+
+def encode_reconnect_request() -> str:
+    return _control_frame("bts:request_reconnect", "", "")
+
+
+def encode_error(message: str, code: int | None = None) -> str:
+    """``bts:error``; e.g. ``"Incorrect JSON format."`` or code 4009 for unauthorized."""
+    return _control_frame("bts:error", "", {"code": code, "message": message})
