@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import msgspec
 from aiohttp import web
 
+from ..bitstamp.errors import not_found_page
+
 __all__ = ["HTML_404", "html_error_page", "json_reply"]
 
 # Decimals reach this encoder only where Bitstamp writes a JSON number (cancel replies, rates):
@@ -15,18 +17,7 @@ __all__ = ["HTML_404", "html_error_page", "json_reply"]
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 # Bitstamp's CDN answers unknown paths and markets with an HTML page, not JSON (reference 3).
-HTML_404 = """<?xml version="1.0" encoding="iso-8859-1"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-         "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title>404 Not Found</title>
- </head>
- <body>
-  <h1>404 Not Found</h1>
- </body>
-</html>
-"""
+HTML_404 = not_found_page().decode("latin-1")
 
 
 def html_error_page(status: int) -> str:

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_markets, codec_private, codec_public
+from ..bitstamp import codec_markets, codec_orders, codec_private, codec_public
 from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
-from .exchange import OrderForm, SimExchange, SimRejection
+from .exchange import SimExchange
 from .httpreply import json_reply
+from .orderform import OrderForm, SimRejection
 
 __all__ = ["add_routes"]
 
@@ -196,7 +197,7 @@ class _Routes:
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         orders = self.ex.open_orders(request["user"], symbol)
-        return json_reply(codec_private.encode_open_orders(orders, all_markets=symbol is None))
+        return json_reply(codec_orders.encode_open_orders(orders, all_markets=symbol is None))
 
     async def order_status(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -209,7 +210,7 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_private.encode_order_status(status))
+        return json_reply(codec_orders.encode_order_status(status))
 
     async def websockets_token(self, request: web.Request) -> web.Response:
         token = self.ex.issue_ws_token(request["user"])
@@ -230,7 +231,7 @@ class _Routes:
             ack = self.ex.place(request["user"], order)
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_private.encode_order_ack(ack))
+        return json_reply(codec_orders.encode_order_ack(ack))
 
     async def place_limit(self, request: web.Request) -> web.Response:
         return await self._place(request, "limit")
@@ -251,14 +252,14 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_private.encode_cancel(result))
+        return json_reply(codec_orders.encode_cancel(result))
 
     async def cancel_all(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         result = self.ex.cancel_all(request["user"], symbol)
-        return json_reply(codec_private.encode_cancel_all(result))
+        return json_reply(codec_orders.encode_cancel_all(result))
 
     async def replace_order(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -268,7 +269,7 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_private.encode_replace(result))
+        return json_reply(codec_orders.encode_replace(result))
 
 
 def _form_str(form: object, name: str) -> str | None:

@@ -1,0 +1,260 @@
+"""Public market data of the simulator: trade history, tickers, candles and book frames.
+
+The matching engines hold the books; this module remembers trades, answers the public REST
+reads, and paces the book channels the way Bitstamp does: ``diff_order_book`` frames no closer
+than ~100 ms per pair carrying the absolute new amount of every changed level (zero deletes),
+``order_book`` frames with the top 100 per side (reference 7.4, 7.7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Protocol
+
+from ..bitstamp.codec_stream import encode_book_frame, encode_diff_frame, encode_trade_frame
+from ..domain.common import Side
+from ..domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
+from ..domain.markets import Market
+from .clock import SimClock
+from .engine import MatchingEngine
+
+__all__ = ["DIFF_INTERVAL_S", "MarketData", "seed_book"]
+
+DIFF_INTERVAL_S = 0.1
+"""Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
+TRADE_HISTORY = 50_000
+"""Trades kept per market (a day of activity at Bitstamp-like rates)."""
+TOP = 100
+_DAY_US = 86_400 * 1_000_000
+
+
+class _Publisher(Protocol):
+    def publish(self, channel: str, frame: str) -> None: ...
+    def has_subscribers(self, channel: str) -> bool: ...
+
+
+class _Nobody:
+    def publish(self, channel: str, frame: str) -> None:
+        return None
+
+    def has_subscribers(self, channel: str) -> bool:
+        return False
+
+
+class MarketData:
+    """Trades and book publication for every market of one exchange."""
+
+    def __init__(
+        self,
+        markets: dict[str, Market],
+        engines: dict[str, MatchingEngine],
+        clock: SimClock,
+    ) -> None:
+        self.markets = markets
+        self.engines = engines
+        self.clock = clock
+        self.publisher: _Publisher = _Nobody()
+        self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=TRADE_HISTORY) for s in markets}
+        self._reference: dict[str, Decimal] = {}
+
+    # -- prices ------------------------------------------------------------------------------
+
+    def set_reference(self, symbol: str, price: Decimal) -> None:
+        self._reference[symbol] = price
+
+    def reference_price(self, symbol: str) -> Decimal | None:
+        """The market price for the 20 % band: last trade, else mid, else the seed price."""
+        trades = self._trades[symbol]
+        if trades:
+            return trades[-1].price
+        engine = self.engines[symbol]
+        bid, ask = engine.best_bid(), engine.best_ask()
+        if bid is not None and ask is not None:
+            return (bid + ask) / 2
+        return self._reference.get(symbol)
+
+    # -- trades ------------------------------------------------------------------------------
+
+    def record_trade(self, trade: Trade) -> None:
+        self._trades[trade.market].append(trade)
+        channel = f"live_trades_{trade.market}"
+        if self.publisher.has_subscribers(channel):
+            m = self.markets[trade.market]
+            self.publisher.publish(
+                channel, encode_trade_frame(trade, m.base_decimals, m.quote_decimals)
+            )
+
+    def trades_since(self, symbol: str, since_us: int) -> list[Trade]:
+        """Trades at or after ``since_us``, newest first (as ``transactions`` returns them)."""
+        out = []
+        for trade in reversed(self._trades[symbol]):
+            if trade.timestamp_us < since_us:
+                break
+            out.append(trade)
+        return out
+
+    def ticker(self, symbol: str) -> Ticker:
+        m = self.markets[symbol]
+        now = self.clock.peek_us()
+        day = self.trades_since(symbol, now - _DAY_US)
+        reference = self.reference_price(symbol) or Decimal(0)
+        engine = self.engines[symbol]
+        bid = engine.best_bid() or reference
+        ask = engine.best_ask() or reference
+        if day:
+            prices = [t.price for t in day]
+            volume = sum((t.amount for t in day), Decimal(0))
+            value = sum((t.price * t.amount for t in day), Decimal(0))
+            vwap = (value / volume).quantize(m.tick, ROUND_HALF_UP) if volume else reference
+            last, high, low, first = day[0].price, max(prices), min(prices), day[-1].price
+        else:
+            volume = Decimal(0)
+            last = high = low = first = vwap = reference.quantize(m.tick, ROUND_HALF_UP)
+        change = ((last - first) / first * 100).quantize(Decimal("0.01")) if first else None
+        return Ticker(
+            market=symbol,
+            timestamp=now // 1_000_000,
+            last=last,
+            high=high,
+            low=low,
+            vwap=vwap,
+            volume=volume,
+            bid=bid,
+            ask=ask,
+            open=first,
+            open_24=first,
+            percent_change_24=change,
+            side=day[0].side if day else None,
+        )
+
+    def candles(
+        self, symbol: str, *, step: int, limit: int, start: int | None, end: int | None
+    ) -> list[Candle]:
+        """OHLC buckets of ``step`` seconds; empty buckets repeat the last close with volume 0."""
+        now_s = self.clock.peek_us() // 1_000_000
+        if end is None:
+            end = now_s if start is None else min(now_s, start + step * (limit - 1))
+        last_bucket = end - end % step
+        first_bucket = last_bucket - step * (limit - 1)
+        if start is not None and end is None:
+            first_bucket = start - start % step
+        trades = list(reversed(self.trades_since(symbol, first_bucket * 1_000_000)))
+        reference = self.reference_price(symbol) or Decimal(0)
+        close = trades[0].price if trades else reference
+        out: list[Candle] = []
+        i = 0
+        for bucket in range(first_bucket, last_bucket + 1, step):
+            in_bucket = []
+            while i < len(trades) and trades[i].timestamp_us < (bucket + step) * 1_000_000:
+                in_bucket.append(trades[i])
+                i += 1
+            if in_bucket:
+                prices = [t.price for t in in_bucket]
+                volume = sum((t.amount for t in in_bucket), Decimal(0))
+                candle = Candle(bucket, prices[0], max(prices), min(prices), prices[-1], volume)
+                close = prices[-1]
+            else:
+                candle = Candle(bucket, close, close, close, close, Decimal(0))
+            out.append(candle)
+        return out
+
+    # -- books -----------------------------------------------------------------------------------
+
+    def book(
+        self, symbol: str, *, with_orders: bool = False, depth: int | None = None
+    ) -> BookSnapshot:
+        engine = self.engines[symbol]
+        now = self.clock.now_us()
+        if not with_orders:
+            return BookSnapshot(
+                market=symbol,
+                timestamp_us=now,
+                bids=tuple(engine.levels(Side.BUY, depth)),
+                asks=tuple(engine.levels(Side.SELL, depth)),
+            )
+        bids = engine.orders(Side.BUY)
+        asks = engine.orders(Side.SELL)
+        return BookSnapshot(
+            market=symbol,
+            timestamp_us=now,
+            bids=tuple((o.price, o.remaining) for o in bids),
+            asks=tuple((o.price, o.remaining) for o in asks),
+            bid_order_ids=tuple(o.order_id for o in bids),
+            ask_order_ids=tuple(o.order_id for o in asks),
+        )
+
+    def on_first_subscriber(self, channel: str) -> None:
+        if channel.startswith("order_book_"):
+            self._publish_top(channel[len("order_book_") :])
+
+    def _publish_top(self, symbol: str) -> None:
+        m = self.markets[symbol]
+        frame = encode_book_frame(self.book(symbol, depth=TOP), m.base_decimals, m.quote_decimals)
+        self.publisher.publish(f"order_book_{symbol}", frame)
+
+    def publish_book_changes(self) -> int:
+        """Send one diff (and one top-100) frame per market whose book changed; returns count."""
+        sent = 0
+        for symbol, engine in self.engines.items():
+            bids, asks = engine.pop_changes()
+            if not bids and not asks:
+                continue
+            m = self.markets[symbol]
+            diff_channel = f"diff_order_book_{symbol}"
+            if self.publisher.has_subscribers(diff_channel):
+                diff = BookDiff(
+                    market=symbol,
+                    timestamp_us=self.clock.now_us(),
+                    bids=tuple(sorted(bids.items(), reverse=True)),
+                    asks=tuple(sorted(asks.items())),
+                )
+                self.publisher.publish(
+                    diff_channel, encode_diff_frame(diff, m.base_decimals, m.quote_decimals)
+                )
+                sent += 1
+            if self.publisher.has_subscribers(f"order_book_{symbol}"):
+                self._publish_top(symbol)
+        return sent
+
+    async def run_publisher(self, interval_s: float = DIFF_INTERVAL_S) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            self.publish_book_changes()
+
+
+def seed_book(
+    engine: MatchingEngine,
+    market: Market,
+    mid: Decimal,
+    rng: random.Random,
+    next_id: Callable[[], int],
+    clock: SimClock,
+    *,
+    levels: int = 150,
+) -> None:
+    """Rest a realistic book of synthetic maker orders around ``mid`` (owner ``~mm``).
+
+    Levels start a few ticks from mid and spread out geometrically, like the recorded books;
+    sizes are log-normal (many small orders, a few large walls), each worth at least the
+    market's minimum order value.
+    """
+    tick, lot = market.tick, market.lot
+    step = max(tick, (mid * Decimal("0.00004")).quantize(tick, ROUND_HALF_UP))
+    min_amount = (market.minimum_order_value / mid).quantize(lot, rounding=ROUND_DOWN) + lot
+    now = clock.now_us()
+    for side in (Side.BUY, Side.SELL):
+        offset = step
+        for _ in range(levels):
+            price = mid - offset if side is Side.BUY else mid + offset
+            price = price.quantize(tick, ROUND_DOWN if side is Side.BUY else "ROUND_UP")
+            if price <= 0:
+                break
+            notional = Decimal(str(round(math.exp(rng.gauss(7.0, 1.3)), 2)))  # float-ok: sizes
+            amount = max(min_amount, (notional / price).quantize(lot, rounding=ROUND_DOWN))
+            engine.submit_limit(next_id(), "~mm", side, amount, price, now_us=now)
+            offset += step * Decimal(1 + int(rng.expovariate(0.6)))
