@@ -120,7 +120,7 @@ def format_decimal(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EV
 
 
 def plain(value: Decimal) -> str:
-    """The exact value as plain text, without exponent or trailing zeros: ``1E-8`` -> ``0.00000001``."""
+    """The exact value as plain text, no exponent, no trailing zeros: ``1E-8`` -> ``0.00000001``."""
     if not value.is_finite():
         raise ValueError("not a finite number")
     if value.is_zero():

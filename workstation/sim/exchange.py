@@ -432,19 +432,9 @@ class SimExchange:
             sell_order_id=fill.sell_order_id,
         )
         self.data.record_trade(trade)
-        for order_id, owner, fee, is_buyer in (
-            (
-                fill.maker_order_id,
-                fill.maker_owner,
-                settlement.maker_fee,
-                fill.taker_side is Side.SELL,
-            ),
-            (
-                fill.taker_order_id,
-                fill.taker_owner,
-                settlement.taker_fee,
-                fill.taker_side is Side.BUY,
-            ),
+        for order_id, fee, is_buyer in (
+            (fill.maker_order_id, settlement.maker_fee, fill.taker_side is Side.SELL),
+            (fill.taker_order_id, settlement.taker_fee, fill.taker_side is Side.BUY),
         ):
             record = self._orders.get(order_id)
             if record is None:

@@ -21,7 +21,10 @@ from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import OrderForm, SimRejection
 
-__all__ = ["add_routes"]
+__all__ = ["USER", "add_routes"]
+
+USER = web.RequestKey("user", str)
+"""The ledger owner of an authenticated request, set by the server's auth middleware."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -146,11 +149,11 @@ class _Routes:
     # -- private reads ----------------------------------------------------------------------
 
     async def balances(self, request: web.Request) -> web.Response:
-        return json_reply(codec_private.encode_account_balances(self.ex.balances(request["user"])))
+        return json_reply(codec_private.encode_account_balances(self.ex.balances(request[USER])))
 
     async def balance(self, request: web.Request) -> web.Response:
         currency = request.match_info["currency"].lower()
-        rows = [b for b in self.ex.balances(request["user"]) if b.currency == currency]
+        rows = [b for b in self.ex.balances(request[USER]) if b.currency == currency]
         if not rows:
             raise web.HTTPNotFound()
         return json_reply(codec_private.encode_account_balances(rows)[0])
@@ -160,7 +163,7 @@ class _Routes:
         symbol = request.match_info.get("market") or form.get("market_symbol")
         if isinstance(symbol, str) and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
-        fees = self.ex.fees(request["user"], symbol if isinstance(symbol, str) else None)
+        fees = self.ex.fees(request[USER], symbol if isinstance(symbol, str) else None)
         rows = codec_private.encode_trading_fees(fees)
         return json_reply(rows[0] if "market" in request.match_info else rows)
 
@@ -182,7 +185,7 @@ class _Routes:
         if sort not in ("asc", "desc"):
             return json_reply(error_body("Invalid sort parameter"))
         rows = self.ex.user_transactions(
-            request["user"],
+            request[USER],
             symbol,
             offset=offset,
             limit=1000 if since_id is not None else limit,
@@ -196,14 +199,14 @@ class _Routes:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
-        orders = self.ex.open_orders(request["user"], symbol)
+        orders = self.ex.open_orders(request[USER], symbol)
         return json_reply(codec_orders.encode_open_orders(orders, all_markets=symbol is None))
 
     async def order_status(self, request: web.Request) -> web.Response:
         form = await request.post()
         try:
             status = self.ex.order_status(
-                request["user"],
+                request[USER],
                 order_id=_form_str(form, "id"),
                 client_order_id=_form_str(form, "client_order_id"),
                 omit_transactions=form.get("omit_transactions") in _TRUE,
@@ -213,7 +216,7 @@ class _Routes:
         return json_reply(codec_orders.encode_order_status(status))
 
     async def websockets_token(self, request: web.Request) -> web.Response:
-        token = self.ex.issue_ws_token(request["user"])
+        token = self.ex.issue_ws_token(request[USER])
         return json_reply(codec_private.encode_websockets_token(token))
 
     # -- orders -----------------------------------------------------------------------------
@@ -228,7 +231,7 @@ class _Routes:
             fields={k: v for k, v in form.items() if isinstance(v, str)},
         )
         try:
-            ack = self.ex.place(request["user"], order)
+            ack = self.ex.place(request[USER], order)
         except SimRejection as exc:
             return _rejection(exc)
         return json_reply(codec_orders.encode_order_ack(ack))
@@ -246,7 +249,7 @@ class _Routes:
         form = await request.post()
         try:
             result = self.ex.cancel(
-                request["user"],
+                request[USER],
                 order_id=_form_str(form, "id"),
                 client_order_id=_form_str(form, "client_order_id"),
             )
@@ -258,14 +261,14 @@ class _Routes:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
-        result = self.ex.cancel_all(request["user"], symbol)
+        result = self.ex.cancel_all(request[USER], symbol)
         return json_reply(codec_orders.encode_cancel_all(result))
 
     async def replace_order(self, request: web.Request) -> web.Response:
         form = await request.post()
         try:
             result = self.ex.replace(
-                request["user"], {k: v for k, v in form.items() if isinstance(v, str)}
+                request[USER], {k: v for k, v in form.items() if isinstance(v, str)}
             )
         except SimRejection as exc:
             return _rejection(exc)

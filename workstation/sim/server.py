@@ -25,7 +25,7 @@ from ..bitstamp.errors import error_body
 from .exchange import SimExchange
 from .faults import Faults, HttpFault, HttpFaultKind
 from .httpreply import HTML_404, html_error_page, json_reply
-from .routes import add_routes
+from .routes import USER, add_routes
 from .ws import StreamHub
 
 __all__ = ["SimServer"]
@@ -96,9 +96,11 @@ class SimServer:
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         sockets = site._server.sockets if site._server is not None else ()  # noqa: SLF001
         if sockets:
@@ -201,8 +203,7 @@ class SimServer:
             )
         except AuthRejected as exc:
             return json_reply(error_body(exc.reason, code=exc.code), 403)
-        request["api_key"] = api_key
-        request["user"] = self.exchange.user_for_key(api_key)
+        request[USER] = self.exchange.user_for_key(api_key)
         response = await handler(request)
         if response.status == 200 and isinstance(response, web.Response) and response.body:
             payload = response.body
