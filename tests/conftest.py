@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(os.environ.get("BITSTAMP_FIXTURES", REPO.parent / "shared" / "fixtures" / "bitstamp"))
+FIXTURES = Path(
+    os.environ.get("BITSTAMP_FIXTURES", REPO.parent / "shared" / "fixtures" / "bitstamp")
+)
 
 
 @pytest.fixture

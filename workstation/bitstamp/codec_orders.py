@@ -100,6 +100,9 @@ class _OrderAckWire(msgspec.Struct):
     client_order_id: str | int | None = None
 
 
+_ORDER_ACK = decoder(_OrderAckWire)
+
+
 def parse_order_ack(body: bytes | str) -> OrderAck:
     """A buy/sell reply: ``id``, ``type``, ``price`` and ``amount`` are strings (4.3)."""
     return read(_ORDER_ACK, body, "order", _order_ack)
@@ -146,6 +149,9 @@ class _OpenOrderWire(msgspec.Struct):
     currency_pair: str | None = None
     limit_price: Number = None
     client_order_id: str | int | None = None
+
+
+_OPEN_ORDERS = decoder(list[_OpenOrderWire])
 
 
 def parse_open_orders(body: bytes | str) -> list[OpenOrder]:
@@ -204,6 +210,9 @@ class _OrderStatusWire(msgspec.Struct):
     amount_remaining: Number = None
     client_order_id: str | int | None = None
     transactions: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+_ORDER_STATUS = decoder(_OrderStatusWire)
 
 
 def parse_order_status(body: bytes | str) -> OrderStatus:
@@ -290,6 +299,10 @@ class _CancelAllWire(msgspec.Struct):
     success: bool
 
 
+_CANCEL = decoder(_CancelWire)
+_CANCEL_ALL = decoder(_CancelAllWire | bool)
+
+
 def parse_cancel(body: bytes | str) -> CancelResult:
     """``cancel_order/``: ``id``, ``amount``, ``price``, ``type`` are JSON numbers here."""
     return read(_CANCEL, body, "cancel_order", _cancel)
@@ -356,6 +369,9 @@ class _ReplaceWire(msgspec.Struct):
     status: str | None = None
 
 
+_REPLACE = decoder(_ReplaceWire)
+
+
 def parse_replace(body: bytes | str) -> ReplaceResult:
     """``replace_order/`` (2026). No recording confirms its types, so ids and numbers are read
     as strings or numbers; ``order_type`` 0/1 becomes the side, anything else None."""
@@ -392,14 +408,6 @@ def encode_replace(result: ReplaceResult, *, names: Names = None) -> dict[str, A
             "status": r.status,
         }
     )
-
-
-_ORDER_ACK = decoder(_OrderAckWire)
-_OPEN_ORDERS = decoder(list[_OpenOrderWire])
-_ORDER_STATUS = decoder(_OrderStatusWire)
-_CANCEL = decoder(_CancelWire)
-_CANCEL_ALL = decoder(_CancelAllWire | bool)
-_REPLACE = decoder(_ReplaceWire)
 
 
 # --- private stream (7.5) ------------------------------------------------------------------
