@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
 __all__ = ["main"]
 
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str) -> int:
+    sys.stderr.write(f"workstation sim: {message}\n")
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sim":
@@ -44,9 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import is_loopback
 
         if not args.allow_remote and not is_loopback(args.host):
-            return 2
+            return _fail(
+                f"refusing to bind {args.host}, which is not a loopback address; "
+                "pass --allow-remote if you mean it"
+            )
         if (args.api_key is None) != (args.api_secret is None):
-            return 2
+            return _fail("give both --api-key and --api-secret, or neither")
         options = SimOptions(
             host=args.host,
             port=args.port,

@@ -57,8 +57,8 @@ class WorkstationApp(App[None]):
                     self.query_one("#status", Static).update(f"ticker unavailable: {exc}")
                 else:
                     self.query_one("#ticker", Static).update(
-                        f"BTC/USD  last {ticker.last}   bid {ticker.bid}   ask {ticker.ask}"
-                        f"   24h volume {ticker.volume}"
+                        f"BTC/USD  last {ticker.last:f}   bid {ticker.bid:f}   ask {ticker.ask:f}"
+                        f"   24h volume {ticker.volume:f}"
                     )
                     self.query_one("#status", Static).update("")
                 await asyncio.sleep(1.0)

@@ -1,0 +1,101 @@
+"""The embedded simulator as a child process, and the `workstation sim` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import pytest
+
+from workstation.bitstamp.auth import Credentials
+from workstation.bitstamp.rest import RestClient
+from workstation.services.venue import EmbeddedSim
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_embedded_sim_serves_and_stops() -> None:
+    sim = EmbeddedSim(seed=3)
+    async with sim as venue:
+        assert sim.process is not None
+        pid = sim.process.pid
+        assert venue.rest_url.startswith("http://127.0.0.1:")
+        creds = Credentials(
+            key=venue.api_key or "", secret=venue.api_secret or "", env="sim", host="127.0.0.1"
+        )
+        async with RestClient.for_url(venue.rest_url, credentials=creds) as client:
+            assert (await client.ticker("btcusd")).market == "btcusd"
+            assert {b.currency for b in await client.account_balances()} >= {"btc", "usd"}
+        assert "secret" not in repr(venue)
+        assert (venue.api_secret or "") not in repr(venue)
+    assert not alive(pid)
+
+
+async def test_embedded_sim_exits_when_its_parent_goes_away() -> None:
+    sim = EmbeddedSim()
+    await sim.__aenter__()
+    process = sim.process
+    assert process is not None
+    assert process.stdin is not None
+    process.stdin.close()  # what the OS does when the parent dies: the pipe closes
+    async with asyncio.timeout(10):
+        code = await process.wait()
+    assert code == 0
+
+
+async def test_sim_command_prints_urls_and_exits_cleanly_on_ctrl_c() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workstation",
+        "sim",
+        "--port",
+        "0",
+        "--api-key",
+        "demokey",
+        "--api-secret",
+        "demosecret",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    lines = []
+    async with asyncio.timeout(20):
+        while not any("ex.urls" in line for line in lines):
+            lines.append((await process.stdout.readline()).decode())
+    text = "".join(lines)
+    assert "REST       http://127.0.0.1:" in text
+    assert "WebSocket  ws://127.0.0.1:" in text
+    assert "demokey" in text
+    assert "demosecret" in text
+    assert "ccxt.bitstamp" in text
+    process.send_signal(signal.SIGINT)
+    async with asyncio.timeout(10):
+        assert await process.wait() == 0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1"])
+async def test_sim_command_refuses_a_non_loopback_address(host: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workstation",
+        "sim",
+        "--host",
+        host,
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 2
+    assert b"--allow-remote" in err
