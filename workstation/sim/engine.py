@@ -552,7 +552,7 @@ class MatchingEngine:
             orders = level.orders
             taken = ZERO
             while want and orders:
-                maker = next(reversed(orders.values()))
+                maker = next(iter(orders.values()))
                 take = maker.remaining if maker.remaining <= want else want
                 maker.remaining -= take
                 want -= take
