@@ -129,6 +129,10 @@ def test_reserve_and_release(ledger: Ledger) -> None:
     assert ledger.balance("bob", "USD").reserved == 0
     with pytest.raises(ValueError, match="positive"):
         ledger.deposit("bob", "USD", D("0"))
+    with pytest.raises(ValueError, match="negative"):
+        ledger.reserve("bob", "USD", D("-1"), order_id=10)
+    ledger.reserve("bob", "USD", D("0"), order_id=10)  # an empty hold is fine
+    assert ledger.release_order(10) == 0
 
 
 def test_settle_moves_funds_and_fees(ledger: Ledger) -> None:
@@ -332,11 +336,10 @@ class MiniExchange:
             need = self.ledger.limit_buy_cost("USD", D(1), walk.value, self.fees[owner][1])
         else:
             currency, need = "TST", amount
-        if need:
-            try:
-                self.ledger.reserve(owner, currency, need, order_id=self.next_id)
-            except InsufficientFunds:
-                return
+        try:
+            self.ledger.reserve(owner, currency, need, order_id=self.next_id)
+        except InsufficientFunds:
+            return
         self.settle(self.engine.submit_market(self.next_id, owner, side, now_us=1, amount=amount))
         self.ledger.release_order(self.next_id)
 

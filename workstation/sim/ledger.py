@@ -285,11 +285,15 @@ class Ledger:
     ) -> None:
         """Move ``amount`` from available to reserved, for ``order_id`` when given.
 
+        Zero is allowed: it registers an empty hold (a market order previewed against an
+        empty book), so the caller need not special-case it before the engine rejects.
+
         Raises:
             InsufficientFunds: available is less than ``amount`` (nothing changes).
             LedgerError: ``order_id`` already has a hold.
         """
-        _positive(amount)
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"amount must not be negative, got {amount}")
         self._reserve(owner, currency, amount, order_id, style, _Hold(owner, currency, amount))
 
     def reserve_limit(
