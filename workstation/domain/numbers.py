@@ -96,7 +96,7 @@ def decimal_places(value: Decimal) -> int:
     """Significant decimal places: ``0.10`` has 1, ``5.000`` has 0, ``0.00046300`` has 6."""
     if not value.is_finite():
         raise ValueError("not a finite number")
-    exponent = value.normalize(_CONTEXT).as_tuple().exponent
+    exponent = _normalized(value).as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
 
@@ -125,5 +125,9 @@ def plain(value: Decimal) -> str:
         raise ValueError("not a finite number")
     if value.is_zero():
         return "0"
-    normalized = value.normalize(_CONTEXT)
-    return f"{normalized:f}"
+    return f"{_normalized(value):f}"
+
+
+def _normalized(value: Decimal) -> Decimal:
+    """Trailing zeros stripped, never rounded: the context is as wide as the value."""
+    return value.normalize(Context(prec=max(1, len(value.as_tuple().digits))))
