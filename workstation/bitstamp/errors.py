@@ -312,7 +312,7 @@ def classify(
     """
     try:
         payload: Any = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter on bad UTF-8
         payload = _NOT_JSON
     failed = isinstance(payload, dict) and _is_error(payload)
     if 200 <= status < 300 and isinstance(payload, dict | list) and not failed:
