@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from workstation.bitstamp.codec_public import PayloadError  # one payload error for every codec
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.numbers import parse_decimal, plain
@@ -51,11 +52,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class PayloadError(ValueError):
-    """A reply or frame is not shaped as Bitstamp documents it (missing key, wrong type, bad
-    number). The message names the payload and the field."""
 
 
 #: A field Bitstamp sends as a JSON string or a JSON number. Decoders are built with

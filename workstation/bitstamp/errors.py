@@ -327,7 +327,7 @@ def classify(
             return _html_error(status, stripped, wait, facts)
         text = body.decode("utf-8", "replace")
         if blocked := _BLOCKED.search(text):
-            wait = wait if wait is not None else float(blocked.group(1))
+            wait = wait if wait is not None else float(blocked.group(1))  # float-ok: seconds
             return RateLimited(_snippet(text), retry_after=wait, **facts)
         return _status_error(status, f"not JSON: {_snippet(text)!r}", wait, facts, plain=True)
     if 200 <= status < 300:
@@ -421,7 +421,7 @@ def _build(
 ) -> BitstampError:
     if issubclass(cls, _WaitHint):
         if wait is None and (blocked := _BLOCKED.search(message)):
-            wait = float(blocked.group(1))
+            wait = float(blocked.group(1))  # float-ok: seconds
         return cls(message, retry_after=wait, **facts)
     return cls(message, **facts)
 
@@ -432,7 +432,7 @@ def _retry_after(headers: Mapping[str, str], now: datetime | None) -> float | No
     if not value:
         return None
     if re.fullmatch(r"\d+(\.\d+)?", value, re.ASCII):
-        return float(value)
+        return float(value)  # float-ok: seconds
     when = _http_date(value)
     if when is None:
         return None
