@@ -237,3 +237,25 @@ async def test_request_log_never_holds_key_or_secret(
     text = caplog.text + repr(records) + repr(rest.transport)
     assert demo.api_key not in text
     assert demo.secret not in text
+
+
+async def test_replace_and_cancel_all(sim: SimServer, rest: RestClient) -> None:
+    ack = await rest.place_limit(
+        Side.BUY, "btcusd", amount=D("0.01"), price=D("60000"), client_order_id="rep-1"
+    )
+    replaced = await rest.replace_order(
+        order_id=ack.order_id, amount=D("0.02"), price=D("61000"), client_order_id="rep-2"
+    )
+    assert replaced.orig_order_id == ack.order_id
+    [order] = await rest.open_orders("btcusd")
+    assert (order.order_id, order.amount, order.price) == (replaced.order_id, D("0.02"), D("61000"))
+    assert order.client_order_id == "rep-2"
+    await rest.place_limit(
+        Side.SELL, "ethusd", amount=D("0.1"), price=D("3500"), client_order_id="ca-1"
+    )
+    per_pair = await rest.cancel_all_orders("btcusd")
+    assert [c.order_id for c in per_pair.canceled] == [replaced.order_id]
+    assert [o.market for o in await rest.open_orders()] == ["ethusd"]
+    everything = await rest.cancel_all_orders()
+    assert len(everything.canceled) == 1
+    assert await rest.open_orders() == []

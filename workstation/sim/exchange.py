@@ -17,7 +17,6 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
 from ..bitstamp.auth_server import NonceStore
 from ..bitstamp.codec_orders import encode_my_trade_frame, encode_order_event_frame
@@ -43,7 +42,7 @@ from .catalog import DEFAULT_MARKETS, START_PRICES
 from .clock import SimClock
 from .engine import Execution, Fill, MatchingEngine, RestingOrder
 from .ledger import InsufficientFunds, Ledger
-from .marketdata import MarketData, seed_book
+from .marketdata import MarketData, NoPublisher, Publisher, seed_book
 from .orderform import OrderForm, ParsedOrder, SimRejection, parse_order_form
 
 __all__ = ["OrderForm", "Publisher", "SimExchange", "SimRejection"]
@@ -53,19 +52,6 @@ _FIVE_DECIMALS = ("USD", "EUR", "GBP", "USDC", "USDT")
 PRICE_BAND = Decimal("0.20")
 #: Our own order subtype codes (ccxt: 0 limit, 2 market, 4 IOC, 6 FOK, 8 GTD).
 _SUBTYPE = {"gtc": 0, "market": 2, "ioc": 4, "fok": 6, "gtd": 8, "moc": 0}
-
-
-class Publisher(Protocol):
-    def publish(self, channel: str, frame: str) -> None: ...
-    def has_subscribers(self, channel: str) -> bool: ...
-
-
-class _NoPublisher:
-    def publish(self, channel: str, frame: str) -> None:
-        return None
-
-    def has_subscribers(self, channel: str) -> bool:
-        return False
 
 
 @dataclass(eq=False)
@@ -127,7 +113,7 @@ class SimExchange:
         self._orders: dict[int, _Order] = {}
         self._user_tx: dict[str, list[UserTransaction]] = {}
         self._tx_ids = itertools.count(300_000_000)
-        self._publisher: Publisher = _NoPublisher()
+        self._publisher: Publisher = NoPublisher()
         self._tasks: list[asyncio.Task[None]] = []
         for symbol, market in self.markets.items():
             price = START_PRICES.get(symbol, Decimal(100))

@@ -23,7 +23,7 @@ from ..domain.markets import Market
 from .clock import SimClock
 from .engine import MatchingEngine
 
-__all__ = ["DIFF_INTERVAL_S", "MarketData", "seed_book"]
+__all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher", "seed_book"]
 
 DIFF_INTERVAL_S = 0.1
 """Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
@@ -33,12 +33,16 @@ TOP = 100
 _DAY_US = 86_400 * 1_000_000
 
 
-class _Publisher(Protocol):
+class Publisher(Protocol):
+    """Where frames go: the server's StreamHub."""
+
     def publish(self, channel: str, frame: str) -> None: ...
     def has_subscribers(self, channel: str) -> bool: ...
 
 
-class _Nobody:
+class NoPublisher:
+    """Used until a server attaches its hub: nobody listens."""
+
     def publish(self, channel: str, frame: str) -> None:
         return None
 
@@ -58,7 +62,7 @@ class MarketData:
         self.markets = markets
         self.engines = engines
         self.clock = clock
-        self.publisher: _Publisher = _Nobody()
+        self.publisher: Publisher = NoPublisher()
         self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=TRADE_HISTORY) for s in markets}
         self._reference: dict[str, Decimal] = {}
 

@@ -20,7 +20,8 @@ from ..domain.numbers import NumberFormatError, decimal_places, parse_decimal
 
 __all__ = ["OrderForm", "ParsedOrder", "SimRejection", "parse_order_form"]
 
-_TRUE = {"True", "true", "1"}
+TRUE = {"True", "true", "1"}
+"""Booleans arrive as True, true or 1 (reference section 2)."""
 _FLAGS = ("daily_order", "ioc_order", "fok_order", "moc_order", "gtd_order")
 
 
@@ -98,7 +99,7 @@ def parse_order_form(form: OrderForm, market: Market) -> ParsedOrder:
             "Instant and market orders are disabled for this market.", "400.003"
         )
     in_quote = form.kind == "instant" and (
-        form.side is Side.BUY or fields.get("amount_in_counter") in _TRUE
+        form.side is Side.BUY or fields.get("amount_in_counter") in TRUE
     )
     places = market.instant_quote_decimals if in_quote else market.base_decimals
     amount = _number(fields, "amount", places, "400.026")
@@ -106,7 +107,7 @@ def parse_order_form(form: OrderForm, market: Market) -> ParsedOrder:
     tif, daily, expire_ms = "gtc", False, None
     if form.kind == "limit":
         price = _number(fields, "price", market.quote_decimals, "400.041")
-        flags = [name for name in _FLAGS if fields.get(name) in _TRUE]
+        flags = [name for name in _FLAGS if fields.get(name) in TRUE]
         if "limit_price" in fields and fields["limit_price"] != "":
             limit_price = _number(fields, "limit_price", market.quote_decimals, "400.041")
             if flags:

@@ -19,7 +19,7 @@ from ..domain.common import Side
 from ..domain.markets import Market
 from .exchange import SimExchange
 from .httpreply import json_reply
-from .orderform import OrderForm, SimRejection
+from .orderform import TRUE, OrderForm, SimRejection
 
 __all__ = ["USER", "add_routes"]
 
@@ -28,7 +28,6 @@ USER = web.RequestKey("user", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_TRUE = {"True", "true", "1"}  # reference section 2: booleans arrive in all three spellings
 _TRANSACTION_WINDOWS = {"minute": 60, "hour": 3600, "day": 86400}
 _OHLC_STEPS = {60, 180, 300, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400, 259200}
 
@@ -209,7 +208,7 @@ class _Routes:
                 request[USER],
                 order_id=_form_str(form, "id"),
                 client_order_id=_form_str(form, "client_order_id"),
-                omit_transactions=form.get("omit_transactions") in _TRUE,
+                omit_transactions=form.get("omit_transactions") in TRUE,
             )
         except SimRejection as exc:
             return _rejection(exc)
