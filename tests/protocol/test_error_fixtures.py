@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 
+from workstation.bitstamp.error_bodies import (
+    blocked_text,
+    error_body,
+    legacy_error_body,
+    not_found_page,
+)
+from workstation.bitstamp.error_rules import classify
 from workstation.bitstamp.errors import (
     AuthenticationError,
     BadRequest,
@@ -28,11 +35,6 @@ from workstation.bitstamp.errors import (
     RateLimited,
     TimestampOutOfWindow,
     TradingDisabled,
-    blocked_text,
-    classify,
-    error_body,
-    legacy_error_body,
-    not_found_page,
 )
 
 BUY = "/api/v2/buy/btcusd/"

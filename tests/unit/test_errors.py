@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workstation.bitstamp import errors as e
+from workstation.bitstamp.error_rules import classify
 from workstation.bitstamp.errors import (
     AuthenticationError,
     BadRequest,
@@ -33,7 +34,6 @@ from workstation.bitstamp.errors import (
     TimestampOutOfWindow,
     TradingDisabled,
     TransportError,
-    classify,
     is_retryable,
 )
 

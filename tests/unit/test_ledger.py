@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from workstation.domain.common import Side
 from workstation.domain.markets import Market
-from workstation.sim.engine import Fill, MatchingEngine
-from workstation.sim.ledger import Balance, InsufficientFunds, Ledger, LedgerError
+from workstation.sim.engine import MatchingEngine
+from workstation.sim.holdings import Balance, InsufficientFunds, LedgerError
+from workstation.sim.ledger import Ledger
+from workstation.sim.orders import Fill
 
 BUY, SELL = Side.BUY, Side.SELL
 D = Decimal

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import httpx
 
 from .auth import ResponseSignatureError
+from .error_rules import classify
 from .errors import (
     BitstampError,
     ExchangeUnavailable,
@@ -31,7 +32,6 @@ from .errors import (
     ProtocolError,
     RateLimited,
     TransportError,
-    classify,
     is_retryable,
 )
 from .ratelimit import RateBudget

@@ -36,201 +36,26 @@ Self-trade: allowed. Bitstamp matches a trader's own orders against each other a
 ``self_trade`` in user transactions (reference 4.7); ``Fill.maker_owner == Fill.taker_owner``
 lets the facade mark them.
 
-``RestingOrder`` objects are live: the engine mutates ``remaining`` as the order fills. Copy
-what you need; a ``Fill`` records ``maker_remaining_after`` for exactly that reason.
+``RestingOrder`` (live: the engine mutates ``remaining``), ``Fill``, ``Execution`` and ``Walk``
+live in ``orders.py`` and are re-exported here; the price levels are in ``book.py``.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from bisect import bisect_left, insort
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from decimal import ROUND_DOWN, Context, Decimal
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
 
 from workstation.domain.common import Side
 from workstation.domain.markets import Market
+from workstation.sim.book import BookSide
+from workstation.sim.orders import WIDE, ZERO, Execution, Fill, RestingOrder, Walk
 
 __all__ = ["TIME_IN_FORCE", "Execution", "Fill", "MatchingEngine", "RestingOrder", "Walk"]
 
 #: Accepted ``tif`` values of ``submit_limit`` (Bitstamp's optional order flags, ref. 4.3).
 TIME_IN_FORCE = frozenset({"gtc", "ioc", "fok", "moc"})
-
-ZERO = Decimal(0)
-
-# Quote walks multiply and divide; enough digits that a product of a price and an amount is exact.
-_WIDE = Context(prec=80)
-
-
-@dataclass(slots=True)
-class RestingOrder:
-    """A limit order on the book. Mutable: ``remaining`` shrinks as it fills.
-
-    ``expire_us`` is set for GTD orders; ``daily`` for orders cancelled at 00:00 UTC.
-    """
-
-    order_id: int
-    owner: str
-    side: Side
-    price: Decimal
-    remaining: Decimal
-    amount_at_create: Decimal
-    created_us: int
-    client_order_id: str | None = None
-    expire_us: int | None = None
-    daily: bool = False
-
-    @property
-    def filled(self) -> Decimal:
-        return self.amount_at_create - self.remaining
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One trade: a taker against one maker order, at the maker's price."""
-
-    trade_id: int
-    price: Decimal
-    amount: Decimal
-    taker_side: Side
-    maker_order_id: int
-    taker_order_id: int
-    maker_owner: str
-    taker_owner: str
-    timestamp_us: int
-    maker_remaining_after: Decimal
-
-    @property
-    def buy_order_id(self) -> int:
-        return self.taker_order_id if self.taker_side is Side.BUY else self.maker_order_id
-
-    @property
-    def sell_order_id(self) -> int:
-        return self.maker_order_id if self.taker_side is Side.BUY else self.taker_order_id
-
-    @property
-    def self_trade(self) -> bool:
-        return self.maker_owner == self.taker_owner
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """What happened to one submission.
-
-    Attributes:
-        order_id: the submitted order's id.
-        fills: trades in the order they happened.
-        rested: the part left on the book (a live ``RestingOrder``), or ``None``.
-        cancelled: base amount neither filled nor rested (IOC remainder, FOK or MOC whole,
-            market order leftover). Zero for quote-sized market orders: see ``quote_left``.
-        rejected: Bitstamp's error text when the order was refused outright (nothing
-            happened, no order exists); ``None`` when it was accepted.
-        reason: why an accepted order was (partly) cancelled, for logs and order status.
-        quote_left: for quote-sized market orders, the quote amount not spent (or received).
-    """
-
-    order_id: int
-    fills: tuple[Fill, ...]
-    rested: RestingOrder | None
-    cancelled: Decimal
-    rejected: str | None = None
-    reason: str | None = None
-    quote_left: Decimal | None = None
-
-    @property
-    def filled(self) -> Decimal:
-        return sum((f.amount for f in self.fills), ZERO)
-
-    @property
-    def value(self) -> Decimal:
-        """Quote amount traded: sum of price times amount over the fills, exact."""
-        return sum((_WIDE.multiply(f.price, f.amount) for f in self.fills), ZERO)
-
-    @property
-    def average_price(self) -> Decimal | None:
-        filled = self.filled
-        return self.value / filled if filled else None
-
-
-@dataclass(frozen=True, slots=True)
-class Walk:
-    """Preview of a market order against the current book (nothing changes)."""
-
-    amount: Decimal
-    value: Decimal
-    worst_price: Decimal | None
-    complete: bool
-
-    @property
-    def average_price(self) -> Decimal | None:
-        return self.value / self.amount if self.amount else None
-
-
-class _Level:
-    """One price: its orders in time priority (dicts keep insertion order) and their total."""
-
-    __slots__ = ("orders", "total")
-
-    def __init__(self) -> None:
-        self.orders: dict[int, RestingOrder] = {}
-        self.total = ZERO
-
-
-class _BookSide:
-    """Sorted prices (ascending, never re-sorted) plus a dict of levels, and touched levels."""
-
-    __slots__ = ("is_bid", "prices", "levels", "touched")
-
-    def __init__(self, is_bid: bool) -> None:
-        self.is_bid = is_bid
-        self.prices: list[Decimal] = []
-        self.levels: dict[Decimal, _Level] = {}
-        self.touched: dict[Decimal, Decimal] = {}  # price -> total before the first change
-
-    def best(self) -> Decimal | None:
-        if not self.prices:
-            return None
-        return self.prices[-1] if self.is_bid else self.prices[0]
-
-    def best_first(self) -> Iterator[Decimal]:
-        return reversed(self.prices) if self.is_bid else iter(self.prices)
-
-    def touch(self, price: Decimal, level: _Level | None) -> None:
-        if price not in self.touched:
-            self.touched[price] = level.total if level is not None else ZERO
-
-    def add(self, order: RestingOrder) -> None:
-        price = order.price
-        level = self.levels.get(price)
-        self.touch(price, level)
-        if level is None:
-            level = self.levels[price] = _Level()
-            insort(self.prices, price)
-        level.orders[order.order_id] = order
-        level.total += order.remaining
-
-    def remove(self, order: RestingOrder) -> None:
-        level = self.levels[order.price]
-        self.touch(order.price, level)
-        del level.orders[order.order_id]
-        level.total -= order.remaining
-        if not level.orders:
-            self.drop(order.price)
-
-    def drop(self, price: Decimal) -> None:
-        del self.levels[price]
-        del self.prices[bisect_left(self.prices, price)]
-
-    def pop_changes(self) -> dict[Decimal, Decimal]:
-        changes: dict[Decimal, Decimal] = {}
-        for price in sorted(self.touched, reverse=self.is_bid):
-            level = self.levels.get(price)
-            total = level.total if level is not None else ZERO
-            if total != self.touched[price]:
-                changes[price] = total
-        self.touched = {}
-        return changes
 
 
 class MatchingEngine:
@@ -247,8 +72,8 @@ class MatchingEngine:
         self._tick = market.tick
         self._lot = market.lot
         self._next_trade_id = trade_ids or itertools.count(1).__next__
-        self._bids = _BookSide(is_bid=True)
-        self._asks = _BookSide(is_bid=False)
+        self._bids = BookSide(is_bid=True)
+        self._asks = BookSide(is_bid=False)
         self._orders: dict[int, RestingOrder] = {}
         self._by_owner: dict[str, dict[int, RestingOrder]] = {}
         self._expiries: list[tuple[int, int]] = []  # heap of (expire_us, order_id), lazy
@@ -478,7 +303,7 @@ class MatchingEngine:
                 quote_ran_out = take < total
             if not take:
                 break
-            traded = _WIDE.multiply(price, take)
+            traded = WIDE.multiply(price, take)
             got += take
             value += traded
             worst = price
@@ -521,8 +346,8 @@ class MatchingEngine:
         if not price:
             return ZERO
         lot = self._lot
-        take = _WIDE.divide(quote, price).quantize(lot, rounding=ROUND_DOWN)
-        if _WIDE.multiply(take, price) > quote:  # the division rounded up past a lot
+        take = WIDE.divide(quote, price).quantize(lot, rounding=ROUND_DOWN)
+        if WIDE.multiply(take, price) > quote:  # the division rounded up past a lot
             take -= lot
         return max(take, ZERO)
 
@@ -578,7 +403,7 @@ class MatchingEngine:
             if quote is None:
                 remaining -= taken
             else:
-                quote -= _WIDE.multiply(price, taken)
+                quote -= WIDE.multiply(price, taken)
             if orders:
                 break  # the taker is done at this price; worse prices cannot be reached
             book.drop(price)

@@ -39,27 +39,30 @@ never the trader's balance, absorbs the last unit.
 Owners for which ``unlimited(owner)`` is true (by default names starting with ``"~"``, the
 simulator's synthetic participants) are not tracked: they have infinite funds, hold nothing
 and pay no fees into the fee account.
+
+The records (``Balance``, ``Settlement``, the errors, and the ledger's internal accounts and
+holds) live in ``holdings.py``; the public ones are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, localcontext
 
 from workstation.domain.common import Side
 from workstation.domain.markets import Market
-from workstation.domain.numbers import format_decimal, plain, quantum
-from workstation.sim.engine import Fill
+from workstation.domain.numbers import quantum
+from workstation.sim.holdings import (
+    Account,
+    Balance,
+    Hold,
+    InsufficientFunds,
+    LedgerError,
+    Settlement,
+)
+from workstation.sim.orders import Fill
 
-__all__ = [
-    "Balance",
-    "InsufficientFunds",
-    "Ledger",
-    "LedgerError",
-    "Settlement",
-    "is_synthetic",
-]
+__all__ = ["Balance", "InsufficientFunds", "Ledger", "LedgerError", "Settlement", "is_synthetic"]
 
 ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
@@ -70,116 +73,6 @@ _CONTEXT = Context(prec=80)
 def is_synthetic(owner: str) -> bool:
     """The simulator's own market participants are named ``~something``."""
     return owner.startswith("~")
-
-
-class LedgerError(Exception):
-    """A bookkeeping request that cannot be right (a bug in the caller), not a trader error."""
-
-
-class InsufficientFunds(Exception):  # noqa: N818 - Bitstamp's own wording for the condition
-    """An order or withdrawal needs more than the owner has available.
-
-    ``str(exc)`` is Bitstamp's message (reference 4.3): with ``style="need"`` (limit buys)
-    "You need 120.00 USD to open that order. You have only 100.00 USD available. Check your
-    account balance for details."; with ``style="have"`` (sells, withdrawals) "You have only
-    0.50000000 BTC available. Check your account balance for details.". Numbers print with
-    ``places`` decimals (needed rounded up, available down), or exactly when ``None``.
-    """
-
-    def __init__(
-        self,
-        currency: str,
-        needed: Decimal,
-        available: Decimal,
-        *,
-        places: int | None = None,
-        style: str = "need",
-    ) -> None:
-        if style not in ("need", "have"):
-            raise ValueError(f"unknown style {style!r}")
-        self.currency = currency
-        self.needed = needed
-        self.available = available
-        self.places = places
-        self.style = style
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        cur = self.currency.upper()
-        have = self._show(self.available, ROUND_DOWN)
-        tail = f"You have only {have} {cur} available. Check your account balance for details."
-        if self.style == "have":
-            return tail
-        return f"You need {self._show(self.needed, ROUND_UP)} {cur} to open that order. {tail}"
-
-    def _show(self, value: Decimal, rounding: str) -> str:
-        if self.places is None:
-            return plain(value)
-        return format_decimal(value, self.places, rounding=rounding)
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """One owner's holding of one currency."""
-
-    available: Decimal
-    reserved: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.available + self.reserved
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """How one fill was booked; the fees are what each side actually paid, in quote."""
-
-    fill: Fill
-    buyer: str
-    seller: str
-    value: Decimal
-    buyer_fee: Decimal
-    seller_fee: Decimal
-
-    @property
-    def maker_fee(self) -> Decimal:
-        return self.seller_fee if self.fill.taker_side is Side.BUY else self.buyer_fee
-
-    @property
-    def taker_fee(self) -> Decimal:
-        return self.buyer_fee if self.fill.taker_side is Side.BUY else self.seller_fee
-
-
-class _Account:
-    __slots__ = ("available", "held", "loose")
-
-    def __init__(self) -> None:
-        self.available = ZERO
-        self.held = ZERO  # reserved for orders (sum of their holds)
-        self.loose = ZERO  # reserved without an order id
-
-
-class _Hold:
-    """Funds held for one order. ``price`` and ``remaining`` are set for limit orders."""
-
-    __slots__ = ("currency", "fee_percent", "held", "owner", "price", "remaining")
-
-    def __init__(
-        self,
-        owner: str,
-        currency: str,
-        held: Decimal,
-        price: Decimal | None = None,
-        remaining: Decimal | None = None,
-        fee_percent: Decimal = ZERO,
-    ) -> None:
-        self.owner = owner
-        self.currency = currency
-        self.held = held
-        self.price = price
-        self.remaining = remaining
-        self.fee_percent = fee_percent
 
 
 class Ledger:
@@ -197,8 +90,8 @@ class Ledger:
         self._default_decimals = default_decimals
         self.fee_account = fee_account
         self._unlimited = unlimited
-        self._accounts: dict[tuple[str, str], _Account] = {}
-        self._holds: dict[int, _Hold] = {}
+        self._accounts: dict[tuple[str, str], Account] = {}
+        self._holds: dict[int, Hold] = {}
         self._issued: dict[str, Decimal] = {}
 
     # ----------------------------------------------------------------- reading
@@ -294,7 +187,7 @@ class Ledger:
         """
         if not amount.is_finite() or amount < 0:
             raise ValueError(f"amount must not be negative, got {amount}")
-        self._reserve(owner, currency, amount, order_id, style, _Hold(owner, currency, amount))
+        self._reserve(owner, currency, amount, order_id, style, Hold(owner, currency, amount))
 
     def reserve_limit(
         self,
@@ -314,11 +207,11 @@ class Ledger:
         _positive(amount)
         if side is Side.BUY:
             needed = self.limit_buy_cost(market.quote, amount, price, fee_percent)
-            hold = _Hold(owner, market.quote, needed, price, amount, fee_percent)
+            hold = Hold(owner, market.quote, needed, price, amount, fee_percent)
             self._reserve(owner, market.quote, needed, order_id, "need", hold)
         else:
             needed = amount
-            hold = _Hold(owner, market.base, needed, None, amount)
+            hold = Hold(owner, market.base, needed, None, amount)
             self._reserve(owner, market.base, needed, order_id, "have", hold)
         return needed
 
@@ -415,7 +308,7 @@ class Ledger:
             seller_fee if seller_tracked else ZERO,
         )
 
-    def _hold_of(self, order_id: int, owner: str, currency: str) -> _Hold | None:
+    def _hold_of(self, order_id: int, owner: str, currency: str) -> Hold | None:
         hold = self._holds.get(order_id)
         if hold is None or hold.owner != owner or hold.currency != currency:
             return None
@@ -457,7 +350,7 @@ class Ledger:
         amount: Decimal,
         order_id: int | None,
         style: str,
-        hold: _Hold,
+        hold: Hold,
     ) -> None:
         if not self.tracked(owner):
             return
@@ -474,7 +367,7 @@ class Ledger:
                 acc.held += amount
                 self._holds[order_id] = hold
 
-    def _unhold(self, hold: _Hold, amount: Decimal) -> None:
+    def _unhold(self, hold: Hold, amount: Decimal) -> None:
         acc = self._account(hold.owner, hold.currency)
         with localcontext(_CONTEXT):
             hold.held -= amount
@@ -484,11 +377,11 @@ class Ledger:
     def _short(self, currency: str, needed: Decimal, have: Decimal, style: str) -> Exception:
         return InsufficientFunds(currency, needed, have, places=self.places(currency), style=style)
 
-    def _account(self, owner: str, currency: str) -> _Account:
+    def _account(self, owner: str, currency: str) -> Account:
         key = (owner, currency)
         acc = self._accounts.get(key)
         if acc is None:
-            acc = self._accounts[key] = _Account()
+            acc = self._accounts[key] = Account()
         return acc
 
     def _issue(self, currency: str, amount: Decimal) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..bitstamp.errors import error_body
+from ..bitstamp.error_bodies import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
 from ..domain.numbers import NumberFormatError, decimal_places, parse_decimal
