@@ -15,7 +15,7 @@ from workstation.sim.server import SimServer
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(SimExchange(seed=7))
+    server = SimServer(SimExchange(seed=7, speed=0))
     async with server:
         yield server
 

@@ -9,11 +9,9 @@ than ~100 ms per pair carrying the absolute new amount of every changed level (z
 from __future__ import annotations
 
 import asyncio
-import math
-import random
 from collections import deque
-from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 from ..bitstamp.codec_stream import encode_book_frame, encode_diff_frame, encode_trade_frame
@@ -23,7 +21,7 @@ from ..domain.markets import Market
 from .clock import SimClock
 from .engine import MatchingEngine
 
-__all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher", "seed_book"]
+__all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher"]
 
 DIFF_INTERVAL_S = 0.1
 """Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
@@ -65,6 +63,40 @@ class MarketData:
         self.publisher: Publisher = NoPublisher()
         self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=TRADE_HISTORY) for s in markets}
         self._reference: dict[str, Decimal] = {}
+        self._pending: dict[str, Iterator[list[Trade]]] = {}
+        self._older: dict[str, list[list[Trade]]] = {}
+
+    # -- history -----------------------------------------------------------------------------
+
+    def set_history(self, symbol: str, chunks: Iterator[list[Trade]]) -> None:
+        """Trades from before the start, as chunks going back in time (newest first each)."""
+        self._pending[symbol] = chunks
+        self._older[symbol] = []
+
+    async def make_history(self) -> None:
+        """Make pending history one chunk at a time, yielding to requests in between."""
+        for symbol in list(self._pending):
+            while symbol in self._pending:
+                self._history_step(symbol)
+                await asyncio.sleep(0)
+
+    def _history_step(self, symbol: str) -> None:
+        chunks = self._pending[symbol]
+        chunk = next(chunks, None)
+        if chunk is not None:
+            self._older[symbol].append(chunk)
+            return
+        del self._pending[symbol]
+        older = [t for c in reversed(self._older.pop(symbol)) for t in reversed(c)]
+        tape = deque(older, maxlen=TRADE_HISTORY)
+        tape.extend(self._trades[symbol])  # live trades so far come after
+        self._trades[symbol] = tape
+
+    def _tape(self, symbol: str) -> deque[Trade]:
+        """The market's trades, oldest first; finishes its history first if still pending."""
+        while symbol in self._pending:
+            self._history_step(symbol)
+        return self._trades[symbol]
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -73,7 +105,7 @@ class MarketData:
 
     def reference_price(self, symbol: str) -> Decimal | None:
         """The market price for the 20 % band: last trade, else mid, else the seed price."""
-        trades = self._trades[symbol]
+        trades = self._tape(symbol)
         if trades:
             return trades[-1].price
         engine = self.engines[symbol]
@@ -85,7 +117,7 @@ class MarketData:
     # -- trades ------------------------------------------------------------------------------
 
     def record_trade(self, trade: Trade) -> None:
-        self._trades[trade.market].append(trade)
+        self._trades[trade.market].append(trade)  # history, if not made yet, goes before
         channel = f"live_trades_{trade.market}"
         if self.publisher.has_subscribers(channel):
             m = self.markets[trade.market]
@@ -96,7 +128,7 @@ class MarketData:
     def trades_since(self, symbol: str, since_us: int) -> list[Trade]:
         """Trades at or after ``since_us``, newest first (as ``transactions`` returns them)."""
         out = []
-        for trade in reversed(self._trades[symbol]):
+        for trade in reversed(self._tape(symbol)):
             if trade.timestamp_us < since_us:
                 break
             out.append(trade)
@@ -229,36 +261,3 @@ class MarketData:
         while True:
             await asyncio.sleep(interval_s)
             self.publish_book_changes()
-
-
-def seed_book(
-    engine: MatchingEngine,
-    market: Market,
-    mid: Decimal,
-    rng: random.Random,
-    next_id: Callable[[], int],
-    clock: SimClock,
-    *,
-    levels: int = 150,
-) -> None:
-    """Rest a realistic book of synthetic maker orders around ``mid`` (owner ``~mm``).
-
-    Levels start a few ticks from mid and spread out geometrically, like the recorded books;
-    sizes are log-normal (many small orders, a few large walls), each worth at least the
-    market's minimum order value.
-    """
-    tick, lot = market.tick, market.lot
-    step = max(tick, (mid * Decimal("0.00004")).quantize(tick, ROUND_HALF_UP))
-    min_amount = (market.minimum_order_value / mid).quantize(lot, rounding=ROUND_DOWN) + lot
-    now = clock.now_us()
-    for side in (Side.BUY, Side.SELL):
-        offset = step
-        for _ in range(levels):
-            price = mid - offset if side is Side.BUY else mid + offset
-            price = price.quantize(tick, ROUND_DOWN if side is Side.BUY else "ROUND_UP")
-            if price <= 0:
-                break
-            notional = Decimal(str(round(math.exp(rng.gauss(7.0, 1.3)), 2)))  # float-ok: sizes
-            amount = max(min_amount, (notional / price).quantize(lot, rounding=ROUND_DOWN))
-            engine.submit_limit(next_id(), "~mm", side, amount, price, now_us=now)
-            offset += step * Decimal(1 + int(rng.expovariate(0.6)))
