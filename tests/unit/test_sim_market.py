@@ -187,3 +187,19 @@ def test_advance_needs_a_manual_clock_and_speed_must_be_sane() -> None:
         ex.advance(1)
     with pytest.raises(ValueError, match="speed"):
         SimExchange(speed=-1, history_s=0)
+
+
+def test_limit_price_places_the_opposite_order_once_executed() -> None:
+    ex = manual(history_s=0)
+    ask = ex.engines["btcusd"].best_ask()
+    target = ask + 500
+    fields = {"amount": "0.01", "price": f"{ask}", "limit_price": f"{target}"}
+    ack = ex.place("demo", OrderForm("limit", Side.BUY, "btcusd", fields))
+    status = ex.order_status("demo", order_id=str(ack.order_id), client_order_id=None)
+    assert status.state is OrderState.FINISHED
+    [follow_up] = ex.open_orders("demo", "btcusd")
+    assert follow_up.side is Side.SELL
+    assert follow_up.price == target
+    assert follow_up.amount == D("0.01")
+    balances = {b.currency: b for b in ex.balances("demo")}
+    assert balances["btc"].reserved == D("0.01")

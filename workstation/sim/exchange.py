@@ -24,6 +24,7 @@ from ..domain.account import Balance, TradingFee, UserTransaction, WebsocketToke
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
+from ..domain.numbers import plain
 from ..domain.orders import (
     CancelAllResult,
     CancelResult,
@@ -97,6 +98,7 @@ class SimExchange:
         self.data = MarketData(self.markets, self.engines, self.clock)
         self.orders = OrderLog(self.markets, self.accounts)
         self._tasks: list[asyncio.Task[None]] = []
+        self._follow_ups: list[SimOrder] = []
         self._day = self.clock.peek_us() // _DAY_US
         self.activity = MarketActivity(
             self, seed=seed, speed=speed, history_s=history_s, first_trade=first_live_trade
@@ -163,6 +165,7 @@ class SimExchange:
                 self.next_order_id(), owner, side, amount, limit, now_us=now, tif="ioc"
             )
         self._apply(execution, self.markets[symbol])
+        self._place_follow_ups()
 
     def next_order_id(self) -> int:
         return next(self._order_ids)
@@ -318,6 +321,7 @@ class SimExchange:
             created_us=now,
             subtype=subtype,
             remaining=order.amount,
+            limit_price=order.limit_price,
         )
         self.orders.add(record)
         self._apply(execution, market)
@@ -327,6 +331,7 @@ class SimExchange:
             record.state = OrderState.FINISHED if not execution.cancelled else OrderState.CANCELED
             if execution.fills or record.state is OrderState.CANCELED:
                 self.orders.emit(record, OrderEventKind.DELETED, self.clock.now_us(), Decimal(0))
+        self._place_follow_ups()
         price = order.price if order.price is not None else execution.average_price or Decimal(0)
         return OrderAck(
             order_id=order_id,
@@ -369,6 +374,20 @@ class SimExchange:
             record = self.orders.get(order_id)
             if record is not None:
                 self.orders.book_fill(record, fill, market, fee, settlement.value)
+                if record.limit_price is not None and record.remaining == 0:
+                    self._follow_ups.append(record)
+
+    def _place_follow_ups(self) -> None:
+        """Place the opposite order of every executed order that carried a ``limit_price``.
+        Refused follow-ups (funds, band) are dropped, as the original already executed."""
+        while self._follow_ups:
+            record = self._follow_ups.pop(0)
+            price, record.limit_price = record.limit_price, None
+            assert price is not None
+            fields = {"amount": plain(record.amount), "price": plain(price)}
+            form = OrderForm("limit", record.side.opposite, record.market, fields)
+            with contextlib.suppress(SimRejection):
+                self.place(record.owner, form)
 
     def cancel(
         self, owner: str, *, order_id: str | None, client_order_id: str | None

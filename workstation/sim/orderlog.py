@@ -54,6 +54,8 @@ class SimOrder:
     state: OrderState = OrderState.OPEN
     remaining: Decimal = Decimal(0)
     transactions: list[OrderTransaction] = field(default_factory=list)
+    limit_price: Decimal | None = None
+    """Price of the opposite order placed once this one has executed (reference 4.3)."""
 
 
 def utc(us: int) -> dt.datetime:
