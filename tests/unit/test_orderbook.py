@@ -1,0 +1,95 @@
+"""The scaled-integer order book against a plain Decimal model, and its strictness."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workstation.domain.common import Side
+from workstation.domain.numbers import NumberFormatError
+from workstation.domain.orderbook import OrderBook
+
+D = Decimal
+
+prices = st.integers(min_value=1, max_value=400).map(lambda n: f"{100 + n / 100:.2f}")
+amounts = st.one_of(
+    st.just("0.00000000"),
+    st.integers(min_value=1, max_value=10**9).map(lambda n: f"{D(n) / 10**8:.8f}"),
+)
+rows = st.lists(st.tuples(prices, amounts), max_size=8)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(rows, rows), max_size=30))
+def test_applying_diffs_matches_a_decimal_model(frames: list) -> None:
+    book = OrderBook("btcusd", 2, 8)
+    model: dict[Side, dict[Decimal, Decimal]] = {Side.BUY: {}, Side.SELL: {}}
+    for stamp, (bids, asks) in enumerate(frames, start=1):
+        book.apply_rows(bids, asks, stamp)
+        for side, changes in ((Side.BUY, bids), (Side.SELL, asks)):
+            for price, amount in changes:
+                if D(amount):
+                    model[side][D(price)] = D(amount)
+                else:
+                    model[side].pop(D(price), None)
+    assert book.levels(Side.BUY) == sorted(model[Side.BUY].items(), reverse=True)
+    assert book.levels(Side.SELL) == sorted(model[Side.SELL].items())
+    assert book.depth(Side.BUY) == len(model[Side.BUY])
+    best_bid = max(model[Side.BUY], default=None)
+    best_ask = min(model[Side.SELL], default=None)
+    assert book.best_bid() == best_bid
+    assert book.best_ask() == best_ask
+    assert book.crossed == (best_bid is not None and best_ask is not None and best_bid >= best_ask)
+
+
+def test_snapshot_then_diffs_and_exact_reads() -> None:
+    book = OrderBook("ethbtc", 8, 8)
+    book.load(
+        [(D("0.04775809"), D("1.5")), (D("0.04775000"), D("2"))],
+        [(D("0.04776191"), D("0.25"))],
+        timestamp_us=10,
+    )
+    book.apply_rows([("0.04775809", "0.00000000"), ("0.04775500", "3.00000000")], [], 11)
+    assert book.levels(Side.BUY) == [(D("0.04775500"), D("3")), (D("0.04775000"), D("2"))]
+    assert book.top_units(Side.SELL) == [(4776191, 25_000_000)]
+    assert str(book.best_ask()) == "0.04776191"
+    assert book.timestamp_us == 11
+    assert not book.crossed
+    book.apply_rows([("0.04776191", "1.00000000")], [], 12)
+    assert book.crossed
+
+
+def test_fewer_decimals_on_the_wire_are_read_exactly() -> None:
+    book = OrderBook("usdcusd", 5, 8)
+    book.apply_rows([("1.0001", "12.5")], [("1.00020", "3")], 1)
+    assert book.levels(Side.BUY) == [(D("1.0001"), D("12.5"))]
+    assert book.levels(Side.SELL) == [(D("1.0002"), D("3"))]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("1e3", "1.00000000"),
+        ("100.00", "-1.00000000"),
+        ("100.00", "NaN"),
+        ("100.001", "1.00000000"),
+        (" 100.00", "1.00000000"),
+        ("100.00", "1_0.00000000"),
+        ("١٠٠.٠٠", "1.00000000"),
+        ("100.00", ".50000000"),
+    ],
+)
+def test_bad_numbers_raise(row: tuple[str, str]) -> None:
+    book = OrderBook("btcusd", 2, 8)
+    with pytest.raises(NumberFormatError):
+        book.apply_rows([row], [], 1)
+    assert book.depth(Side.BUY) == 0
+
+
+def test_snapshot_values_off_the_grid_are_refused() -> None:
+    book = OrderBook("btcusd", 2, 8)
+    with pytest.raises(NumberFormatError):
+        book.load([(D("100.001"), D("1"))], [], 1)
