@@ -442,16 +442,20 @@ def test_trade_frame_round_trip(
 # --- stream: books ----------------------------------------------------------------------
 
 
-def test_bad_number_in_a_diff_raises_frame_error_for_that_channel() -> None:
+def test_bad_number_in_a_diff_is_caught_when_read() -> None:
     frame = (
         '{"data":{"timestamp":"1","microtimestamp":"1000001","bids":[["3800.71","1,5"]],'
         '"asks":[]},"channel":"diff_order_book_ethusd","event":"data"}'
     )
-    with pytest.raises(FrameError, match="decimal point") as info:
-        parse_frame(frame)
+    event = parse_frame(frame)  # rows stay text until applied (the book checks them)
+    assert isinstance(event, BookDiffEvent)
+    with pytest.raises(NumberFormatError, match="decimal point"):
+        _ = event.diff
+    with pytest.raises(FrameError) as info:
+        parse_frame(frame.replace('"1,5"', '"1.5","7"'))  # a third column on a diff
     assert info.value.channel == "diff_order_book_ethusd"
     with pytest.raises(FrameError):
-        parse_frame(frame.replace('"1,5"', '"1.5","7"'))  # a third column on a diff
+        parse_frame(frame.replace('"1,5"', "1.5"))  # a JSON number, not Bitstamp's text
 
 
 def test_diff_round_trip_with_deletes() -> None:
@@ -464,7 +468,10 @@ def test_diff_round_trip_with_deletes() -> None:
     frame = encode_diff_frame(diff, 5, 5)
     assert '"asks":[["0.99991","0.00000"],["0.99994","14883.96385"]]' in frame
     assert frame.endswith('"channel":"diff_order_book_usdtusd","event":"data"}')
-    assert parse_frame(frame) == BookDiffEvent(diff)
+    event = parse_frame(frame)
+    assert isinstance(event, BookDiffEvent)
+    assert event.diff == diff
+    assert event.ask_rows == [("0.99991", "0.00000"), ("0.99994", "14883.96385")]
 
 
 def test_book_frame_is_top_100_price_levels() -> None:

@@ -97,9 +97,25 @@ class BookSnapshotEvent:
 
 @dataclass(frozen=True, slots=True)
 class BookDiffEvent:
-    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6."""
+    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6.
 
-    diff: BookDiff
+    The rows stay the wire's exact text (``("3805.44", "0.50000000")``): the book applies
+    them as scaled integers without a Decimal in between, and checks every number as it does
+    (:meth:`workstation.domain.orderbook.OrderBook.apply_rows`). ``diff`` gives the typed,
+    strictly parsed view for everyone else.
+    """
+
+    market: str
+    timestamp_us: int
+    bid_rows: list[tuple[str, str]]
+    ask_rows: list[tuple[str, str]]
+
+    @property
+    def diff(self) -> BookDiff:
+        """The levels as Decimals; raises ``NumberFormatError`` on a malformed number."""
+        return BookDiff(
+            self.market, self.timestamp_us, levels(self.bid_rows), levels(self.ask_rows)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +270,9 @@ def _trade(data: msgspec.Raw, market: str) -> Trade:
     )
 
 
-def _diff(data: msgspec.Raw, market: str) -> BookDiff:
+def _diff(data: msgspec.Raw, market: str) -> BookDiffEvent:
     w = _DIFF.decode(data)
-    return BookDiff(
-        market, parse_uint(w.microtimestamp, "microtimestamp"), levels(w.bids), levels(w.asks)
-    )
+    return BookDiffEvent(market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks)
 
 
 def _control(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
@@ -287,7 +301,7 @@ def _control(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
 def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
     if event == "data":
         if channel.startswith("diff_order_book_"):
-            return BookDiffEvent(_diff(data, channel[16:]))
+            return _diff(data, channel[16:])
         if channel.startswith("order_book_"):
             return BookSnapshotEvent(parse_order_book(data, channel[11:]))
         if channel.startswith("detail_order_book_"):

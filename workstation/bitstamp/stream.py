@@ -64,9 +64,13 @@ class ConnectionStateChanged:
 
 @dataclass(frozen=True, slots=True)
 class FrameRejected:
-    """A frame arrived that could not be parsed; books fed by this stream must resync."""
+    """A frame arrived that could not be parsed; books fed by this stream must resync.
+
+    ``channel`` is set when the envelope was readable: only that channel's book is in doubt.
+    """
 
     error: str
+    channel: str | None = None
 
 
 ClientEvent = StreamEvent | ConnectionStateChanged | FrameRejected
@@ -273,7 +277,7 @@ class StreamClient:
                 try:
                     event = codec_stream.parse_frame(frame)
                 except FrameError as exc:
-                    self._events.put_nowait(FrameRejected(str(exc)))
+                    self._events.put_nowait(FrameRejected(str(exc), exc.channel))
                     continue
                 if isinstance(event, HeartbeatReply):
                     continue

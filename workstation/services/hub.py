@@ -1,0 +1,250 @@
+"""The market data service of one environment: one stream, one REST client, many feeds.
+
+``MarketHub`` owns a :class:`MarketFeed` per watched pair and does their I/O: it subscribes
+the pair's channels on the shared WebSocket, routes every event to its feed, fetches REST
+snapshots when a feed asks for one (never two at once for a feed; a snapshot that arrives
+after a newer resync is thrown away), backfills the tape after each subscription, and polls
+tickers. Widgets read the feeds; discrete changes (connection, stale/fresh, errors) reach
+``listener`` as :class:`FeedChange` values, which the UI turns into Textual messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..bitstamp.codec_stream import (
+    BookDiffEvent,
+    BookSnapshotEvent,
+    StreamErrorEvent,
+    SubscriptionSucceeded,
+    TradeEvent,
+)
+from ..bitstamp.errors import BitstampError, RateLimited
+from ..bitstamp.rest import RestClient
+from ..bitstamp.stream import (
+    ConnectionState,
+    ConnectionStateChanged,
+    FrameRejected,
+    StreamClient,
+)
+from ..domain.markets import Market
+from .feed import FeedState, MarketFeed
+from .health import LatencyWindow
+
+__all__ = ["FeedChange", "MarketHub"]
+
+_log = logging.getLogger("workstation.services.hub")
+T = TypeVar("T")
+
+TICKER_EVERY_S = 10.0
+SNAPSHOT_RETRY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """Something a trader should notice: ``kind`` is ``state``, ``connection`` or ``error``."""
+
+    kind: str
+    symbol: str | None
+    detail: str
+
+
+class MarketHub:
+    """Feeds of one environment. ``await hub.start()``, ``await hub.watch("btcusd")``."""
+
+    def __init__(
+        self,
+        rest: RestClient,
+        stream: StreamClient,
+        markets: dict[str, Market],
+        *,
+        listener: Callable[[FeedChange], None] | None = None,
+        ticker_every_s: float = TICKER_EVERY_S,
+    ) -> None:
+        self.rest = rest
+        self.stream = stream
+        self.markets = markets
+        self.feeds: dict[str, MarketFeed] = {}
+        self.rest_latency = LatencyWindow()
+        self.rate_limited = 0
+        self.connection = ConnectionState.DISCONNECTED
+        self._listener = listener
+        self._ticker_every_s = ticker_every_s
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fetching: set[str] = set()
+        self._pump: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.stream.start()
+        self._pump = asyncio.create_task(self._run(), name="market-hub")
+        self._spawn(self._poll_tickers(), "tickers")
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._pump, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.stream.close()
+
+    async def watch(self, symbol: str) -> MarketFeed:
+        """Start (or keep) following ``symbol``; returns its feed at once (stale until synced)."""
+        feed = self.feeds.get(symbol)
+        if feed is not None:
+            return feed
+        feed = MarketFeed(self.markets[symbol], on_state=self._feed_state)
+        feed.health.rest_latency = self.rest_latency
+        feed.connection_changed(self.connection is ConnectionState.CONNECTED, 0)
+        self.feeds[symbol] = feed
+        for prefix in ("diff_order_book_", "order_book_", "live_trades_"):
+            await self.stream.subscribe(prefix + symbol)
+        self._spawn(self._fetch_ticker(feed), f"ticker-{symbol}")
+        return feed
+
+    async def unwatch(self, symbol: str) -> None:
+        if self.feeds.pop(symbol, None) is None:
+            return
+        for prefix in ("diff_order_book_", "order_book_", "live_trades_"):
+            await self.stream.unsubscribe(prefix + symbol)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        async for event in self.stream:
+            try:
+                self._route(event)
+            except Exception:  # a bug in one handler must not stop every feed
+                _log.exception("market hub: handling %r failed", type(event).__name__)
+
+    def _route(self, event: object) -> None:
+        if isinstance(event, BookDiffEvent):
+            feed = self.feeds.get(event.market)
+            if feed is not None:
+                feed.on_diff(event.timestamp_us, event.bid_rows, event.ask_rows)
+                self._want_snapshot(feed)
+        elif isinstance(event, TradeEvent):
+            feed = self.feeds.get(event.trade.market)
+            if feed is not None:
+                feed.on_trade(event.trade)
+        elif isinstance(event, BookSnapshotEvent):
+            feed = self.feeds.get(event.snapshot.market)
+            if feed is not None:
+                feed.on_top(event.snapshot)
+                self._want_snapshot(feed)
+        elif isinstance(event, SubscriptionSucceeded):
+            self._subscribed(event.channel)
+        elif isinstance(event, ConnectionStateChanged):
+            self._connection(event)
+        elif isinstance(event, FrameRejected):
+            self._rejected(event)
+        elif isinstance(event, StreamErrorEvent):
+            self._notify(FeedChange("error", None, f"stream error: {event.message}"))
+
+    def _subscribed(self, channel: str) -> None:
+        if channel.startswith("diff_order_book_"):
+            feed = self.feeds.get(channel[16:])
+            if feed is not None:
+                feed.subscribed()
+                self._want_snapshot(feed)
+        elif channel.startswith("live_trades_"):
+            feed = self.feeds.get(channel[12:])
+            if feed is not None:
+                self._spawn(self._backfill(feed), f"backfill-{feed.symbol}")
+
+    def _connection(self, event: ConnectionStateChanged) -> None:
+        self.connection = event.state
+        connected = event.state is ConnectionState.CONNECTED
+        for feed in self.feeds.values():
+            feed.connection_changed(connected, event.reconnects)
+        self._notify(FeedChange("connection", None, f"{event.state.value}: {event.reason}"))
+
+    def _rejected(self, event: FrameRejected) -> None:
+        channel = event.channel or ""
+        for prefix in ("diff_order_book_", "order_book_", "live_trades_"):
+            if channel.startswith(prefix):
+                feed = self.feeds.get(channel[len(prefix) :])
+                if feed is not None:
+                    feed.on_frame_error(event.error)
+                    self._want_snapshot(feed)
+                return
+        for feed in self.feeds.values():  # channel unknown: every book is in doubt
+            feed.on_frame_error(event.error)
+            self._want_snapshot(feed)
+
+    def _feed_state(self, feed: MarketFeed) -> None:
+        detail = "stale" if feed.stale else "live"
+        if feed.state is FeedState.SYNCING and feed.health.last_resync_reason:
+            detail = f"resyncing: {feed.health.last_resync_reason}"
+        self._notify(FeedChange("state", feed.symbol, detail))
+
+    def _notify(self, change: FeedChange) -> None:
+        if self._listener is not None:
+            self._listener(change)
+
+    # -- REST work ------------------------------------------------------------------------------
+
+    def _want_snapshot(self, feed: MarketFeed) -> None:
+        if feed.snapshot_wanted and feed.symbol not in self._fetching:
+            self._fetching.add(feed.symbol)
+            self._spawn(self._snapshot(feed), f"snapshot-{feed.symbol}")
+
+    async def _snapshot(self, feed: MarketFeed) -> None:
+        try:
+            while feed.snapshot_wanted and self.feeds.get(feed.symbol) is feed:
+                generation = feed.generation
+                snapshot = await self._timed(self.rest.order_book(feed.symbol))
+                if snapshot is not None and feed.on_snapshot(snapshot, generation):
+                    return
+                if snapshot is None:
+                    await asyncio.sleep(SNAPSHOT_RETRY_S)
+        finally:
+            self._fetching.discard(feed.symbol)
+
+    async def _backfill(self, feed: MarketFeed) -> None:
+        trades = await self._timed(self.rest.transactions(feed.symbol, "minute"))
+        if trades:
+            feed.on_trades(trades)
+
+    async def _fetch_ticker(self, feed: MarketFeed) -> None:
+        ticker = await self._timed(self.rest.ticker(feed.symbol))
+        if ticker is not None:
+            feed.ticker = ticker
+
+    async def _poll_tickers(self) -> None:
+        while True:
+            await asyncio.sleep(self._ticker_every_s)
+            for feed in list(self.feeds.values()):
+                await self._fetch_ticker(feed)
+
+    async def _timed(self, call: Awaitable[T]) -> T | None:
+        """Await a REST call, recording its latency; failures are reported, not raised."""
+        started = time.monotonic()
+        try:
+            result = await call
+        except RateLimited as exc:
+            self.rate_limited += 1
+            for feed in self.feeds.values():
+                feed.health.rate_limited = self.rate_limited
+            self._notify(FeedChange("error", None, f"rate limited: {exc}"))
+            return None
+        except BitstampError as exc:
+            self._notify(FeedChange("error", None, str(exc)))
+            return None
+        self.rest_latency.add(time.monotonic() - started)
+        return result
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"hub-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
