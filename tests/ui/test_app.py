@@ -1,38 +1,131 @@
-"""The app as a user sees it, driven by Textual's Pilot against a simulator on loopback."""
+"""The app as a user sees it, driven by Textual's Pilot against a simulator on loopback.
+
+The simulator's market stands still here (speed 0), so what the screen shows can be checked
+against the engine exactly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 
 import pytest
-from textual.widgets import Static
+from textual.pilot import Pilot
 
+from workstation.domain.common import Side
+from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
+from workstation.ui.bookview import OrderBookView
+from workstation.ui.screens import HelpScreen, PairPicker
+from workstation.ui.statusbar import StatusBar
+from workstation.ui.tapeview import TradesTapeView
 
 
 @pytest.fixture
-async def venue() -> AsyncIterator[Venue]:
-    async with SimServer(SimExchange(seed=11)) as sim:
-        demo = sim.exchange.demo
-        yield Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+async def sim() -> AsyncIterator[SimServer]:
+    async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as server:
+        yield server
 
 
-async def test_app_shows_the_venue_and_a_live_ticker(venue: Venue) -> None:
+@pytest.fixture
+def venue(sim: SimServer) -> Venue:
+    demo = sim.exchange.demo
+    return Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def line(widget: OrderBookView | TradesTapeView, y: int) -> str:
+    return widget.render_line(y).text
+
+
+def live(app: WorkstationApp, symbol: str) -> bool:
+    feed = app.hub.feeds.get(symbol) if app.hub else None
+    return feed is not None and feed.state is FeedState.LIVE and app.current == symbol
+
+
+async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venue) -> None:
     app = WorkstationApp(venue)
-    async with app.run_test(size=(100, 20)) as pilot:
-        for _ in range(50):
-            await pilot.pause(0.05)
-            ticker = str(app.query_one("#ticker", Static).render())
-            if "last" in ticker:
-                break
-        banner = str(app.query_one("#venue", Static).render())
-        assert banner.startswith("SIM")
-        assert venue.rest_url in banner
-        assert "BTC/USD" in ticker
-        assert "bid 6" in ticker
-        assert "E-" not in ticker
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
+        book = app.query_one(OrderBookView)
+        rows = (book.size.height - 3) // 2
+        await until(pilot, lambda: "spread" in line(book, rows + 1), "the ladder")
+        assert line(book, 0).split() == ["Price", "Amount", "Total", "Value"]
+        engine = sim.exchange.engines["btcusd"]
+        best_bid, best_ask = engine.best_bid(), engine.best_ask()
+        assert line(book, rows).split()[0] == f"{best_ask}"  # best ask right above the spread
+        assert line(book, rows + 2).split()[0] == f"{best_bid}"
+        spread = best_ask - best_bid
+        assert f"spread {spread}" in line(book, rows + 1)
+        tape = app.query_one(TradesTapeView)
+        await until(pilot, lambda: line(tape, 1).strip() != "", "the tape")
+        newest = sim.exchange.transactions("btcusd", 3600)[0]
+        assert f"{newest.price}" in line(tape, 1)
+        bar = app.query_one(StatusBar)
+        await until(pilot, lambda: "BTC/USD live" in str(bar.render()), "the status bar")
+        status = str(bar.render())
+        assert status.lstrip().startswith("SIM")
+        assert "ws connected" in status
+        assert "resyncs 0" in status
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue) -> None:
+    app = WorkstationApp(venue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
+        book = app.query_one(OrderBookView)
+        await pilot.pause(0.2)
+        engine = sim.exchange.engines["btcusd"]
+        bids = engine.levels(Side.BUY, 3)
+
+        await pilot.press("down", "down")
+        readout = line(book, book.size.height - 1)
+        cum = sum(amount for _, amount in bids)
+        assert readout.startswith(f" bid {bids[2][0]}")
+        assert f"cum {cum:.8f} BTC" in readout
+        await pilot.press("up", "up", "up")
+        assert line(book, book.size.height - 1).startswith(f" ask {engine.best_ask()}")
+
+        await pilot.press("plus", "plus", "plus")  # 1 -> 2 -> 5 -> 10 ticks
+        await pilot.pause(0.1)
+        assert book.group == 10
+        assert "group 0.1" in str(book.border_subtitle)
+        rows = (book.size.height - 3) // 2
+        grouped_bid = Decimal(line(book, rows + 2).split()[0])
+        assert grouped_bid == (engine.best_bid() * 10).to_integral_value("ROUND_FLOOR") / 10
+        grouped_ask = Decimal(line(book, rows).split()[0])
+        assert grouped_ask == (engine.best_ask() * 10).to_integral_value("ROUND_CEILING") / 10
+        await pilot.press("minus", "minus", "minus")
+        assert book.group == 1
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+        await pilot.press("p")
+        assert isinstance(app.screen, PairPicker)
+        await pilot.press("x", "enter")  # jump to XRP/EUR, then XRP/USD? the first x pair
+        await until(pilot, lambda: app.current is not None and app.current.startswith("xrp"), "XRP")
+        symbol = app.current
+        assert symbol is not None
+        await until(pilot, lambda: live(app, symbol), f"{symbol} to be live")
+        assert app.watched == ["btcusd", symbol]
+        assert book.border_title == app.markets[symbol].name
+        await pilot.pause(0.2)
+        assert line(book, rows + 2).split()[0] == f"{sim.exchange.engines[symbol].best_bid()}"
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: app.current == "btcusd", "back to BTC/USD")
+        await pilot.press("q")

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from collections.abc import Callable
+
 from ..bitstamp.auth import Credentials
 from ..bitstamp.rest import RestClient
+from ..bitstamp.stream import StreamClient
 from ..domain.market_data import Ticker
+from ..domain.markets import Market
+from .hub import FeedChange, MarketHub
 from .venue import Venue
 
 __all__ = ["Session"]
@@ -32,12 +37,25 @@ class Session:
                 host=urlsplit(venue.rest_url).hostname or "",
             )
         self.rest = RestClient.for_url(venue.rest_url, credentials=credentials)
+        self.hub: MarketHub | None = None
+        self.markets: dict[str, Market] = {}
 
     async def __aenter__(self) -> Session:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.hub is not None:
+            await self.hub.close()
         await self.rest.aclose()
+
+    async def open_market_hub(self, listener: Callable[[FeedChange], None]) -> MarketHub:
+        """Load the markets, open the shared WebSocket and start the market data service."""
+        self.markets = {m.symbol: m for m in await self.rest.markets()}
+        self.hub = MarketHub(
+            self.rest, StreamClient(self.venue.ws_url), self.markets, listener=listener
+        )
+        await self.hub.start()
+        return self.hub
 
     async def ticker(self, market: str) -> Ticker:
         return await self.rest.ticker(market)

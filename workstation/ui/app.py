@@ -1,69 +1,202 @@
-"""The workstation app. For now a single screen that shows the venue and a live ticker.
+"""The workstation app: the order book, the tape and the status bar of the pairs you watch.
 
-The full screen (book, tape, orders, balances, ticket) arrives with the market-data issue; this
-app already follows its rules: it never touches the network in an event handler (a worker
-does) and it reaches the exchange only through :mod:`workstation.services`.
+It never touches the network in an event handler: a worker connects (starting the embedded
+simulator when there is no venue), and the market data service feeds models that widgets
+read at a capped rate. Discrete changes (connection, stale/fresh, errors) arrive as Textual
+messages. Everything it knows about the exchange comes through :mod:`workstation.services`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 
 from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Footer, Static
 
+from ..domain.markets import Market
 from ..paths import styles_path
+from ..services.feed import MarketFeed
+from ..services.hub import FeedChange, MarketHub
 from ..services.session import Session
 from ..services.venue import EmbeddedSim, Venue
+from .bookview import OrderBookView
+from .screens import HelpScreen, PairPicker
+from .statusbar import StatusBar
+from .tapeview import TradesTapeView
+from .theme import MONO_THEME, register_themes
 
-__all__ = ["WorkstationApp", "run_app"]
+__all__ = ["DEFAULT_MARKET", "WorkstationApp", "run_app"]
 
 DEFAULT_MARKET = "btcusd"
 
 
+@dataclass
+class FeedChanged(Message):
+    """A service-side change the screen should reflect."""
+
+    change: FeedChange
+
+
+class PairCommands(Provider):
+    """``Show ETH/USD`` for every pair, in the command palette."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, WorkstationApp)
+        matcher = self.matcher(query)
+        for market in sorted(app.markets.values(), key=lambda m: m.name):
+            text = f"Show {market.name}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), lambda s=market.symbol: app.show(s))
+
+
 class WorkstationApp(App[None]):
-    """Connects to ``venue`` (or starts the embedded simulator) and shows BTC/USD live."""
+    """Connects to ``venue`` (or starts the embedded simulator) and shows the market."""
 
     CSS_PATH = str(styles_path("app.tcss"))
     TITLE = "Bitstamp workstation"
-    BINDINGS = [("q", "quit", "Quit")]
+    COMMANDS = App.COMMANDS | {PairCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("p", "pick_pair", "Pair"),
+        Binding("left_square_bracket", "cycle(-1)", "Prev pair", show=False),
+        Binding("right_square_bracket", "cycle(1)", "Next pair", show=False),
+        Binding("x", "unwatch", "Unwatch", show=False),
+        Binding("m", "toggle_mono", "Mono", show=False),
+    ]
 
-    def __init__(self, venue: Venue | None = None, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        venue: Venue | None = None,
+        *,
+        seed: int | None = None,
+        pairs: tuple[str, ...] = (DEFAULT_MARKET,),
+        mono: bool = False,
+    ) -> None:
         super().__init__()
         self._venue = venue
         self._seed = seed
+        self._initial_pairs = pairs
+        self._mono = mono
+        self.hub: MarketHub | None = None
+        self.markets: dict[str, Market] = {}
+        self.watched: list[str] = []
+        self.current: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Starting the simulator…", id="venue")
-        yield Static("", id="ticker")
-        yield Static("", id="status")
+        yield Static("", id="pairs")
+        with Horizontal(id="main"):
+            yield OrderBookView(id="book")
+            yield TradesTapeView(id="tape")
+        yield StatusBar(self._venue.env if self._venue else "sim", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        register_themes(self)
+        if self._mono:
+            self.theme = MONO_THEME
+        self.query_one(OrderBookView).focus()
         self.run_worker(self._connect(), exclusive=True, exit_on_error=False, name="connect")
 
     async def _connect(self) -> None:
+        status = self.query_one(StatusBar)
         async with contextlib.AsyncExitStack() as stack:
-            venue = self._venue or await stack.enter_async_context(EmbeddedSim(seed=self._seed))
+            if self._venue is None:
+                status.note = "starting the simulator…"
+                venue = await stack.enter_async_context(EmbeddedSim(seed=self._seed))
+            else:
+                venue = self._venue
+            status.env = venue.env
             session = await stack.enter_async_context(Session(venue))
-            self.query_one("#venue", Static).update(
-                f"{venue.label}  connected to {venue.rest_url}  (WebSocket {venue.ws_url})"
-            )
-            while True:
-                try:
-                    ticker = await session.ticker(DEFAULT_MARKET)
-                except Exception as exc:  # noqa: BLE001 - shown to the trader, then retried
-                    self.query_one("#status", Static).update(f"ticker unavailable: {exc}")
-                else:
-                    self.query_one("#ticker", Static).update(
-                        f"BTC/USD  last {ticker.last:f}   bid {ticker.bid:f}   ask {ticker.ask:f}"
-                        f"   24h volume {ticker.volume:f}"
-                    )
-                    self.query_one("#status", Static).update("")
-                await asyncio.sleep(1.0)
+            status.note = f"connecting to {venue.rest_url}"
+            self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
+            self.markets = session.markets
+            status.hub = self.hub
+            status.note = ""
+            for symbol in self._initial_pairs:
+                if symbol in self.markets:
+                    await self.hub.watch(symbol)
+                    self.watched.append(symbol)
+            if self.watched:
+                await self._show(self.watched[0])
+            await asyncio.Event().wait()  # hold the session (and simulator) until exit
+
+    # -- pairs -------------------------------------------------------------------------------
+
+    def show(self, symbol: str) -> None:
+        """Show ``symbol`` (watching it if needed), from a key, the picker or the palette."""
+        self.run_worker(self._show(symbol), group="pairs", exit_on_error=False)
+
+    async def _show(self, symbol: str) -> None:
+        hub = self.hub
+        if hub is None or symbol not in self.markets:
+            return
+        feed = await hub.watch(symbol)
+        if symbol not in self.watched:
+            self.watched.append(symbol)
+        self.current = symbol
+        self._present(feed)
+
+    def _present(self, feed: MarketFeed) -> None:
+        self.query_one(OrderBookView).show(feed)
+        self.query_one(TradesTapeView).show(feed)
+        self.query_one(StatusBar).feed = feed
+        self._draw_pairs()
+
+    def _draw_pairs(self) -> None:
+        names = []
+        for symbol in self.watched:
+            name = self.markets[symbol].name
+            names.append(f"[reverse] {name} [/]" if symbol == self.current else f" {name} ")
+        self.query_one("#pairs", Static).update(" ".join(names) + "   [dim]p pair  ? help[/]")
+
+    def action_pick_pair(self) -> None:
+        if not self.markets:
+            return
+        self.push_screen(
+            PairPicker(list(self.markets.values()), self.current or DEFAULT_MARKET),
+            lambda symbol: self.show(symbol) if symbol else None,
+        )
+
+    def action_cycle(self, step: int) -> None:
+        if self.current is None or len(self.watched) < 2:
+            return
+        index = (self.watched.index(self.current) + step) % len(self.watched)
+        self.show(self.watched[index])
+
+    def action_unwatch(self) -> None:
+        if self.current is None or len(self.watched) < 2 or self.hub is None:
+            return
+        symbol = self.current
+        index = self.watched.index(symbol)
+        self.watched.remove(symbol)
+        self.show(self.watched[index % len(self.watched)])
+        self.run_worker(self.hub.unwatch(symbol), group="pairs", exit_on_error=False)
+
+    # -- the rest ------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_toggle_mono(self) -> None:
+        self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
+
+    def on_feed_changed(self, message: FeedChanged) -> None:
+        change = message.change
+        if change.kind == "error":
+            self.notify(change.detail, severity="warning", timeout=4)
+        elif change.kind == "state" and change.symbol == self.current:
+            self.query_one(OrderBookView).poll()
 
 
-def run_app(*, venue: Venue | None = None, seed: int | None = None) -> int:
-    WorkstationApp(venue, seed=seed).run()
+def run_app(*, venue: Venue | None = None, seed: int | None = None, mono: bool = False) -> int:
+    WorkstationApp(venue, seed=seed, mono=mono).run()
     return 0

@@ -1,0 +1,281 @@
+"""The order book pane: a price ladder drawn line by line (Textual's Line API).
+
+Asks above, best ask nearest the middle; a spread line with the mid; bids below. Each row
+shows Price, Amount, Total (cumulative amount from the touch) and, when there is room, Value
+(cumulative notional), over a depth bar sized by the cumulative amount. The pane redraws from
+the feed's model at a capped rate (``REDRAW_HZ``), never once per frame received: a busy pair
+sends ten frames a second per book, and a terminal over SSH should not repaint that often.
+
+A level cursor (arrow keys) picks a row; the readout line under the ladder shows the
+cumulative amount and notional to that level and its distance from the mid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.segment import Segment
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..domain.common import Side
+from ..domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
+from ..domain.numbers import from_units
+from ..services.feed import MarketFeed
+from .fmt import amount_text, grouped, price_text, signed_bps
+
+__all__ = ["REDRAW_HZ", "OrderBookView"]
+
+REDRAW_HZ = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Everything one redraw needs, computed once per model change."""
+
+    asks: list[LadderRow]
+    bids: list[LadderRow]
+    spread: Spread | None
+    max_total: int
+    stale: bool
+
+
+class OrderBookView(Widget, can_focus=True):
+    """The ladder of one feed. ``feed`` may change (pair switch); ``group`` is in ticks."""
+
+    COMPONENT_CLASSES = {
+        "book--header",
+        "book--bid",
+        "book--ask",
+        "book--bid-bar",
+        "book--ask-bar",
+        "book--spread",
+        "book--cursor",
+        "book--readout",
+        "book--stale",
+    }
+    BINDINGS = [
+        Binding("up", "cursor(1)", "Level up", show=False),
+        Binding("down", "cursor(-1)", "Level down", show=False),
+        Binding("home", "cursor_home", "Cursor to spread", show=False),
+        Binding("plus,equals_sign", "group(1)", "Group +", show=False),
+        Binding("minus", "group(-1)", "Group -", show=False),
+    ]
+
+    group_index: reactive[int] = reactive(0)
+    cursor: reactive[int] = reactive(0)
+    """0 is the best bid, -1 the best ask; positive goes down the bids, negative up the asks."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.feed: MarketFeed | None = None
+        self._frame: _Frame | None = None
+        self._seen: tuple[int, int, int, int, bool] | None = None
+
+    # -- model ------------------------------------------------------------------------------
+
+    @property
+    def group(self) -> int:
+        return GROUP_STEPS[self.group_index]
+
+    def show(self, feed: MarketFeed) -> None:
+        """Switch to another pair's feed."""
+        self.feed = feed
+        self.cursor = 0
+        self._seen = None
+        self.border_title = feed.market.name
+        self.poll()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REDRAW_HZ, self.poll)
+
+    def poll(self) -> None:
+        """Rebuild the frame if the book, grouping, size or staleness changed."""
+        feed = self.feed
+        if feed is None:
+            return
+        key = (feed.version, self.group, self.size.height, self.size.width, feed.stale)
+        if key == self._seen:
+            return
+        self._seen = key
+        rows = max(1, (self.size.height - 3) // 2)
+        book = feed.book
+        bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
+        asks = group_levels(book.top_units(Side.SELL, rows * self.group), self.group, bids=False)
+        bid_rows, ask_rows = ladder(bids, rows), ladder(asks, rows)
+        best_bid = bid_rows[0].price if bid_rows else None
+        best_ask = ask_rows[0].price if ask_rows else None
+        totals = [r.total for r in (bid_rows[-1:] + ask_rows[-1:])]
+        self._frame = _Frame(
+            asks=ask_rows,
+            bids=bid_rows,
+            spread=spread(
+                *_touch(book.top_units(Side.BUY, 1), book.top_units(Side.SELL, 1)),
+                feed.market.quote_decimals,
+            )
+            if best_bid is not None and best_ask is not None
+            else None,
+            max_total=max(totals, default=0),
+            stale=feed.stale,
+        )
+        self.border_subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}" + (
+            "  STALE" if feed.stale else ""
+        )
+        self.set_class(feed.stale, "-stale")
+        self.refresh()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_cursor(self, step: int) -> None:
+        frame = self._frame
+        if frame is None:
+            return
+        low, high = -len(frame.asks), len(frame.bids) - 1
+        self.cursor = max(low, min(high, self.cursor - step))
+        self.refresh()
+
+    def action_cursor_home(self) -> None:
+        self.cursor = 0
+        self.refresh()
+
+    def action_group(self, step: int) -> None:
+        self.group_index = max(0, min(len(GROUP_STEPS) - 1, self.group_index + step))
+        self.poll()
+
+    def cursor_level(self) -> tuple[Side, LadderRow] | None:
+        """The row under the cursor: (BUY, bid row) or (SELL, ask row)."""
+        frame = self._frame
+        if frame is None:
+            return None
+        if self.cursor >= 0 and self.cursor < len(frame.bids):
+            return Side.BUY, frame.bids[self.cursor]
+        index = -self.cursor - 1
+        if 0 <= index < len(frame.asks):
+            return Side.SELL, frame.asks[index]
+        return None
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        frame, feed = self._frame, self.feed
+        if frame is None or feed is None:
+            return Strip.blank(width) if y else Strip([Segment(" waiting for the book…")])
+        rows = max(1, (self.size.height - 3) // 2)
+        if y == 0:
+            return self._header(width)
+        if 1 <= y <= rows:
+            index = rows - y  # best ask sits right above the spread line
+            if index < len(frame.asks):
+                return self._row(frame.asks[index], Side.SELL, -index - 1, frame, width)
+            return Strip.blank(width)
+        if y == rows + 1:
+            return self._spread_line(frame, width)
+        if rows + 2 <= y <= 2 * rows + 1:
+            index = y - rows - 2
+            if index < len(frame.bids):
+                return self._row(frame.bids[index], Side.BUY, index, frame, width)
+            return Strip.blank(width)
+        if y == 2 * rows + 2:
+            return self._readout(frame, width)
+        return Strip.blank(width)
+
+    def _columns(self, width: int) -> tuple[int, int, int, int]:
+        """Widths of Price, Amount, Total, Value; Value is dropped when narrow."""
+        value = 14 if width >= 56 else 0
+        rest = width - value
+        price = max(8, rest * 36 // 100)
+        amount = (rest - price) // 2
+        return price, amount, rest - price - amount, value
+
+    def _header(self, width: int) -> Strip:
+        p, a, t, v = self._columns(width)
+        text = "Price".rjust(p) + "Amount".rjust(a) + "Total".rjust(t)
+        if v:
+            text += "Value".rjust(v)
+        return Strip([Segment(text.ljust(width), self.get_component_rich_style("book--header"))])
+
+    def _row(self, row: LadderRow, side: Side, index: int, frame: _Frame, width: int) -> Strip:
+        feed = self.feed
+        assert feed is not None
+        market = feed.market
+        pp, ap = market.quote_decimals, feed.book.amount_places
+        p, a, t, v = self._columns(width)
+        text = (
+            price_text(row.price, pp).rjust(p)
+            + amount_text(row.amount, ap, market.base_decimals).rjust(a)
+            + amount_text(row.total, ap, market.base_decimals).rjust(t)
+        )
+        if v:
+            text += grouped_value(row.value, pp + ap).rjust(v)
+        text = text.ljust(width)[:width]
+        is_bid = side is Side.BUY
+        style = self.get_component_rich_style("book--bid" if is_bid else "book--ask")
+        bar_style = self.get_component_rich_style("book--bid-bar" if is_bid else "book--ask-bar")
+        if index == self.cursor and self.has_focus:
+            style = style + self.get_component_rich_style("book--cursor")
+        if frame.stale:
+            style = style + self.get_component_rich_style("book--stale")
+        bar = round(width * row.total / frame.max_total) if frame.max_total else 0
+        bar = min(width, max(1 if row.amount else 0, bar))
+        # The bar grows from the right edge, like most ladders.
+        return Strip(
+            [
+                Segment(text[: width - bar], style),
+                Segment(text[width - bar :], style + bar_style),
+            ]
+        )
+
+    def _spread_line(self, frame: _Frame, width: int) -> Strip:
+        feed = self.feed
+        assert feed is not None
+        s = frame.spread
+        if s is None:
+            text = "  no spread: one side is empty"
+        else:
+            text = f"  spread {s.spread:f} ({s.bps:f} bps)   mid {_trim(s.mid)}" + (
+                "   STALE" if frame.stale else ""
+            )
+        style = self.get_component_rich_style("book--spread")
+        return Strip([Segment(text.ljust(width)[:width], style)])
+
+    def _readout(self, frame: _Frame, width: int) -> Strip:
+        feed = self.feed
+        assert feed is not None
+        picked = self.cursor_level()
+        style = self.get_component_rich_style("book--readout")
+        if picked is None or frame.spread is None:
+            return Strip([Segment(" " * width, style)])
+        side, row = picked
+        market = feed.market
+        pp, ap = market.quote_decimals, feed.book.amount_places
+        price = from_units(row.price, pp)
+        away = price - frame.spread.mid
+        bps = away / frame.spread.mid * 10_000
+        text = (
+            f" {'bid' if side is Side.BUY else 'ask'} {price_text(row.price, pp)}"
+            f"  cum {amount_text(row.total, ap, market.base_decimals)} {market.base}"
+            f"  {grouped_value(row.value, pp + ap)} {market.quote}"
+            f"  {signed_bps(bps)}"
+        )
+        if len(text) + 9 <= width:
+            text += " from mid"
+        return Strip([Segment(text.ljust(width)[:width], style)])
+
+
+def _touch(bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> tuple[int, int]:
+    return bids[0][0], asks[0][0]
+
+
+def _trim(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grouped_value(units: int, places: int) -> str:
+    """A notional in quote currency, whole units with thousands separators."""
+    whole = from_units(units, places).quantize(Decimal(1))
+    return f"{whole:,f}"

@@ -1,0 +1,39 @@
+"""Numbers as a trader reads them on screen: exact, aligned, never in exponent form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..domain.numbers import from_units
+
+__all__ = ["amount_text", "grouped", "price_text", "signed_bps"]
+
+
+def price_text(units: int, places: int) -> str:
+    """A price in ticks with the market's decimals: ``6700268, 2 -> "67002.68"``."""
+    return f"{from_units(units, places):f}"
+
+
+def amount_text(units: int, places: int, shown: int) -> str:
+    """An amount held with ``places`` decimals, shown with the market's ``shown`` decimals
+    (the wire's extra zeros dropped; never rounded, as lots are never finer than ``shown``)."""
+    value = from_units(units, places)
+    text = f"{value:f}"
+    if places > shown and "." in text:
+        whole, _, frac = text.partition(".")
+        cut = frac[:shown]
+        if frac[shown:].strip("0"):
+            cut = frac  # finer than the market's lot: show it all rather than hide it
+        text = f"{whole}.{cut}" if cut else whole
+    return text
+
+
+def grouped(ticks: int, places: int) -> str:
+    """A grouping step in ticks as a price increment: ``25, 2 -> "0.25"``."""
+    return f"{from_units(ticks, places).normalize():f}"
+
+
+def signed_bps(bps: Decimal) -> str:
+    """``+3.10 bps`` / ``-0.52 bps``."""
+    q = bps.quantize(Decimal("0.01"))
+    return f"{'+' if q >= 0 else ''}{q:f} bps"

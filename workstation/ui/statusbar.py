@@ -1,0 +1,78 @@
+"""The status bar: which environment, whether the data is live, and how fresh it is.
+
+Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
+connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
+the last message, REST latency p50/p95, reconnects, resyncs and 429s. Refreshed a few times a
+second from the service's numbers; it never waits on the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..services.feed import MarketFeed
+from ..services.hub import MarketHub
+
+__all__ = ["StatusBar"]
+
+REFRESH_HZ = 4.0
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.0f} min"
+
+
+class StatusBar(Static):
+    """One line; ``env`` is ``sim``, ``sandbox`` or ``live``."""
+
+    def __init__(self, env: str, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__("", id=id)
+        self.env = env
+        self.hub: MarketHub | None = None
+        self.feed: MarketFeed | None = None
+        self.note = "starting…"
+        self.now: Callable[[], float] | None = None
+        """Clock for the message age; None uses the feed's own (monotonic) clock."""
+
+    def on_mount(self) -> None:
+        self.add_class(f"-{self.env}")
+        self.set_interval(1 / REFRESH_HZ, self.redraw)
+        self.redraw()
+
+    def redraw(self) -> None:
+        text = Text()
+        text.append(f" {self.env.upper()} ", style="bold reverse")
+        hub, feed = self.hub, self.feed
+        if hub is None or feed is None:
+            text.append(f"  {self.note}")
+            self.update(text)
+            return
+        connection = hub.connection.value
+        text.append(f"  ws {connection}", style="" if connection == "connected" else "bold")
+        text.append("  ")
+        if feed.stale:
+            text.append(f" {feed.market.name} STALE ", style="bold reverse")
+        else:
+            text.append(f"{feed.market.name} live")
+        health = feed.health
+        age = health.message_age(self.now() if self.now is not None else None)
+        latency = health.rest_latency
+        text.append(
+            f"  msg {_age(age)}"
+            f"  REST p50 {_ms(latency.percentile(50))} p95 {_ms(latency.percentile(95))}"
+            f"  reconnects {health.reconnects}  resyncs {health.resyncs}"
+        )
+        if health.rate_limited:
+            text.append(f"  429s {health.rate_limited}", style="bold")
+        if self.note:
+            text.append(f"  {self.note}")
+        self.update(text)

@@ -1,0 +1,89 @@
+"""The trades tape: newest on top, the taker's side coloured, large trades emphasised.
+
+Drawn with the Line API from the feed's tape at a capped rate, like the book. Times are UTC
+(a trader on a remote host and the exchange agree on it; the header says so). A trade is
+"large" when its amount is at least ``LARGE_MULTIPLE`` times the median of the tape, so the
+emphasis adapts to the pair and the hour instead of a fixed size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from decimal import Decimal
+
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ..domain.common import Side
+from ..domain.market_data import Trade
+from ..services.feed import MarketFeed
+from .bookview import REDRAW_HZ
+
+__all__ = ["LARGE_MULTIPLE", "TradesTapeView"]
+
+LARGE_MULTIPLE = 10
+
+
+class TradesTapeView(Widget):
+    """The tape of one feed."""
+
+    COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.feed: MarketFeed | None = None
+        self._rows: list[Trade] = []
+        self._large = Decimal(0)
+        self._seen: tuple[int, int] | None = None
+
+    def show(self, feed: MarketFeed) -> None:
+        self.feed = feed
+        self._seen = None
+        self.border_title = f"Trades {feed.market.name}"
+        self.poll()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REDRAW_HZ, self.poll)
+
+    def poll(self) -> None:
+        feed = self.feed
+        if feed is None:
+            return
+        key = (feed.tape.version, self.size.height)
+        if key == self._seen:
+            return
+        self._seen = key
+        self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
+        recent = [t.amount for t in feed.tape.newest_first(200)]
+        self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        feed = self.feed
+        if feed is None:
+            return Strip.blank(width)
+        time_w, price_w = 9, max(9, (width - 9) // 2)
+        amount_w = width - time_w - price_w
+        if y == 0:
+            text = "Time UTC".ljust(time_w) + "Price".rjust(price_w) + "Amount".rjust(amount_w)
+            style = self.get_component_rich_style("tape--header")
+            return Strip([Segment(text[:width].ljust(width), style)])
+        index = y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width)
+        trade = self._rows[index]
+        clock = dt.datetime.fromtimestamp(trade.timestamp_us // 1_000_000, tz=dt.UTC)
+        market = feed.market
+        price = f"{trade.price.quantize(market.tick):f}"
+        amount = f"{trade.amount.quantize(market.lot):f}"
+        text = clock.strftime("%H:%M:%S").ljust(time_w) + price.rjust(price_w)
+        text += amount.rjust(amount_w)
+        style = self.get_component_rich_style(
+            "tape--buy" if trade.side is Side.BUY else "tape--sell"
+        )
+        if self._large and trade.amount >= self._large:
+            style = style + self.get_component_rich_style("tape--large")
+        return Strip([Segment(text[:width].ljust(width), style)])
