@@ -30,6 +30,7 @@ from workstation.bitstamp.codec_private import (
     market_symbol,
     number,
     optional_decimal,
+    padded,
     present,
     read,
     text,
@@ -73,6 +74,11 @@ __all__ = [
 ]
 
 Names = Mapping[str, str] | None
+
+#: Decimals of the price and of both amounts in ``order_status`` transactions, whatever the
+#: market's: ccxt's fetchOrder sample shows ``"price": "4451.25000000"`` and
+#: ``"usdt": "22.25625000"`` on ETH/USDT, whose counter decimals are 2 (reference 4.5).
+ORDER_TRANSACTION_DECIMALS = 8
 
 
 def _market(market: str | None, currency_pair: str | None) -> str:
@@ -120,16 +126,26 @@ def _order_ack(w: _OrderAckWire) -> OrderAck:
     )
 
 
-def encode_order_ack(ack: OrderAck, *, names: Names = None) -> dict[str, Any]:
-    """``{"id": "…", "market": "BTC/USD", "datetime": "….ffffff", "type": "0", …}``."""
+def encode_order_ack(
+    ack: OrderAck,
+    *,
+    names: Names = None,
+    base_decimals: int | None = None,
+    quote_decimals: int | None = None,
+) -> dict[str, Any]:
+    """``{"id": "…", "market": "BTC/USD", "datetime": "….ffffff", "type": "0", …}``.
+
+    Pass the market's decimals to pad as Bitstamp does (``"price": "2211.00"``,
+    ``"amount": "45.00000000"``, reference 4.3); without them numbers keep their own scale.
+    """
     return present(
         {
             "id": str(ack.order_id),
             "market": market_name(ack.market, names),
             "datetime": format_datetime(ack.datetime, micros=True),
             "type": str(ack.side.code),
-            "price": text(ack.price),
-            "amount": text(ack.amount),
+            "price": padded(ack.price, quote_decimals),
+            "amount": padded(ack.amount, base_decimals),
             "client_order_id": ack.client_order_id,
         }
     )
@@ -174,23 +190,33 @@ def _open_order(w: _OpenOrderWire) -> OpenOrder:
 
 
 def encode_open_orders(
-    orders: Iterable[OpenOrder], *, names: Names = None, all_markets: bool = True
+    orders: Iterable[OpenOrder],
+    *,
+    names: Names = None,
+    all_markets: bool = True,
+    decimals: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """Open orders, every value a string. ``all_markets`` adds the deprecated ``currency_pair``
-    only the all-markets endpoint sends. Times have second precision on this endpoint."""
+    only the all-markets endpoint sends. Times have second precision on this endpoint.
+
+    ``decimals`` (symbol -> (base, quote) decimals) pads amounts and prices as Bitstamp does
+    (``"amount": "15.00000000"``, reference 4.4); markets it does not list are not padded.
+    """
     rows = []
     for o in orders:
         name = market_name(o.market, names)
+        base, quote = (None, None) if decimals is None else decimals.get(o.market, (None, None))
+        at_create, limit = o.amount_at_create, o.limit_price
         row = {
             "id": str(o.order_id),
             "datetime": format_datetime(o.datetime, micros=False),
             "type": str(o.side.code),
-            "price": text(o.price),
-            "amount": text(o.amount),
-            "amount_at_create": None if o.amount_at_create is None else text(o.amount_at_create),
+            "price": padded(o.price, quote),
+            "amount": padded(o.amount, base),
+            "amount_at_create": None if at_create is None else padded(at_create, base),
             "currency_pair": name if all_markets else None,
             "market": name,
-            "limit_price": None if o.limit_price is None else text(o.limit_price),
+            "limit_price": None if limit is None else padded(limit, quote),
             "client_order_id": o.client_order_id,
         }
         rows.append(present(row))
@@ -250,16 +276,32 @@ def _transaction(tx: dict[str, Any], base: str, quote: str) -> OrderTransaction:
     )
 
 
-def encode_order_status(status: OrderStatus, *, names: Names = None) -> dict[str, Any]:
-    """``id`` int, ``type`` string, string amounts, transactions with int ``tid``/``type``."""
+def encode_order_status(
+    status: OrderStatus,
+    *,
+    names: Names = None,
+    base_decimals: int | None = None,
+    quote_decimals: int | None = None,
+) -> dict[str, Any]:
+    """``id`` int, ``type`` string, string amounts, transactions with int ``tid``/``type``.
+
+    With the market's decimals, ``amount_remaining`` is padded to the base decimals
+    (``"0.00000000"``) and each transaction's price and amounts to at least
+    ``ORDER_TRANSACTION_DECIMALS``, as Bitstamp writes them (reference 4.5); fees keep their
+    own scale. Without them, numbers keep their own scale.
+    """
     name = market_name(status.market, names)
     base, _, quote = name.lower().partition("/")
+    tx_base, tx_quote = (
+        None if places is None else max(places, ORDER_TRANSACTION_DECIMALS)
+        for places in (base_decimals, quote_decimals)
+    )
     transactions = [
         {
             "tid": tx.tid,
-            "price": text(tx.price),
-            base: text(tx.base_amount),
-            quote: text(tx.quote_amount),
+            "price": padded(tx.price, tx_quote),
+            base: padded(tx.base_amount, tx_base),
+            quote: padded(tx.quote_amount, tx_quote),
             "fee": text(tx.fee),
             "datetime": format_datetime(tx.datetime, micros=True),
             "type": tx.type_code,
@@ -274,7 +316,7 @@ def encode_order_status(status: OrderStatus, *, names: Names = None) -> dict[str
             "type": str(status.side.code),
             "status": status.state.value,
             "market": name,
-            "amount_remaining": None if remaining is None else text(remaining),
+            "amount_remaining": None if remaining is None else padded(remaining, base_decimals),
             "client_order_id": status.client_order_id,
             "transactions": transactions,
         }

@@ -15,8 +15,9 @@ Encoding: each ``encode_*`` returns JSON-ready objects with Bitstamp's keys in B
 order, each value already of the JSON type Bitstamp uses: ``str`` for string numbers,
 ``Decimal`` for JSON numbers, ``int`` for ids. Serialise them with ``dumps`` (or any msgspec
 encoder built with ``decimal_format="number"``), which writes a Decimal as an exact JSON
-number. String numbers keep the Decimal's own scale, so quantize to the market's decimals
-first: ``Decimal("7").quantize(quantum(5))`` is sent as ``"7.00000"``.
+number. String numbers keep the Decimal's own scale unless the encoder is given the market's
+(or currency's) decimals, which pad them as Bitstamp does without ever rounding (``padded``:
+``Decimal("7")`` with 5 places is sent as ``"7.00000"``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import msgspec
 from workstation.bitstamp.codec_public import PayloadError  # one payload error for every codec
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
-from workstation.domain.numbers import parse_decimal, plain
+from workstation.domain.numbers import decimal_places, format_decimal, parse_decimal, plain
 
 __all__ = [
     "Number",
@@ -44,6 +45,7 @@ __all__ = [
     "encode_user_transactions",
     "encode_websockets_token",
     "market_name",
+    "padded",
     "parse_account_balances",
     "parse_legacy_balance",
     "parse_trading_fees",
@@ -174,6 +176,16 @@ def text(value: Decimal) -> str:
     return f"{value.copy_abs() if value.is_zero() else value:f}"
 
 
+def padded(value: Decimal, places: int | None) -> str:
+    """A string number with at least ``places`` decimals, the way Bitstamp pads amounts to the
+    market's or currency's decimals (``"0.01000000"``, ``"60000.00"``; reference section 2 and
+    the recorded balances in georlav/). Never rounds: a value with more significant places
+    keeps them. ``places=None`` keeps the Decimal's own scale, as ``text`` does."""
+    if places is None:
+        return text(value)
+    return format_decimal(value, max(places, decimal_places(value)))
+
+
 def number(value: Decimal) -> Decimal:
     """A JSON number: the exact value without trailing zeros (Bitstamp writes ``2100.45``)."""
     return Decimal(plain(value))
@@ -245,18 +257,28 @@ def _legacy_balance(flat: dict[str, Any]) -> list[Balance]:
     return balances
 
 
-def encode_account_balances(balances: Iterable[Balance]) -> list[dict[str, str]]:
+def encode_account_balances(
+    balances: Iterable[Balance], decimals: Mapping[str, int] | None = None
+) -> list[dict[str, str]]:
     """The ``account_balances/`` array, every value a string (``"7.00000"``). The single
-    currency endpoint sends one of its items."""
-    return [
-        {
-            "currency": b.currency,
-            "total": text(b.total),
-            "available": text(b.available),
-            "reserved": text(b.reserved),
-        }
-        for b in balances
-    ]
+    currency endpoint sends one of its items.
+
+    ``decimals`` (lowercase currency -> places) pads each amount as Bitstamp does: the recorded
+    balances show 8 places for crypto, 5 for stablecoins, 2 for fiat. Without it, or for a
+    currency it does not list, amounts keep their own scale.
+    """
+    rows = []
+    for b in balances:
+        places = None if decimals is None else decimals.get(b.currency)
+        rows.append(
+            {
+                "currency": b.currency,
+                "total": padded(b.total, places),
+                "available": padded(b.available, places),
+                "reserved": padded(b.reserved, places),
+            }
+        )
+    return rows
 
 
 def encode_legacy_balance(balances: Iterable[Balance]) -> dict[str, str]:
@@ -392,12 +414,19 @@ def _user_tx(row: dict[str, Any]) -> UserTransaction:
 
 
 def encode_user_transactions(
-    transactions: Iterable[UserTransaction], currencies: Iterable[str] = ()
+    transactions: Iterable[UserTransaction],
+    currencies: Iterable[str] = (),
+    decimals: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Ledger rows typed as recorded: ``id`` int, ``type`` and ``fee`` strings, touched
     currencies as signed strings, the other ``currencies`` as the number ``0``, the rate as a
-    JSON number keyed ``"<base>_<quote>"`` and ``order_id`` as an int."""
+    JSON number keyed ``"<base>_<quote>"`` and ``order_id`` as an int.
+
+    ``decimals`` (currency -> places) pads the touched amounts as recorded
+    (``"-299.58713000"`` for XRP); without it they keep their own scale.
+    """
     padding = list(currencies)
+    places = decimals or {}
     rows = []
     for tx in transactions:
         row: dict[str, Any] = {
@@ -408,7 +437,7 @@ def encode_user_transactions(
         }
         for currency in [*padding, *(c for c in tx.amounts if c not in padding)]:
             amount = tx.amounts.get(currency)
-            row[currency] = text(amount) if amount else 0
+            row[currency] = padded(amount, places.get(currency)) if amount else 0
         if tx.rate is not None and tx.market is not None:
             row[_rate_key(tx.market, row)] = number(tx.rate)
         if tx.order_id is not None:
