@@ -78,6 +78,7 @@ class MarketFeed:
         """Bumped on every book change: renderers redraw only when it moved."""
         self._buffer: list[_BufferedDiff] = []
         self._mismatches = 0
+        self._synced_before = False
         self._on_state = on_state
 
     # -- state ------------------------------------------------------------------------------
@@ -106,7 +107,11 @@ class MarketFeed:
         self._set_state(FeedState.SYNCING)
 
     def subscribed(self) -> None:
-        """The diff channel was acknowledged on the current connection: start a sync."""
+        """The diff channel was acknowledged on the current connection: start a sync (a
+        resync when the book was synced before: frames were lost while disconnected)."""
+        if self._synced_before:
+            self.health.resyncs += 1
+            self.health.last_resync_reason = "reconnected"
         self.generation += 1
         self._buffer.clear()
         self._mismatches = 0
@@ -151,6 +156,7 @@ class MarketFeed:
             return False
         buffered, self._buffer = self._buffer, []
         self.snapshot_wanted = False
+        self._synced_before = True
         self._set_state(FeedState.LIVE)
         for diff in buffered:
             if diff.timestamp_us > snapshot.timestamp_us and self.state is FeedState.LIVE:
