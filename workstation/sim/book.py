@@ -81,7 +81,9 @@ class BookSide:
         for price in sorted(self.touched, reverse=self.is_bid):
             level = self.levels.get(price)
             total = level.total if level is not None else ZERO
-            if total != self.touched[price]:
-                changes[price] = total
+            # Every touched level is reported, even one back at its old total: a snapshot
+            # served in between may have shown the level otherwise, and a client that synced
+            # from it would keep that forever.
+            changes[price] = total
         self.touched = {}
         return changes

@@ -270,7 +270,8 @@ class MatchingEngine:
     def pop_changes(self) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
         """``(bids, asks)``: levels whose total changed since the last call, mapped to the new
         absolute total (``Decimal(0)``: the level is gone). A level that changed and came
-        back to its old total is left out. Bids descending, asks ascending."""
+        back to its old total is reported too (a snapshot may have been taken in between).
+        Bids descending, asks ascending."""
         return self._bids.pop_changes(), self._asks.pop_changes()
 
     def walk(

@@ -146,7 +146,7 @@ class SimExchange:
                     self.ledger.release_order(record.order_id)
                     record.state = OrderState.EXPIRED
                     record.remaining = resting.remaining
-                    self.orders.emit(record, OrderEventKind.DELETED, now_us, Decimal(0))
+                    self.orders.emit(record, OrderEventKind.DELETED, now_us)
             del symbol
         self._day = day
 
@@ -330,7 +330,7 @@ class SimExchange:
             record.remaining = Decimal(0) if order.kind != "limit" else execution.cancelled
             record.state = OrderState.FINISHED if not execution.cancelled else OrderState.CANCELED
             if execution.fills or record.state is OrderState.CANCELED:
-                self.orders.emit(record, OrderEventKind.DELETED, self.clock.now_us(), Decimal(0))
+                self.orders.emit(record, OrderEventKind.DELETED, self.clock.now_us())
         self._place_follow_ups()
         price = order.price if order.price is not None else execution.average_price or Decimal(0)
         return OrderAck(
@@ -403,7 +403,7 @@ class SimExchange:
         self.ledger.release_order(record.order_id)
         record.state = OrderState.CANCELED
         record.remaining = resting.remaining
-        self.orders.emit(record, OrderEventKind.DELETED, self.clock.now_us(), Decimal(0))
+        self.orders.emit(record, OrderEventKind.DELETED, self.clock.now_us())
         return CancelResult(
             order_id=record.order_id,
             amount=resting.remaining,

@@ -63,6 +63,8 @@ class MarketData:
         self.publisher: Publisher = NoPublisher()
         self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=TRADE_HISTORY) for s in markets}
         self._reference: dict[str, Decimal] = {}
+        self._published_us: dict[str, int] = {}
+        """Microtimestamp of each market's last diff frame (sent or not: nobody listening)."""
         self._pending: dict[str, Iterator[list[Trade]]] = {}
         self._older: dict[str, list[list[Trade]]] = {}
 
@@ -204,8 +206,14 @@ class MarketData:
     def book(
         self, symbol: str, *, with_orders: bool = False, depth: int | None = None
     ) -> BookSnapshot:
+        """The book now, stamped with the microtimestamp of the last diff frame it includes.
+
+        Changes made since that frame are in the snapshot too; the next frame repeats them as
+        absolute amounts, so a client that drops diffs at or before the stamp (reference 7.6)
+        ends right, and so does ccxt.pro, which waits for the diff with exactly this stamp.
+        """
         engine = self.engines[symbol]
-        now = self.clock.now_us()
+        now = self._published_us.get(symbol) or self.clock.now_us()
         if not with_orders:
             return BookSnapshot(
                 market=symbol,
@@ -240,12 +248,13 @@ class MarketData:
             bids, asks = engine.pop_changes()
             if not bids and not asks:
                 continue
+            stamp = self._published_us[symbol] = self.clock.now_us()
             m = self.markets[symbol]
             diff_channel = f"diff_order_book_{symbol}"
             if self.publisher.has_subscribers(diff_channel):
                 diff = BookDiff(
                     market=symbol,
-                    timestamp_us=self.clock.now_us(),
+                    timestamp_us=stamp,
                     bids=tuple(sorted(bids.items(), reverse=True)),
                     asks=tuple(sorted(asks.items())),
                 )

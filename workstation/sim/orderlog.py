@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..bitstamp.codec_orders import encode_my_trade_frame, encode_order_event_frame
+from ..bitstamp.codec_order_frames import encode_my_trade_frame, encode_order_event_frame
 from ..domain.account import UserTransaction
 from ..domain.common import Side
 from ..domain.markets import Market
@@ -56,6 +56,8 @@ class SimOrder:
     transactions: list[OrderTransaction] = field(default_factory=list)
     limit_price: Decimal | None = None
     """Price of the opposite order placed once this one has executed (reference 4.3)."""
+    traded: Decimal = Decimal(0)
+    """Base amount filled so far: every order event's ``amount_traded``."""
 
 
 def utc(us: int) -> dt.datetime:
@@ -81,7 +83,7 @@ class OrderLog:
 
     def add(self, record: SimOrder) -> None:
         self._orders[record.order_id] = record
-        self.emit(record, OrderEventKind.CREATED, record.created_us, Decimal(0))
+        self.emit(record, OrderEventKind.CREATED, record.created_us)
 
     def get(self, order_id: int) -> SimOrder | None:
         return self._orders.get(order_id)
@@ -157,6 +159,7 @@ class OrderLog:
             )
         )
         record.remaining -= fill.amount
+        record.traded += fill.amount
         is_maker = record.order_id == fill.maker_order_id
         if is_maker and fill.maker_remaining_after == 0:
             record.state = OrderState.FINISHED
@@ -177,13 +180,12 @@ class OrderLog:
             )
         )
         self._publish_my_trade(record, fill, market, fee)
-        if is_maker:
-            kind = (
-                OrderEventKind.DELETED
-                if record.state is OrderState.FINISHED
-                else OrderEventKind.CHANGED
-            )
-            self.emit(record, kind, fill.timestamp_us, fill.amount)
+        # Makers and takers alike get an event per fill (the 2023 recording shows a market
+        # order's fill as order_changed); a maker's last fill deletes it. A taker's deletion
+        # follows when its execution is over (the exchange sends it).
+        finished = is_maker and record.state is OrderState.FINISHED
+        kind = OrderEventKind.DELETED if finished else OrderEventKind.CHANGED
+        self.emit(record, kind, fill.timestamp_us)
 
     def _publish_my_trade(self, record: SimOrder, fill: Fill, market: Market, fee: Decimal) -> None:
         account = self.accounts.by_owner(record.owner)
@@ -208,8 +210,13 @@ class OrderLog:
         )
         self.publisher.publish(channel, frame)
 
-    def emit(self, record: SimOrder, kind: OrderEventKind, now_us: int, traded: Decimal) -> None:
-        """Publish an order event on the owner's private channel and on live_orders_."""
+    def emit(self, record: SimOrder, kind: OrderEventKind, now_us: int) -> None:
+        """Publish an order event on the owner's private channel and on live_orders_.
+
+        ``amount_traded`` is cumulative (filled so far), as ccxt reads it and as its 2026
+        samples show: an order deleted after a full fill carries its whole amount. The
+        reference leaves per-event vs cumulative open (7.5); docs/decisions.md records why.
+        """
         account = self.accounts.by_owner(record.owner)
         if account is None:
             return
@@ -222,7 +229,7 @@ class OrderLog:
             price=record.price,
             amount=max(record.remaining, Decimal(0)),
             timestamp_us=now_us,
-            amount_traded=traded,
+            amount_traded=record.traded,
             amount_at_create=record.amount,
             client_order_id=record.client_order_id,
             order_subtype=record.subtype,
