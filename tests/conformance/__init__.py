@@ -1,0 +1,1 @@
+"""Conformance: independent Bitstamp clients (ccxt, ccxt.pro) against the simulator."""
