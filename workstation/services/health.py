@@ -26,6 +26,9 @@ class LatencyWindow:
     def __len__(self) -> int:
         return len(self._samples)
 
+    def clear(self) -> None:
+        self._samples.clear()
+
     def percentile(self, p: float) -> float | None:
         """Nearest-rank percentile in seconds (``p`` in 0..100), None before any sample."""
         if not self._samples:

@@ -6,9 +6,8 @@ source) and hands out domain objects. Widgets never see it directly: services do
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from ..bitstamp.auth import Credentials
 from ..bitstamp.rest import RestClient

@@ -26,6 +26,7 @@ from ..services.hub import FeedChange, MarketHub
 from ..services.session import Session
 from ..services.venue import EmbeddedSim, Venue
 from .bookview import OrderBookView
+from .fmt import ticker_text
 from .screens import HelpScreen, PairPicker
 from .statusbar import StatusBar
 from .tapeview import TradesTapeView
@@ -100,11 +101,20 @@ class WorkstationApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._draw_pairs_if_ready)
         register_themes(self)
         if self._mono:
             self.theme = MONO_THEME
         self.query_one(OrderBookView).focus()
-        self.run_worker(self._connect(), exclusive=True, exit_on_error=False, name="connect")
+        self._connector = self.run_worker(
+            self._connect(), exclusive=True, exit_on_error=False, name="connect"
+        )
+
+    async def on_unmount(self) -> None:
+        """Close the session (sockets, simulator) before the loop ends, whatever ends it."""
+        self._connector.cancel()
+        with contextlib.suppress(Exception):
+            await self._connector.wait()
 
     async def _connect(self) -> None:
         status = self.query_one(StatusBar)
@@ -152,11 +162,20 @@ class WorkstationApp(App[None]):
         self._draw_pairs()
 
     def _draw_pairs(self) -> None:
+        """The watched pairs (the shown one highlighted) and the shown pair's 24 h ticker."""
         names = []
         for symbol in self.watched:
             name = self.markets[symbol].name
             names.append(f"[reverse] {name} [/]" if symbol == self.current else f" {name} ")
-        self.query_one("#pairs", Static).update(" ".join(names) + "   [dim]p pair  ? help[/]")
+        text = " ".join(names)
+        feed = self.hub.feeds.get(self.current) if self.hub and self.current else None
+        if feed is not None and feed.ticker is not None:
+            text += "   " + ticker_text(feed.ticker, feed.market)
+        self.query_one("#pairs", Static).update(text)
+
+    def _draw_pairs_if_ready(self) -> None:
+        if self.current is not None:
+            self._draw_pairs()
 
     def action_pick_pair(self) -> None:
         if not self.markets:

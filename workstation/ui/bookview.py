@@ -236,9 +236,10 @@ class OrderBookView(Widget, can_focus=True):
         if s is None:
             text = "  no spread: one side is empty"
         else:
-            text = f"  spread {s.spread:f} ({s.bps:f} bps)   mid {_trim(s.mid)}" + (
-                "   STALE" if frame.stale else ""
-            )
+            mid = _mid(s.mid, feed.market.quote_decimals)
+            text = f"  spread {s.spread:f} ({s.bps:f} bps)   mid {mid}"
+            if frame.stale:
+                text += "   STALE"
         style = self.get_component_rich_style("book--spread")
         return Strip([Segment(text.ljust(width)[:width], style)])
 
@@ -270,9 +271,10 @@ def _touch(bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> tuple[in
     return bids[0][0], asks[0][0]
 
 
-def _trim(value: Decimal) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def _mid(value: Decimal, places: int) -> str:
+    """The mid with the price's decimals, or one more when it falls between two ticks."""
+    exact = value.quantize(Decimal(1).scaleb(-places))
+    return f"{exact:f}" if exact == value else f"{value.quantize(Decimal(1).scaleb(-places - 1)):f}"
 
 
 def grouped_value(units: int, places: int) -> str:

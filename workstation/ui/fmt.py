@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..domain.market_data import Ticker
+from ..domain.markets import Market
 from ..domain.numbers import from_units
 
-__all__ = ["amount_text", "grouped", "price_text", "signed_bps"]
+__all__ = ["amount_text", "grouped", "price_text", "signed_bps", "ticker_text"]
 
 
 def price_text(units: int, places: int) -> str:
@@ -37,3 +39,14 @@ def signed_bps(bps: Decimal) -> str:
     """``+3.10 bps`` / ``-0.52 bps``."""
     q = bps.quantize(Decimal("0.01"))
     return f"{'+' if q >= 0 else ''}{q:f} bps"
+
+
+def ticker_text(ticker: Ticker, market: Market) -> str:
+    """``last 67,012.40  24h -4.44%  high 70,311.80  low 66,795.93  vol 57.32 BTC``."""
+    change = ticker.percent_change_24
+    parts = [f"last {ticker.last:,f}"]
+    if change is not None:
+        parts.append(f"24h {'+' if change >= 0 else ''}{change:f}%")
+    parts.append(f"high {ticker.high:,f}  low {ticker.low:,f}")
+    parts.append(f"vol {ticker.volume.quantize(Decimal('0.01')):,f} {market.base}")
+    return "  ".join(parts)

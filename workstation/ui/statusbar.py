@@ -66,11 +66,17 @@ class StatusBar(Static):
         health = feed.health
         age = health.message_age(self.now() if self.now is not None else None)
         latency = health.rest_latency
-        text.append(
-            f"  msg {_age(age)}"
-            f"  REST p50 {_ms(latency.percentile(50))} p95 {_ms(latency.percentile(95))}"
-            f"  reconnects {health.reconnects}  resyncs {health.resyncs}"
-        )
+        p50, p95 = _ms(latency.percentile(50)), _ms(latency.percentile(95))
+        if self.size.width >= 100:
+            text.append(
+                f"  msg {_age(age)}  REST p50 {p50} p95 {p95}"
+                f"  reconnects {health.reconnects}  resyncs {health.resyncs}"
+            )
+        else:  # 80 columns: the same figures, shorter labels
+            text.append(
+                f" msg {_age(age)} REST {p50}/{p95}"
+                f" reconn {health.reconnects} resync {health.resyncs}"
+            )
         if health.rate_limited:
             text.append(f"  429s {health.rate_limited}", style="bold")
         if self.note:

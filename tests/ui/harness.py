@@ -1,0 +1,86 @@
+"""A seeded simulator on a frozen clock, in a thread of its own, for tests that run the app
+in their own event loop (snapshot tests), and the wait that makes a screen settle."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from workstation.services.feed import FeedState
+from workstation.services.venue import Venue
+from workstation.sim.clock import SimClock
+from workstation.sim.exchange import SimExchange
+from workstation.sim.server import SimServer
+from workstation.ui.app import WorkstationApp
+from workstation.ui.statusbar import StatusBar
+
+#: 2026-05-28 20:26:40 UTC: every snapshot shows the same day, whatever day it runs.
+FROZEN_US = 1_780_000_000_000_000
+
+
+class SimThread:
+    """``with SimThread(seed=3) as venue:``: a manual-clock simulator on 127.0.0.1."""
+
+    def __init__(self, *, seed: int) -> None:
+        self.exchange = SimExchange(seed=seed, clock=SimClock(manual_start_us=FROZEN_US))
+        self.server = SimServer(self.exchange)
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sim", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self.server.start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.server.stop())
+        self._loop.close()
+
+    def __enter__(self) -> Venue:
+        self._thread.start()
+        if not self._ready.wait(20):
+            raise RuntimeError("the simulator did not start")
+        demo = self.exchange.demo
+        return Venue("sim", self.server.rest_url, self.server.ws_url, demo.api_key, demo.secret)
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(20)
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the shown pair is live with its tape and ticker, then freeze the figures
+    that depend on when the test runs (message age, REST latency)."""
+    app = pilot.app
+    assert isinstance(app, WorkstationApp)
+
+    def ready() -> bool:
+        feed = app.hub.feeds.get(app.current) if app.hub and app.current else None
+        return bool(
+            feed is not None
+            and feed.state is FeedState.LIVE
+            and len(feed.tape)
+            and feed.ticker is not None
+        )
+
+    await until(pilot, ready, "the pair to be live")
+    assert app.hub is not None
+    assert app.current is not None
+    feed = app.hub.feeds[app.current]
+    bar = app.query_one(StatusBar)
+    bar.now = lambda: feed.health.last_message_at or 0.0
+    app.hub.rest_latency.clear()
+    app._draw_pairs()
+    bar.redraw()
+    await pilot.pause(0.3)
