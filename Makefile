@@ -19,6 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
 run: $(VENV)/.installed-run
 	$(BIN)/workstation
 
@@ -32,6 +36,12 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Measurements, not tests: book throughput against ccxt, cryptofeed's C book and a naive
+# reference, then the UI loop's lag with 10 pairs at --speed 100. Figures go to bench.json.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.book_bench
+	$(BIN)/python -m bench.loop_lag
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,129 @@
+"""Where our path's time goes (``python -m bench.book_bench --profile``).
+
+Splits ``parse_frame`` + ``apply_rows`` into its two halves, sets the decode beside the floor
+of msgspec decoding the same frame in one typed pass, counts the rows that miss
+``apply_rows``' fast path, and lists cProfile's top functions for one replay.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import io
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from workstation.bitstamp.codec_stream import BookDiffEvent, parse_frame
+
+from .common import say
+from .contenders import WIRE_AMOUNT_PLACES, Ours
+from .streams import Stream
+
+__all__ = ["profile_ours"]
+
+RUNS = 15
+
+
+class _DiffData(msgspec.Struct):
+    microtimestamp: str
+    bids: list[tuple[str, str]]
+    asks: list[tuple[str, str]]
+
+
+class _DiffFrame(msgspec.Struct):
+    data: _DiffData
+    channel: str
+    event: str
+
+
+_ONE_PASS = msgspec.json.Decoder(_DiffFrame)
+
+
+def _us_per_frame(stream: Stream, setup: Callable[[], Any], run: Callable[[Any], None]) -> float:
+    """Median over RUNS of one call's CPU time, each on fresh untimed state."""
+    times = []
+    for _ in range(RUNS):
+        state = setup()
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.process_time()
+            run(state)
+            times.append(time.process_time() - start)
+        finally:
+            gc.enable()
+    return statistics.median(times) / len(stream.frames) * 1e6
+
+
+def _slow_rows(stream: Stream) -> tuple[int, int]:
+    """Rows whose price or amount text lacks exactly the book's decimals (the strict path)."""
+    slow = total = 0
+    for text in stream.frames:
+        event = parse_frame(text)
+        assert isinstance(event, BookDiffEvent)
+        places = stream.snapshots[event.market].price_places
+        for price, amount in (*event.bid_rows, *event.ask_rows):
+            total += 1
+            price_places = len(price.partition(".")[2])
+            amount_places = len(amount.partition(".")[2])
+            slow += price_places != places or amount_places != WIRE_AMOUNT_PLACES
+    return slow, total
+
+
+def profile_ours(stream: Stream) -> dict[str, Any]:
+    ours = Ours()
+    frames = stream.frames
+    events = [parse_frame(text) for text in frames]
+
+    def decode(_: Any) -> None:
+        for text in frames:
+            parse_frame(text)
+
+    def one_pass(_: Any) -> None:
+        for text in frames:
+            _ONE_PASS.decode(text)
+
+    def apply(books: Any) -> None:
+        for e in events:
+            books[e.market].apply_rows(e.bid_rows, e.ask_rows, e.timestamp_us)
+
+    def fresh() -> Any:
+        return ours.prepare(stream.snapshots)
+
+    whole = _us_per_frame(stream, fresh, lambda books: ours.replay(books, frames))
+    parse = _us_per_frame(stream, lambda: None, decode)
+    floor = _us_per_frame(stream, lambda: None, one_pass)
+    applied = _us_per_frame(stream, fresh, apply)
+    slow, rows = _slow_rows(stream)
+
+    profiler = cProfile.Profile()
+    books = fresh()
+    profiler.enable()
+    ours.replay(books, frames)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+
+    result = {
+        "us_per_frame": {
+            "parse_frame_plus_apply_rows": round(whole, 3),
+            "parse_frame": round(parse, 3),
+            "msgspec_one_pass_typed_decode": round(floor, 3),
+            "apply_rows": round(applied, 3),
+        },
+        "rows_per_frame": round(rows / len(frames), 2),
+        "rows_off_fast_path": slow,
+        "rows": rows,
+        "cprofile_top": out.getvalue(),
+    }
+    say(f"\nProfile of our path on {stream.title} (CPU µs per frame, median of {RUNS} runs)")
+    for key, value in result["us_per_frame"].items():
+        say(f"  {key:34} {value:8.3f}")
+    say(f"  rows per frame {rows / len(frames):.2f}; rows off the fast path: {slow} of {rows}")
+    say(out.getvalue())
+    return result
