@@ -67,6 +67,18 @@ async def move_market(sim: SimServer, steps: int = 10) -> None:
         await asyncio.sleep(0.12)
 
 
+async def move_until(
+    sim: SimServer, condition: Callable[[], bool], what: str, within: float = 15.0
+) -> None:
+    """Keep the market moving until ``condition`` holds (the cross-check runs once a second
+    per pair, and only on frames the moving market sends)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await move_market(sim, 1)
+
+
 async def at_rest(sim: SimServer, feed: MarketFeed) -> None:
     """Stop moving, then wait until the feed is live and shows the engine's book."""
     engine = sim.exchange.engines[SYMBOL]
@@ -178,8 +190,7 @@ async def test_a_silently_dropped_diff_is_caught_by_the_top_100(
     bid = next(p + engine.market.tick for p in prices[40:] if p + engine.market.tick not in prices)
     form = OrderForm("limit", Side.BUY, SYMBOL, {"amount": "0.01", "price": f"{bid}"})
     sim.exchange.place("demo", form)
-    await move_market(sim, 6)
-    await until(lambda: feed.health.resyncs >= 1, what="the gap to be noticed")
+    await move_until(sim, lambda: feed.health.resyncs >= 1, "the gap to be noticed")
     # The top 100 disagrees from the next frame on; a crossed book may be seen first.
     reason = feed.health.last_resync_reason
     assert reason.startswith("top 100 disagreed") or reason == "crossed book"
@@ -193,8 +204,7 @@ async def test_a_stalled_channel_is_noticed_and_recovered(
     service, _ = hub
     feed = await synced(sim, service)
     sim.faults.stall("diff_order_book_btcusd")
-    await move_market(sim, 8)
-    await until(lambda: feed.health.resyncs >= 1, what="the stall to be noticed")
+    await move_until(sim, lambda: feed.health.resyncs >= 1, "the stall to be noticed")
     sim.faults.unstall()
     await move_market(sim, 8)
     await at_rest(sim, feed)

@@ -24,6 +24,8 @@ from .numbers import NumberFormatError, from_units, to_units
 
 __all__ = ["OrderBook"]
 
+_POW10 = tuple(10**n for n in range(40))
+
 
 def _units(value: Decimal, places: int) -> int:
     scaled = value.scaleb(places)
@@ -129,6 +131,11 @@ class OrderBook:
         book = self._asks
         return [(p, book[p]) for p in islice(self._ask_prices, depth)]
 
+    def as_units(self, levels: Iterable[tuple[Decimal, Decimal]]) -> list[tuple[int, int]]:
+        """Typed levels in this book's units (to compare with ``top_units``)."""
+        pp, ap = self.price_places, self.amount_places
+        return [(_units(p, pp), _units(a, ap)) for p, a in levels]
+
     def levels(self, side: Side, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
         """Best-first ``(price, amount)`` as exact Decimals."""
         pp, ap = self.price_places, self.amount_places
@@ -143,19 +150,22 @@ def _apply(
     pp: int,
     ap: int,
 ) -> None:
-    """The hot loop. The common case (the exact number of decimals, digits only) is two
-    partitions and two ``int``s per row; anything else goes through the strict parser."""
+    """The hot loop. The common case (digits only, at most the book's decimals: USDT pairs'
+    amounts come with 5, most with 8) is two partitions and two ``int``s per row; anything
+    else goes through the strict parser, which names the problem."""
     for price_text, amount_text in rows:
         whole, _, frac = price_text.partition(".")
         digits = whole + frac
-        if len(frac) == pp and whole and digits.isdigit() and digits.isascii():
-            price = int(digits)
+        short = pp - len(frac)
+        if short >= 0 and whole and digits.isdigit() and digits.isascii():
+            price = int(digits) * _POW10[short]
         else:
             price = to_units(price_text, pp)
         whole, _, frac = amount_text.partition(".")
         digits = whole + frac
-        if len(frac) == ap and whole and digits.isdigit() and digits.isascii():
-            amount = int(digits)
+        short = ap - len(frac)
+        if short >= 0 and whole and digits.isdigit() and digits.isascii():
+            amount = int(digits) * _POW10[short]
         else:
             amount = to_units(amount_text, ap)
         if amount:

@@ -38,7 +38,11 @@ MISMATCHES_TO_RESYNC = 3
 BUFFER_LIMIT = 5_000
 """Diff frames held while a snapshot is on its way; more means the snapshot is hopeless."""
 WIRE_AMOUNT_DECIMALS = 8
-"""Bitstamp writes every amount with 8 decimals."""
+"""Most Bitstamp amounts come with 8 decimals (USDT pairs' with 5): the book keeps 8 or the
+market's base decimals if more, and reads fewer exactly."""
+CHECK_EVERY_S = 1.0
+"""The top-100 cross-check runs at most this often per pair: a silent gap is still caught
+within a few seconds, and a busy pair's ten frames a second cost nothing to skip."""
 
 Rows = Sequence[tuple[str, str]]
 
@@ -79,6 +83,7 @@ class MarketFeed:
         self._buffer: list[_BufferedDiff] = []
         self._mismatches = 0
         self._synced_before = False
+        self._checked_at = 0.0
         self._on_state = on_state
 
     # -- state ------------------------------------------------------------------------------
@@ -130,8 +135,9 @@ class MarketFeed:
 
     # -- frames -----------------------------------------------------------------------------
 
-    def touch(self) -> None:
-        self.health.last_message_at = time.monotonic()
+    def touch(self) -> float:
+        now = self.health.last_message_at = time.monotonic()
+        return now
 
     def on_diff(self, timestamp_us: int, bids: Rows, asks: Rows) -> None:
         self.touch()
@@ -176,15 +182,18 @@ class MarketFeed:
 
     def on_top(self, snapshot: BookSnapshot) -> None:
         """Cross-check against the venue's own top 100 (``order_book_{pair}``)."""
-        self.touch()
-        if self.state is not FeedState.LIVE:
+        now = self.touch()
+        if self.state is not FeedState.LIVE or now - self._checked_at < CHECK_EVERY_S:
             return
-        depth = max(len(snapshot.bids), len(snapshot.asks))
-        if (
-            self.book.levels(Side.BUY, len(snapshot.bids)) == list(snapshot.bids)
-            and self.book.levels(Side.SELL, len(snapshot.asks)) == list(snapshot.asks)
-            and (depth > 0 or self.book.depth(Side.BUY) + self.book.depth(Side.SELL) == 0)
-        ):
+        self._checked_at = now
+        book = self.book
+        try:
+            same = book.top_units(Side.BUY, len(snapshot.bids)) == book.as_units(
+                snapshot.bids
+            ) and book.top_units(Side.SELL, len(snapshot.asks)) == book.as_units(snapshot.asks)
+        except NumberFormatError:
+            same = False
+        if same:
             self._mismatches = 0
             return
         self._mismatches += 1

@@ -44,6 +44,7 @@ T = TypeVar("T")
 
 TICKER_EVERY_S = 10.0
 SNAPSHOT_RETRY_S = 1.0
+YIELD_EVERY = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +121,17 @@ class MarketHub:
     # -- events ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        handled = 0
         async for event in self.stream:
             try:
                 self._route(event)
             except Exception:  # a bug in one handler must not stop every feed
                 _log.exception("market hub: handling %r failed", type(event).__name__)
+            handled += 1
+            if handled % YIELD_EVERY == 0:
+                # A queue with items never suspends its reader: without this, a burst of
+                # frames would hold the UI's event loop until the queue is empty.
+                await asyncio.sleep(0)
 
     def _route(self, event: object) -> None:
         if isinstance(event, BookDiffEvent):

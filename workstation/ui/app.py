@@ -171,7 +171,7 @@ class WorkstationApp(App[None]):
         feed = self.hub.feeds.get(self.current) if self.hub and self.current else None
         if feed is not None and feed.ticker is not None:
             text += "   " + ticker_text(feed.ticker, feed.market)
-        self.query_one("#pairs", Static).update(text)
+        self.query_one("#pairs", Static).update(text, layout=False)
 
     def _draw_pairs_if_ready(self) -> None:
         if self.current is not None:

@@ -121,10 +121,13 @@ class OrderBookView(Widget, can_focus=True):
             max_total=max(totals, default=0),
             stale=feed.stale,
         )
-        self.border_subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}" + (
+        subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}" + (
             "  STALE" if feed.stale else ""
         )
-        self.set_class(feed.stale, "-stale")
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+        if feed.stale != self.has_class("-stale"):
+            self.set_class(feed.stale, "-stale")
         self.refresh()
 
     # -- actions ----------------------------------------------------------------------------

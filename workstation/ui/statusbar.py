@@ -54,7 +54,7 @@ class StatusBar(Static):
         hub, feed = self.hub, self.feed
         if hub is None or feed is None:
             text.append(f"  {self.note}")
-            self.update(text)
+            self.update(text, layout=False)  # one line, fixed height: no layout pass
             return
         connection = hub.connection.value
         text.append(f"  ws {connection}", style="" if connection == "connected" else "bold")
@@ -81,4 +81,4 @@ class StatusBar(Static):
             text.append(f"  429s {health.rate_limited}", style="bold")
         if self.note:
             text.append(f"  {self.note}")
-        self.update(text)
+        self.update(text, layout=False)  # one line, fixed height: no layout pass
