@@ -16,7 +16,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from workstation.bitstamp import codec_order_frames as order_frames
 from workstation.bitstamp import codec_private as cp
+from workstation.bitstamp.codec_fields import dumps
 from workstation.domain.account import Balance
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderEvent, OrderEventKind
@@ -50,7 +52,7 @@ def _http_body(recorded: Path, name: str) -> bytes:
 
 def _event(line: str) -> OrderEvent:
     frame = msgspec.json.decode(line, type=_Frame)
-    return cp.parse_order_event(frame.event, frame.channel, bytes(frame.data))
+    return order_frames.parse_order_event(frame.event, frame.channel, bytes(frame.data))
 
 
 def _ev(
@@ -110,7 +112,7 @@ def test_the_string_twin_wins_over_the_json_number(recorded: Path) -> None:
 
 def test_re_encoded_my_orders_frames_match_the_recorded_keys_and_types(recorded: Path) -> None:
     for frame, event in zip(_frames(recorded), EXPECTED, strict=True):
-        text = cp.encode_order_event_frame(frame["event"], frame["channel"], event, 8, 0)
+        text = order_frames.encode_order_event_frame(frame["event"], frame["channel"], event, 8, 0)
         ours = json.loads(text)
         assert list(ours) == list(frame) == ["data", "channel", "event"]
         theirs = frame["data"]
@@ -147,7 +149,7 @@ def test_legacy_balances_of_every_currency(recorded: Path) -> None:
     assert all(b.total == b.available + b.reserved for b in balances)
     # Re-encoded, the balance keys come back with the same string values.
     flat = json.loads(body)
-    ours = json.loads(cp.dumps(cp.encode_legacy_balance(balances)))
+    ours = json.loads(dumps(cp.encode_legacy_balance(balances)))
     assert ours == {key: flat[key] for key in ours}
     parts = {"available", "balance", "reserved"}
     assert set(ours) == {key for key in flat if key.rpartition("_")[2] in parts}
@@ -174,12 +176,12 @@ def test_user_transactions_with_mixed_types(recorded: Path) -> None:
 def test_user_transactions_re_encode_with_the_recorded_types(recorded: Path) -> None:
     body = _http_body(recorded, "get_user_transactions_200.txt")
     rows = cp.parse_user_transactions(body)
-    ours = json.loads(cp.dumps(cp.encode_user_transactions(rows, currencies=["usd", "btc"])))
+    ours = json.loads(dumps(cp.encode_user_transactions(rows, currencies=["usd", "btc"])))
     for mine, theirs in zip(ours[1:], json.loads(body)[1:], strict=True):  # the trades
         assert mine == theirs
     # The deposit's zero "btc_usd": "0.00" rate is dropped; everything else is kept.
     assert ours[0] == {k: v for k, v in json.loads(body)[0].items() if k != "btc_usd"}
-    assert cp.parse_user_transactions(cp.dumps(ours)) == rows
+    assert cp.parse_user_transactions(dumps(ours)) == rows
 
 
 def test_user_transactions_without_results_and_the_200_error(recorded: Path) -> None:

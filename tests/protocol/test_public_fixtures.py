@@ -13,12 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from workstation.bitstamp.codec_public import (
-    encode_order_book,
-    encode_ticker,
-    parse_order_book,
-    parse_ticker,
-)
+from workstation.bitstamp.codec_public import parse_order_book, parse_ticker
+from workstation.bitstamp.codec_public_server import encode_order_book, encode_ticker
 from workstation.domain.market_data import BookSnapshot
 
 MARKETS = {

@@ -189,20 +189,12 @@ def _places(text: str) -> int:
     return len(text.partition(".")[2])
 
 
-_ROUTES_DECIMALS = (
-    "routes.py does not pass the market's decimals to {} (see its docstring), so numbers "
-    'keep their own scale: "0.01" where Bitstamp writes "0.01000000"'
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_ROUTES_DECIMALS.format("encode_order_ack"))
 def test_order_replies_pad_amounts_and_prices(sim_rest: dict[str, Reply]) -> None:
     for name in ("sell", "buy", "buy_2", "buy_market", "buy_market_2"):
         body = sim_rest[name].body
         assert (_places(body["amount"]), _places(body["price"])) == (8, 2), (name, body)
 
 
-@pytest.mark.xfail(strict=True, reason=_ROUTES_DECIMALS.format("encode_open_orders"))
 def test_open_orders_pad_amounts_and_prices(sim_rest: dict[str, Reply]) -> None:
     rows = sim_rest["open_orders_all"].body + sim_rest["open_orders_market"].body
     assert len(rows) >= 4
@@ -211,7 +203,6 @@ def test_open_orders_pad_amounts_and_prices(sim_rest: dict[str, Reply]) -> None:
         assert places == [8, 8, 2], row
 
 
-@pytest.mark.xfail(strict=True, reason=_ROUTES_DECIMALS.format("encode_order_status"))
 def test_order_status_pads_amounts_and_prices(sim_rest: dict[str, Reply]) -> None:
     done = sim_rest["status_done"].body
     assert done["transactions"], done
@@ -236,7 +227,7 @@ T = dt.datetime(2026, 11, 25, 9, 16, 49, tzinfo=dt.UTC)
 
 
 def test_the_encoders_pad_once_given_the_decimals() -> None:
-    """The encoder half of the fix the xfails above wait for: never rounding, only padding."""
+    """The encoders pad to the market's decimals and never round."""
     ack = co.encode_order_ack(
         OrderAck(1, "btcusd", T, Side.BUY, D(60000), D("0.01")), base_decimals=8, quote_decimals=2
     )

@@ -8,9 +8,7 @@ the HTML 404; and its balance and ledger amounts are held to the recorded paddin
 Endpoints no recording covers are in ``test_sim_documented_shapes.py``, frames in
 ``test_sim_stream_shapes.py``.
 
-Each deliberate difference is in an explicit allow-list with its reason. Differences that
-need a call-site change in ``workstation/sim/routes.py`` are ``xfail(strict=True)``: they
-pass (and so fail as XPASS) the day routes.py passes the decimals and currencies.
+Each deliberate difference is in an explicit allow-list with its reason.
 """
 
 from __future__ import annotations
@@ -148,11 +146,6 @@ def test_user_transactions_send_no_key_or_type_bitstamp_does_not(
     assert not found, "\n".join(map(str, found))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routes.py calls encode_user_transactions(rows) without currencies=: Bitstamp "
-    "lists the account's other currencies as the number 0 in every row",
-)
 def test_user_transactions_list_untouched_currencies_as_zero(
     recorded: Path, sim_rest: dict[str, Reply]
 ) -> None:
@@ -187,22 +180,12 @@ def test_recorded_amounts_are_padded_to_the_currency_decimals(recorded: Path) ->
     assert xrp == ["1526.87974528", "-299.58713000", "-1227.28287000"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routes.py calls encode_user_transactions(rows) without decimals=: crypto "
-    'amounts keep their own scale ("-0.01") instead of 8 places ("-0.01000000")',
-)
 def test_user_transactions_pad_crypto_amounts(sim_rest: dict[str, Reply]) -> None:
     amounts = [row["btc"] for row in sim_rest["user_transactions"].body]
     assert all(isinstance(a, str) for a in amounts)
     assert {_places(a) for a in amounts} == {8}, amounts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routes.py calls encode_account_balances(rows) without decimals=: amounts keep "
-    'their own scale ("5") instead of the currency\'s ("5.00000000")',
-)
 def test_balances_are_padded_like_the_recorded_ones(
     recorded: Path, sim_rest: dict[str, Reply]
 ) -> None:

@@ -24,11 +24,13 @@ from workstation.bitstamp.codec_stream import (
     StreamEvent,
     SubscriptionSucceeded,
     TradeEvent,
+    encode_subscribe,
+    parse_frame,
+)
+from workstation.bitstamp.codec_stream_server import (
     encode_ack,
     encode_diff_frame,
-    encode_subscribe,
     encode_trade_frame,
-    parse_frame,
 )
 from workstation.domain.common import Side
 from workstation.domain.market_data import Trade
@@ -240,11 +242,12 @@ def test_encoded_trade_frame_has_the_recorded_keys_and_json_types(
     assert (ours["data"]["type"], ours["data"]["timestamp"]) == (1, "1700000000")
 
 
-def test_private_my_orders_frames_dispatch_to_codec_private(recorded: Path) -> None:
+def test_private_my_orders_frames_dispatch_to_codec_order_frames(recorded: Path) -> None:
+    module = "workstation.bitstamp.codec_order_frames"
     try:
-        importlib.import_module("workstation.bitstamp.codec_private").parse_order_event  # noqa: B018
+        importlib.import_module(module).parse_order_event  # noqa: B018
     except (ImportError, AttributeError) as exc:
-        pytest.skip(f"workstation.bitstamp.codec_private.parse_order_event not available: {exc}")
+        pytest.skip(f"{module}.parse_order_event not available: {exc}")
     lines = (recorded / "gocryptotrader" / "wsMyOrders.json").read_text().splitlines()
     frames = [parse_frame(line) for line in lines if line.strip()]
     assert len(frames) == 8

@@ -1,5 +1,6 @@
-"""Private payload codecs (codec_private, codec_orders): documented shapes, mixed JSON types,
-wire errors, and encode -> JSON bytes -> parse round trips for every encoder.
+"""Private payload codecs (codec_private, codec_orders, codec_cancel, codec_order_frames):
+documented shapes, mixed JSON types, wire errors, and encode -> JSON bytes -> parse round
+trips for every encoder.
 
 Shapes follow reference sections 4.1-4.8 and 7.5; the recorded real payloads are exercised in
 tests/protocol/test_private_fixtures.py.
@@ -17,9 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workstation.bitstamp import codec_orders
+from workstation.bitstamp import codec_cancel as cc
+from workstation.bitstamp import codec_order_frames as frames
+from workstation.bitstamp import codec_orders as co
 from workstation.bitstamp import codec_private as cp
-from workstation.bitstamp.codec_private import PayloadError, dumps
+from workstation.bitstamp.codec_fields import dumps, market_name
+from workstation.bitstamp.codec_wire import PayloadError
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.orders import (
@@ -88,7 +92,7 @@ def _frame_data(frame: str) -> tuple[str, str, bytes]:
 
 
 def test_order_ack_from_the_documented_reply() -> None:
-    ack = cp.parse_order_ack(_body(ACK))
+    ack = co.parse_order_ack(_body(ACK))
     assert ack == OrderAck(
         1234123412341234, "btcusd", T0.replace(microsecond=796000), Side.BUY, D(2211), D(45), "123"
     )
@@ -96,7 +100,7 @@ def test_order_ack_from_the_documented_reply() -> None:
 
 
 def test_order_ack_tolerates_int_id_and_type_and_the_old_currency_pair_key() -> None:
-    ack = cp.parse_order_ack(
+    ack = co.parse_order_ack(
         _body(ACK, id=7, type=1, market=None, currency_pair="ETH/BTC", client_order_id=None)
     )
     assert (ack.order_id, ack.market, ack.side, ack.client_order_id) == (
@@ -112,17 +116,17 @@ def test_cancel_reply_reads_json_numbers_exactly() -> None:
         b'{"id": 1453282316578816, "amount": 0.02035278, "price": 2100.45, "type": 0,'
         b' "market": "BTC/USD", "status": "Canceled"}'
     )
-    assert cp.parse_cancel(body) == CancelResult(
+    assert cc.parse_cancel(body) == CancelResult(
         1453282316578816, D("0.02035278"), D("2100.45"), Side.BUY, "btcusd", "Canceled"
     )
     # Through float this would read 1234567890.1234567165374755859375.
-    exact = cp.parse_cancel(b'{"id": 1, "amount": 1234567890.123456789, "price": 1, "type": 1}')
+    exact = cc.parse_cancel(b'{"id": 1, "amount": 1234567890.123456789, "price": 1, "type": 1}')
     assert exact.amount == D("1234567890.123456789")
     assert (exact.market, exact.status) == (None, None)
 
 
 def test_order_status_keys_transaction_amounts_by_the_markets_currencies() -> None:
-    status = cp.parse_order_status(_body(STATUS))
+    status = co.parse_order_status(_body(STATUS))
     assert status.state is OrderState.FINISHED
     assert (status.market, status.side, status.amount_remaining) == ("btcusd", Side.BUY, D(0))
     assert status.transactions == (
@@ -133,7 +137,7 @@ def test_order_status_keys_transaction_amounts_by_the_markets_currencies() -> No
 
 def test_order_status_without_transactions_and_in_queue() -> None:
     body = _body(STATUS, status="In Queue", transactions=None, amount_remaining=None, type=1)
-    status = cp.parse_order_status(body)
+    status = co.parse_order_status(body)
     assert (status.state, status.side, status.transactions) == (OrderState.OPEN, Side.SELL, ())
     assert status.amount_remaining is None
 
@@ -177,7 +181,7 @@ def test_user_transaction_amounts_are_read_only() -> None:
 
 
 def test_cancel_all_accepts_the_v1_bare_true() -> None:
-    assert cp.parse_cancel_all(b"true") == CancelAllResult((), True)
+    assert cc.parse_cancel_all(b"true") == CancelAllResult((), True)
 
 
 # --- wire errors -------------------------------------------------------------------------
@@ -188,20 +192,20 @@ _TX_NO_BTC = {k: v for k, v in TX.items() if k != "btc"}
 @pytest.mark.parametrize(
     ("parse", "body", "message"),
     [
-        (cp.parse_cancel, b'{"id": 1, "price": 1, "type": 0}', "missing required field `amount`"),
-        (cp.parse_cancel, b'{"id": 1.5, "amount": 1, "price": 1, "type": 0}', "`int | str`"),
-        (cp.parse_cancel, b'{"id": 1, "amount": -1, "price": 1, "type": 0}', "non-negative"),
-        (cp.parse_cancel, b'{"id": 1, "amount": 1, "price": 1, "type": 2}', "not a side"),
-        (cp.parse_order_ack, _body(ACK, price="NaN"), "price must be a number"),
-        (cp.parse_order_ack, _body(ACK, price="1e5"), "exponent"),
-        (cp.parse_order_ack, _body(ACK, amount=" 1"), "spaces"),
-        (cp.parse_order_ack, _body(ACK, id="x1"), "id must be an integer"),
-        (cp.parse_order_ack, _body(ACK, datetime="31.01.2022"), "datetime"),
-        (cp.parse_order_ack, _body(ACK, market=None), "market is missing"),
-        (cp.parse_open_orders, b'{"status": "error", "reason": "Invalid nonce"}', "`array`"),
-        (cp.parse_order_status, _body(STATUS, status="Gone"), "unknown order status"),
-        (cp.parse_order_status, _body(STATUS, transactions=[_TX_NO_BTC]), "btc is missing"),
-        (cp.parse_order_status, _body(STATUS, market="BTCUSD"), "'BTC/USD'"),
+        (cc.parse_cancel, b'{"id": 1, "price": 1, "type": 0}', "missing required field `amount`"),
+        (cc.parse_cancel, b'{"id": 1.5, "amount": 1, "price": 1, "type": 0}', "`int | str`"),
+        (cc.parse_cancel, b'{"id": 1, "amount": -1, "price": 1, "type": 0}', "non-negative"),
+        (cc.parse_cancel, b'{"id": 1, "amount": 1, "price": 1, "type": 2}', "not a side"),
+        (co.parse_order_ack, _body(ACK, price="NaN"), "price must be a number"),
+        (co.parse_order_ack, _body(ACK, price="1e5"), "exponent"),
+        (co.parse_order_ack, _body(ACK, amount=" 1"), "spaces"),
+        (co.parse_order_ack, _body(ACK, id="x1"), "id must be an integer"),
+        (co.parse_order_ack, _body(ACK, datetime="31.01.2022"), "datetime"),
+        (co.parse_order_ack, _body(ACK, market=None), "market is missing"),
+        (co.parse_open_orders, b'{"status": "error", "reason": "Invalid nonce"}', "`array`"),
+        (co.parse_order_status, _body(STATUS, status="Gone"), "unknown order status"),
+        (co.parse_order_status, _body(STATUS, transactions=[_TX_NO_BTC]), "btc is missing"),
+        (co.parse_order_status, _body(STATUS, market="BTCUSD"), "'BTC/USD'"),
         (cp.parse_user_transactions, b'[{"id": 1, "type": "2", "fee": "0"}]', "datetime is"),
         (cp.parse_legacy_balance, b'{"btc_available": "1", "btc_balance": "1"}', "btc_reserved"),
         (cp.parse_websockets_token, b'{"token": "", "valid_sec": 60, "user_id": 1}', "empty"),
@@ -224,39 +228,34 @@ def test_user_transaction_with_a_bad_amount_names_the_currency() -> None:
 
 def test_order_event_rejects_unknown_events_and_foreign_channels() -> None:
     with pytest.raises(PayloadError, match="not an order event"):
-        cp.parse_order_event("order_replaced", "live_orders_btcusd", EVENT)
+        frames.parse_order_event("order_replaced", "live_orders_btcusd", EVENT)
     with pytest.raises(PayloadError, match="not an orders channel"):
-        cp.parse_order_event("order_created", "live_trades_btcusd", EVENT)
+        frames.parse_order_event("order_created", "live_trades_btcusd", EVENT)
     with pytest.raises(PayloadError, match="not a my_trades channel"):
-        cp.parse_my_trade("private-my_trades_btcusd", EVENT)  # no user id
+        frames.parse_my_trade("private-my_trades_btcusd", EVENT)  # no user id
     with pytest.raises(PayloadError, match="price is missing"):
-        cp.parse_order_event("order_created", "live_orders_btcusd", EVENT.replace(b"price_", b"x"))
+        frames.parse_order_event(
+            "order_created", "live_orders_btcusd", EVENT.replace(b"price_", b"x")
+        )
 
 
 def test_order_event_market_from_public_private_and_perpetual_channels() -> None:
     data = b'{"id": 1, "order_type": 1, "microtimestamp": "17", "amount": 0.5, "price": 100}'
-    assert cp.parse_order_event("order_created", "live_orders_ethusd", data).market == "ethusd"
-    event = cp.parse_order_event("order_changed", "private-my_orders_btcusd-perp-42", data)
+    assert frames.parse_order_event("order_created", "live_orders_ethusd", data).market == "ethusd"
+    event = frames.parse_order_event("order_changed", "private-my_orders_btcusd-perp-42", data)
     kind = OrderEventKind.CHANGED
     assert event == OrderEvent(kind, "btcusd-perp", 1, Side.SELL, D(100), D("0.5"), 17)
 
 
 def test_market_name() -> None:
-    assert cp.market_name("btcusd") == "BTC/USD"
-    assert cp.market_name("btcusdt") == "BTC/USDT"
-    assert cp.market_name("usdcusd") == "USDC/USD"
-    assert cp.market_name("ethbtc") == "ETH/BTC"
-    assert cp.market_name("btcusd-perp") == "BTC/USD-PERP"
-    assert cp.market_name("abcxyz", {"abcxyz": "ABC/XYZ"}) == "ABC/XYZ"
+    assert market_name("btcusd") == "BTC/USD"
+    assert market_name("btcusdt") == "BTC/USDT"
+    assert market_name("usdcusd") == "USDC/USD"
+    assert market_name("ethbtc") == "ETH/BTC"
+    assert market_name("btcusd-perp") == "BTC/USD-PERP"
+    assert market_name("abcxyz", {"abcxyz": "ABC/XYZ"}) == "ABC/XYZ"
     with pytest.raises(ValueError, match="pass names"):
-        cp.market_name("abcxyz")
-
-
-def test_codec_private_re_exports_the_order_codecs() -> None:
-    assert cp.parse_order_event is codec_orders.parse_order_event
-    assert cp.encode_cancel is codec_orders.encode_cancel
-    with pytest.raises(AttributeError):
-        cp.no_such_function  # noqa: B018
+        market_name("abcxyz")
 
 
 # --- round trips: encode -> JSON bytes -> parse ------------------------------------------
@@ -310,23 +309,23 @@ def test_user_transactions_round_trip_with_mixed_types() -> None:
 
 def test_order_ack_and_open_orders_round_trip_as_strings() -> None:
     ack = OrderAck(12, "btcusd", T1, Side.SELL, D("2211.00"), D("45.00000000"), "cid-1")
-    text = dumps(cp.encode_order_ack(ack))
+    text = dumps(co.encode_order_ack(ack))
     assert json.loads(text) == {**ACK, "id": "12", "datetime": "2021-11-25 12:59:59.322000"} | {
         "type": "1",
         "client_order_id": "cid-1",
     }
-    assert cp.parse_order_ack(text) == ack
+    assert co.parse_order_ack(text) == ack
     orders = [
         OpenOrder(11, T0, Side.BUY, D("2100.45"), D("0.5"), "btcusd", D("1.0"), D("2200.00"), "c"),
         OpenOrder(12, T0, Side.SELL, D("0.07"), D("3"), "ethbtc"),
     ]
-    text = dumps(cp.encode_open_orders(orders))
+    text = dumps(co.encode_open_orders(orders))
     first = json.loads(text)[0]
     assert all(isinstance(value, str) for value in first.values())
     assert first["price"] == "2100.45"
     assert first["currency_pair"] == first["market"] == "BTC/USD"
-    assert cp.parse_open_orders(text) == orders
-    per_market = json.loads(dumps(cp.encode_open_orders(orders[:1], all_markets=False)))
+    assert co.parse_open_orders(text) == orders
+    per_market = json.loads(dumps(co.encode_open_orders(orders[:1], all_markets=False)))
     assert "currency_pair" not in per_market[0]
 
 
@@ -335,25 +334,25 @@ def test_order_status_round_trip() -> None:
         209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1
     )
     status = OrderStatus(1, T0, Side.BUY, OrderState.OPEN, "btcusd", D("0.1"), "x", (tx,))
-    text = dumps(cp.encode_order_status(status))
+    text = dumps(co.encode_order_status(status))
     decoded = json.loads(text)
     assert (decoded["id"], decoded["type"], decoded["status"]) == (1, "0", "Open")
     assert decoded["transactions"] == [{**TX, "price": "4451.25"}]
-    assert cp.parse_order_status(text) == status
+    assert co.parse_order_status(text) == status
 
 
 def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
     result = CancelResult(
         1453282316578816, D("0.02035278"), D("2100.450"), Side.BUY, "btcusd", "Canceled"
     )
-    text = dumps(cp.encode_cancel(result))
+    text = dumps(cc.encode_cancel(result))
     assert text == (
         b'{"id":1453282316578816,"amount":0.02035278,"price":2100.45,"type":0,'
         b'"market":"BTC/USD","status":"Canceled"}'
     )
-    assert cp.parse_cancel(text) == result
+    assert cc.parse_cancel(text) == result
     everything = CancelAllResult((result, CancelResult(2, D(1), D(3), Side.SELL, "ethusd")), True)
-    text = dumps(cp.encode_cancel_all(everything))
+    text = dumps(cc.encode_cancel_all(everything))
     assert json.loads(text)["canceled"][1] == {
         "id": 2,
         "amount": 1,
@@ -362,14 +361,14 @@ def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
         "currency_pair": "ETH/USD",
         "market": "ETH/USD",
     }
-    assert cp.parse_cancel_all(text) == everything
+    assert cc.parse_cancel_all(text) == everything
 
 
 def test_replace_round_trip() -> None:
     full = ReplaceResult(20, 19, "old", "btcusd", Side.BUY, D("0.5"), D("100.10"), T1, "Open")
-    assert cp.parse_replace(dumps(cp.encode_replace(full))) == full
-    assert json.loads(dumps(cp.encode_replace(ReplaceResult(21)))) == {"order_id": 21}
-    assert cp.parse_replace(dumps(cp.encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
+    assert cc.parse_replace(dumps(cc.encode_replace(full))) == full
+    assert json.loads(dumps(cc.encode_replace(ReplaceResult(21)))) == {"order_id": 21}
+    assert cc.parse_replace(dumps(cc.encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
 
 
 def test_order_event_frames_round_trip() -> None:
@@ -377,7 +376,7 @@ def test_order_event_frames_round_trip() -> None:
         OrderEventKind.CHANGED, "btcusd", 1658864794234880, Side.BUY, D("25862"), D("0.00000001"),
         1693831262313000, D("0.00038666"), D("0.00038667"), "test_market_buy", 2,
     )  # fmt: skip
-    private = cp.encode_order_event_frame(
+    private = frames.encode_order_event_frame(
         "order_changed", "private-my_orders_btcusd-1", event, 8, 2
     )
     assert private == (
@@ -388,11 +387,13 @@ def test_order_event_frames_round_trip() -> None:
         '"is_liquidation":false,"trade_account_id":0,"client_order_id":"test_market_buy"},'
         '"channel":"private-my_orders_btcusd-1","event":"order_changed"}'
     )
-    assert cp.parse_order_event(*_frame_data(private)) == event
-    public = cp.encode_order_event_frame(OrderEventKind.CHANGED, "live_orders_btcusd", event, 8, 2)
+    assert frames.parse_order_event(*_frame_data(private)) == event
+    public = frames.encode_order_event_frame(
+        OrderEventKind.CHANGED, "live_orders_btcusd", event, 8, 2
+    )
     assert "client_order_id" not in public
     assert "trade_account_id" not in public
-    assert cp.parse_order_event(*_frame_data(public)) == replace(event, client_order_id=None)
+    assert frames.parse_order_event(*_frame_data(public)) == replace(event, client_order_id=None)
 
 
 def test_my_trade_frame_round_trip() -> None:
@@ -400,7 +401,7 @@ def test_my_trade_frame_round_trip() -> None:
         635698396, 2050558851342339, "ethusd", Side.BUY, D("2468.04"), D("0.005"), D("0.04936"),
         1789459694223000, "c1",
     )  # fmt: skip
-    frame = cp.encode_my_trade_frame("private-my_trades_ethusd-4848701", trade, 6, 2)
+    frame = frames.encode_my_trade_frame("private-my_trades_ethusd-4848701", trade, 6, 2)
     assert json.loads(frame)["data"] == {
         "id": 635698396,
         "order_id": "2050558851342339",
@@ -414,7 +415,7 @@ def test_my_trade_frame_round_trip() -> None:
     }
     event, channel, data = _frame_data(frame)
     assert event == "trade"
-    assert cp.parse_my_trade(channel, data) == trade
+    assert frames.parse_my_trade(channel, data) == trade
 
 
 _AMOUNTS = st.decimals(min_value=D("0.00000001"), max_value=D("99999999"), places=8)
@@ -426,7 +427,7 @@ def test_cancel_numbers_survive_the_wire_exactly(
     amount: Decimal, price: Decimal, order_id: int
 ) -> None:
     result = CancelResult(order_id, amount, price, Side.SELL, "btcusd", "Canceled")
-    assert cp.parse_cancel(dumps(cp.encode_cancel(result))) == result
+    assert cc.parse_cancel(dumps(cc.encode_cancel(result))) == result
 
 
 @given(amount=_AMOUNTS, traded=_AMOUNTS, price=_PRICES, stamp=st.integers(0, 2**62))
@@ -434,5 +435,5 @@ def test_order_event_amounts_survive_the_wire_exactly(
     amount: Decimal, traded: Decimal, price: Decimal, stamp: int
 ) -> None:
     event = OrderEvent(OrderEventKind.CREATED, "btcusd", 1, Side.BUY, price, amount, stamp, traded)
-    frame = cp.encode_order_event_frame(event.kind, "live_orders_btcusd", event, 8, 2)
-    assert cp.parse_order_event(*_frame_data(frame)) == event
+    frame = frames.encode_order_event_frame(event.kind, "live_orders_btcusd", event, 8, 2)
+    assert frames.parse_order_event(*_frame_data(frame)) == event

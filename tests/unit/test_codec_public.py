@@ -14,17 +14,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workstation.bitstamp.codec_public import (
-    PayloadError,
-    book_number,
-    encode_ohlc,
-    encode_order_book,
-    encode_ticker,
-    encode_transactions,
     parse_ohlc,
     parse_order_book,
     parse_ticker,
     parse_tickers,
     parse_transactions,
+)
+from workstation.bitstamp.codec_public_server import (
+    encode_ohlc,
+    encode_order_book,
+    encode_ticker,
+    encode_transactions,
 )
 from workstation.bitstamp.codec_stream import (
     BookDiffEvent,
@@ -38,19 +38,22 @@ from workstation.bitstamp.codec_stream import (
     TradeEvent,
     UnknownEvent,
     UnsubscriptionSucceeded,
+    encode_heartbeat,
+    encode_subscribe,
+    encode_unsubscribe,
+    parse_frame,
+)
+from workstation.bitstamp.codec_stream_server import (
     encode_ack,
     encode_book_frame,
     encode_diff_frame,
     encode_error,
-    encode_heartbeat,
     encode_heartbeat_reply,
     encode_reconnect_request,
-    encode_subscribe,
     encode_trade_frame,
-    encode_unsubscribe,
     encode_unsubscribe_ack,
-    parse_frame,
 )
+from workstation.bitstamp.codec_wire import PayloadError, book_number
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from workstation.domain.numbers import NumberFormatError, parse_decimal
@@ -503,14 +506,15 @@ def test_detail_order_book_frame_has_order_ids() -> None:
     assert (event.snapshot.bid_order_ids, event.snapshot.ask_order_ids) == ((11,), (12,))
 
 
-# --- stream: private frames via codec_private -------------------------------------------
+# --- stream: private frames via codec_order_frames -------------------------------------
 
 
 def test_private_my_trades_dispatch() -> None:
+    module = "workstation.bitstamp.codec_order_frames"
     try:
-        importlib.import_module("workstation.bitstamp.codec_private").parse_my_trade  # noqa: B018
+        importlib.import_module(module).parse_my_trade  # noqa: B018
     except (ImportError, AttributeError) as exc:
-        pytest.skip(f"workstation.bitstamp.codec_private.parse_my_trade not available: {exc}")
+        pytest.skip(f"{module}.parse_my_trade not available: {exc}")
     frame = json.dumps(
         {
             "data": {

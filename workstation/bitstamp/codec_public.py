@@ -1,26 +1,29 @@
-"""Public REST payloads: ticker, order book, transactions, OHLC, parsed and encoded.
+"""Public REST payloads parsed: ticker, order book, transactions, OHLC (reference 3.1-3.5).
 
 Wire structs mirror Bitstamp's JSON exactly: public REST sends every number as a string
 (reference section 2), so those fields stay ``str`` and go through the strict
-``workstation.domain.numbers.parse_decimal``. Encoders do the reverse for the simulator: plain
-JSON-ready objects with Bitstamp's keys, key order and types, numbers formatted with the
-market's decimals (reference 3.1-3.5).
+``workstation.domain.numbers.parse_decimal``. The reverse direction, which the simulator
+serves, lives in ``codec_public_server``; the shared number readers in ``codec_wire``.
 
 Malformed payloads raise ``PayloadError`` (a ``ValueError``) naming what was wrong.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any
 
 import msgspec
 
-from workstation.domain.common import Side
+# The encoders are re-exported for workstation/sim/routes.py, which reads them from here.
+from workstation.bitstamp.codec_public_server import (
+    encode_ohlc,
+    encode_order_book,
+    encode_ticker,
+    encode_transactions,
+)
+from workstation.bitstamp.codec_wire import PayloadError, book_number, parse_uint, side_from_code
 from workstation.domain.market_data import (
     BookSnapshot,
     Candle,
@@ -29,7 +32,7 @@ from workstation.domain.market_data import (
     Trade,
     market_symbol,
 )
-from workstation.domain.numbers import MAX_NUMBER_LENGTH, format_decimal, parse_decimal
+from workstation.domain.numbers import parse_decimal
 
 __all__ = [
     "PayloadError",
@@ -45,54 +48,6 @@ __all__ = [
 ]
 
 
-class PayloadError(ValueError):
-    """A Bitstamp payload is not valid JSON, lacks a field, or carries a bad value."""
-
-
-# --- shared strict helpers (also used by codec_stream) -----------------------------------
-
-# The same rule as numbers.parse_decimal(signed=False), inlined so the hot path of book frames
-# skips a function call per number; any text it rejects goes through parse_decimal for the
-# trader-readable message, so acceptance and errors stay exactly parse_decimal's.
-_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII).fullmatch
-
-
-@lru_cache(maxsize=8192)
-def book_number(text: str) -> Decimal:
-    """Strictly parse an unsigned price or amount, memoised.
-
-    Book levels repeat the same price and amount texts frame after frame (a level's price,
-    ``"0.00000000"`` for deletes); caching the immutable Decimal roughly doubles diff decoding
-    speed. Raises ``NumberFormatError`` like ``parse_decimal``.
-    """
-    if _PLAIN(text) is None or len(text) > MAX_NUMBER_LENGTH:
-        return parse_decimal(text)  # raises with the precise reason
-    return Decimal(text)
-
-
-def levels(rows: Iterable[tuple[str, str]]) -> tuple[Level, ...]:
-    """``[["3802.90", "0.60000000"], ...]`` -> ``((Decimal, Decimal), ...)`` in wire order."""
-    return tuple([(book_number(price), book_number(amount)) for price, amount in rows])
-
-
-def parse_uint(text: str, field: str) -> int:
-    """A non-negative integer sent as text (``"1641343695572693"``), ASCII digits only.
-
-    ``int()`` alone would accept ``" 12"``, ``"1_000"``, ``"+5"`` and non-ASCII digits.
-    """
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_NUMBER_LENGTH:
-        raise PayloadError(f"{field} is not a whole number: {text!r}")
-    return int(text)
-
-
-def side_from_code(code: str | int, field: str = "type") -> Side:
-    """Bitstamp's ``0``/``1`` (string or int) -> Side, as a PayloadError when unknown."""
-    try:
-        return Side.from_code(code)
-    except ValueError as exc:
-        raise PayloadError(f"{field} must be 0 or 1, not {code!r}") from exc
-
-
 @contextmanager
 def _payload(what: str) -> Iterator[None]:
     """Turn any decoding or value error inside into one PayloadError naming the payload."""
@@ -104,10 +59,6 @@ def _payload(what: str) -> Iterator[None]:
 
 def _num(text: str, field: str, *, signed: bool = False) -> Decimal:
     return parse_decimal(text, signed=signed, field=field)
-
-
-def _fmt(value: Decimal, places: int) -> str:
-    return format_decimal(value, places)
 
 
 # --- ticker (reference 3.1, 3.2) ---------------------------------------------------------
@@ -174,38 +125,6 @@ def parse_tickers(body: bytes | str) -> list[Ticker]:
         return out
 
 
-def encode_ticker(
-    t: Ticker, base_decimals: int, quote_decimals: int, *, market_name: str | None = None
-) -> dict[str, Any]:
-    """Ticker -> Bitstamp's JSON object (key order of a 2024 capture, all values strings).
-
-    Pass ``market_name`` (``"BTC/USD"``) for a row of the all-markets ticker, which adds
-    ``pair`` and ``market``. Fields that are ``None`` are left out, as in older payloads.
-    """
-    q = quote_decimals
-    out: dict[str, Any] = {
-        "timestamp": str(t.timestamp),
-        "open": _fmt(t.open, q),
-        "high": _fmt(t.high, q),
-        "low": _fmt(t.low, q),
-        "last": _fmt(t.last, q),
-        "volume": _fmt(t.volume, base_decimals),
-        "vwap": _fmt(t.vwap, q),
-        "bid": _fmt(t.bid, q),
-        "ask": _fmt(t.ask, q),
-    }
-    if t.side is not None:
-        out["side"] = str(t.side.code)
-    if t.open_24 is not None:
-        out["open_24"] = _fmt(t.open_24, q)
-    if t.percent_change_24 is not None:
-        out["percent_change_24"] = _fmt(t.percent_change_24, 2)
-    if market_name is not None:
-        out["pair"] = market_name
-        out["market"] = market_name
-    return out
-
-
 # --- order book (reference 3.3) ----------------------------------------------------------
 
 
@@ -258,71 +177,6 @@ def parse_order_book(body: bytes | str, market: str) -> BookSnapshot:
         return book_snapshot(_REST_BOOK.decode(body), market)
 
 
-def _grouped(rows: Sequence[Level], limit: int | None) -> list[Level]:
-    """Merge adjacent rows at the same price (a per-order book shown as group 1).
-
-    Stops after ``limit`` distinct prices so a top-100 frame does not walk a deep book.
-    """
-    out: list[Level] = []
-    for price, amount in rows:
-        if out and out[-1][0] == price:
-            out[-1] = (price, out[-1][1] + amount)
-        elif limit is not None and len(out) == limit:
-            break
-        else:
-            out.append((price, amount))
-    return out
-
-
-def book_side_rows(
-    rows: Sequence[Level],
-    ids: Sequence[int] | None,
-    base_decimals: int,
-    quote_decimals: int,
-    group: int,
-    *,
-    limit: int | None = None,
-) -> list[list[str]]:
-    """Levels -> Bitstamp rows of strings for ``group`` 0, 1 (aggregated) or 2 (with ids).
-
-    ``limit`` keeps only the first rows (price levels for group 1).
-    """
-    if group == 2:
-        if ids is None:
-            raise ValueError("group=2 needs a snapshot with order ids")
-        return [
-            [_fmt(p, quote_decimals), _fmt(a, base_decimals), str(i)]
-            for (p, a), i in zip(rows[:limit], ids[:limit], strict=True)
-        ]
-    if group == 1:
-        rows = _grouped(rows, limit)
-    elif group == 0:
-        rows = rows[:limit]
-    else:
-        raise ValueError(f"group must be 0, 1 or 2, not {group!r}")
-    return [[_fmt(p, quote_decimals), _fmt(a, base_decimals)] for p, a in rows]
-
-
-def encode_order_book(
-    snapshot: BookSnapshot, base_decimals: int, quote_decimals: int, group: int = 1
-) -> dict[str, Any]:
-    """BookSnapshot -> the REST ``order_book`` object (timestamps and numbers as strings).
-
-    ``group=1`` merges rows that share a price; ``group=0`` writes rows as they are;
-    ``group=2`` appends each row's order id and needs a snapshot that has them.
-    """
-    return {
-        "timestamp": str(snapshot.timestamp),
-        "microtimestamp": str(snapshot.timestamp_us),
-        "bids": book_side_rows(
-            snapshot.bids, snapshot.bid_order_ids, base_decimals, quote_decimals, group
-        ),
-        "asks": book_side_rows(
-            snapshot.asks, snapshot.ask_order_ids, base_decimals, quote_decimals, group
-        ),
-    }
-
-
 # --- transactions (reference 3.4) --------------------------------------------------------
 
 
@@ -354,22 +208,6 @@ def parse_transactions(body: bytes | str, market: str) -> list[Trade]:
             )
             for r in _TRANSACTIONS.decode(body)
         ]
-
-
-def encode_transactions(
-    trades: Iterable[Trade], base_decimals: int, quote_decimals: int
-) -> list[dict[str, str]]:
-    """Trades (pass them newest first) -> the REST ``transactions`` array, all strings."""
-    return [
-        {
-            "date": str(t.timestamp),
-            "tid": str(t.id),
-            "amount": _fmt(t.amount, base_decimals),
-            "price": _fmt(t.price, quote_decimals),
-            "type": str(t.side.code),
-        }
-        for t in trades
-    ]
 
 
 # --- OHLC (reference 3.5) ----------------------------------------------------------------
@@ -411,30 +249,3 @@ def parse_ohlc(body: bytes | str) -> list[Candle]:
             )
             for c in _OHLC.decode(body).data.ohlc
         ]
-
-
-def encode_ohlc(
-    market_name: str, candles: Iterable[Candle], base_decimals: int, quote_decimals: int
-) -> dict[str, Any]:
-    """Candles (oldest first) -> ``{"data": {"pair", "market", "ohlc": [...]}}``, all strings.
-
-    ``market_name`` is the display name (``"BTC/USD"``) that Bitstamp puts in ``pair``.
-    """
-    q = quote_decimals
-    return {
-        "data": {
-            "pair": market_name,
-            "market": market_name,
-            "ohlc": [
-                {
-                    "timestamp": str(c.timestamp),
-                    "open": _fmt(c.open, q),
-                    "high": _fmt(c.high, q),
-                    "low": _fmt(c.low, q),
-                    "close": _fmt(c.close, q),
-                    "volume": _fmt(c.volume, base_decimals),
-                }
-                for c in candles
-            ],
-        }
-    }

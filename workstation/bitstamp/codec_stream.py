@@ -1,5 +1,5 @@
-"""WebSocket v2 frames: client requests, server frames parsed into typed events, and the
-server-side encoders the simulator sends (reference 7.2-7.4).
+"""WebSocket v2 frames: client requests, and server frames parsed into typed events
+(reference 7.2-7.4). What the simulator sends back lives in ``codec_stream_server``.
 
 ``parse_frame`` is pure and total over valid JSON: every Bitstamp event becomes a
 ``StreamEvent``; an event it does not know becomes ``UnknownEvent``. Only text that is not a
@@ -14,19 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from workstation.bitstamp.codec_public import (
-    book_side_rows,
-    levels,
-    parse_order_book,
-    parse_uint,
-    side_from_code,
+from workstation.bitstamp.codec_public import parse_order_book
+
+# The market data frames are re-exported for workstation/sim/marketdata.py, which reads them
+# from here.
+from workstation.bitstamp.codec_stream_server import (
+    encode_book_frame,
+    encode_diff_frame,
+    encode_trade_frame,
 )
+from workstation.bitstamp.codec_wire import levels, parse_uint, side_from_code
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
-from workstation.domain.numbers import format_decimal, parse_decimal, plain
+from workstation.domain.numbers import parse_decimal
 
 if TYPE_CHECKING:
     from workstation.domain.orders import MyTrade, OrderEvent
@@ -45,22 +48,14 @@ __all__ = [
     "TradeEvent",
     "UnknownEvent",
     "UnsubscriptionSucceeded",
-    "encode_ack",
     "encode_book_frame",
     "encode_diff_frame",
-    "encode_error",
     "encode_heartbeat",
-    "encode_heartbeat_reply",
-    "encode_reconnect_request",
     "encode_subscribe",
     "encode_trade_frame",
     "encode_unsubscribe",
-    "encode_unsubscribe_ack",
     "parse_frame",
 ]
-
-#: Levels per side in an ``order_book_*`` frame (reference 7.4).
-BOOK_FRAME_DEPTH = 100
 
 _ORDER_EVENTS = frozenset({"order_created", "order_changed", "order_deleted"})
 
@@ -310,15 +305,15 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
         if channel.startswith("live_trades_"):
             return TradeEvent(_trade(data, channel[12:]))
         if channel.startswith("private-my_trades_"):
-            # Imported on use: the public feed must not depend on the private codec loading.
-            from workstation.bitstamp import codec_private
+            # Imported on use: the public feed must not depend on the order codec loading.
+            from workstation.bitstamp.codec_order_frames import parse_my_trade
 
-            return MyTradeFrame(codec_private.parse_my_trade(channel, bytes(data)))
+            return MyTradeFrame(parse_my_trade(channel, bytes(data)))
     elif event in _ORDER_EVENTS:
         if channel.startswith(("live_orders_", "private-my_orders_")):
-            from workstation.bitstamp import codec_private
+            from workstation.bitstamp.codec_order_frames import parse_order_event
 
-            return OrderEventFrame(codec_private.parse_order_event(event, channel, bytes(data)))
+            return OrderEventFrame(parse_order_event(event, channel, bytes(data)))
     elif event.startswith("bts:"):
         return _control(event, channel, data)
     return UnknownEvent(event, channel)
@@ -341,113 +336,3 @@ def parse_frame(frame: str | bytes) -> StreamEvent:
         raise FrameError(
             f"{env.event} on {env.channel!r}: {exc}", channel=env.channel, event=env.event
         ) from exc
-
-
-# --- server -> client: encoding for the simulator (reference 7.3, 7.4) -------------------
-
-
-def _json_number(text: str) -> str:
-    """A formatted price/amount as the JSON number Bitstamp writes beside its ``*_str`` twin.
-
-    Real frames use the shortest form (as JavaScript or Go print a double): ``0.0792``,
-    ``3800.8``, integral values without a point (``"price":25862``, ``"amount":0``) and an
-    exponent below 1e-6 (``"amount":1e-8``), per the recorded live_trades frames and
-    gocryptotrader's wsMyOrders.json. Built from the decimal text, never via float.
-    """
-    value = Decimal(text)
-    if value.is_zero():
-        return "0"
-    if value >= _EXPONENT_BELOW:
-        return plain(value)
-    digits = plain(value.scaleb(-value.adjusted()))  # 1.5E-7 -> "1.5"
-    return f"{digits}e{value.adjusted()}"
-
-
-_EXPONENT_BELOW = Decimal("0.000001")
-
-
-def _str(value: str) -> str:
-    return _encode(value).decode()
-
-
-def _id(value: int | None) -> str:
-    return "null" if value is None else str(value)
-
-
-def encode_trade_frame(trade: Trade, base_decimals: int, quote_decimals: int) -> str:
-    """A ``live_trades_{market}`` ``trade`` frame with real frames' keys, order and types.
-
-    ``amount``/``price`` are JSON numbers written from the formatted decimal text, with
-    ``amount_str``/``price_str`` twins; ids and ``type`` are ints, timestamps strings.
-    """
-    amount = format_decimal(trade.amount, base_decimals)
-    price = format_decimal(trade.price, quote_decimals)
-    return (
-        f'{{"data":{{"id":{trade.id},"timestamp":"{trade.timestamp}",'
-        f'"amount":{_json_number(amount)},"amount_str":"{amount}",'
-        f'"price":{_json_number(price)},"price_str":"{price}",'
-        f'"type":{trade.side.code},"microtimestamp":"{trade.timestamp_us}",'
-        f'"buy_order_id":{_id(trade.buy_order_id)},"sell_order_id":{_id(trade.sell_order_id)}}},'
-        f'"channel":{_str("live_trades_" + trade.market)},"event":"trade"}}'
-    )
-
-
-def _data_frame(channel: str, data: dict[str, Any]) -> str:
-    return _encode({"data": data, "channel": channel, "event": "data"}).decode()
-
-
-def encode_book_frame(snapshot: BookSnapshot, base_decimals: int, quote_decimals: int) -> str:
-    """An ``order_book_{market}`` frame: the top 100 price levels per side, as strings."""
-    depth = BOOK_FRAME_DEPTH
-    return _data_frame(
-        "order_book_" + snapshot.market,
-        {
-            "timestamp": str(snapshot.timestamp),
-            "microtimestamp": str(snapshot.timestamp_us),
-            "bids": book_side_rows(
-                snapshot.bids, None, base_decimals, quote_decimals, 1, limit=depth
-            ),
-            "asks": book_side_rows(
-                snapshot.asks, None, base_decimals, quote_decimals, 1, limit=depth
-            ),
-        },
-    )
-
-
-def encode_diff_frame(diff: BookDiff, base_decimals: int, quote_decimals: int) -> str:
-    """A ``diff_order_book_{market}`` frame; a zero amount is written ``"0.00000000"``."""
-    return _data_frame(
-        "diff_order_book_" + diff.market,
-        {
-            "timestamp": str(diff.timestamp),
-            "microtimestamp": str(diff.timestamp_us),
-            "bids": book_side_rows(diff.bids, None, base_decimals, quote_decimals, 0),
-            "asks": book_side_rows(diff.asks, None, base_decimals, quote_decimals, 0),
-        },
-    )
-
-
-def _control_frame(event: str, channel: str, data: object) -> str:
-    # Control frames put event first (recorded acks): {"event":..,"channel":..,"data":..}.
-    return _encode({"event": event, "channel": channel, "data": data}).decode()
-
-
-def encode_ack(channel: str) -> str:
-    return _control_frame("bts:subscription_succeeded", channel, {})
-
-
-def encode_unsubscribe_ack(channel: str) -> str:
-    return _control_frame("bts:unsubscription_succeeded", channel, {})
-
-
-def encode_heartbeat_reply() -> str:
-    return _control_frame("bts:heartbeat", "", {"status": "success"})
-
-
-def encode_reconnect_request() -> str:
-    return _control_frame("bts:request_reconnect", "", "")
-
-
-def encode_error(message: str, code: int | None = None) -> str:
-    """``bts:error``; e.g. ``"Incorrect JSON format."`` or code 4009 for unauthorized."""
-    return _control_frame("bts:error", "", {"code": code, "message": message})

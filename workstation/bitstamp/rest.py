@@ -30,7 +30,7 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import codec_markets, codec_private, codec_public
+from . import codec_cancel, codec_markets, codec_orders, codec_private, codec_public
 from .auth import BitstampAuth, Credentials
 from .ratelimit import RateBudget
 from .transport import RetryPolicy, Transport
@@ -203,7 +203,7 @@ class RestClient:
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         """Open orders on one market, or on every market."""
         path = f"/api/v2/open_orders/{_market(market)}/" if market else "/api/v2/open_orders/all/"
-        return codec_private.parse_open_orders(await self._read(path))
+        return codec_orders.parse_open_orders(await self._read(path))
 
     async def order_status(
         self,
@@ -220,7 +220,7 @@ class RestClient:
             data["client_order_id"] = _client_order_id(client_order_id)
         if omit_transactions:
             data["omit_transactions"] = "True"
-        return codec_private.parse_order_status(await self._read("/api/v2/order_status/", data))
+        return codec_orders.parse_order_status(await self._read("/api/v2/order_status/", data))
 
     async def websockets_token(self) -> WebsocketToken:
         """A short-lived token for private WebSocket channels; fetch a fresh one per use."""
@@ -233,7 +233,7 @@ class RestClient:
         body = await self.transport.post_private(
             path, data, safe=False, client_order_id=client_order_id
         )
-        return codec_private.parse_order_ack(body)
+        return codec_orders.parse_order_ack(body)
 
     async def place_limit(
         self,
@@ -288,12 +288,12 @@ class RestClient:
             else {"client_order_id": _client_order_id(client_order_id or "")}
         )
         body = await self.transport.post_private("/api/v2/cancel_order/", data, safe=False)
-        return codec_private.parse_cancel(body)
+        return codec_cancel.parse_cancel(body)
 
     async def cancel_all_orders(self, market: str | None = None) -> CancelAllResult:
         path = "/api/v2/cancel_all_orders/" + (f"{_market(market)}/" if market else "")
         body = await self.transport.post_private(path, None, safe=False)
-        return codec_private.parse_cancel_all(body)
+        return codec_cancel.parse_cancel_all(body)
 
     async def replace_order(
         self,
@@ -316,4 +316,4 @@ class RestClient:
         body = await self.transport.post_private(
             "/api/v2/replace_order/", data, safe=False, client_order_id=client_order_id
         )
-        return codec_private.parse_replace(body)
+        return codec_cancel.parse_replace(body)

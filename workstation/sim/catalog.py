@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ..domain.markets import Market
 
-__all__ = ["DEFAULT_MARKETS", "START_PRICES"]
+__all__ = ["CURRENCY_DECIMALS", "DEFAULT_MARKETS", "START_PRICES"]
 
 _NAMES = {
     "BTC": "Bitcoin",
@@ -70,4 +70,21 @@ START_PRICES: dict[str, Decimal] = {
     "linkusd": Decimal("14.00"),
     "adausd": Decimal("0.45000"),
     "usdcusd": Decimal("1.00000"),
+}
+
+#: Decimals Bitstamp writes balances and user transaction amounts with (the recorded balances:
+#: 8 for crypto, 5 for stablecoins, 2 for fiat). Padding only: a value never loses a digit.
+CURRENCY_DECIMALS: dict[str, int] = {
+    "btc": 8,
+    "eth": 8,
+    "xrp": 8,
+    "ltc": 8,
+    "bch": 8,
+    "link": 8,
+    "ada": 8,
+    "usdc": 5,
+    "usdt": 5,
+    "usd": 2,
+    "eur": 2,
+    "gbp": 2,
 }

@@ -17,6 +17,7 @@ from ..bitstamp import codec_markets, codec_orders, codec_private, codec_public
 from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
+from .catalog import CURRENCY_DECIMALS
 from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
@@ -148,14 +149,15 @@ class _Routes:
     # -- private reads ----------------------------------------------------------------------
 
     async def balances(self, request: web.Request) -> web.Response:
-        return json_reply(codec_private.encode_account_balances(self.ex.balances(request[USER])))
+        rows = self.ex.balances(request[USER])
+        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS))
 
     async def balance(self, request: web.Request) -> web.Response:
         currency = request.match_info["currency"].lower()
         rows = [b for b in self.ex.balances(request[USER]) if b.currency == currency]
         if not rows:
             raise web.HTTPNotFound()
-        return json_reply(codec_private.encode_account_balances(rows)[0])
+        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS)[0])
 
     async def fees(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -192,14 +194,20 @@ class _Routes:
             since_id=since_id,
             since_timestamp=since_ts,
         )
-        return json_reply(codec_private.encode_user_transactions(rows))
+        currencies = [b.currency for b in self.ex.balances(request[USER])]
+        return json_reply(
+            codec_private.encode_user_transactions(rows, currencies, CURRENCY_DECIMALS)
+        )
 
     async def open_orders(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         orders = self.ex.open_orders(request[USER], symbol)
-        return json_reply(codec_orders.encode_open_orders(orders, all_markets=symbol is None))
+        decimals = {s: (m.base_decimals, m.quote_decimals) for s, m in self.ex.markets.items()}
+        return json_reply(
+            codec_orders.encode_open_orders(orders, all_markets=symbol is None, decimals=decimals)
+        )
 
     async def order_status(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -212,7 +220,12 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_orders.encode_order_status(status))
+        m = self.ex.markets[status.market]
+        return json_reply(
+            codec_orders.encode_order_status(
+                status, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
+            )
+        )
 
     async def websockets_token(self, request: web.Request) -> web.Response:
         token = self.ex.issue_ws_token(request[USER])
@@ -233,7 +246,11 @@ class _Routes:
             ack = self.ex.place(request[USER], order)
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_orders.encode_order_ack(ack))
+        return json_reply(
+            codec_orders.encode_order_ack(
+                ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
+            )
+        )
 
     async def place_limit(self, request: web.Request) -> web.Response:
         return await self._place(request, "limit")
