@@ -71,11 +71,6 @@ async def test_watch_trades_delivers_our_fills(sim: SimServer, pro: Any) -> None
         assert trade["timestamp"] == int(trade["info"]["microtimestamp"]) // 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim bug (engine/exchange clock, not routes): live_trades microtimestamps carry "
-    "microseconds, Bitstamp's are millisecond-precision padded with 000 (reference 2, 7.4)",
-)
 async def test_live_trade_microtimestamps_are_whole_milliseconds(sim: SimServer, pro: Any) -> None:
     await pro.load_markets()
     watching = asyncio.ensure_future(pro.watch_trades("BTC/USD"))

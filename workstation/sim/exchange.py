@@ -362,7 +362,7 @@ class SimExchange:
             price=fill.price,
             amount=fill.amount,
             side=fill.taker_side,
-            timestamp_us=fill.timestamp_us,
+            timestamp_us=fill.timestamp_us // 1000 * 1000,  # Bitstamp: whole ms (reference 2)
             buy_order_id=fill.buy_order_id,
             sell_order_id=fill.sell_order_id,
         )

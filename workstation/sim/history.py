@@ -76,7 +76,7 @@ def history(
                 price=price,
                 amount=amount,
                 side=side,
-                timestamp_us=t_us,
+                timestamp_us=t_us // 1000 * 1000,  # whole ms, as Bitstamp sends
                 # Order ids in the range of live ones: the pair is what Bitstamp sends.
                 buy_order_id=1_800_000_000_000_000 + 2 * trade_id,
                 sell_order_id=1_800_000_000_000_001 + 2 * trade_id,

@@ -202,7 +202,7 @@ class OrderLog:
             price=fill.price,
             amount=fill.amount,
             fee=fee,
-            timestamp_us=fill.timestamp_us,
+            timestamp_us=fill.timestamp_us // 1000 * 1000,  # whole ms, as Bitstamp sends
             client_order_id=record.client_order_id,
         )
         frame = encode_my_trade_frame(
