@@ -38,9 +38,11 @@ from ..domain.orders import (
 from .accounts import DEMO_FUNDS, Accounts
 from .activity import MarketActivity
 from .admission import check_band_and_minimum, reserve_funds
+from .amend import replace_order
 from .catalog import DEFAULT_MARKETS
 from .clock import SimClock
-from .engine import Execution, Fill, MatchingEngine, RestingOrder
+from .engine import Execution, MatchingEngine, RestingOrder
+from .fills import FillBooker
 from .ledger import Ledger
 from .marketdata import MarketData, Publisher
 from .orderform import OrderForm, SimRejection, parse_order_form
@@ -97,6 +99,7 @@ class SimExchange:
         self._order_ids = itertools.count(1_900_000_000_000_000 + self.rng.randrange(10**12))
         self.data = MarketData(self.markets, self.engines, self.clock)
         self.orders = OrderLog(self.markets, self.accounts)
+        self.fills = FillBooker(self.ledger, self.accounts, self.data, self.orders)
         self._tasks: list[asyncio.Task[None]] = []
         self._follow_ups: list[SimOrder] = []
         self._day = self.clock.peek_us() // _DAY_US
@@ -344,38 +347,7 @@ class SimExchange:
         )
 
     def _apply(self, execution: Execution, market: Market) -> None:
-        for fill in execution.fills:
-            self._settle(fill, market)
-
-    def _settle(self, fill: Fill, market: Market) -> None:
-        maker = self.accounts.by_owner(fill.maker_owner)
-        taker = self.accounts.by_owner(fill.taker_owner)
-        settlement = self.ledger.settle(
-            fill,
-            market,
-            maker_fee_percent=maker.maker_percent if maker else Decimal(0),
-            taker_fee_percent=taker.taker_percent if taker else Decimal(0),
-        )
-        trade = Trade(
-            market=market.symbol,
-            id=fill.trade_id,
-            price=fill.price,
-            amount=fill.amount,
-            side=fill.taker_side,
-            timestamp_us=fill.timestamp_us // 1000 * 1000,  # Bitstamp: whole ms (reference 2)
-            buy_order_id=fill.buy_order_id,
-            sell_order_id=fill.sell_order_id,
-        )
-        self.data.record_trade(trade)
-        for order_id, fee in (
-            (fill.maker_order_id, settlement.maker_fee),
-            (fill.taker_order_id, settlement.taker_fee),
-        ):
-            record = self.orders.get(order_id)
-            if record is not None:
-                self.orders.book_fill(record, fill, market, fee, settlement.value)
-                if record.limit_price is not None and record.remaining == 0:
-                    self._follow_ups.append(record)
+        self._follow_ups.extend(self.fills.book(execution, market))
 
     def _place_follow_ups(self) -> None:
         """Place the opposite order of every executed order that carried a ``limit_price``.
@@ -397,9 +369,9 @@ class SimExchange:
         resting = engine.cancel(record.order_id) if record.state is OrderState.OPEN else None
         if resting is None:
             raise not_found()
-        return self._cancelled(record, resting)
+        return self.cancelled(record, resting)
 
-    def _cancelled(self, record: SimOrder, resting: RestingOrder) -> CancelResult:
+    def cancelled(self, record: SimOrder, resting: RestingOrder) -> CancelResult:
         self.ledger.release_order(record.order_id)
         record.state = OrderState.CANCELED
         record.remaining = resting.remaining
@@ -420,58 +392,9 @@ class SimExchange:
             for resting in engine.cancel_where(lambda o: o.owner == owner):
                 record = self.orders.get(resting.order_id)
                 assert record is not None
-                results.append(self._cancelled(record, resting))
+                results.append(self.cancelled(record, resting))
         return CancelAllResult(canceled=tuple(results), success=True)
 
     def replace(self, owner: str, fields: Mapping[str, str]) -> ReplaceResult:
-        """Cancel an open order and place a new one with the new amount and price, atomically
-        as far as the caller can see: if the new order is refused, the old one stays."""
-        record = self.orders.find(
-            owner, fields.get("id") or None, fields.get("orig_client_order_id") or None
-        )
-        if record.state is not OrderState.OPEN:
-            raise not_found()
-        engine = self.engines[record.market]
-        resting = engine.cancel(record.order_id)
-        if resting is None:
-            raise not_found()
-        held = self.ledger.release_order(record.order_id)
-        new_fields = {k: fields[k] for k in ("amount", "price", "client_order_id") if k in fields}
-        try:
-            ack = self.place(owner, OrderForm("limit", record.side, record.market, new_fields))
-        except SimRejection:
-            # Put the original back exactly as it was (its place in the queue is lost, as on
-            # any venue that implements replace as cancel + new).
-            market = self.markets[record.market]
-            self.ledger.reserve_limit(
-                record.order_id,
-                owner,
-                market,
-                record.side,
-                resting.remaining,
-                record.price,
-                fee_percent=self.accounts.by_owner(owner).taker_percent,  # type: ignore[union-attr]
-            )
-            del held
-            engine.submit_limit(
-                record.order_id,
-                owner,
-                record.side,
-                resting.remaining,
-                record.price,
-                now_us=self.clock.now_us(),
-                client_order_id=record.client_order_id,
-            )
-            raise
-        self._cancelled(record, resting)
-        return ReplaceResult(
-            order_id=ack.order_id,
-            orig_order_id=record.order_id,
-            orig_client_order_id=record.client_order_id,
-            market=record.market,
-            side=record.side,
-            amount=ack.amount,
-            price=ack.price,
-            datetime=ack.datetime,
-            status="Open",
-        )
+        """replace_order: see :func:`workstation.sim.amend.replace_order`."""
+        return replace_order(self, owner, fields)
