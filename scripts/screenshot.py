@@ -39,9 +39,11 @@ async def shoot(size: tuple[int, int], out: Path) -> None:
                 raise SystemExit("the market did not come up")
             assert app.hub is not None
             app.query_one(StatusBar).now = lambda: feed.health.last_message_at or 0.0
-            app.hub.rest_latency.clear()
             await pilot.press("down", "down")
-            await pilot.pause(0.5)
+            await pilot.pause(1.0)
+            app.hub.rest_latency.clear()  # figures of this machine's load, not of the app
+            app.query_one(StatusBar).redraw()
+            await pilot.pause(0.1)
             out.parent.mkdir(parents=True, exist_ok=True)
             app.save_screenshot(filename=out.name, path=str(out.parent))
             print(f"wrote {out}")  # noqa: T201 - a script's one line of output

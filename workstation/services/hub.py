@@ -218,7 +218,10 @@ class MarketHub:
             self._fetching.discard(feed.symbol)
 
     async def _backfill(self, feed: MarketFeed) -> None:
-        trades = await self._timed(self.rest.transactions(feed.symbol, "minute"))
+        """Fill the tape: the last hour when it is empty (a full pane from the start), the
+        last minute after a reconnect (what the stream missed)."""
+        window = "minute" if len(feed.tape) else "hour"
+        trades = await self._timed(self.rest.transactions(feed.symbol, window))
         if trades:
             feed.on_trades(trades)
 

@@ -189,7 +189,7 @@ class OrderBookView(Widget, can_focus=True):
     def _columns(self, width: int) -> tuple[int, int, int, int]:
         """Widths of Price, Amount, Total, Value; Value is dropped when narrow."""
         value = 14 if width >= 56 else 0
-        rest = width - value
+        rest = min(width - value, 48)  # wider panes get space on the right, not wide gaps
         price = max(8, rest * 36 // 100)
         amount = (rest - price) // 2
         return price, amount, rest - price - amount, value

@@ -65,8 +65,8 @@ class TradesTapeView(Widget):
         feed = self.feed
         if feed is None:
             return Strip.blank(width)
-        time_w, price_w = 9, max(9, (width - 9) // 2)
-        amount_w = width - time_w - price_w
+        time_w, price_w = 9, max(9, min(16, (width - 9) // 2))
+        amount_w = min(width - time_w - price_w, 16)
         if y == 0:
             text = "Time UTC".ljust(time_w) + "Price".rjust(price_w) + "Amount".rjust(amount_w)
             style = self.get_component_rich_style("tape--header")
