@@ -538,3 +538,20 @@ def test_private_my_trades_dispatch() -> None:
     with pytest.raises(FrameError) as info:
         parse_frame(frame.replace('"2468.04"', '"2468,04"'))
     assert info.value.channel == "private-my_trades_ethusd-4848701"
+
+
+def test_diff_frames_take_the_one_pass_path_and_still_report_errors() -> None:
+    frame = (
+        '{"data":{"timestamp":"1","microtimestamp":"1000001","bids":[["3800.71","1.5"]],'
+        '"asks":[]},"channel":"diff_order_book_ethusd","event":"data"}'
+    )
+    for text in (frame, frame.encode()):
+        event = parse_frame(text)
+        assert isinstance(event, BookDiffEvent)
+        assert (event.market, event.timestamp_us) == ("ethusd", 1000001)
+        assert event.bid_rows == [("3800.71", "1.5")]
+    with pytest.raises(FrameError) as info:
+        parse_frame(frame.replace('"1000001"', '"1e6"'))
+    assert info.value.channel == "diff_order_book_ethusd"
+    ack = '{"event":"bts:subscription_succeeded","channel":"diff_order_book_ethusd","data":{}}'
+    assert parse_frame(ack) == SubscriptionSucceeded("diff_order_book_ethusd")
