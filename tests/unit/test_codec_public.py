@@ -29,6 +29,7 @@ from workstation.bitstamp.codec_public_server import (
 from workstation.bitstamp.codec_stream import (
     BookDiffEvent,
     BookSnapshotEvent,
+    BookTopEvent,
     FrameError,
     HeartbeatReply,
     MyTradeFrame,
@@ -490,7 +491,7 @@ def test_book_frame_is_top_100_price_levels() -> None:
     assert data["data"]["bids"][-1] == ["901.00", "1.50000000"]
     assert data["data"]["asks"] == [["1001.00", "3.00000000"], ["1002.00", "0.50000000"]]
     event = parse_frame(frame)
-    assert isinstance(event, BookSnapshotEvent)
+    assert isinstance(event, BookTopEvent)
     assert event.snapshot.bids == bids[:100]
     assert event.snapshot.asks == ((D(1001), D(3)), (D(1002), D("0.5")))
 

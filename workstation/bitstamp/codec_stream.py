@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BookDiffEvent",
+    "BookTopEvent",
     "BookSnapshotEvent",
     "FrameError",
     "HeartbeatReply",
@@ -88,6 +89,27 @@ class BookSnapshotEvent:
     """A top-100 book on ``order_book_{market}`` (or ``detail_order_book_*``, with ids)."""
 
     snapshot: BookSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class BookTopEvent:
+    """The venue's top 100 on ``order_book_{market}``, rows as the wire's text (a feed reads
+    them at most once a second, for its cross-check; most frames are never parsed)."""
+
+    market: str
+    timestamp_us: int
+    bid_rows: list[tuple[str, str]]
+    ask_rows: list[tuple[str, str]]
+
+    @property
+    def snapshot(self) -> BookSnapshot:
+        """The levels as Decimals; raises ``NumberFormatError`` on a malformed number."""
+        return BookSnapshot(
+            self.market,
+            self.timestamp_us,
+            levels(self.bid_rows),
+            levels(self.ask_rows),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +191,7 @@ StreamEvent = (
     TradeEvent
     | BookSnapshotEvent
     | BookDiffEvent
+    | BookTopEvent
     | OrderEventFrame
     | MyTradeFrame
     | SubscriptionSucceeded
@@ -307,7 +330,11 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
         if channel.startswith("diff_order_book_"):
             return _diff(data, channel[16:])
         if channel.startswith("order_book_"):
-            return BookSnapshotEvent(parse_order_book(data, channel[11:]))
+            w = _DIFF.decode(data)  # the same shape as a diff: microtimestamp, bids, asks
+            market = channel[11:]
+            return BookTopEvent(
+                market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks
+            )
         if channel.startswith("detail_order_book_"):
             return BookSnapshotEvent(parse_order_book(data, channel[18:]))
     elif event == "trade":

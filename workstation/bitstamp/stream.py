@@ -44,6 +44,7 @@ __all__ = [
 _log = logging.getLogger("workstation.bitstamp.stream")
 
 TokenProvider = Callable[[], Awaitable[WebsocketToken]]
+_YIELD_EVERY = 32
 
 
 class ConnectionState(enum.Enum):
@@ -267,8 +268,14 @@ class StreamClient:
 
     async def _pump(self, ws: ClientConnection) -> None:
         heartbeat = asyncio.create_task(self._heartbeats(ws), name="bitstamp-heartbeat")
+        received = 0
         try:
             while True:
+                received += 1
+                if received % _YIELD_EVERY == 0:
+                    # recv() returns buffered frames without suspending: let the rest of
+                    # the loop (a UI) run between bursts.
+                    await asyncio.sleep(0)
                 try:
                     async with asyncio.timeout(self.idle_timeout_s):
                         frame = await ws.recv()

@@ -131,10 +131,10 @@ class OrderBook:
         book = self._asks
         return [(p, book[p]) for p in islice(self._ask_prices, depth)]
 
-    def as_units(self, levels: Iterable[tuple[Decimal, Decimal]]) -> list[tuple[int, int]]:
-        """Typed levels in this book's units (to compare with ``top_units``)."""
+    def rows_units(self, rows: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
+        """Wire rows in this book's units (to compare with ``top_units``); strict."""
         pp, ap = self.price_places, self.amount_places
-        return [(_units(p, pp), _units(a, ap)) for p, a in levels]
+        return [(to_units(p, pp), to_units(a, ap)) for p, a in rows]
 
     def levels(self, side: Side, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
         """Best-first ``(price, amount)`` as exact Decimals."""

@@ -180,17 +180,17 @@ class MarketFeed:
         if self.book.crossed:
             self.resync("crossed book")
 
-    def on_top(self, snapshot: BookSnapshot) -> None:
-        """Cross-check against the venue's own top 100 (``order_book_{pair}``)."""
+    def on_top(self, bids: Rows, asks: Rows) -> None:
+        """Cross-check against the venue's own top 100 (``order_book_{pair}``), wire rows."""
         now = self.touch()
         if self.state is not FeedState.LIVE or now - self._checked_at < CHECK_EVERY_S:
             return
         self._checked_at = now
         book = self.book
         try:
-            same = book.top_units(Side.BUY, len(snapshot.bids)) == book.as_units(
-                snapshot.bids
-            ) and book.top_units(Side.SELL, len(snapshot.asks)) == book.as_units(snapshot.asks)
+            same = book.top_units(Side.BUY, len(bids)) == book.rows_units(bids) and book.top_units(
+                Side.SELL, len(asks)
+            ) == book.rows_units(asks)
         except NumberFormatError:
             same = False
         if same:

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from ..bitstamp.codec_stream import (
     BookDiffEvent,
-    BookSnapshotEvent,
+    BookTopEvent,
     StreamErrorEvent,
     SubscriptionSucceeded,
     TradeEvent,
@@ -143,10 +143,10 @@ class MarketHub:
             feed = self.feeds.get(event.trade.market)
             if feed is not None:
                 feed.on_trade(event.trade)
-        elif isinstance(event, BookSnapshotEvent):
-            feed = self.feeds.get(event.snapshot.market)
+        elif isinstance(event, BookTopEvent):
+            feed = self.feeds.get(event.market)
             if feed is not None:
-                feed.on_top(event.snapshot)
+                feed.on_top(event.bid_rows, event.ask_rows)
                 self._want_snapshot(feed)
         elif isinstance(event, SubscriptionSucceeded):
             self._subscribed(event.channel)
