@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from .sim.main import SimOptions
+
+__all__ = ["main", "parse_sim_args", "sim_options"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,8 +39,118 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
+    sim.add_argument(
+        "--rate-limit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="enforce Bitstamp's budget of 400 requests/s and 10,000 per 10 minutes per API key "
+        "or IP, answering HTTP 429 past it (default: on)",
+    )
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
+    faults = sim.add_argument_group(
+        "fault injection", "Misbehave on purpose, to see how a client copes. All off by default."
+    )
+    faults.add_argument(
+        "--fault-delay-ms",
+        type=_non_negative_int,
+        default=0,
+        metavar="MS",
+        help="delay every REST response by MS milliseconds",
+    )
+    faults.add_argument(
+        "--fault-429-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="answer every Nth REST request with HTTP 429 and Retry-After: 1",
+    )
+    faults.add_argument(
+        "--fault-clock-skew-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="run the server clock MS milliseconds ahead (negative: behind), as seen in the "
+        "Date header and by the +-150 s check of signed request timestamps",
+    )
+    faults.add_argument(
+        "--fault-drop-ws-every",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="abruptly close every WebSocket connection every SECONDS",
+    )
+    faults.add_argument(
+        "--fault-reconnect-every",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="send bts:request_reconnect to every WebSocket client every SECONDS",
+    )
     return parser
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
+
+
+def _period_seconds(text: str) -> float:
+    value = float(text)  # float-ok: a period in seconds, not money
+    if not (math.isfinite(value) and value >= 0.01):  # the simulator's MIN_PERIOD_S
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0.01, not {text}")
+    return value
+
+
+def sim_options(args: argparse.Namespace) -> SimOptions:
+    """The simulator's options from parsed ``workstation sim`` arguments.
+
+    Raises:
+        ValueError: the arguments parse but make no sense together (the message says why).
+    """
+    from .sim.faults import FaultPlan
+    from .sim.main import SimOptions
+    from .sim.server import is_loopback
+
+    if not args.allow_remote and not is_loopback(args.host):
+        raise ValueError(
+            f"refusing to bind {args.host}, which is not a loopback address; "
+            "pass --allow-remote if you mean it"
+        )
+    if (args.api_key is None) != (args.api_secret is None):
+        raise ValueError("give both --api-key and --api-secret, or neither")
+    plan = FaultPlan(
+        delay_ms=args.fault_delay_ms,
+        rate_limit_every=args.fault_429_every or 0,
+        clock_skew_ms=args.fault_clock_skew_ms,
+        drop_ws_every_s=args.fault_drop_ws_every,
+        reconnect_every_s=args.fault_reconnect_every,
+    )
+    return SimOptions(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        speed=args.speed,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        allow_remote=args.allow_remote,
+        embedded=args.embedded,
+        rate_limit=args.rate_limit,
+        faults=plan,
+    )
+
+
+def parse_sim_args(argv: list[str]) -> SimOptions:
+    """``workstation sim ARGV...`` as options (argparse exits on a malformed flag)."""
+    return sim_options(_parser().parse_args(["sim", *argv]))
 
 
 def _fail(message: str) -> int:
@@ -46,26 +161,12 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sim":
-        from .sim.main import SimOptions, run_sim
-        from .sim.server import is_loopback
+        from .sim.main import run_sim
 
-        if not args.allow_remote and not is_loopback(args.host):
-            return _fail(
-                f"refusing to bind {args.host}, which is not a loopback address; "
-                "pass --allow-remote if you mean it"
-            )
-        if (args.api_key is None) != (args.api_secret is None):
-            return _fail("give both --api-key and --api-secret, or neither")
-        options = SimOptions(
-            host=args.host,
-            port=args.port,
-            seed=args.seed,
-            speed=args.speed,
-            api_key=args.api_key,
-            api_secret=args.api_secret,
-            allow_remote=args.allow_remote,
-            embedded=args.embedded,
-        )
+        try:
+            options = sim_options(args)
+        except ValueError as exc:
+            return _fail(str(exc))
         return asyncio.run(run_sim(options))
 
     from .services.venue import Venue

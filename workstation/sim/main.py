@@ -1,4 +1,4 @@
-"""``workstation sim``: run the simulator until interrupted."""
+"""``workstation sim``: run the simulator until interrupted, with any faults asked for armed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import sys
 from dataclasses import dataclass
 
 from .exchange import SimExchange
-from .server import SimServer
+from .faults import FaultPlan
+from .server import BITSTAMP_LIMITS, SimServer
 
 __all__ = ["SimOptions", "run_sim"]
 
@@ -26,9 +27,20 @@ class SimOptions:
     allow_remote: bool = False
     embedded: bool = False
     """Started by the workstation: print one JSON line, exit when stdin closes."""
+    rate_limit: bool = True
+    """Enforce Bitstamp's request budget (429 past 400/s or 10,000 per 10 minutes)."""
+    faults: FaultPlan = FaultPlan()
+    """Faults armed from the start (the ``--fault-*`` flags)."""
 
 
-def _banner(server: SimServer, key: str, secret: str) -> str:
+def _banner(server: SimServer, key: str, secret: str, faults: FaultPlan) -> str:
+    limits = server.rate_limiter.limits if server.rate_limiter is not None else None
+    budget = (
+        f"{limits.per_second}/s and {limits.per_10min} per 10 min per key or IP, then 429"
+        if limits is not None
+        else "off"
+    )
+    armed = [f"  Fault      {line}" for line in faults.describe()]
     return "\n".join(
         [
             "Bitstamp-compatible simulator running (Ctrl+C to stop)",
@@ -36,6 +48,8 @@ def _banner(server: SimServer, key: str, secret: str) -> str:
             f"  WebSocket  {server.ws_url}",
             f"  API key    {key}",
             f"  API secret {secret}",
+            f"  Rate limit {budget}",
+            *armed,
             "",
             "Point ccxt at it:",
             f'  ex = ccxt.bitstamp({{"apiKey": "{key}", "secret": "{secret}"}})',
@@ -63,8 +77,13 @@ async def run_sim(options: SimOptions) -> int:
         api_secret=options.api_secret,
     )
     server = SimServer(
-        exchange, host=options.host, port=options.port, allow_remote=options.allow_remote
+        exchange,
+        host=options.host,
+        port=options.port,
+        allow_remote=options.allow_remote,
+        rate_limits=BITSTAMP_LIMITS if options.rate_limit else None,
     )
+    server.arm(options.faults)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,7 +103,7 @@ async def run_sim(options: SimOptions) -> int:
         sys.stdout.flush()
         watchers.append(asyncio.create_task(_stdin_closed()))
     else:
-        sys.stdout.write(_banner(server, key, secret))
+        sys.stdout.write(_banner(server, key, secret, options.faults))
         sys.stdout.flush()
     try:
         await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)

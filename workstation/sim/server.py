@@ -2,8 +2,10 @@
 
 aiohttp.web does the HTTP; this module adds what makes it Bitstamp: paths with and without the
 trailing slash, an HTML 404 for unknown paths and markets, v2 signature verification with the
-lenient host forms real clients need, ``X-Server-Auth-Signature`` on authenticated replies, and
-the fault injection hooks of :mod:`workstation.sim.faults`.
+lenient host forms real clients need, ``X-Server-Auth-Signature`` on authenticated replies,
+Bitstamp's request budget (HTTP 429 past 400 requests/s or 10,000 per 10 minutes, reference
+section 6), a ``Date`` header on the exchange clock, and the fault injection hooks of
+:mod:`workstation.sim.faults`, including the periodic ones this server runs as its own tasks.
 
 Bound to 127.0.0.1 unless ``allow_remote`` says otherwise: the simulator holds demo keys and
 is not meant to face a network.
@@ -13,26 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import ipaddress
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from ..bitstamp.auth_server import AuthRejected, response_signature, verify_request
-from ..bitstamp.errors import error_body
+from ..bitstamp.error_bodies import error_body
 from .exchange import SimExchange
-from .faults import Faults, HttpFault, HttpFaultKind
+from .faults import FaultPlan, Faults, HttpFault, HttpFaultKind, RateLimiter, RateLimits
 from .httpreply import HTML_404, html_error_page, json_reply
 from .routes import USER, add_routes
 from .ws import StreamHub
 
-__all__ = ["SimServer"]
+__all__ = ["BITSTAMP_LIMITS", "SimServer"]
 
 _log = logging.getLogger("workstation.sim")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+BITSTAMP_LIMITS = RateLimits()
+"""400 requests per second and 10,000 per 10 minutes per API key or IP (reference section 6)."""
+
+#: Names of the periodic faults a server can run (see ``SimServer.drop_ws_every``).
+DROP_WS = "drop-ws"
+RECONNECT = "request-reconnect"
+MIN_PERIOD_S = 0.01
+"""The shortest period a periodic fault may have: it bounds how hard the task can spin."""
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +61,10 @@ class SimServer:
 
     ``async with SimServer(exchange) as sim:`` binds a free loopback port (``port=0``), then
     ``sim.rest_url`` / ``sim.ws_url`` point clients at it.
+
+    Args:
+        rate_limits: the REST budget per API key (per IP for unsigned calls); past it every
+            request is answered 429 until the window has room again. None disables it.
     """
 
     def __init__(
@@ -58,6 +74,7 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         faults: Faults | None = None,
+        rate_limits: RateLimits | None = BITSTAMP_LIMITS,
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -75,6 +92,13 @@ class SimServer:
             on_subscribe=exchange.on_first_subscriber,
         )
         exchange.attach_publisher(self.hub)
+        self.rate_limiter = RateLimiter(rate_limits) if rate_limits is not None else None
+        """None when the budget is not enforced; ``rate_limiter.refused`` counts the 429s."""
+        self.periodic_runs: Counter[str] = Counter()
+        """How often each periodic fault fired (``"drop-ws"``, ``"request-reconnect"``)."""
+        self._intervals: dict[str, float] = {}
+        self._periodic: dict[str, asyncio.Task[None]] = {}
+        self._retired: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
 
@@ -88,7 +112,7 @@ class SimServer:
 
     def build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._count, self._faults_middleware, self._auth],
+            middlewares=[self._count, self._rate_limit, self._faults_middleware, self._auth],
             client_max_size=1 << 20,
         )
         app.router.add_get("/", self.hub.handle)
@@ -106,9 +130,16 @@ class SimServer:
         if sockets:
             self.port = sockets[0].getsockname()[1]
         await self.exchange.start()
+        for name, seconds in self._intervals.items():
+            self._periodic[name] = self._spawn(name, seconds)
 
     async def stop(self) -> None:
         self._stopping.set()
+        tasks = [*self._periodic.values(), *self._retired]
+        self._periodic.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.exchange.stop()
         await self.hub.close()
         if self._runner is not None:
@@ -122,23 +153,107 @@ class SimServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    # -- faults that repeat --------------------------------------------------------------------
+
+    def arm(self, plan: FaultPlan) -> None:
+        """Arm every fault of ``plan`` (what the ``workstation sim --fault-*`` flags ask)."""
+        self.faults.apply(plan)
+        self.drop_ws_every(plan.drop_ws_every_s)
+        self.request_reconnect_every(plan.reconnect_every_s)
+
+    def clear_faults(self) -> None:
+        """Back to normal service: per-request faults cleared, periodic ones stopped."""
+        self.faults.clear()
+        self.drop_ws_every(None)
+        self.request_reconnect_every(None)
+
+    @property
+    def periodic_faults(self) -> dict[str, float]:
+        """The periodic faults armed, by name, with their period in seconds."""
+        return dict(self._intervals)
+
+    def drop_ws_every(self, seconds: float | None) -> None:
+        """Abruptly close every WebSocket connection each ``seconds`` (None: stop doing so)."""
+        self._schedule(DROP_WS, seconds)
+
+    def request_reconnect_every(self, seconds: float | None) -> None:
+        """Send ``bts:request_reconnect`` to every connection each ``seconds`` (None: stop)."""
+        self._schedule(RECONNECT, seconds)
+
+    def _schedule(self, name: str, seconds: float | None) -> None:
+        if seconds is not None and not seconds >= MIN_PERIOD_S:
+            raise ValueError(f"a period must be at least {MIN_PERIOD_S} s, got {seconds!r}")
+        old = self._periodic.pop(name, None)
+        if old is not None:
+            old.cancel()
+            self._retired.add(old)
+            old.add_done_callback(self._retired.discard)
+        if seconds is None:
+            self._intervals.pop(name, None)
+            return
+        self._intervals[name] = seconds
+        if self._runner is not None:  # else start() spawns it
+            self._periodic[name] = self._spawn(name, seconds)
+
+    def _spawn(self, name: str, seconds: float) -> asyncio.Task[None]:
+        return asyncio.create_task(self._repeat(name, seconds), name=f"sim-fault-{name}")
+
+    async def _repeat(self, name: str, seconds: float) -> None:
+        """Fire one periodic fault until cancelled or the server stops."""
+        while True:
+            await self._wait(seconds)
+            if self._stopping.is_set():
+                return
+            _log.info("fault: %s", name)
+            try:
+                if name == DROP_WS:
+                    await self.hub.drop_all()
+                else:
+                    self.hub.request_reconnect()
+            except Exception:  # one failed round must not end the schedule
+                _log.exception("periodic fault %s failed", name)
+            self.periodic_runs[name] += 1
+
     # -- middlewares ----------------------------------------------------------------------
 
     @web.middleware
     async def _count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests[f"{request.method} {request.path}"] += 1
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPNotFound:
-            return web.Response(status=404, text=HTML_404, content_type="text/html")
+            response = web.Response(status=404, text=HTML_404, content_type="text/html")
         except web.HTTPMethodNotAllowed:
-            return json_reply(error_body("POST method not allowed for this request."), 405)
+            response = json_reply(error_body("POST method not allowed for this request."), 405)
+        if not response.prepared:  # a WebSocket has sent its headers already
+            response.headers[hdrs.DATE] = self.http_date()
+        return response
+
+    def http_date(self) -> str:
+        """The ``Date`` header: the exchange clock plus any clock skew fault. Clients learn
+        the server's time from it (the auth timestamp window is on the same clock)."""
+        ms = self.exchange.clock.now_ms() + self.faults.clock_skew_ms
+        return email.utils.formatdate(ms / 1000, usegmt=True)
+
+    @web.middleware
+    async def _rate_limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        limiter = self.rate_limiter
+        if limiter is None or request.path == "/":  # REST only, not the WebSocket upgrade
+            return await handler(request)
+        wait = limiter.admit(_caller(request))
+        if wait is None:
+            return await handler(request)
+        return _too_many_requests(wait)
 
     @web.middleware
     async def _faults_middleware(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        fault = self.faults.take_http(request.path) if request.path != "/" else None
+        if request.path == "/":
+            return await handler(request)
+        if self.faults.delay_ms > 0:
+            await self._wait(self.faults.delay_ms / 1000)
+        fault = self.faults.take_http(request.path)
         if fault is None:
             return await handler(request)
         return await self._apply_fault(fault, request, handler)
@@ -148,11 +263,7 @@ class SimServer:
     ) -> web.StreamResponse:
         kind = fault.kind
         if kind is HttpFaultKind.RATE_LIMIT:
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            body = error_body("Rate limit exceeded", response_code="400.002")
-            return json_reply(body, 429, headers=headers)
+            return _too_many_requests(fault.retry_after)
         if kind is HttpFaultKind.RATE_LIMIT_TEXT:
             seconds = int(fault.retry_after or 60)
             return web.Response(status=403, text=f"blocked for {seconds} seconds")
@@ -216,3 +327,20 @@ class SimServer:
                 body=payload,
             )
         return response
+
+
+def _caller(request: web.Request) -> str:
+    """Whose budget a request spends: its API key when signed, else the client address."""
+    auth = request.headers.get("X-Auth", "")
+    if auth.startswith("BITSTAMP "):
+        return "key " + auth[len("BITSTAMP ") :].strip()
+    return "ip " + (request.remote or "unknown")
+
+
+def _too_many_requests(retry_after: float | None) -> web.Response:
+    """HTTP 429 with Bitstamp's 400.002 body; Retry-After in seconds (decimals allowed)."""
+    headers = {}
+    if retry_after is not None:
+        headers["Retry-After"] = f"{retry_after:.3f}".rstrip("0").rstrip(".") or "0"
+    body = error_body("Rate limit exceeded", response_code="400.002")
+    return json_reply(body, 429, headers=headers)

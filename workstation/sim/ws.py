@@ -5,6 +5,11 @@ Behaves as reference section 7 describes: no greeting, an ack per (un)subscribe,
 does not understand, code 4009 for a private channel without a valid token. Each connection has
 its own bounded send queue so one slow reader never stalls the market; a reader that falls
 that far behind is disconnected, as a real exchange would.
+
+The WebSocket faults of :class:`~workstation.sim.faults.Faults` act here, in the publish path:
+stalled channels and silence withhold frames, armed diff drops skip ``diff_order_book``
+frames (a gap no client can see: there are no sequence numbers, reference 7.4), and armed
+corruptions replace a channel's next frame with a malformed one.
 """
 
 from __future__ import annotations
@@ -18,8 +23,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from ..bitstamp import codec_stream
-from .faults import Faults
+from ..bitstamp.codec_stream_server import (
+    encode_ack,
+    encode_error,
+    encode_heartbeat_reply,
+    encode_reconnect_request,
+    encode_unsubscribe_ack,
+)
+from .faults import DIFF_PREFIX, Faults, MalformedFrame
 
 __all__ = ["StreamHub"]
 
@@ -80,6 +91,10 @@ class StreamHub:
         self._connections: set[_Connection] = set()
         self._by_channel: dict[str, set[_Connection]] = {}
         self.frames_sent = 0
+        self.diff_frames_dropped = 0
+        """Diff frames skipped by the ``drop_diff_frames`` fault."""
+        self.frames_malformed = 0
+        """Frames replaced by the ``malform_next`` fault."""
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -87,10 +102,19 @@ class StreamHub:
         return bool(self._by_channel.get(channel))
 
     def publish(self, channel: str, frame: str) -> None:
-        """Queue ``frame`` for every subscriber of ``channel`` (withheld if the channel stalls)."""
+        """Queue ``frame`` for every subscriber of ``channel``, unless a fault withholds,
+        drops or corrupts it. Faults are consumed only by frames someone would receive."""
         subscribers = self._by_channel.get(channel)
         if not subscribers or self._faults.withholds(channel):
             return
+        if channel.startswith(DIFF_PREFIX) and self._faults.take_diff_drop(channel):
+            self.diff_frames_dropped += 1
+            _log.info("fault: dropped a frame of %s", channel)
+            return
+        corruption = self._faults.take_malformed(channel)
+        if corruption is not None:
+            frame = malformed(frame, channel, corruption)
+            self.frames_malformed += 1
         for conn in tuple(subscribers):
             if not conn.push(frame):
                 _log.warning(
@@ -116,13 +140,15 @@ class StreamHub:
 
     def request_reconnect(self) -> None:
         """Send ``bts:request_reconnect`` to everyone (the server is about to go away)."""
-        frame = codec_stream.encode_reconnect_request()
+        frame = encode_reconnect_request()
         for conn in tuple(self._connections):
             conn.push(frame)
 
-    def send_raw(self, frame: str) -> None:
-        """Send a frame as is to everyone (e.g. a malformed one)."""
-        for conn in tuple(self._connections):
+    def send_raw(self, frame: str, channel: str | None = None) -> None:
+        """Send a frame as is (e.g. a malformed one) now: to the subscribers of ``channel``,
+        or to every connection. Ignores stall and diff-drop faults; silence still applies."""
+        targets = self._connections if channel is None else self._by_channel.get(channel, ())
+        for conn in tuple(targets):
             conn.push(frame)
 
     async def close(self) -> None:
@@ -145,7 +171,7 @@ class StreamHub:
                 if msg.type is WSMsgType.TEXT:
                     self._on_text(conn, msg.data)
                 elif msg.type is WSMsgType.BINARY:
-                    conn.push(codec_stream.encode_error("Incorrect JSON format."))
+                    conn.push(encode_error("Incorrect JSON format."))
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
@@ -179,42 +205,42 @@ class StreamHub:
         try:
             message = json.loads(text)
         except ValueError:
-            conn.push(codec_stream.encode_error("Incorrect JSON format."))
+            conn.push(encode_error("Incorrect JSON format."))
             return
         if not isinstance(message, dict) or not isinstance(message.get("event"), str):
-            conn.push(codec_stream.encode_error("Incorrect JSON format."))
+            conn.push(encode_error("Incorrect JSON format."))
             return
         event = message["event"]
         data = message.get("data")
         if event == "bts:heartbeat":
-            conn.push(codec_stream.encode_heartbeat_reply())
+            conn.push(encode_heartbeat_reply())
             return
         if event not in ("bts:subscribe", "bts:unsubscribe"):
-            conn.push(codec_stream.encode_error(f"Unsupported event: {event}"))
+            conn.push(encode_error(f"Unsupported event: {event}"))
             return
         channel = data.get("channel") if isinstance(data, dict) else None
         if not isinstance(channel, str) or not channel:
-            conn.push(codec_stream.encode_error("Missing channel."))
+            conn.push(encode_error("Missing channel."))
             return
         if event == "bts:unsubscribe":
             conn.channels.discard(channel)
             subscribers = self._by_channel.get(channel)
             if subscribers is not None:
                 subscribers.discard(conn)
-            conn.push(codec_stream.encode_unsubscribe_ack(channel))
+            conn.push(encode_unsubscribe_ack(channel))
             return
         if channel.startswith(PRIVATE_PREFIXES):
             token = data.get("auth") if isinstance(data, dict) else None
             if not self._private_allowed(channel, token):
-                conn.push(codec_stream.encode_error("Connection is unauthorized.", code=4009))
+                conn.push(encode_error("Connection is unauthorized.", code=4009))
                 return
         elif not self._public_known(channel):
-            conn.push(codec_stream.encode_error(f"Bad subscription: unknown channel {channel}"))
+            conn.push(encode_error(f"Bad subscription: unknown channel {channel}"))
             return
         first = not self._by_channel.get(channel)
         conn.channels.add(channel)
         self._by_channel.setdefault(channel, set()).add(conn)
-        conn.push(codec_stream.encode_ack(channel))
+        conn.push(encode_ack(channel))
         if first and self._on_subscribe is not None:
             self._on_subscribe(channel)
 
@@ -230,3 +256,17 @@ class StreamHub:
         if not isinstance(token, str) or not user.isdigit() or market not in self._markets:
             return False
         return self._check_token(token, int(user))
+
+
+def malformed(frame: str, channel: str, how: MalformedFrame | str) -> str:
+    """The corrupted stand-in for ``frame``: cut in half (not JSON), the right event and
+    channel around a ``data`` that is not an object, or a given text as is."""
+    if isinstance(how, str):
+        return how
+    if how is MalformedFrame.TRUNCATED:
+        return frame[: max(1, len(frame) // 2)]
+    try:
+        event = json.loads(frame).get("event", "data")
+    except (ValueError, AttributeError):
+        event = "data"
+    return json.dumps({"data": ["unexpected"], "channel": channel, "event": event})
