@@ -38,8 +38,8 @@ async def stream(sim: SimServer, rest: RestClient) -> AsyncIterator[StreamClient
     client = StreamClient(
         sim.ws_url,
         token_provider=rest.websockets_token,
-        heartbeat_s=0.05,
-        idle_timeout_s=0.5,
+        heartbeat_s=0.1,
+        idle_timeout_s=1.5,  # generous: CI machines are shared and slow
         backoff=FAST,
     )
     client.start()
@@ -111,7 +111,7 @@ async def test_heartbeats_keep_a_quiet_connection_open(
 ) -> None:
     await stream.subscribe("live_trades_ethbtc")  # nothing trades there
     await wait_for(stream, acked("live_trades_ethbtc"))
-    await asyncio.sleep(1.2)  # over twice the idle timeout; heartbeat replies keep it alive
+    await asyncio.sleep(3.2)  # over twice the idle timeout; heartbeat replies keep it alive
     assert stream.reconnects == 0
     assert stream.state is ConnectionState.CONNECTED
 
@@ -172,8 +172,9 @@ async def test_private_orders_use_a_fresh_token_after_each_reconnect(
         await wait_for(client, acked(channel))
         await sim.hub.drop_all()
         await wait_for(client, acked(channel))
-        assert len(tokens) == 2
-        assert tokens[0] != tokens[1]
+        # One fresh token per connection (a slow machine may add an idle-timeout reconnect).
+        assert len(tokens) == client.reconnects + 1 >= 2
+        assert len(set(tokens)) == len(tokens)
         await rest.place_limit(
             Side.SELL, "btcusd", amount=D("0.01"), price=D("70000"), client_order_id="p-1"
         )
