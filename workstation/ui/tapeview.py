@@ -19,11 +19,13 @@ from textual.widget import Widget
 from ..domain.common import Side
 from ..domain.market_data import Trade
 from ..services.feed import MarketFeed
-from .bookview import REDRAW_HZ
 
-__all__ = ["LARGE_MULTIPLE", "TradesTapeView"]
+__all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
 LARGE_MULTIPLE = 10
+REDRAW_HZ = 10.0
+"""The tape scrolls at most ten times a second: faster is unreadable, and every redraw of a
+tall pane costs the event loop a few milliseconds."""
 
 
 class TradesTapeView(Widget):
