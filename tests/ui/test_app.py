@@ -59,7 +59,11 @@ async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venu
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         book = app.query_one(OrderBookView)
         rows = (book.size.height - 3) // 2
-        await until(pilot, lambda: "spread" in line(book, rows + 1), "the ladder")
+        await until(
+            pilot,
+            lambda: "spread" in line(book, rows + 1) and line(book, rows).strip() != "",
+            "the ladder",
+        )
         assert line(book, 0).split() == ["Price", "Amount", "Total", "Value"]
         engine = sim.exchange.engines["btcusd"]
         best_bid, best_ask = engine.best_bid(), engine.best_ask()
@@ -129,3 +133,16 @@ async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue
         await pilot.press("right_square_bracket")
         await until(pilot, lambda: app.current == "btcusd", "back to BTC/USD")
         await pilot.press("q")
+
+
+async def test_an_unreachable_venue_is_said_on_screen() -> None:
+    venue = Venue("sandbox", "http://127.0.0.1:9", "ws://127.0.0.1:9/", "k" * 32, "s" * 32)
+    app = WorkstationApp(venue)
+    async with app.run_test(size=(100, 24)) as pilot:
+        bar = app.query_one(StatusBar)
+        await until(pilot, lambda: "could not connect" in str(bar.render()), "the error")
+        text = str(bar.render())
+        assert text.lstrip().startswith("SANDBOX")
+        assert "s" * 32 not in text
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -118,6 +118,16 @@ class WorkstationApp(App[None]):
 
     async def _connect(self) -> None:
         status = self.query_one(StatusBar)
+        try:
+            await self._open(status)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown to the trader: the app stays usable to quit
+            status.note = f"could not connect: {exc}"
+            status.redraw()
+            self.notify(f"Could not connect: {exc}", severity="error", timeout=30)
+
+    async def _open(self, status: StatusBar) -> None:
         async with contextlib.AsyncExitStack() as stack:
             if self._venue is None:
                 status.note = "starting the simulator…"
