@@ -92,44 +92,36 @@ class BookSnapshotEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class BookTopEvent:
-    """The venue's top 100 on ``order_book_{market}``, rows as the wire's text (a feed reads
-    them at most once a second, for its cross-check; most frames are never parsed)."""
+class _BookRows:
+    """Book rows as the wire's exact text (``("3805.44", "0.50000000")``). The book applies
+    them as scaled integers without a Decimal in between and checks every number as it does
+    (:meth:`workstation.domain.orderbook.OrderBook.apply_rows`); the typed views parse them
+    strictly, raising ``NumberFormatError`` on a malformed number."""
 
     market: str
     timestamp_us: int
     bid_rows: list[tuple[str, str]]
     ask_rows: list[tuple[str, str]]
 
+
+@dataclass(frozen=True, slots=True)
+class BookTopEvent(_BookRows):
+    """The venue's top 100 on ``order_book_{market}`` (a feed reads it at most once a second,
+    for its cross-check; most of these frames are never parsed further)."""
+
     @property
     def snapshot(self) -> BookSnapshot:
-        """The levels as Decimals; raises ``NumberFormatError`` on a malformed number."""
         return BookSnapshot(
-            self.market,
-            self.timestamp_us,
-            levels(self.bid_rows),
-            levels(self.ask_rows),
+            self.market, self.timestamp_us, levels(self.bid_rows), levels(self.ask_rows)
         )
 
 
 @dataclass(frozen=True, slots=True)
-class BookDiffEvent:
-    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6.
-
-    The rows stay the wire's exact text (``("3805.44", "0.50000000")``): the book applies
-    them as scaled integers without a Decimal in between, and checks every number as it does
-    (:meth:`workstation.domain.orderbook.OrderBook.apply_rows`). ``diff`` gives the typed,
-    strictly parsed view for everyone else.
-    """
-
-    market: str
-    timestamp_us: int
-    bid_rows: list[tuple[str, str]]
-    ask_rows: list[tuple[str, str]]
+class BookDiffEvent(_BookRows):
+    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6."""
 
     @property
     def diff(self) -> BookDiff:
-        """The levels as Decimals; raises ``NumberFormatError`` on a malformed number."""
         return BookDiff(
             self.market, self.timestamp_us, levels(self.bid_rows), levels(self.ask_rows)
         )
