@@ -1,0 +1,261 @@
+"""The order tracker against the simulator over loopback: journal first, never resend."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workstation.bitstamp.rest import RestClient
+from workstation.domain.common import Side
+from workstation.services.journal import Journal
+from workstation.services.orders import (
+    OrderTracker,
+    ReconcilePolicy,
+    SubmitsBlocked,
+    TrackedOrder,
+    TrackState,
+)
+from workstation.sim.faults import HttpFault, HttpFaultKind
+from workstation.sim.orderform import OrderForm
+from workstation.sim.server import SimServer
+
+BUY_PATH = "POST /api/v2/buy/btcusd/"
+FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
+
+D = Decimal
+
+
+class Recorder:
+    """Collects every snapshot the tracker publishes."""
+
+    def __init__(self) -> None:
+        self.seen: list[TrackedOrder] = []
+
+    def __call__(self, order: TrackedOrder) -> None:
+        self.seen.append(order)
+
+    def states(self, cid: str) -> list[TrackState]:
+        states = [o.state for o in self.seen if o.client_order_id == cid]
+        return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+async def journal(journal_path: Path) -> AsyncIterator[Journal]:
+    with Journal(journal_path) as journal:
+        yield journal
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def tracker(rest: RestClient, journal: Journal, recorder: Recorder) -> OrderTracker:
+    tracker = OrderTracker(rest, journal, "sim", policy=FAST, on_change=recorder)
+    assert await tracker.reconcile_open() == []
+    return tracker
+
+
+def _sim_orders(sim: SimServer, cid: str) -> list[Any]:
+    return [o for o in sim.exchange.open_orders("demo", None) if o.client_order_id == cid]
+
+
+def _kinds(journal: Journal, cid: str) -> list[str]:
+    return [e.kind for e in journal.events(cid)]
+
+
+def _top_bid(sim: SimServer) -> D:
+    best = sim.exchange.engines["btcusd"].best_bid()
+    assert best is not None
+    return best + 1
+
+
+def _sell_into(sim: SimServer, amount: str, price: D) -> None:
+    """A marketable sell straight into the simulator (not through the tracker)."""
+    form = OrderForm("limit", Side.SELL, "btcusd", {"amount": amount, "price": str(price)})
+    sim.exchange.place("demo", form)
+
+
+async def test_submit_journals_the_intent_before_the_request_leaves(
+    sim: SimServer,
+    rest: RestClient,
+    tracker: OrderTracker,
+    journal_path: Path,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen_on_disk: list[Any] = []
+    real_place = rest.place_limit
+
+    async def spying_place(*args: Any, **kwargs: Any) -> Any:
+        with Journal(journal_path) as other:  # a second connection sees only committed rows
+            seen_on_disk.append(other.order(kwargs["client_order_id"]))
+            seen_on_disk.append(_kinds(other, kwargs["client_order_id"]))
+        return await real_place(*args, **kwargs)
+
+    monkeypatch.setattr(rest, "place_limit", spying_place)
+    order = await tracker.submit_limit(
+        "btcusd", Side.BUY, D("0.01"), D("60000"), preview={"cost": D("600.00")}
+    )
+    cid = order.client_order_id
+    assert order.state is TrackState.OPEN
+    assert len(cid) == 32
+    [resting] = _sim_orders(sim, cid)
+    assert order.order_id == resting.order_id
+    assert (resting.amount, resting.price) == (D("0.01"), D("60000"))
+    pending, kinds_then = seen_on_disk
+    assert pending.state is TrackState.PENDING
+    assert kinds_then == ["intent", "request"]
+    assert _kinds(tracker.journal, cid) == ["intent", "request", "ack"]
+    intent = tracker.journal.events(cid)[0].detail
+    assert intent["preview"] == {"cost": "600"}
+    assert (intent["amount"], intent["price"]) == ("0.01", "60000")
+    assert recorder.states(cid) == [TrackState.PENDING, TrackState.OPEN]
+    assert tracker.journal.order(cid).state is TrackState.OPEN  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=30),
+        HttpFault(HttpFaultKind.DROP_AFTER_ACCEPT),
+    ],
+    ids=["hang", "drop"],
+)
+async def test_lost_reply_is_unknown_then_reconciled_and_never_resent(
+    sim: SimServer, tracker: OrderTracker, recorder: Recorder, fault: HttpFault
+) -> None:
+    sim.faults.fail_next("/api/v2/buy/", fault)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+    assert recorder.states(cid) == [TrackState.PENDING, TrackState.UNKNOWN, TrackState.OPEN]
+    assert order.state is TrackState.OPEN
+    [resting] = _sim_orders(sim, cid)
+    assert order.order_id == resting.order_id
+    assert sim.requests[BUY_PATH] == 1
+    assert _kinds(tracker.journal, cid) == ["intent", "request", "unknown", "reconciled"]
+    reconciled = tracker.journal.events(cid)[-1].detail
+    assert (reconciled["from"], reconciled["state"]) == ("unknown", "open")
+
+
+async def test_unknown_submit_that_never_reached_the_book_is_rejected_after_grace(
+    sim: SimServer, tracker: OrderTracker, recorder: Recorder
+) -> None:
+    # A 5xx on submit: the transport cannot tell whether the order exists.
+    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.SERVER_ERROR, status=503))
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+    assert recorder.states(cid) == [TrackState.PENDING, TrackState.UNKNOWN, TrackState.REJECTED]
+    assert order.reason is not None
+    assert order.reason.startswith("not placed")
+    assert sim.requests[BUY_PATH] == 1
+    assert sim.requests["POST /api/v2/order_status/"] >= 2  # asked again until the grace ran out
+    assert _sim_orders(sim, cid) == []
+    assert _kinds(tracker.journal, cid)[-1] == "reject"
+
+
+async def test_rejection_keeps_bitstamps_reason_and_places_nothing(
+    sim: SimServer, tracker: OrderTracker
+) -> None:
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.0001"), D("60000"))
+    assert order.state is TrackState.REJECTED
+    assert order.reason is not None
+    assert re.fullmatch(r"Minimum order size is \d+\.\d+ USD\.", order.reason)
+    assert sim.exchange.open_orders("demo", None) == []
+    assert sim.requests[BUY_PATH] == 1
+    reject = tracker.journal.events(order.client_order_id)[-1]
+    assert reject.kind == "reject"
+    assert reject.detail["error"] == "BelowMinimum"
+    assert reject.detail["reason"] == order.reason
+    journaled = tracker.journal.order(order.client_order_id)
+    assert journaled is not None
+    assert (journaled.state, journaled.reason) == (TrackState.REJECTED, order.reason)
+
+
+async def test_partial_fill_then_cancel(sim: SimServer, tracker: OrderTracker) -> None:
+    price = _top_bid(sim)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.02"), price)
+    cid = order.client_order_id
+    assert order.state is TrackState.OPEN
+    _sell_into(sim, "0.005", price)
+    order = await tracker.refresh(cid)
+    assert (order.state, order.filled, order.remaining) == (
+        TrackState.PARTIALLY_FILLED,
+        D("0.005"),
+        D("0.015"),
+    )
+    again = await tracker.refresh(cid)  # the same fill is not counted twice
+    assert again.filled == D("0.005")
+    assert _kinds(tracker.journal, cid).count("fill") == 1
+    tracker.mark_stale()  # cancels stay allowed while submits are blocked
+    with pytest.raises(SubmitsBlocked):
+        await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    order = await tracker.cancel(cid)
+    assert (order.state, order.filled) == (TrackState.CANCELLED, D("0.005"))
+    assert _sim_orders(sim, cid) == []
+    cancels = [e.detail["phase"] for e in tracker.journal.events(cid) if e.kind == "cancel"]
+    assert cancels == ["request", "ack"]
+    assert sim.requests[BUY_PATH] == 1
+
+
+async def test_restart_reconciles_open_and_filled_orders(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, journal_path: Path
+) -> None:
+    resting = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    price = _top_bid(sim)
+    filled = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), price)
+    assert (resting.state, filled.state) == (TrackState.OPEN, TrackState.OPEN)
+    _sell_into(sim, "0.01", price)  # fills ``filled`` while "the app is down"
+
+    recorder = Recorder()
+    with Journal(journal_path) as journal:
+        restarted = OrderTracker(rest, journal, "sim", policy=FAST, on_change=recorder)
+        with pytest.raises(SubmitsBlocked):
+            await restarted.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+        results = {o.client_order_id: o for o in await restarted.reconcile_open()}
+        assert restarted.submits_allowed
+        done = results[filled.client_order_id]
+        assert (done.state, done.filled, done.order_id) == (
+            TrackState.FILLED,
+            D("0.01"),
+            filled.order_id,
+        )
+        assert results[resting.client_order_id].state is TrackState.OPEN
+        assert [o.client_order_id for o in journal.open_orders("sim")] == [resting.client_order_id]
+        fills = [e.detail for e in journal.events(filled.client_order_id) if e.kind == "fill"]
+        assert [(f["price"], f["base_amount"]) for f in fills] == [(str(price), "0.01")]
+    assert sim.requests[BUY_PATH] == 2
+
+
+async def test_restart_after_a_crash_between_intent_and_reply(
+    sim: SimServer, rest: RestClient, journal: Journal
+) -> None:
+    """PENDING rows at start: one reached the exchange, one never left the machine."""
+    stamp: Callable[[str], None] = lambda cid: journal.record_intent(  # noqa: E731
+        cid, env="sim", market="btcusd", side=Side.BUY, kind="limit",
+        amount=D("0.01"), price=D("60000"),
+    )  # fmt: skip
+    stamp("sent-1")
+    stamp("never-sent-1")
+    await rest.place_limit(
+        Side.BUY, "btcusd", amount=D("0.01"), price=D("60000"), client_order_id="sent-1"
+    )
+    tracker = OrderTracker(rest, journal, "sim", policy=FAST)
+    results = {o.client_order_id: o for o in await tracker.reconcile_open()}
+    assert results["sent-1"].state is TrackState.OPEN
+    assert results["never-sent-1"].state is TrackState.REJECTED
+    assert tracker.submits_allowed
+    assert sim.requests[BUY_PATH] == 1  # nothing resent
+    assert _kinds(journal, "never-sent-1") == ["intent", "unknown", "reject"]
+    assert _kinds(journal, "sent-1") == ["intent", "unknown", "reconciled"]

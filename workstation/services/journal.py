@@ -1,0 +1,393 @@
+"""The order journal: a crash-safe SQLite record of every order and everything that befell it.
+
+One database file in the user data directory (``Journal.default_path()``), shared by every
+environment: each row carries its ``env``. Two tables:
+
+- ``orders``: one row per order, keyed by the ``client_order_id`` we made locally; its current
+  state, the exchange's order id once known, the filled amount and the reason of a rejection.
+- ``events``: append-only (triggers refuse UPDATE and DELETE): intent, request, ack, fill,
+  cancel, reject, unknown, reconciled; each with a JSON detail.
+
+Why these choices:
+
+- WAL with ``synchronous=FULL``: an intent must be on disk before its request leaves (the
+  architecture's "journaled before the request leaves"), so a crash can never lose an order
+  we may have placed. Orders are rare, so an fsync per write costs nothing that matters.
+- Money is text, never REAL: amounts and prices are stored with ``plain()`` and read back
+  with ``parse_decimal``; JSON details refuse floats outright.
+- The journal is synchronous and small; the tracker calls it inline (a write is one short
+  transaction), which keeps "durable before the request" a plain sequence of statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ..domain.common import Side
+from ..domain.numbers import parse_decimal, plain
+
+__all__ = [
+    "APP_NAME",
+    "EVENT_KINDS",
+    "Journal",
+    "JournalEvent",
+    "JournalOrder",
+    "TrackState",
+    "to_json",
+]
+
+APP_NAME = "bitstamp-workstation"
+EVENT_KINDS = ("intent", "request", "ack", "fill", "cancel", "reject", "unknown", "reconciled")
+
+
+class TrackState(enum.Enum):
+    """Where one of our orders stands, as the tracker knows it (the issue's eight states).
+
+    Different from :class:`workstation.domain.orders.OrderState`, which is what the exchange
+    reports: PENDING (journaled, not yet acknowledged) and UNKNOWN (sent, no trustworthy reply)
+    exist only on our side.
+    """
+
+    PENDING = "pending"
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the order can no longer trade; the journal stops reconciling it."""
+        return self in _FINAL
+
+
+_FINAL = frozenset(
+    {TrackState.FILLED, TrackState.CANCELLED, TrackState.EXPIRED, TrackState.REJECTED}
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id TEXT PRIMARY KEY,
+    env TEXT NOT NULL,
+    market TEXT NOT NULL,
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    kind TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    price TEXT,
+    state TEXT NOT NULL CHECK (state IN ({", ".join(repr(s.value) for s in TrackState)})),
+    order_id INTEGER,
+    filled TEXT NOT NULL DEFAULT '0',
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS orders_env_state ON orders (env, state);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+    env TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({", ".join(repr(k) for k in EVENT_KINDS)})),
+    detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS events_order ON events (client_order_id, seq);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the events table is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the events table is append-only'); END;
+"""
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-ready copy of ``value`` with Decimals as exact strings; a float is an error."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed in the journal: use Decimal")
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, enum.Enum):
+        return _jsonable(value.value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    raise TypeError(f"cannot journal a {type(value).__name__}")
+
+
+def to_json(detail: Mapping[str, Any]) -> str:
+    """Serialize an event detail: Decimal as plain text, keys sorted, floats refused."""
+    return json.dumps(_jsonable(detail), sort_keys=True, separators=(",", ":"))
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"a float in the journal: {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalOrder:
+    """One row of ``orders`` as stored; amounts as exact Decimals."""
+
+    client_order_id: str
+    env: str
+    market: str
+    side: Side
+    kind: str
+    amount: Decimal
+    price: Decimal | None
+    state: TrackState
+    order_id: int | None
+    filled: Decimal
+    reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEvent:
+    """One row of ``events``; ``detail`` holds strings (Decimals were written as text)."""
+
+    seq: int
+    client_order_id: str
+    env: str
+    at: dt.datetime
+    kind: str
+    detail: dict[str, Any]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Journal:
+    """``Journal(path)`` opens (and creates) the database; ``close()`` when done.
+
+    Args:
+        path: the database file; its folder is created when missing.
+        now: the wall clock for timestamps (timezone-aware UTC); injected by tests.
+    """
+
+    def __init__(self, path: Path | str, *, now: Callable[[], dt.datetime] = _utcnow) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._now = now
+        # Autocommit mode: every write below opens its own explicit transaction.
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    @staticmethod
+    def default_path() -> Path:
+        """``journal.sqlite3`` in the user data directory (platformdirs)."""
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "journal.sqlite3"
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def now(self) -> dt.datetime:
+        return self._now()
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def record_intent(
+        self,
+        client_order_id: str,
+        *,
+        env: str,
+        market: str,
+        side: Side,
+        kind: str,
+        amount: Decimal,
+        price: Decimal | None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> dt.datetime:
+        """Write a new PENDING order and its intent event; on disk (fsync) when this returns.
+
+        ``detail`` carries the preview numbers and flags the trader saw. Returns the time
+        stamped on the row (the reconciler measures the exchange's grace period from it).
+        Raises ``sqlite3.IntegrityError`` when the ``client_order_id`` is already journaled.
+        """
+        at = self._now()
+        stamp = at.isoformat()
+        row = (
+            client_order_id,
+            env,
+            market,
+            side.value,
+            kind,
+            plain(amount),
+            None if price is None else plain(price),
+            TrackState.PENDING.value,
+            stamp,
+            stamp,
+        )
+        event = dict(detail or {})
+        event.update(market=market, side=side, kind=kind, amount=amount, price=price)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO orders (client_order_id, env, market, side, kind, amount, price,"
+                " state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            self._insert_event(client_order_id, env, stamp, "intent", event)
+        return at
+
+    def record_event(
+        self, client_order_id: str, kind: str, detail: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append one event to an order's timeline (the order must be journaled)."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown journal event kind {kind!r}")
+        env = self._env_of(client_order_id)
+        with self._transaction():
+            self._insert_event(client_order_id, env, self._now().isoformat(), kind, detail or {})
+
+    def set_state(
+        self,
+        client_order_id: str,
+        state: TrackState,
+        *,
+        order_id: int | None = None,
+        filled: Decimal | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Move an order to ``state``; the other fields change only when given."""
+        sets = ["state = ?", "updated_at = ?"]
+        args: list[Any] = [state.value, self._now().isoformat()]
+        for column, value in (
+            ("order_id", order_id),
+            ("filled", None if filled is None else plain(filled)),
+            ("reason", reason),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                args.append(value)
+        with self._transaction():
+            cursor = self._db.execute(
+                f"UPDATE orders SET {', '.join(sets)} WHERE client_order_id = ?",
+                (*args, client_order_id),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(client_order_id)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def order(self, client_order_id: str) -> JournalOrder | None:
+        row = self._db.execute(
+            "SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)
+        ).fetchone()
+        return None if row is None else self._order(row)
+
+    def open_orders(self, env: str) -> list[JournalOrder]:
+        """The orders of ``env`` not in a final state (pending, open, partial, unknown)."""
+        final = [s.value for s in _FINAL]
+        rows = self._db.execute(
+            "SELECT * FROM orders WHERE env = ? AND state NOT IN (?, ?, ?, ?)"
+            " ORDER BY created_at, client_order_id",
+            (env, *final),
+        )
+        return [self._order(row) for row in rows]
+
+    def events(self, client_order_id: str) -> list[JournalEvent]:
+        """An order's timeline, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, client_order_id, env, at, kind, detail FROM events"
+            " WHERE client_order_id = ? ORDER BY seq",
+            (client_order_id,),
+        )
+        return [
+            JournalEvent(
+                seq=seq,
+                client_order_id=cid,
+                env=env,
+                at=dt.datetime.fromisoformat(at),
+                kind=kind,
+                detail=json.loads(detail, parse_float=_no_float),
+            )
+            for seq, cid, env, at, kind, detail in rows
+        ]
+
+    def raw_rows(self, table: str) -> Iterable[tuple[Any, ...]]:
+        """Every row of ``orders`` or ``events`` as stored (for audits and tests)."""
+        if table not in ("orders", "events"):
+            raise ValueError(table)
+        return self._db.execute(f"SELECT * FROM {table}").fetchall()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def _insert_event(
+        self, client_order_id: str, env: str, at: str, kind: str, detail: Mapping[str, Any]
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO events (client_order_id, env, at, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            (client_order_id, env, at, kind, to_json(detail)),
+        )
+
+    def _env_of(self, client_order_id: str) -> str:
+        row = self._db.execute(
+            "SELECT env FROM orders WHERE client_order_id = ?", (client_order_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(client_order_id)
+        return str(row[0])
+
+    @staticmethod
+    def _order(row: tuple[Any, ...]) -> JournalOrder:
+        (cid, env, market, side, kind, amount, price, state, order_id, filled, reason, c, u) = row
+        return JournalOrder(
+            client_order_id=cid,
+            env=env,
+            market=market,
+            side=Side(side),
+            kind=kind,
+            amount=parse_decimal(amount, field="amount"),
+            price=None if price is None else parse_decimal(price, field="price"),
+            state=TrackState(state),
+            order_id=order_id,
+            filled=parse_decimal(filled, field="filled"),
+            reason=reason,
+            created_at=dt.datetime.fromisoformat(c),
+            updated_at=dt.datetime.fromisoformat(u),
+        )
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
