@@ -47,8 +47,16 @@ def _parser() -> argparse.ArgumentParser:
         "or IP, answering HTTP 429 past it (default: on)",
     )
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
+    _add_fault_flags(sim)
+    return parser
+
+
+def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
     faults = sim.add_argument_group(
-        "fault injection", "Misbehave on purpose, to see how a client copes. All off by default."
+        "fault injection",
+        "Misbehave on purpose, to see how a client copes. All off by default. Every-Nth faults "
+        "count from startup, each on its own counter; when several fall on the same request, "
+        "the first of 429, 5xx, HTML, hang, drop is answered and the others miss their turn.",
     )
     faults.add_argument(
         "--fault-delay-ms",
@@ -62,7 +70,50 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="answer every Nth REST request with HTTP 429 and Retry-After: 1",
+        help="answer every Nth REST request with HTTP 429 and Retry-After: 1 (see the next two)",
+    )
+    retry_after = faults.add_mutually_exclusive_group()
+    retry_after.add_argument(
+        "--fault-429-retry-after",
+        type=_non_negative_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="the Retry-After of those 429s instead (decimals allowed)",
+    )
+    retry_after.add_argument(
+        "--fault-429-no-retry-after",
+        action="store_true",
+        help="send those 429s without a Retry-After header",
+    )
+    faults.add_argument(
+        "--fault-5xx-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="answer every Nth REST request with HTTP 500 and a JSON error body",
+    )
+    faults.add_argument(
+        "--fault-html-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="answer every Nth REST request with HTTP 502 and an HTML error page, as a CDN in "
+        "front of a failing exchange does",
+    )
+    faults.add_argument(
+        "--fault-hang-orders-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="place every Nth submitted order (a POST under /api/v2/buy/ or /api/v2/sell/: "
+        "limit, market or instant) and never answer the request",
+    )
+    faults.add_argument(
+        "--fault-drop-orders-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="place every Nth submitted order, then close the connection without a reply",
     )
     faults.add_argument(
         "--fault-clock-skew-ms",
@@ -86,7 +137,38 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="send bts:request_reconnect to every WebSocket client every SECONDS",
     )
-    return parser
+    faults.add_argument(
+        "--fault-stall",
+        type=_channel,
+        action="append",
+        default=None,
+        metavar="CHANNEL",
+        help="withhold every frame of CHANNEL (e.g. live_trades_btcusd; '*' for all channels) "
+        "while heartbeats are still answered; repeatable",
+    )
+    faults.add_argument(
+        "--fault-stall-period",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="make those stalls intermittent: the channels flow for SECONDS, then are withheld "
+        "for SECONDS, and so on (default: stalled for good)",
+    )
+    faults.add_argument(
+        "--fault-malformed-every",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="every SECONDS, corrupt the next frame of every subscribed channel: cut in half "
+        "(not JSON) and wrong-shaped JSON in turn",
+    )
+    faults.add_argument(
+        "--fault-drop-diffs-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="silently skip every Nth diff_order_book frame of each channel",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -105,9 +187,28 @@ def _positive_int(text: str) -> int:
 
 def _period_seconds(text: str) -> float:
     value = float(text)  # float-ok: a period in seconds, not money
-    if not (math.isfinite(value) and value >= 0.01):  # the simulator's MIN_PERIOD_S
+    if not (math.isfinite(value) and value >= 0.01):  # sim.periodic.MIN_PERIOD_S
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0.01, not {text}")
     return value
+
+
+def _non_negative_seconds(text: str) -> float:
+    value = float(text)  # float-ok: seconds, not money
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text}")
+    return value
+
+
+def _channel(text: str) -> str:
+    from .sim.catalog import DEFAULT_MARKETS
+    from .sim.ws import is_channel
+
+    if text != "*" and not is_channel(text, {m.symbol for m in DEFAULT_MARKETS}):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a channel the simulator serves (e.g. live_trades_btcusd, "
+            "diff_order_book_ethusd, private-my_orders_btcusd-1) nor '*'"
+        )
+    return text
 
 
 def sim_options(args: argparse.Namespace) -> SimOptions:
@@ -116,7 +217,7 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
     Raises:
         ValueError: the arguments parse but make no sense together (the message says why).
     """
-    from .sim.faults import FaultPlan
+    from .sim.faultplan import FaultPlan
     from .sim.main import SimOptions
     from .sim.server import is_loopback
 
@@ -127,12 +228,30 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         )
     if (args.api_key is None) != (args.api_secret is None):
         raise ValueError("give both --api-key and --api-secret, or neither")
+    if args.fault_429_every is None and (
+        args.fault_429_retry_after is not None or args.fault_429_no_retry_after
+    ):
+        raise ValueError(
+            "--fault-429-retry-after and --fault-429-no-retry-after need --fault-429-every"
+        )
+    if args.fault_stall_period is not None and not args.fault_stall:
+        raise ValueError("--fault-stall-period needs --fault-stall")
+    retry_after = args.fault_429_retry_after if args.fault_429_retry_after is not None else 1.0
     plan = FaultPlan(
         delay_ms=args.fault_delay_ms,
         rate_limit_every=args.fault_429_every or 0,
+        rate_limit_retry_after_s=None if args.fault_429_no_retry_after else retry_after,
+        server_error_every=args.fault_5xx_every or 0,
+        html_error_every=args.fault_html_every or 0,
+        hang_orders_every=args.fault_hang_orders_every or 0,
+        drop_orders_every=args.fault_drop_orders_every or 0,
         clock_skew_ms=args.fault_clock_skew_ms,
         drop_ws_every_s=args.fault_drop_ws_every,
         reconnect_every_s=args.fault_reconnect_every,
+        stall_channels=tuple(dict.fromkeys(args.fault_stall or ())),
+        stall_period_s=args.fault_stall_period,
+        malformed_every_s=args.fault_malformed_every,
+        drop_diffs_every=args.fault_drop_diffs_every or 0,
     )
     return SimOptions(
         host=args.host,

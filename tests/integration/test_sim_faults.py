@@ -22,7 +22,9 @@ from workstation.bitstamp.errors import RateLimited, TimestampOutOfWindow
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy, Transport
 from workstation.sim.exchange import SimExchange
-from workstation.sim.faults import FaultPlan, RateLimiter, RateLimits
+from workstation.sim.faultplan import FaultPlan
+from workstation.sim.faults import Faults
+from workstation.sim.ratelimit import RateLimiter, RateLimits
 from workstation.sim.server import BITSTAMP_LIMITS, SimServer
 
 from .conftest import credentials_for
@@ -218,17 +220,34 @@ async def test_a_plan_arms_everything_and_stop_ends_the_periodic_tasks() -> None
     plan = FaultPlan(
         delay_ms=10,
         rate_limit_every=4,
+        server_error_every=5,
+        html_error_every=6,
+        hang_orders_every=7,
+        drop_orders_every=8,
         clock_skew_ms=1500,
         drop_ws_every_s=0.05,
         reconnect_every_s=0.05,
+        stall_channels=("live_trades_btcusd",),
+        stall_period_s=0.05,
+        malformed_every_s=0.05,
+        drop_diffs_every=9,
     )
     sim.arm(plan)  # before start: the periodic tasks begin with the server
-    assert sim.periodic_faults == {"drop-ws": 0.05, "request-reconnect": 0.05}
+    periodic = {"drop-ws": 0.05, "request-reconnect": 0.05, "stall": 0.05, "malformed": 0.05}
+    assert sim.periodic_faults == periodic
+    assert sim.faults.stalled_channels == set()  # intermittent: flowing at first
     async with sim:
-        assert (sim.faults.delay_ms, sim.faults.rate_limit_every) == (10, 4)
-        assert sim.faults.clock_skew_ms == 1500
-        await until(lambda: min(sim.periodic_runs.values(), default=0) >= 2)
+        faults = sim.faults
+        assert (faults.delay_ms, faults.rate_limit_every, faults.clock_skew_ms) == (10, 4, 1500)
+        assert (faults.server_error_every, faults.html_error_every) == (5, 6)
+        assert (faults.order_hang_every, faults.order_drop_every) == (7, 8)
+        assert faults.diff_drop_every == 9
+        await until(lambda: len(sim.periodic_runs) == 4)
+        await until(lambda: min(sim.periodic_runs.values()) >= 2)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("sim-fault-")]
+    sim.clear_faults()
+    assert sim.periodic_faults == {}
+    assert sim.faults == Faults()
     for too_short in (0, -1, 0.001):
         with pytest.raises(ValueError, match="at least"):
             sim.drop_ws_every(too_short)
@@ -262,7 +281,7 @@ async def test_sim_command_arms_fault_flags() -> None:
                 lines.append(line)
         text = "".join(lines)
         assert "Fault      REST replies delayed 300 ms" in text
-        assert "Fault      one REST request in 2 answered 429" in text
+        assert "Fault      one REST request in 2 answered 429 (Retry-After 1 s)" in text
         assert "Rate limit 400/s and 10000 per 10 min" in text
         match = re.search(r"REST\s+(http://127\.0\.0\.1:\d+)/api/v2/", text)
         assert match is not None

@@ -1,6 +1,7 @@
 """WebSocket faults seen by real clients over loopback sockets, and normal service once a
 fault is cleared: dropped diff frames, stalls, silence, malformed frames, and the periodic
-connection drops and reconnect requests. HTTP faults: test_sim_faults.py."""
+connection drops and reconnect requests; the same armed from ``workstation sim --fault-*``
+flags. HTTP faults: test_sim_faults.py and test_sim_fault_flags.py."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from workstation.bitstamp.stream import (
     FrameRejected,
     StreamClient,
 )
+from workstation.cli import parse_sim_args
 from workstation.domain.common import Side
 from workstation.sim.faults import MalformedFrame
 from workstation.sim.orderform import OrderForm
@@ -250,3 +252,107 @@ async def test_reconnect_requested_periodically(sim: SimServer, stream: StreamCl
     await asyncio.sleep(0.9)
     assert stream.reconnects == settled
     assert sim.periodic_runs["request-reconnect"] == runs
+
+
+# -- the same from the command line --------------------------------------------------------------
+
+
+def arm(sim: SimServer, *argv: str) -> None:
+    """Arm what ``workstation sim ARGV`` would arm."""
+    sim.arm(parse_sim_args(list(argv)).faults)
+
+
+async def test_a_channel_stalled_from_the_command_line(
+    sim: SimServer, ws: ClientConnection
+) -> None:
+    arm(sim, "--fault-stall", "live_trades_btcusd")
+    await subscribe(ws, "live_trades_btcusd", "live_orders_btcusd")
+    first = place(sim, "market", Side.BUY, amount="0.002")
+    seen = await heartbeat_fence(ws)
+    assert not [f for f in seen if f["event"] == "trade"]
+    assert {f["data"]["id_str"] for f in seen if f["event"] == "order_deleted"} >= {first}
+    sim.clear_faults()
+    second = place(sim, "market", Side.BUY, amount="0.002")
+    takers = {
+        str(f["data"]["buy_order_id"]) for f in await heartbeat_fence(ws) if f["event"] == "trade"
+    }
+    assert takers == {second}
+
+
+async def test_an_intermittent_stall_from_the_command_line(
+    sim: SimServer, ws: ClientConnection
+) -> None:
+    arm(sim, "--fault-stall", "live_trades_btcusd", "--fault-stall-period", "0.3")
+    assert sim.periodic_faults == {"stall": 0.3}
+    assert not sim.faults.withholds("live_trades_btcusd")  # it starts flowing
+    await subscribe(ws, "live_trades_btcusd")
+    for _ in range(2):
+        await until(lambda: sim.faults.withholds("live_trades_btcusd"))
+        withheld = place(sim, "market", Side.BUY, amount="0.002")
+        assert not [f for f in await heartbeat_fence(ws) if f["event"] == "trade"]
+        await until(lambda: not sim.faults.withholds("live_trades_btcusd"))
+        sent = place(sim, "market", Side.BUY, amount="0.002")
+        takers = {
+            str(f["data"]["buy_order_id"])
+            for f in await heartbeat_fence(ws)
+            if f["event"] == "trade"
+        }
+        assert takers == {sent}
+        assert withheld not in takers
+    assert sim.periodic_runs["stall"] >= 4
+    assert not sim.faults.withholds("live_orders_btcusd")  # only the named channel
+    sim.clear_faults()
+    assert sim.periodic_faults == {}
+    assert not sim.faults.withholds("live_trades_btcusd")
+
+
+async def test_frames_malformed_periodically_from_the_command_line(
+    sim: SimServer, ws: ClientConnection
+) -> None:
+    arm(sim, "--fault-malformed-every", "0.1")
+    assert sim.faults.malformed_pending("live_trades_btcusd") == 0  # nobody subscribed yet
+    await subscribe(ws, "live_trades_btcusd")
+    await until(lambda: sim.faults.malformed_pending("live_trades_btcusd") == 1)
+    runs = sim.periodic_runs["malformed"]
+    await until(lambda: sim.periodic_runs["malformed"] >= runs + 3)
+    assert sim.faults.malformed_pending("live_trades_btcusd") == 1  # no pile-up while quiet
+    for expect_json in (False, True):  # cut in half, then wrong-shaped, in turn
+        await until(lambda: sim.faults.malformed_pending("live_trades_btcusd") == 1)
+        order_id = int(place(sim, "market", Side.BUY, amount="0.002"))
+        async with asyncio.timeout(5):
+            text = await ws.recv()
+        if expect_json:
+            wire = json.loads(text)
+            assert (wire["event"], wire["channel"]) == ("trade", "live_trades_btcusd")
+            assert not isinstance(wire["data"], dict)
+        else:
+            with pytest.raises(ValueError, match="Expecting|Unterminated"):
+                json.loads(text)
+        rest = await heartbeat_fence(ws)  # any further trade of that order is intact
+        assert all(f["data"]["buy_order_id"] == order_id for f in rest if f["event"] == "trade")
+    assert sim.hub.frames_malformed == 2
+    sim.clear_faults()
+    assert sim.faults.malformed_pending("live_trades_btcusd") == 0
+    order_id = int(place(sim, "market", Side.BUY, amount="0.002"))
+    seen = await heartbeat_fence(ws)
+    assert [f["data"]["buy_order_id"] for f in seen if f["event"] == "trade"][:1] == [order_id]
+
+
+async def test_every_nth_diff_frame_dropped_from_the_command_line(
+    sim: SimServer, ws: ClientConnection
+) -> None:
+    arm(sim, "--fault-drop-diffs-every", "2")
+    await subscribe(ws, "diff_order_book_btcusd")
+    best_bid = sim.exchange.engines["btcusd"].best_bid()
+    assert best_bid is not None
+    prices = [best_bid - D("300") - D(n) for n in range(1, 6)]
+    seen: list[dict] = []
+    for n, price in enumerate(prices, start=1):
+        place(sim, "limit", Side.BUY, amount="0.01", price=str(price))
+        if n % 2:  # the 1st, 3rd and 5th frames arrive
+            seen += await frames_until(ws, lambda f, p=price: is_diff(f) and p in levels(f))
+        else:  # the 2nd and 4th are dropped without a trace
+            await until(lambda n=n: sim.hub.diff_frames_dropped == n // 2)
+    diffs = [levels(f) for f in seen if is_diff(f)]
+    assert set().union(*diffs) & set(prices) == {prices[0], prices[2], prices[4]}
+    assert sim.hub.diff_frames_dropped == 2

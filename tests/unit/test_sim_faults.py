@@ -4,21 +4,22 @@ without sockets (the loopback behaviour is in tests/integration/test_sim_faults.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 from workstation.bitstamp.codec_stream import FrameError, parse_frame
 from workstation.cli import main, parse_sim_args
+from workstation.sim.faultplan import FaultPlan
 from workstation.sim.faults import (
-    FaultPlan,
     Faults,
     HttpFault,
     HttpFaultKind,
     MalformedFrame,
-    RateLimiter,
-    RateLimits,
+    is_order_submission,
 )
-from workstation.sim.ws import malformed
+from workstation.sim.ratelimit import RateLimiter, RateLimits
+from workstation.sim.ws import is_channel, malformed
 
 TRADE_FRAME = (
     '{"data":{"id":1,"timestamp":"1772723751","amount":0.241,"amount_str":"0.241000",'
@@ -62,6 +63,88 @@ def test_a_queued_fault_wins_and_still_counts_towards_every_nth() -> None:
     )
 
 
+def test_a_429_without_retry_after() -> None:
+    faults = Faults()
+    faults.answer_429_every(1, retry_after_s=None)
+    assert faults.take_http("/api/v2/ticker/") == HttpFault(HttpFaultKind.RATE_LIMIT)
+    assert faults.take_http("/api/v2/ticker/").retry_after is None
+
+
+def test_every_nth_faults_keep_their_own_rhythm_and_win_in_order() -> None:
+    faults = Faults()
+    faults.answer_429_every(4)
+    faults.answer_5xx_every(3)
+    faults.answer_html_every(2)
+    kinds = [faults.take_http("/api/v2/ticker/btcusd/") for _ in range(12)]
+    rate, err, html = (
+        HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=1.0),
+        HttpFault(HttpFaultKind.SERVER_ERROR, status=500),
+        HttpFault(HttpFaultKind.HTML_ERROR, status=502),
+    )
+    # 2: html; 3: 5xx; 4: 429 (html missed); 6: 5xx (html missed); 8: 429; 9: 5xx;
+    # 10: html; 12: 429 (5xx and html missed).
+    assert kinds == [None, html, err, rate, None, err, None, rate, err, html, None, rate]
+
+
+def test_arming_one_every_nth_fault_restarts_only_its_own_count() -> None:
+    faults = Faults()
+    faults.answer_5xx_every(3, status=503)
+    faults.take_http("/api/v2/ticker/")
+    faults.take_http("/api/v2/ticker/")
+    faults.answer_html_every(2, status=404)
+    err = HttpFault(HttpFaultKind.SERVER_ERROR, status=503)
+    html = HttpFault(HttpFaultKind.HTML_ERROR, status=404)
+    taken = [faults.take_http("/api/v2/ticker/") for _ in range(4)]
+    assert taken == [err, html, None, err]  # 5xx still on its 3rd and 6th request
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("POST", "/api/v2/buy/btcusd/", True),
+        ("POST", "/api/v2/sell/btcusd", True),
+        ("POST", "/api/v2/buy/market/btcusd/", True),
+        ("POST", "/api/v2/sell/instant/ethusd/", True),
+        ("GET", "/api/v2/buy/btcusd/", False),
+        ("POST", "/api/v2/cancel_order/", False),
+        ("POST", "/api/v2/open_orders/all/", False),
+        ("POST", "/api/v2/buying/", False),
+    ],
+)
+def test_what_counts_as_an_order_submission(method: str, path: str, expected: bool) -> None:
+    assert is_order_submission(method, path) is expected
+
+
+def test_order_faults_count_order_submissions_only() -> None:
+    faults = Faults()
+    faults.hang_orders_every(2)
+    faults.drop_orders_every(3)
+    hang = HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=math.inf)
+    drop = HttpFault(HttpFaultKind.DROP_AFTER_ACCEPT)
+    taken = []
+    for n in range(6):
+        assert faults.take_http("/api/v2/ticker/btcusd/") is None  # not an order: not counted
+        assert faults.take_http("/api/v2/open_orders/all/", "POST") is None
+        path = "/api/v2/buy/btcusd/" if n % 2 else "/api/v2/sell/market/btcusd/"
+        taken.append(faults.take_http(path, "POST"))
+    assert taken == [None, hang, drop, hang, None, hang]  # 6th: hang wins over drop
+    faults.hang_orders_every(0)
+    faults.drop_orders_every(0)
+    assert [faults.take_http("/api/v2/buy/btcusd/", "POST") for _ in range(6)] == [None] * 6
+
+
+def test_rest_faults_win_over_order_faults() -> None:
+    faults = Faults()
+    faults.hang_orders_every(1)
+    faults.answer_5xx_every(2)
+    taken = [faults.take_http("/api/v2/buy/btcusd/", "POST") for _ in range(3)]
+    assert [f.kind for f in taken if f is not None] == [
+        HttpFaultKind.HANG_AFTER_ACCEPT,
+        HttpFaultKind.SERVER_ERROR,  # the order was refused, not placed
+        HttpFaultKind.HANG_AFTER_ACCEPT,
+    ]
+
+
 @pytest.mark.parametrize(
     "arm",
     [
@@ -70,6 +153,13 @@ def test_a_queued_fault_wins_and_still_counts_towards_every_nth() -> None:
         lambda f: f.drop_diff_frames(-1),
         lambda f: f.drop_diff_frames(1, channel="live_trades_btcusd"),
         lambda f: f.malform_next("live_trades_btcusd", times=-1),
+        lambda f: f.answer_429_every(2, retry_after_s=-0.5),
+        lambda f: f.answer_5xx_every(-1),
+        lambda f: f.answer_5xx_every(2, status=502 - 100),
+        lambda f: f.answer_html_every(2, status=302),
+        lambda f: f.hang_orders_every(-1),
+        lambda f: f.drop_orders_every(-2),
+        lambda f: f.drop_diffs_every(-1),
     ],
 )
 def test_nonsense_is_refused(arm) -> None:
@@ -95,13 +185,31 @@ def test_diff_drops_for_one_channel_come_before_drops_for_any() -> None:
     assert faults.dropped_diff_by_channel == {}
 
 
+def test_every_nth_diff_frame_is_dropped_per_channel() -> None:
+    faults = Faults()
+    faults.drop_diffs_every(3)
+    btc = [faults.take_diff_drop("diff_order_book_btcusd") for _ in range(6)]
+    eth = [faults.take_diff_drop("diff_order_book_ethusd") for _ in range(3)]
+    assert btc == [False, False, True, False, False, True]
+    assert eth == [False, False, True]
+    # An armed drop is taken first and its frame still counts towards every-Nth.
+    faults.drop_diff_frames(1, channel="diff_order_book_ethusd")
+    eth = [faults.take_diff_drop("diff_order_book_ethusd") for _ in range(3)]
+    assert eth == [True, False, True]
+    faults.drop_diffs_every(0)
+    assert not any(faults.take_diff_drop("diff_order_book_btcusd") for _ in range(9))
+
+
 def test_malformed_frames_are_armed_per_channel_and_used_once() -> None:
     faults = Faults()
     faults.malform_next("live_trades_btcusd", MalformedFrame.WRONG_SHAPE, times=2)
     faults.malform_next("live_trades_btcusd", "garbage")
     assert faults.take_malformed("live_trades_ethusd") is None
+    assert faults.malformed_pending("live_trades_btcusd") == 3
+    assert faults.malformed_pending("live_trades_ethusd") == 0
     taken = [faults.take_malformed("live_trades_btcusd") for _ in range(4)]
     assert taken == [MalformedFrame.WRONG_SHAPE, MalformedFrame.WRONG_SHAPE, "garbage", None]
+    assert faults.malformed_pending("live_trades_btcusd") == 0
 
 
 def test_stall_unstall_and_silence() -> None:
@@ -123,7 +231,22 @@ def test_stall_unstall_and_silence() -> None:
 
 def test_clear_restores_normal_service() -> None:
     faults = Faults()
-    faults.apply(FaultPlan(delay_ms=50, rate_limit_every=2, clock_skew_ms=-3000))
+    faults.apply(
+        FaultPlan(
+            delay_ms=50,
+            rate_limit_every=2,
+            rate_limit_retry_after_s=None,
+            server_error_every=3,
+            html_error_every=4,
+            hang_orders_every=5,
+            drop_orders_every=6,
+            clock_skew_ms=-3000,
+            stall_channels=("live_trades_btcusd",),
+            drop_diffs_every=2,
+        )
+    )
+    assert faults.stalled_channels == {"live_trades_btcusd"}
+    assert faults.take_diff_drop("diff_order_book_btcusd") is False
     faults.fail_next("/", HttpFault(HttpFaultKind.MALFORMED))
     faults.stall()
     faults.silence()
@@ -133,8 +256,15 @@ def test_clear_restores_normal_service() -> None:
     assert (faults.delay_ms, faults.rate_limit_every, faults.clock_skew_ms) == (50, 2, -3000)
     faults.clear()
     assert faults == Faults()
-    assert faults.take_http("/api/v2/ticker/") is None
-    assert faults.take_http("/api/v2/ticker/") is None
+    for _ in range(12):
+        assert faults.take_http("/api/v2/buy/btcusd/", "POST") is None
+        assert not faults.take_diff_drop("diff_order_book_btcusd")
+
+
+def test_an_intermittent_stall_is_left_to_the_server() -> None:
+    faults = Faults()
+    faults.apply(FaultPlan(stall_channels=("*",), stall_period_s=1.0))
+    assert faults.stalled_channels == set()
 
 
 def test_the_plan_describes_what_it_arms() -> None:
@@ -142,17 +272,53 @@ def test_the_plan_describes_what_it_arms() -> None:
     plan = FaultPlan(
         delay_ms=250,
         rate_limit_every=5,
+        server_error_every=6,
+        html_error_every=7,
+        hang_orders_every=3,
+        drop_orders_every=4,
         clock_skew_ms=-2000,
         drop_ws_every_s=30,
         reconnect_every_s=7.5,
+        stall_channels=("live_trades_btcusd", "order_book_btcusd"),
+        malformed_every_s=2,
+        drop_diffs_every=9,
     )
     assert plan.describe() == [
         "REST replies delayed 250 ms",
-        "one REST request in 5 answered 429",
+        "one REST request in 5 answered 429 (Retry-After 1 s)",
+        "one REST request in 6 answered 500 (JSON error)",
+        "one REST request in 7 answered 502 (HTML error page)",
+        "one order submission in 3 placed but never answered",
+        "one order submission in 4 placed, then its connection dropped",
         "clock skewed -2000 ms",
         "WebSockets dropped every 30 s",
         "bts:request_reconnect every 7.5 s",
+        "frames of live_trades_btcusd, order_book_btcusd withheld",
+        "next frame of every subscribed channel malformed every 2 s",
+        "one diff_order_book frame in 9 dropped (per channel)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("plan", "line"),
+    [
+        (
+            FaultPlan(rate_limit_every=2, rate_limit_retry_after_s=None),
+            "one REST request in 2 answered 429 (no Retry-After)",
+        ),
+        (
+            FaultPlan(rate_limit_every=2, rate_limit_retry_after_s=0.25),
+            "one REST request in 2 answered 429 (Retry-After 0.25 s)",
+        ),
+        (FaultPlan(stall_channels=("*", "live_trades_btcusd")), "frames of every channel withheld"),
+        (
+            FaultPlan(stall_channels=("live_trades_btcusd",), stall_period_s=5),
+            "frames of live_trades_btcusd withheld for 5 s in every 10 s",
+        ),
+    ],
+)
+def test_the_plan_describes_variants(plan: FaultPlan, line: str) -> None:
+    assert plan.describe() == [line]
 
 
 def test_a_truncated_frame_is_not_json() -> None:
@@ -284,6 +450,49 @@ def test_fault_flags_become_the_plan() -> None:
 
 
 @pytest.mark.parametrize(
+    ("argv", "plan"),
+    [
+        (
+            ["--fault-429-every", "3", "--fault-429-no-retry-after"],
+            FaultPlan(rate_limit_every=3, rate_limit_retry_after_s=None),
+        ),
+        (
+            ["--fault-429-every", "3", "--fault-429-retry-after", "2.5"],
+            FaultPlan(rate_limit_every=3, rate_limit_retry_after_s=2.5),
+        ),
+        (
+            ["--fault-429-every", "3", "--fault-429-retry-after", "0"],
+            FaultPlan(rate_limit_every=3, rate_limit_retry_after_s=0.0),
+        ),
+        (["--fault-5xx-every", "4"], FaultPlan(server_error_every=4)),
+        (["--fault-html-every", "5"], FaultPlan(html_error_every=5)),
+        (["--fault-hang-orders-every", "2"], FaultPlan(hang_orders_every=2)),
+        (["--fault-drop-orders-every", "1"], FaultPlan(drop_orders_every=1)),
+        (["--fault-stall", "*"], FaultPlan(stall_channels=("*",))),
+        (
+            [
+                "--fault-stall",
+                "live_trades_btcusd",
+                "--fault-stall",
+                "private-my_orders_ethusd-1",
+                "--fault-stall",
+                "live_trades_btcusd",
+            ],
+            FaultPlan(stall_channels=("live_trades_btcusd", "private-my_orders_ethusd-1")),
+        ),
+        (
+            ["--fault-stall", "order_book_btcusd", "--fault-stall-period", "4"],
+            FaultPlan(stall_channels=("order_book_btcusd",), stall_period_s=4.0),
+        ),
+        (["--fault-malformed-every", "0.5"], FaultPlan(malformed_every_s=0.5)),
+        (["--fault-drop-diffs-every", "10"], FaultPlan(drop_diffs_every=10)),
+    ],
+)
+def test_each_new_fault_flag_becomes_its_part_of_the_plan(argv: list[str], plan: FaultPlan) -> None:
+    assert parse_sim_args(argv).faults == plan
+
+
+@pytest.mark.parametrize(
     "argv",
     [
         ["--fault-delay-ms", "-1"],
@@ -294,6 +503,21 @@ def test_fault_flags_become_the_plan() -> None:
         ["--fault-reconnect-every", "0.001"],
         ["--fault-drop-ws-every", "soon"],
         ["--fault-clock-skew-ms", "1.5"],
+        ["--fault-429-retry-after", "-1", "--fault-429-every", "2"],
+        ["--fault-429-retry-after", "inf", "--fault-429-every", "2"],
+        ["--fault-5xx-every", "0"],
+        ["--fault-5xx-every", "2.5"],
+        ["--fault-html-every", "-3"],
+        ["--fault-hang-orders-every", "0"],
+        ["--fault-drop-orders-every", "x"],
+        ["--fault-stall", "live_trades_zzzusd"],
+        ["--fault-stall", "live_trade_btcusd"],
+        ["--fault-stall", "private-my_orders_btcusd"],
+        ["--fault-stall", ""],
+        ["--fault-stall-period", "0"],
+        ["--fault-malformed-every", "0.001"],
+        ["--fault-malformed-every", "never"],
+        ["--fault-drop-diffs-every", "0"],
     ],
 )
 def test_bad_fault_values_are_usage_errors(
@@ -305,6 +529,55 @@ def test_bad_fault_values_are_usage_errors(
     assert argv[0] in capsys.readouterr().err
 
 
+def test_both_retry_after_flags_at_once_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--fault-429-every", "2", "--fault-429-retry-after", "1", "--fault-429-no-retry-after"]
+    with pytest.raises(SystemExit) as exited:
+        parse_sim_args(argv)
+    assert exited.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needs"),
+    [
+        (["--fault-429-retry-after", "2"], "--fault-429-every"),
+        (["--fault-429-no-retry-after"], "--fault-429-every"),
+        (["--fault-stall-period", "3"], "--fault-stall"),
+    ],
+)
+def test_a_modifier_without_its_fault_is_refused(
+    argv: list[str], needs: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", "--port", "0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("workstation sim: ")
+    assert f"need {needs}" in err or f"needs {needs}" in err
+
+
+@pytest.mark.parametrize(
+    ("channel", "known"),
+    [
+        ("live_trades_btcusd", True),
+        ("live_orders_ethusd", True),
+        ("order_book_btcusd", True),
+        ("detail_order_book_btcusd", True),
+        ("diff_order_book_btcusd", True),
+        ("private-my_orders_btcusd-7", True),
+        ("private-my_trades_ethusd-12", True),
+        ("live_trades_", False),
+        ("live_trades_dogeusd", False),
+        ("trades_btcusd", False),
+        ("private-my_orders_btcusd-x", False),
+        ("private-my_orders_dogeusd-7", False),
+        ("*", False),  # the wildcard is the CLI's and Faults', not a channel
+    ],
+)
+def test_channel_names(channel: str, known: bool) -> None:
+    assert is_channel(channel, {"btcusd", "ethusd"}) is known
+
+
 def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["sim", "--help"])
@@ -314,13 +587,27 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--rate-limit, --no-rate-limit",
         "--fault-delay-ms MS",
         "--fault-429-every N",
+        "--fault-429-retry-after SECONDS",
+        "--fault-429-no-retry-after",
+        "--fault-5xx-every N",
+        "--fault-html-every N",
+        "--fault-hang-orders-every N",
+        "--fault-drop-orders-every N",
         "--fault-clock-skew-ms MS",
         "--fault-drop-ws-every SECONDS",
         "--fault-reconnect-every SECONDS",
+        "--fault-stall CHANNEL",
+        "--fault-stall-period SECONDS",
+        "--fault-malformed-every SECONDS",
+        "--fault-drop-diffs-every N",
     ):
         assert flag in text
     assert "fault injection" in text
     assert "--embedded" not in text
+    flat = " ".join(text.split())
+    assert "HTTP 500 and a JSON error body" in flat
+    assert "HTTP 502 and an HTML error page" in flat
+    assert "the first of 429, 5xx, HTML, hang, drop is answered" in flat
 
 
 def test_half_a_key_pair_is_still_refused(capsys: pytest.CaptureFixture[str]) -> None:

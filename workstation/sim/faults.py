@@ -1,37 +1,62 @@
-"""Fault injection: the ways a real exchange misbehaves, on demand, plus its request budget.
+"""Fault injection: the ways a real exchange misbehaves, on demand.
 
-Tests (and ``workstation sim`` flags) arm a fault; the server consults this object on every
-request or frame. HTTP faults are queued per path prefix and consumed one by one, so a test
-can say "the next order submission is accepted but never answered" and nothing else changes.
-WebSocket faults (stall, silence, dropped diff frames, malformed frames) are consulted by the
-:class:`~workstation.sim.ws.StreamHub` each time it publishes or writes a frame. Faults that
-repeat on a timer (dropping every socket, ``bts:request_reconnect``) belong to the server,
-which owns the tasks: see ``SimServer.drop_ws_every`` and ``SimServer.arm``.
+Tests (and ``workstation sim`` flags, through :class:`~workstation.sim.faultplan.FaultPlan`)
+arm a fault; the server consults this object on every request or frame. HTTP faults are
+queued per path prefix and consumed one by one, so a test can say "the next order submission
+is accepted but never answered" and nothing else changes. Periodic HTTP faults hit every Nth
+request. WebSocket faults (stall, silence, dropped diff frames, malformed frames) are consulted
+by the :class:`~workstation.sim.ws.StreamHub` each time it publishes or writes a frame. Faults
+that repeat on a timer (dropping every socket, ``bts:request_reconnect``, intermittent stalls,
+periodic corruption) belong to the server, which owns the tasks: see ``SimServer.arm``.
 
-:class:`RateLimiter` is no fault: it is the limit the real exchange enforces (reference section
-6), answered with the same 429 as :attr:`HttpFaultKind.RATE_LIMIT`.
+Every-Nth counting: each periodic fault has its own counter, started (at zero) when it is
+armed, and every request it applies to counts, whichever fault that request ends up with. So
+each keeps its own rhythm; when two fall on the same request, one wins in this order and the
+others simply miss that turn (nothing is deferred):
+
+1. a queued fault (:meth:`Faults.fail_next`, longest matching prefix first);
+2. 429 every N (:meth:`Faults.answer_429_every`);
+3. JSON 5xx every N (:meth:`Faults.answer_5xx_every`);
+4. HTML error page every N (:meth:`Faults.answer_html_every`);
+5. an order placed but never answered (:meth:`Faults.hang_orders_every`);
+6. an order placed, then its connection dropped (:meth:`Faults.drop_orders_every`).
+
+2-4 count every REST request that reaches the fault layer (one refused by the exchange's own
+request budget never does); 5-6 count only order submissions (:func:`is_order_submission`).
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .faultplan import FaultPlan
 
 __all__ = [
-    "FaultPlan",
+    "HTML_ERROR_STATUS",
+    "JSON_ERROR_STATUS",
     "Faults",
     "HttpFault",
     "HttpFaultKind",
     "MalformedFrame",
-    "RateLimiter",
-    "RateLimits",
+    "is_order_submission",
 ]
 
 DIFF_PREFIX = "diff_order_book_"
+ORDER_PREFIXES = ("/api/v2/buy/", "/api/v2/sell/")
+"""Limit, market and instant submissions all live under these (reference section 4.3)."""
+JSON_ERROR_STATUS = 500
+"""Status of the periodic JSON 5xx: Bitstamp's own 500.0xx errors come as HTTP 500."""
+HTML_ERROR_STATUS = 502
+"""Status of the periodic HTML error page: what a CDN in front of a failing origin answers."""
+
+# Names of the every-Nth counters.
+_RATE_LIMIT, _SERVER_ERROR, _HTML_ERROR = "429", "5xx", "html"
+_ORDER_HANG, _ORDER_DROP = "hang", "drop"
 
 
 class HttpFaultKind(enum.Enum):
@@ -46,7 +71,8 @@ class HttpFaultKind(enum.Enum):
     DELAY = "delay"
     """Answer normally after ``seconds``."""
     HANG_AFTER_ACCEPT = "hang"
-    """Process the request (an order is placed) and then never answer."""
+    """Process the request (an order is placed) and then answer only after ``seconds``
+    (0: 60 s; ``math.inf``: never, until the server stops)."""
     DROP_AFTER_ACCEPT = "drop"
     """Process the request and then close the connection without a response."""
     MALFORMED = "malformed"
@@ -70,37 +96,14 @@ class MalformedFrame(enum.Enum):
     """Valid JSON with the real event and channel, but ``data`` is not the documented object."""
 
 
-@dataclass(frozen=True, slots=True)
-class FaultPlan:
-    """Faults armed when the simulator starts (the ``workstation sim --fault-*`` flags)."""
+def is_order_submission(method: str, path: str) -> bool:
+    """Whether a request submits an order: a POST under ``/api/v2/buy/`` or ``/api/v2/sell/``."""
+    return method == "POST" and path.startswith(ORDER_PREFIXES)
 
-    delay_ms: int = 0
-    """Delay every REST response by this much."""
-    rate_limit_every: int = 0
-    """Answer every Nth REST request with 429 (0 = never)."""
-    rate_limit_retry_after_s: float = 1.0
-    """The Retry-After of those periodic 429s."""
-    clock_skew_ms: int = 0
-    """Server clock offset (Date header, auth timestamp window)."""
-    drop_ws_every_s: float | None = None
-    """Abruptly close every WebSocket this often."""
-    reconnect_every_s: float | None = None
-    """Send ``bts:request_reconnect`` to every WebSocket this often."""
 
-    def describe(self) -> list[str]:
-        """One short phrase per armed fault, for the startup banner."""
-        parts = []
-        if self.delay_ms:
-            parts.append(f"REST replies delayed {self.delay_ms} ms")
-        if self.rate_limit_every:
-            parts.append(f"one REST request in {self.rate_limit_every} answered 429")
-        if self.clock_skew_ms:
-            parts.append(f"clock skewed {self.clock_skew_ms:+d} ms")
-        if self.drop_ws_every_s:
-            parts.append(f"WebSockets dropped every {self.drop_ws_every_s:g} s")
-        if self.reconnect_every_s:
-            parts.append(f"bts:request_reconnect every {self.reconnect_every_s:g} s")
-        return parts
+def _check_every(n: int) -> None:
+    if n < 0:
+        raise ValueError("n cannot be negative")
 
 
 @dataclass
@@ -119,13 +122,29 @@ class Faults:
     """Skip this many upcoming diff_order_book frames on any channel (an invisible gap)."""
     dropped_diff_by_channel: dict[str, int] = field(default_factory=dict)
     """Per-channel counts of diff frames still to skip; consumed before the any-channel count."""
+    diff_drop_every: int = 0
+    """Skip every Nth diff_order_book frame of each channel, counted per channel (0 = off)."""
     delay_ms: int = 0
     """Delay every REST response by this much."""
     rate_limit_every: int = 0
     """Answer every Nth REST request with 429 (0 = off)."""
-    rate_limit_retry_after_s: float = 1.0
+    rate_limit_retry_after_s: float | None = 1.0
+    """Retry-After of those 429s; None sends them without the header."""
+    server_error_every: int = 0
+    """Answer every Nth REST request with a JSON 5xx error (0 = off)."""
+    server_error_status: int = JSON_ERROR_STATUS
+    html_error_every: int = 0
+    """Answer every Nth REST request with an HTML error page (0 = off)."""
+    html_error_status: int = HTML_ERROR_STATUS
+    order_hang_every: int = 0
+    """Place every Nth submitted order and never answer (0 = off)."""
+    order_drop_every: int = 0
+    """Place every Nth submitted order, then drop the connection unanswered (0 = off)."""
     _malformed: dict[str, deque[MalformedFrame | str]] = field(default_factory=dict)
-    _rest_requests: int = 0
+    _counts: dict[str, int] = field(default_factory=dict)
+    """Requests counted by each every-Nth HTTP fault since it was armed."""
+    _diff_counts: dict[str, int] = field(default_factory=dict)
+    """Diff frames counted per channel since ``drop_diffs_every`` was armed."""
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -140,18 +159,59 @@ class Faults:
             raise ValueError("a delay cannot be negative")
         self.delay_ms = ms
 
-    def answer_429_every(self, n: int, retry_after_s: float = 1.0) -> None:
-        """Answer every ``n``-th REST request (counting from now) with 429; 0 turns it off."""
-        if n < 0 or retry_after_s < 0:
-            raise ValueError("n and retry_after_s cannot be negative")
+    def answer_429_every(self, n: int, retry_after_s: float | None = 1.0) -> None:
+        """Answer every ``n``-th REST request (counting from now) with 429; 0 turns it off.
+        ``retry_after_s`` None leaves the Retry-After header out."""
+        _check_every(n)
+        if retry_after_s is not None and not retry_after_s >= 0:
+            raise ValueError("retry_after_s cannot be negative")
         self.rate_limit_every = n
         self.rate_limit_retry_after_s = retry_after_s
-        self._rest_requests = 0
+        self._counts.pop(_RATE_LIMIT, None)
 
-    def take_http(self, path: str) -> HttpFault | None:
-        """The fault for this REST request: a queued one for a matching prefix (longest first),
-        else the periodic 429 when this request is the Nth. Call once per request."""
-        self._rest_requests += 1
+    def answer_5xx_every(self, n: int, status: int = JSON_ERROR_STATUS) -> None:
+        """Answer every ``n``-th REST request (counting from now) with a JSON error of this
+        5xx ``status``; 0 turns it off."""
+        _check_every(n)
+        if not 500 <= status <= 599:
+            raise ValueError(f"{status} is not a 5xx status")
+        self.server_error_every, self.server_error_status = n, status
+        self._counts.pop(_SERVER_ERROR, None)
+
+    def answer_html_every(self, n: int, status: int = HTML_ERROR_STATUS) -> None:
+        """Answer every ``n``-th REST request (counting from now) with a CDN-style HTML error
+        page of this 4xx/5xx ``status``; 0 turns it off."""
+        _check_every(n)
+        if not 400 <= status <= 599:
+            raise ValueError(f"{status} is not an error status")
+        self.html_error_every, self.html_error_status = n, status
+        self._counts.pop(_HTML_ERROR, None)
+
+    def hang_orders_every(self, n: int) -> None:
+        """Every ``n``-th order submission (counting from now) is processed, so the order is
+        placed, and never answered (until the server stops); 0 turns it off."""
+        _check_every(n)
+        self.order_hang_every = n
+        self._counts.pop(_ORDER_HANG, None)
+
+    def drop_orders_every(self, n: int) -> None:
+        """Every ``n``-th order submission (counting from now) is processed, so the order is
+        placed, and its connection closed without a reply; 0 turns it off."""
+        _check_every(n)
+        self.order_drop_every = n
+        self._counts.pop(_ORDER_DROP, None)
+
+    def take_http(self, path: str, method: str = "GET") -> HttpFault | None:
+        """The fault for this REST request, by the precedence in the module docstring, or
+        None. Call once per request: it counts the request for every every-Nth fault."""
+        order = is_order_submission(method, path)
+        due = {
+            _RATE_LIMIT: self._tick(_RATE_LIMIT, self.rate_limit_every),
+            _SERVER_ERROR: self._tick(_SERVER_ERROR, self.server_error_every),
+            _HTML_ERROR: self._tick(_HTML_ERROR, self.html_error_every),
+            _ORDER_HANG: order and self._tick(_ORDER_HANG, self.order_hang_every),
+            _ORDER_DROP: order and self._tick(_ORDER_DROP, self.order_drop_every),
+        }
         for prefix in sorted(self._http, key=len, reverse=True):
             queue = self._http[prefix]
             if path.startswith(prefix) and queue:
@@ -159,10 +219,24 @@ class Faults:
                 if not queue:
                     del self._http[prefix]
                 return fault
-        every = self.rate_limit_every
-        if every > 0 and self._rest_requests % every == 0:
+        if due[_RATE_LIMIT]:
             return HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=self.rate_limit_retry_after_s)
+        if due[_SERVER_ERROR]:
+            return HttpFault(HttpFaultKind.SERVER_ERROR, status=self.server_error_status)
+        if due[_HTML_ERROR]:
+            return HttpFault(HttpFaultKind.HTML_ERROR, status=self.html_error_status)
+        if due[_ORDER_HANG]:
+            return HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=math.inf)
+        if due[_ORDER_DROP]:
+            return HttpFault(HttpFaultKind.DROP_AFTER_ACCEPT)
         return None
+
+    def _tick(self, name: str, every: int) -> bool:
+        """Count one request for the every-Nth fault ``name``; True when it is due."""
+        if every <= 0:
+            return False
+        count = self._counts[name] = self._counts.get(name, 0) + 1
+        return count % every == 0
 
     # -- clock --------------------------------------------------------------------------------
 
@@ -203,8 +277,21 @@ class Faults:
             raise ValueError(f"{channel!r} is not a {DIFF_PREFIX}* channel")
         self.dropped_diff_by_channel[channel] = self.dropped_diff_by_channel.get(channel, 0) + n
 
+    def drop_diffs_every(self, n: int) -> None:
+        """Silently skip every ``n``-th ``diff_order_book`` frame of each channel, counted per
+        channel from now (frames nobody would receive do not count); 0 turns it off."""
+        _check_every(n)
+        self.diff_drop_every = n
+        self._diff_counts.clear()
+
     def take_diff_drop(self, channel: str) -> bool:
-        """Whether this diff frame of ``channel`` is to be dropped (consumes one drop)."""
+        """Whether this diff frame of ``channel`` is to be dropped: an armed drop for the
+        channel, else one for any channel (each consumed), else the every-Nth drop (which
+        counts every frame, as the HTTP ones count every request)."""
+        periodic = False
+        if self.diff_drop_every > 0:
+            count = self._diff_counts[channel] = self._diff_counts.get(channel, 0) + 1
+            periodic = count % self.diff_drop_every == 0
         pending = self.dropped_diff_by_channel.get(channel, 0)
         if pending > 0:
             if pending == 1:
@@ -215,7 +302,7 @@ class Faults:
         if self.dropped_diff_frames > 0:
             self.dropped_diff_frames -= 1
             return True
-        return False
+        return periodic
 
     def malform_next(
         self,
@@ -231,6 +318,10 @@ class Faults:
         if times:
             self._malformed.setdefault(channel, deque()).extend([frame] * times)
 
+    def malformed_pending(self, channel: str) -> int:
+        """How many corruptions are armed for ``channel`` and not yet used."""
+        return len(self._malformed.get(channel, ()))
+
     def take_malformed(self, channel: str) -> MalformedFrame | str | None:
         """The corruption armed for this frame of ``channel``, if any (consumes it)."""
         queue = self._malformed.get(channel)
@@ -244,10 +335,19 @@ class Faults:
     # -- all ------------------------------------------------------------------------------------
 
     def apply(self, plan: FaultPlan) -> None:
-        """Arm the per-request parts of ``plan`` (the server arms the periodic ones)."""
+        """Arm the per-request parts of ``plan``, and its stalls when they are permanent (the
+        server arms the periodic ones: ``SimServer.arm``)."""
         self.delay_responses(plan.delay_ms)
         self.answer_429_every(plan.rate_limit_every, plan.rate_limit_retry_after_s)
+        self.answer_5xx_every(plan.server_error_every)
+        self.answer_html_every(plan.html_error_every)
+        self.hang_orders_every(plan.hang_orders_every)
+        self.drop_orders_every(plan.drop_orders_every)
         self.skew_clock(plan.clock_skew_ms)
+        self.drop_diffs_every(plan.drop_diffs_every)
+        if plan.stall_period_s is None:
+            for channel in plan.stall_channels:
+                self.stall(channel)
 
     def clear(self) -> None:
         """Back to normal service (the server's periodic faults are cleared separately)."""
@@ -257,73 +357,12 @@ class Faults:
         self.ws_silent = False
         self.dropped_diff_frames = 0
         self.dropped_diff_by_channel.clear()
+        self.drop_diffs_every(0)
         self.delay_ms = 0
-        self.rate_limit_every = 0
-        self.rate_limit_retry_after_s = 1.0
+        self.answer_429_every(0)
+        self.answer_5xx_every(0)
+        self.answer_html_every(0)
+        self.hang_orders_every(0)
+        self.drop_orders_every(0)
         self._malformed.clear()
-        self._rest_requests = 0
-
-
-# -- the exchange's own request budget ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimits:
-    """Bitstamp's REST budget per API key (or per IP for public calls), reference section 6:
-    400 requests per second and 10,000 per 10 minutes. The window lengths can be shortened so
-    a test can cross a limit and see it lift within milliseconds."""
-
-    per_second: int = 400
-    per_10min: int = 10_000
-    second_s: float = 1.0
-    """Length of the short window."""
-    ten_min_s: float = 600.0
-    """Length of the long window."""
-
-    def __post_init__(self) -> None:
-        if self.per_second < 1 or self.per_10min < 1 or self.second_s <= 0 or self.ten_min_s <= 0:
-            raise ValueError("rate limits and windows must be positive")
-
-
-class RateLimiter:
-    """Sliding-window request counting per caller identity, as the exchange does it.
-
-    Only admitted requests count: a client that keeps calling while refused is not pushed
-    further out, so its budget comes back once the window has passed. Time is monotonic
-    seconds, not the exchange clock: the budget limits real request rates, while the
-    exchange clock may be frozen (snapshot tests) or skewed by a fault.
-    """
-
-    def __init__(self, limits: RateLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self._clock = clock
-        self._short: dict[str, deque[float]] = {}
-        self._long: dict[str, deque[float]] = {}
-        self.refused = 0
-        """Requests answered 429 so far (a figure for tests and the banner)."""
-
-    def admit(self, identity: str) -> float | None:
-        """Count a request from ``identity``; None when admitted, else seconds until the
-        budget allows one more (for Retry-After)."""
-        now = self._clock()
-        limits = self.limits
-        short = self._prune(self._short, identity, now - limits.second_s)
-        long = self._prune(self._long, identity, now - limits.ten_min_s)
-        waits = []
-        if len(short) >= limits.per_second:
-            waits.append(short[-limits.per_second] + limits.second_s - now)
-        if len(long) >= limits.per_10min:
-            waits.append(long[-limits.per_10min] + limits.ten_min_s - now)
-        if waits:
-            self.refused += 1
-            return max(0.001, math.ceil(max(waits) * 1000) / 1000)
-        short.append(now)
-        long.append(now)
-        return None
-
-    @staticmethod
-    def _prune(windows: dict[str, deque[float]], identity: str, horizon: float) -> deque[float]:
-        stamps = windows.setdefault(identity, deque())
-        while stamps and stamps[0] <= horizon:
-            stamps.popleft()
-        return stamps
+        self._counts.clear()

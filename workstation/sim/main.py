@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from .exchange import SimExchange
-from .faults import FaultPlan
+from .faultplan import FaultPlan
 from .server import BITSTAMP_LIMITS, SimServer
 
 __all__ = ["SimOptions", "run_sim"]

@@ -18,16 +18,20 @@ import contextlib
 import email.utils
 import ipaddress
 import logging
+import math
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import hdrs, web
 
 from ..bitstamp.auth_server import AuthRejected, response_signature, verify_request
 from ..bitstamp.error_bodies import error_body
 from .exchange import SimExchange
-from .faults import FaultPlan, Faults, HttpFault, HttpFaultKind, RateLimiter, RateLimits
+from .faultplan import FaultPlan
+from .faults import Faults, HttpFault, HttpFaultKind, MalformedFrame
 from .httpreply import HTML_404, html_error_page, json_reply
+from .periodic import Periodic
+from .ratelimit import RateLimiter, RateLimits
 from .routes import USER, add_routes
 from .ws import StreamHub
 
@@ -40,11 +44,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BITSTAMP_LIMITS = RateLimits()
 """400 requests per second and 10,000 per 10 minutes per API key or IP (reference section 6)."""
 
-#: Names of the periodic faults a server can run (see ``SimServer.drop_ws_every``).
+#: Names of the periodic faults a server can run (see ``SimServer.arm``).
 DROP_WS = "drop-ws"
 RECONNECT = "request-reconnect"
-MIN_PERIOD_S = 0.01
-"""The shortest period a periodic fault may have: it bounds how hard the task can spin."""
+STALL = "stall"
+MALFORM = "malformed"
+MALFORM_KINDS = (MalformedFrame.TRUNCATED, MalformedFrame.WRONG_SHAPE)
+"""What ``malform_every`` does to frames, in turn."""
 
 
 def is_loopback(host: str) -> bool:
@@ -94,11 +100,13 @@ class SimServer:
         exchange.attach_publisher(self.hub)
         self.rate_limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         """None when the budget is not enforced; ``rate_limiter.refused`` counts the 429s."""
-        self.periodic_runs: Counter[str] = Counter()
-        """How often each periodic fault fired (``"drop-ws"``, ``"request-reconnect"``)."""
-        self._intervals: dict[str, float] = {}
-        self._periodic: dict[str, asyncio.Task[None]] = {}
-        self._retired: set[asyncio.Task[None]] = set()
+        self._periodic = Periodic()
+        self._toggled: tuple[str, ...] = ()
+        """The channels the intermittent stall switches (``toggle_stall_every``)."""
+        self._toggled_off = False
+        """Whether those channels are stalled right now."""
+        self._malform_rounds = 0
+        """Rounds of ``malform_every`` that armed a corruption."""
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
 
@@ -130,16 +138,11 @@ class SimServer:
         if sockets:
             self.port = sockets[0].getsockname()[1]
         await self.exchange.start()
-        for name, seconds in self._intervals.items():
-            self._periodic[name] = self._spawn(name, seconds)
+        self._periodic.start()
 
     async def stop(self) -> None:
         self._stopping.set()
-        tasks = [*self._periodic.values(), *self._retired]
-        self._periodic.clear()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._periodic.stop()
         await self.exchange.stop()
         await self.hub.close()
         if self._runner is not None:
@@ -157,62 +160,78 @@ class SimServer:
 
     def arm(self, plan: FaultPlan) -> None:
         """Arm every fault of ``plan`` (what the ``workstation sim --fault-*`` flags ask)."""
-        self.faults.apply(plan)
         self.drop_ws_every(plan.drop_ws_every_s)
         self.request_reconnect_every(plan.reconnect_every_s)
+        if plan.stall_period_s is not None and plan.stall_channels:
+            self.toggle_stall_every(plan.stall_period_s, plan.stall_channels)
+        else:
+            self.toggle_stall_every(None)
+        self.malform_every(plan.malformed_every_s)
+        self.faults.apply(plan)  # after the toggle's own unstall: permanent stalls stay
 
     def clear_faults(self) -> None:
         """Back to normal service: per-request faults cleared, periodic ones stopped."""
-        self.faults.clear()
         self.drop_ws_every(None)
         self.request_reconnect_every(None)
+        self.toggle_stall_every(None)
+        self.malform_every(None)
+        self.faults.clear()
 
     @property
     def periodic_faults(self) -> dict[str, float]:
         """The periodic faults armed, by name, with their period in seconds."""
-        return dict(self._intervals)
+        return self._periodic.intervals
+
+    @property
+    def periodic_runs(self) -> Counter[str]:
+        """How often each periodic fault fired (``"drop-ws"``, ``"request-reconnect"``,
+        ``"stall"``, ``"malformed"``), for tests."""
+        return self._periodic.runs
 
     def drop_ws_every(self, seconds: float | None) -> None:
         """Abruptly close every WebSocket connection each ``seconds`` (None: stop doing so)."""
-        self._schedule(DROP_WS, seconds)
+        self._periodic.schedule(DROP_WS, seconds, self.hub.drop_all)
 
     def request_reconnect_every(self, seconds: float | None) -> None:
         """Send ``bts:request_reconnect`` to every connection each ``seconds`` (None: stop)."""
-        self._schedule(RECONNECT, seconds)
+        self._periodic.schedule(RECONNECT, seconds, self.hub.request_reconnect)
 
-    def _schedule(self, name: str, seconds: float | None) -> None:
-        if seconds is not None and not seconds >= MIN_PERIOD_S:
-            raise ValueError(f"a period must be at least {MIN_PERIOD_S} s, got {seconds!r}")
-        old = self._periodic.pop(name, None)
-        if old is not None:
-            old.cancel()
-            self._retired.add(old)
-            old.add_done_callback(self._retired.discard)
-        if seconds is None:
-            self._intervals.pop(name, None)
-            return
-        self._intervals[name] = seconds
-        if self._runner is not None:  # else start() spawns it
-            self._periodic[name] = self._spawn(name, seconds)
+    def toggle_stall_every(self, seconds: float | None, channels: Iterable[str] = ("*",)) -> None:
+        """Stall ``channels`` intermittently: they flow for ``seconds``, then their frames are
+        withheld for ``seconds``, and so on (a feed that goes quiet and comes back). None
+        stops that and resumes the channels it had stalled."""
+        self._periodic.schedule(STALL, seconds, self._toggle_stall)  # validates first
+        if self._toggled_off:
+            for channel in self._toggled:
+                self.faults.unstall(channel)
+        self._toggled = tuple(channels) if seconds is not None else ()
+        self._toggled_off = False
 
-    def _spawn(self, name: str, seconds: float) -> asyncio.Task[None]:
-        return asyncio.create_task(self._repeat(name, seconds), name=f"sim-fault-{name}")
+    def _toggle_stall(self) -> None:
+        self._toggled_off = not self._toggled_off
+        for channel in self._toggled:
+            if self._toggled_off:
+                self.faults.stall(channel)
+            else:
+                self.faults.unstall(channel)
 
-    async def _repeat(self, name: str, seconds: float) -> None:
-        """Fire one periodic fault until cancelled or the server stops."""
-        while True:
-            await self._wait(seconds)
-            if self._stopping.is_set():
-                return
-            _log.info("fault: %s", name)
-            try:
-                if name == DROP_WS:
-                    await self.hub.drop_all()
-                else:
-                    self.hub.request_reconnect()
-            except Exception:  # one failed round must not end the schedule
-                _log.exception("periodic fault %s failed", name)
-            self.periodic_runs[name] += 1
+    def malform_every(self, seconds: float | None) -> None:
+        """Each ``seconds``, corrupt the next frame of every channel that has subscribers:
+        cut in half (not JSON) and wrong-shaped JSON in turn, round by round. A channel
+        holds at most one pending corruption, so a quiet channel does not pile them up
+        (None: stop; corruptions already armed stay until used or ``clear_faults``)."""
+        self._periodic.schedule(MALFORM, seconds, self._malform_subscribed)
+        self._malform_rounds = 0
+
+    def _malform_subscribed(self) -> None:
+        kind = MALFORM_KINDS[self._malform_rounds % len(MALFORM_KINDS)]
+        armed = False
+        for channel in self.hub.subscribed_channels():
+            if not self.faults.malformed_pending(channel):
+                self.faults.malform_next(channel, kind)
+                armed = True
+        if armed:  # the next kind once this one is in use
+            self._malform_rounds += 1
 
     # -- middlewares ----------------------------------------------------------------------
 
@@ -253,7 +272,7 @@ class SimServer:
             return await handler(request)
         if self.faults.delay_ms > 0:
             await self._wait(self.faults.delay_ms / 1000)
-        fault = self.faults.take_http(request.path)
+        fault = self.faults.take_http(request.path, request.method)
         if fault is None:
             return await handler(request)
         return await self._apply_fault(fault, request, handler)
@@ -288,9 +307,11 @@ class SimServer:
         return response
 
     async def _wait(self, seconds: float) -> None:
-        """Sleep, but end early when the server stops (so tests never wait on a hang)."""
+        """Sleep, but end early when the server stops (so tests never wait on a hang);
+        an infinite ``seconds`` waits for the stop alone."""
+        timeout = seconds if math.isfinite(seconds) else None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for(self._stopping.wait(), timeout)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
@@ -32,7 +32,7 @@ from ..bitstamp.codec_stream_server import (
 )
 from .faults import DIFF_PREFIX, Faults, MalformedFrame
 
-__all__ = ["StreamHub"]
+__all__ = ["StreamHub", "is_channel"]
 
 _log = logging.getLogger("workstation.sim.ws")
 
@@ -100,6 +100,10 @@ class StreamHub:
 
     def has_subscribers(self, channel: str) -> bool:
         return bool(self._by_channel.get(channel))
+
+    def subscribed_channels(self) -> list[str]:
+        """Every channel someone is subscribed to now."""
+        return [channel for channel, subscribers in self._by_channel.items() if subscribers]
 
     def publish(self, channel: str, frame: str) -> None:
         """Queue ``frame`` for every subscriber of ``channel``, unless a fault withholds,
@@ -234,7 +238,7 @@ class StreamHub:
             if not self._private_allowed(channel, token):
                 conn.push(encode_error("Connection is unauthorized.", code=4009))
                 return
-        elif not self._public_known(channel):
+        elif not is_channel(channel, self._markets):
             conn.push(encode_error(f"Bad subscription: unknown channel {channel}"))
             return
         first = not self._by_channel.get(channel)
@@ -244,18 +248,24 @@ class StreamHub:
         if first and self._on_subscribe is not None:
             self._on_subscribe(channel)
 
-    def _public_known(self, channel: str) -> bool:
-        for prefix in PUBLIC_PREFIXES:
-            if channel.startswith(prefix):
-                return channel[len(prefix) :] in self._markets
-        return False
-
     def _private_allowed(self, channel: str, token: object) -> bool:
         name, _, user = channel.rpartition("-")
         market = name.split("_")[-1]
         if not isinstance(token, str) or not user.isdigit() or market not in self._markets:
             return False
         return self._check_token(token, int(user))
+
+
+def is_channel(channel: str, markets: Collection[str]) -> bool:
+    """Whether ``channel`` names a channel this hub serves for one of ``markets``: a public
+    one (``live_trades_btcusd``) or a private one (``private-my_orders_btcusd-42``)."""
+    if channel.startswith(PRIVATE_PREFIXES):
+        name, _, user = channel.rpartition("-")
+        return user.isdigit() and name.split("_")[-1] in markets
+    for prefix in PUBLIC_PREFIXES:
+        if channel.startswith(prefix):
+            return channel[len(prefix) :] in markets
+    return False
 
 
 def malformed(frame: str, channel: str, how: MalformedFrame | str) -> str:
