@@ -48,7 +48,7 @@ async def http(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
 async def signed(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
     """Signed requests straight through httpx, to see exactly what the wire does."""
     auth = BitstampAuth(credentials_for(sim))
-    timeout = httpx.Timeout(10.0, read=1.5)
+    timeout = httpx.Timeout(10.0, read=5.0)
     async with httpx.AsyncClient(base_url=sim.rest_url, auth=auth, timeout=timeout) as client:
         yield client
 
@@ -169,11 +169,9 @@ async def test_every_nth_order_is_placed_then_its_connection_dropped(
     sim: SimServer, signed: httpx.AsyncClient
 ) -> None:
     arm(sim, "--fault-drop-orders-every", "1")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    # Dropped, not timed out: a timeout would be httpx.ReadTimeout, not this error.
     with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
         await buy(signed, "drop-1")
-    assert loop.time() - started < 1.5  # dropped, not timed out
     assert open_ids(sim) == ["drop-1"]
     assert sim.requests["POST /api/v2/buy/btcusd/"] == 1
     assert (await signed.post("/api/v2/open_orders/all/")).status_code == 200  # reads answered

@@ -39,7 +39,7 @@ HEARTBEAT_REPLY = {"event": "bts:heartbeat", "channel": "", "data": {"status": "
 
 @pytest.fixture
 async def ws(sim: SimServer) -> AsyncIterator[ClientConnection]:
-    async with websockets.connect(sim.ws_url, open_timeout=5) as conn:
+    async with websockets.connect(sim.ws_url, open_timeout=15) as conn:
         yield conn
 
 
@@ -50,13 +50,13 @@ async def subscribe(conn: ClientConnection, *channels: str) -> None:
         assert ack == {"event": "bts:subscription_succeeded", "channel": channel, "data": {}}
 
 
-async def next_frame(conn: ClientConnection, within: float = 5.0) -> dict:
+async def next_frame(conn: ClientConnection, within: float = 15.0) -> dict:
     async with asyncio.timeout(within):
         return json.loads(await conn.recv())
 
 
 async def frames_until(
-    conn: ClientConnection, predicate: Callable[[dict], bool], within: float = 5.0
+    conn: ClientConnection, predicate: Callable[[dict], bool], within: float = 15.0
 ) -> list[dict]:
     """Frames read until one matches (the match last)."""
     seen = []
@@ -75,7 +75,7 @@ async def heartbeat_fence(conn: ClientConnection) -> list[dict]:
 
 
 async def events_until(
-    client: StreamClient, predicate: Callable[[ClientEvent], bool], within: float = 5.0
+    client: StreamClient, predicate: Callable[[ClientEvent], bool], within: float = 15.0
 ) -> list[ClientEvent]:
     seen: list[ClientEvent] = []
     async with asyncio.timeout(within):
@@ -101,7 +101,7 @@ def is_diff(frame: dict) -> bool:
     return frame["event"] == "data" and frame["channel"].startswith("diff_order_book_")
 
 
-async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+async def until(condition: Callable[[], bool], within: float = 15.0) -> None:
     async with asyncio.timeout(within):
         while True:
             if condition():
@@ -319,7 +319,7 @@ async def test_frames_malformed_periodically_from_the_command_line(
     for expect_json in (False, True):  # cut in half, then wrong-shaped, in turn
         await until(lambda: sim.faults.malformed_pending("live_trades_btcusd") == 1)
         order_id = int(place(sim, "market", Side.BUY, amount="0.002"))
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(15):
             text = await ws.recv()
         if expect_json:
             wire = json.loads(text)
