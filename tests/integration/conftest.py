@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
+import signal
+import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -35,3 +41,50 @@ async def rest(sim: SimServer) -> AsyncIterator[RestClient]:
     )
     async with client:
         yield client
+
+
+@dataclass(frozen=True)
+class SimProcess:
+    """A ``workstation sim`` child: its banner and the URLs it printed."""
+
+    banner: str
+    rest_base: str
+    ws_url: str
+
+
+@contextlib.asynccontextmanager
+async def sim_process(*flags: str) -> AsyncIterator[SimProcess]:
+    """Run ``workstation sim --port 0 FLAGS`` and yield once its banner is printed; on exit
+    send SIGINT and assert it ends with status 0 (killed if it does not, so nothing leaks)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "workstation",
+        "sim",
+        "--port",
+        "0",
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        lines: list[str] = []
+        async with asyncio.timeout(30):
+            while not any("ex.urls" in line for line in lines):
+                line = (await process.stdout.readline()).decode()
+                assert line, "the simulator exited before printing its banner"
+                lines.append(line)
+        text = "".join(lines)
+        rest = re.search(r"REST\s+(http://127\.0\.0\.1:\d+)/api/v2/", text)
+        ws = re.search(r"WebSocket\s+(ws://127\.0\.0\.1:\d+/)", text)
+        assert rest is not None
+        assert ws is not None
+        yield SimProcess(text, rest.group(1), ws.group(1))
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(15):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

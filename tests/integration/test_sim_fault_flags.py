@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -26,7 +23,7 @@ from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
 from workstation.sim.server import SimServer
 
-from .conftest import credentials_for
+from .conftest import credentials_for, sim_process
 
 D = Decimal
 TICKER = "/api/v2/ticker/btcusd/"
@@ -194,44 +191,17 @@ async def test_market_orders_count_as_order_submissions(
 
 
 async def test_sim_command_arms_the_new_fault_flags() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "workstation",
-        "sim",
-        "--port",
-        "0",
-        "--fault-html-every",
-        "2",
-        "--fault-429-every",
-        "3",
-        "--fault-429-no-retry-after",
-        "--fault-stall",
-        "*",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    try:
-        lines: list[str] = []
-        async with asyncio.timeout(30):
-            while not any("ex.urls" in line for line in lines):
-                line = (await process.stdout.readline()).decode()
-                assert line, "the simulator exited before printing its banner"
-                lines.append(line)
-        text = "".join(lines)
+    flags = ("--fault-html-every", "2", "--fault-429-every", "3", "--fault-429-no-retry-after")
+    async with sim_process(*flags, "--fault-stall", "*") as child:
+        text = child.banner
         assert "Fault      one REST request in 3 answered 429 (no Retry-After)" in text
         assert "Fault      one REST request in 2 answered 502 (HTML error page)" in text
         assert "Fault      frames of every channel withheld" in text
-        rest = re.search(r"REST\s+(http://127\.0\.0\.1:\d+)/api/v2/", text)
-        ws = re.search(r"WebSocket\s+(ws://127\.0\.0\.1:\d+/)", text)
-        assert rest is not None
-        assert ws is not None
-        async with httpx.AsyncClient(base_url=rest.group(1), timeout=10.0) as http:
+        async with httpx.AsyncClient(base_url=child.rest_base, timeout=10.0) as http:
             replies = [await http.get(TICKER) for _ in range(4)]
         assert [r.status_code for r in replies] == [200, 502, 429, 502]
         assert "Retry-After" not in replies[2].headers
-        async with websockets.connect(ws.group(1), open_timeout=10) as conn:
+        async with websockets.connect(child.ws_url, open_timeout=10) as conn:
             # order_book_ sends a snapshot on the first subscription: withheld here.
             for channel in ("order_book_btcusd", "live_trades_btcusd"):
                 await conn.send(
@@ -248,10 +218,3 @@ async def test_sim_command_arms_the_new_fault_flags() -> None:
             "bts:subscription_succeeded",
             "bts:heartbeat",
         ]
-        process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(15):
-            assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()

@@ -8,8 +8,6 @@ import asyncio
 import email.utils
 import json
 import re
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -27,7 +25,7 @@ from workstation.sim.faults import Faults
 from workstation.sim.ratelimit import RateLimiter, RateLimits
 from workstation.sim.server import BITSTAMP_LIMITS, SimServer
 
-from .conftest import credentials_for
+from .conftest import credentials_for, sim_process
 
 TICKER = "/api/v2/ticker/btcusd/"
 RATE_LIMIT_BODY = {"status": "error", "reason": "Rate limit exceeded", "response_code": "400.002"}
@@ -257,45 +255,14 @@ async def test_a_plan_arms_everything_and_stop_ends_the_periodic_tasks() -> None
 
 
 async def test_sim_command_arms_fault_flags() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "workstation",
-        "sim",
-        "--port",
-        "0",
-        "--fault-delay-ms",
-        "300",
-        "--fault-429-every",
-        "2",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    try:
-        lines: list[str] = []
-        async with asyncio.timeout(30):
-            while not any("ex.urls" in line for line in lines):
-                line = (await process.stdout.readline()).decode()
-                assert line, "the simulator exited before printing its banner"
-                lines.append(line)
-        text = "".join(lines)
-        assert "Fault      REST replies delayed 300 ms" in text
-        assert "Fault      one REST request in 2 answered 429 (Retry-After 1 s)" in text
-        assert "Rate limit 400/s and 10000 per 10 min" in text
-        match = re.search(r"REST\s+(http://127\.0\.0\.1:\d+)/api/v2/", text)
-        assert match is not None
-        async with httpx.AsyncClient(base_url=match.group(1), timeout=10.0) as http:
+    async with sim_process("--fault-delay-ms", "300", "--fault-429-every", "2") as child:
+        assert "Fault      REST replies delayed 300 ms" in child.banner
+        assert "Fault      one REST request in 2 answered 429 (Retry-After 1 s)" in child.banner
+        assert "Rate limit 400/s and 10000 per 10 min" in child.banner
+        async with httpx.AsyncClient(base_url=child.rest_base, timeout=10.0) as http:
             started = time.monotonic()
             first = await http.get(TICKER)
             assert time.monotonic() - started >= 0.3
             second = await http.get(TICKER)
         assert (first.status_code, second.status_code) == (200, 429)
         assert second.headers["Retry-After"] == "1"
-        process.send_signal(signal.SIGINT)
-        async with asyncio.timeout(15):
-            assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
