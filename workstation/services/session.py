@@ -43,8 +43,13 @@ class Session:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.hub is not None:
-            await self.hub.close()
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the stream and the REST client; safe to call more than once."""
+        hub, self.hub = self.hub, None
+        if hub is not None:
+            await hub.close()
         await self.rest.aclose()
 
     async def open_market_hub(self, listener: Callable[[FeedChange], None]) -> MarketHub:

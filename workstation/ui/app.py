@@ -88,6 +88,7 @@ class WorkstationApp(App[None]):
         self._initial_pairs = pairs
         self._mono = mono
         self.hub: MarketHub | None = None
+        self._session: Session | None = None
         self.markets: dict[str, Market] = {}
         self.watched: list[str] = []
         self.current: str | None = None
@@ -111,7 +112,13 @@ class WorkstationApp(App[None]):
         )
 
     async def on_unmount(self) -> None:
-        """Close the session (sockets, simulator) before the loop ends, whatever ends it."""
+        """Close the session (sockets, simulator) before the loop ends, whatever ends it.
+
+        The sockets are closed here first, outside the worker: on shutdown Textual may cancel
+        workers again while they clean up, and an interrupted cleanup leaks connections."""
+        if self._session is not None:
+            with contextlib.suppress(Exception):
+                await self._session.close()
         self._connector.cancel()
         with contextlib.suppress(Exception):
             await self._connector.wait()
@@ -135,7 +142,7 @@ class WorkstationApp(App[None]):
             else:
                 venue = self._venue
             status.env = venue.env
-            session = await stack.enter_async_context(Session(venue))
+            session = self._session = await stack.enter_async_context(Session(venue))
             status.note = f"connecting to {venue.rest_url}"
             self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
             self.markets = session.markets
