@@ -24,3 +24,12 @@ def recorded() -> Path:
     if not FIXTURES.is_dir():
         pytest.skip(f"recorded Bitstamp traffic not found at {FIXTURES} (set BITSTAMP_FIXTURES)")
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own user data directory (platformdirs reads XDG_DATA_HOME), so no
+    test ever writes the trader's real journal."""
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    return data

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from ..domain.markets import Market
 
-__all__ = ["KEYS", "HelpScreen", "PairPicker"]
+__all__ = ["KEYS", "AskScreen", "HelpScreen", "PairPicker"]
 
 #: Every key of the workstation, for the help screen. Plain keys only: they work over SSH and
 #: in tmux, where F-keys, Ctrl+Shift and the mouse often do not.
@@ -25,6 +25,14 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("up  down", "move the level cursor in the book"),
     ("home", "cursor back to the spread"),
     ("+  -", "coarser / finer price grouping"),
+    ("b  s", "buy / sell ticket (price: join our side's touch)"),
+    ("l  h", "lift the best ask / hit the best bid (ticket at the far touch)"),
+    ("enter", "in the book: ticket at the cursor's price (join that level)"),
+    ("tab", "in a ticket: next field (its text selected: typing replaces it)"),
+    ("left  right", "in a ticket: change kind or time in force"),
+    ("enter  y", "in a ticket: review, then send from the confirm step"),
+    ("o", "go to open orders"),
+    ("c  a  k", "in open orders: cancel / amend / cancel all"),
     ("m", "monochrome theme on / off"),
     ("tab", "next pane"),
     ("ctrl+p", "command palette (pairs, theme)"),
@@ -94,3 +102,35 @@ class PairPicker(ModalScreen[str | None]):
                 option_list.highlighted = index
                 event.stop()
                 return
+
+
+class AskScreen(ModalScreen[object]):
+    """A question answered with one key: ``AskScreen("Cancel?", [("y", "this pair", v)])``.
+
+    Returns the chosen value, or ``AskScreen.NO`` on Esc or ``n``.
+    """
+
+    NO = object()
+    BINDINGS = [Binding("escape,n", "answer('')", "No")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, object]]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask"):
+            yield Static(self.question, id="ask-title")
+            for key, label, _ in self.choices:
+                yield Static(f"  {key}  {label}")
+            yield Static("  n / esc  keep them", id="ask-hint")
+
+    def on_key(self, event: events.Key) -> None:
+        for key, _, value in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    def action_answer(self, _: str) -> None:
+        self.dismiss(self.NO)

@@ -1,0 +1,88 @@
+"""The balances pane: available, reserved and total per currency, and what it is worth.
+
+Read from the trading service's balance model, which refreshes after our fills and orders
+(throttled, never a polling storm). The value column prices each currency in the quote
+currency of the pair shown, at the mid of a watched book for that currency (or at 1 for the
+quote itself); a currency without a watched book shows no value rather than a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ..domain.account import Balance
+from ..domain.numbers import format_decimal
+
+__all__ = ["COLUMNS", "BalancesView"]
+
+COLUMNS = ("Currency", "Available", "Reserved", "Total", "Value")
+
+#: Display decimals of fiat and stablecoins; other currencies show 8.
+_TWO_DECIMALS = frozenset({"USD", "EUR", "GBP", "USDC", "USDT"})
+
+
+def places(currency: str) -> int:
+    return 2 if currency in _TWO_DECIMALS else 8
+
+
+class BalancesView(DataTable[Text | str]):
+    """One row per currency held (non-zero total), the quote currency of the pair first."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(cursor_type="none", show_cursor=False, id=id)
+        self.balances: Mapping[str, Balance] = {}
+        self.quote = "USD"
+        self.price_of: Callable[[str, str], Decimal | None] = lambda currency, quote: None
+        """The price of ``currency`` in ``quote`` (the app looks at its watched books)."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Balances"
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def show(self, balances: Mapping[str, Balance], quote: str) -> None:
+        self.balances = balances
+        self.quote = quote
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.clear()
+        held = [b for b in self.balances.values() if b.total or b.reserved]
+        held.sort(key=lambda b: (b.currency != self.quote, b.currency))
+        worth = Decimal(0)
+        complete = True
+        for balance in held:
+            value = self._value(balance)
+            if value is None:
+                complete = False
+            else:
+                worth += value
+            self.add_row(*self._cells(balance, value), key=balance.currency)
+        total = format_decimal(worth, places(self.quote))
+        at_least = "" if complete else "\u2265 "  # some currency could not be priced
+        self.border_subtitle = f"{at_least}{total} {self.quote}" if held else ""
+
+    def _value(self, balance: Balance) -> Decimal | None:
+        if balance.currency == self.quote:
+            return balance.total
+        price = self.price_of(balance.currency, self.quote)
+        return None if price is None else balance.total * price
+
+    def _cells(self, balance: Balance, value: Decimal | None) -> list[Text | str]:
+        p = places(balance.currency)
+        reserved_style = "bold" if balance.reserved else "dim"
+        return [
+            balance.currency,
+            Text(format_decimal(balance.available, p), justify="right"),
+            Text(format_decimal(balance.reserved, p), justify="right", style=reserved_style),
+            Text(format_decimal(balance.total, p), justify="right"),
+            Text(
+                "-" if value is None else format_decimal(value, places(self.quote)),
+                justify="right",
+                style="" if value is not None else "dim",
+            ),
+        ]

@@ -1,0 +1,128 @@
+"""The open orders pane: every order of ours that can still trade, on every pair.
+
+Read from the trading service's order snapshots (never from the network). Keys act on the
+selected row: ``c`` cancels it, ``a`` amends its price or amount, ``k`` cancels all (for the
+pair or every pair, after a confirm). PENDING and UNKNOWN orders are listed too: an order
+whose outcome is unknown may be live on the exchange, and hiding it would be a lie.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ..domain.markets import Market
+from ..domain.numbers import format_decimal
+from ..services.journal import TrackState
+from ..services.order_model import TrackedOrder
+
+__all__ = ["COLUMNS", "OpenOrdersView"]
+
+COLUMNS = ("Pair", "Side", "Price", "Amount", "Filled", "Remaining", "Age", "State", "Client id")
+
+_STATE = {
+    TrackState.PENDING: ("sending", "yellow"),
+    TrackState.OPEN: ("open", ""),
+    TrackState.PARTIALLY_FILLED: ("partial", "bold"),
+    TrackState.UNKNOWN: ("UNKNOWN", "bold reverse yellow"),
+}
+
+
+def _age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}"
+
+
+class OpenOrdersView(DataTable[Text | str]):
+    """One row per live order, newest first; rows keyed by ``client_order_id``."""
+
+    BINDINGS = [
+        Binding("c", "act('cancel')", "Cancel"),
+        Binding("a", "act('amend')", "Amend"),
+        Binding("k", "act('cancel_all')", "Cancel all"),
+    ]
+
+    @dataclass
+    class Action(Message):
+        """The trader asked for ``what`` on ``order`` (None for cancel-all with no rows)."""
+
+        what: str
+        order: TrackedOrder | None
+
+    def __init__(
+        self,
+        markets: Callable[[], dict[str, Market]],
+        *,
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, id=id)
+        self._markets = markets
+        self.orders: list[TrackedOrder] = []
+        self.clock: Callable[[], float] = time.time
+        """Wall clock for the Age column (frozen in snapshot tests)."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Open orders"
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+        self.set_interval(1.0, self._redraw)
+
+    def show(self, orders: list[TrackedOrder]) -> None:
+        """The live orders, newest first (the service's ``open_orders()``)."""
+        self.orders = orders
+        self._redraw()
+
+    @property
+    def selected(self) -> TrackedOrder | None:
+        if not self.orders or self.cursor_row < 0 or self.cursor_row >= len(self.orders):
+            return None
+        return self.orders[self.cursor_row]
+
+    def _redraw(self) -> None:
+        keep = self.selected.client_order_id if self.selected else None
+        self.clear()
+        markets = self._markets()
+        now = self.clock()
+        for order in self.orders:
+            cells = self._cells(order, markets.get(order.market), now)
+            self.add_row(*cells, key=order.client_order_id)
+        self.border_subtitle = f"{len(self.orders)} live" if self.orders else "none"
+        if keep is not None:
+            for index, order in enumerate(self.orders):
+                if order.client_order_id == keep:
+                    self.move_cursor(row=index)
+
+    def _cells(self, order: TrackedOrder, market: Market | None, now: float) -> list[Text | str]:
+        base_places = market.base_decimals if market else 8
+        quote_places = market.quote_decimals if market else 2
+        side_style = "green" if order.side.value == "buy" else "red"
+        state, style = _STATE.get(order.state, (order.state.value, "dim"))
+        price = "market" if order.price is None else format_decimal(order.price, quote_places)
+        created_at = getattr(order, "created_at", None)
+        created = created_at.timestamp() if created_at is not None else now
+        return [
+            market.name if market else order.market,
+            Text(order.side.value.upper(), style=side_style),
+            Text(price, justify="right"),
+            Text(format_decimal(order.amount, base_places), justify="right"),
+            Text(format_decimal(order.filled, base_places), justify="right"),
+            Text(format_decimal(order.remaining, base_places), justify="right"),
+            _age(max(0.0, now - created)),
+            Text(state, style=style),
+            order.client_order_id[:12],
+        ]
+
+    def action_act(self, what: str) -> None:
+        if what != "cancel_all" and self.selected is None:
+            self.app.bell()
+            return
+        self.post_message(self.Action(what, self.selected))

@@ -1,0 +1,369 @@
+"""The order ticket: amount, price, kind and time in force, checked as you type, with the cost
+preview walked from the live book; Enter shows the confirm step, Enter or ``y`` there sends.
+
+The screen only edits and shows; ``domain.ticket.evaluate`` decides, and the app sends the
+request it returns (in a worker: sending never blocks the UI). Esc backs out one step. In
+LIVE the confirm step is always shown; elsewhere it is on unless turned off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from ..domain.common import Side
+from ..domain.markets import Market, OrderKind, amount_currency
+from ..domain.numbers import format_decimal, plain
+from ..domain.order_request import OrderRequest
+from ..domain.orderbook import OrderBook
+from ..domain.preview import TimeInForce, summary
+from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
+from .choice import Choice
+
+__all__ = ["TicketContext", "TicketResult", "TicketScreen"]
+
+REFRESH_S = 0.25
+"""How often the preview follows the book while the ticket is open."""
+
+_TIFS: list[tuple[str, TimeInForce]] = [
+    ("GTC", TimeInForce.GTC),
+    ("post-only", TimeInForce.MOC),
+    ("IOC", TimeInForce.IOC),
+    ("FOK", TimeInForce.FOK),
+    ("daily", TimeInForce.DAILY),
+    ("GTD", TimeInForce.GTD),
+]
+
+
+@dataclass(frozen=True)
+class TicketContext:
+    """What the ticket reads from the services, as callables so it always sees them now."""
+
+    market: Market
+    env: str
+    confirm: bool
+    book: Callable[[], OrderBook | None]
+    funds: Callable[[], Funds]
+    fee_percent: Callable[[], Decimal | None]
+    now_ms: Callable[[], int]
+    blocked: Callable[[], str | None]
+    """Why new orders are refused right now (orders being reconciled), or None."""
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    """A checked order to send, with the preview the trader saw (for the journal)."""
+
+    request: OrderRequest
+    preview: dict[str, str]
+    amend_of: str | None = None
+
+
+def _kinds(side: Side, market: Market) -> list[tuple[str, tuple[OrderKind, bool]]]:
+    kinds = [("limit", (OrderKind.LIMIT, False)), ("market", (OrderKind.MARKET, False))]
+    if side is Side.BUY:
+        kinds.append((f"instant ({market.quote})", (OrderKind.INSTANT, False)))
+    else:
+        kinds.append((f"instant ({market.base})", (OrderKind.INSTANT, False)))
+        kinds.append((f"instant ({market.quote})", (OrderKind.INSTANT, True)))
+    return kinds
+
+
+class TicketScreen(ModalScreen[TicketResult | None]):
+    """A buy or sell ticket for one pair (or the amend form of one open order)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("y", "send", "Send", show=False),
+    ]
+
+    def __init__(
+        self,
+        context: TicketContext,
+        side: Side,
+        *,
+        price: str = "",
+        amount: str = "",
+        kind: OrderKind = OrderKind.LIMIT,
+        amend_of: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.side = side
+        self.amend_of = amend_of
+        self._price = price
+        self._amount = amount
+        self._kind = kind
+        self.check: TicketCheck | None = None
+        self.confirming = False
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        market = self.context.market
+        with Vertical(id="ticket", classes=f"-{self.side.value}"):
+            yield Static(self._title(), id="ticket-title")
+            with Horizontal(id="ticket-choices"):
+                yield Choice(
+                    "Kind", _kinds(self.side, market), value=(self._kind, False), id="kind"
+                )
+                yield Choice("Time in force", _TIFS, value=TimeInForce.GTC, id="tif")
+            with Horizontal(classes="ticket-row"):
+                yield Label("Amount", id="amount-label", classes="ticket-label")
+                yield Input(self._amount, placeholder="0.5, 25% or max", id="amount")
+            with Horizontal(classes="ticket-row", id="price-row"):
+                yield Label(f"Price {market.quote}", classes="ticket-label")
+                yield Input(self._price, id="price")
+            with Horizontal(classes="ticket-row", id="expiry-row"):
+                yield Label("Expires", classes="ticket-label")
+                yield Input("+1d", placeholder="+30m, +4h, +2d, 2026-12-31 18:00", id="expiry")
+            yield Static("", id="ticket-problems")
+            yield Static("", id="ticket-preview")
+            yield Static("", id="ticket-hint")
+
+    def _title(self) -> str:
+        market = self.context.market
+        what = "AMEND " if self.amend_of else ""
+        return f"{what}{self.side.value.upper()} {market.name} \u00b7 {self.context.env.upper()}"
+
+    def on_mount(self) -> None:
+        if self.amend_of is not None:
+            self.query_one("#kind", Choice).display = False
+            self.query_one("#tif", Choice).display = False
+        self._fit_fields()
+        self.query_one("#amount", Input).focus()
+        self.evaluate()
+        self.set_interval(REFRESH_S, self.evaluate)
+
+    # -- the form -------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> OrderKind:
+        return self.query_one("#kind", Choice).value[0]
+
+    @property
+    def amount_in_quote(self) -> bool:
+        return self.query_one("#kind", Choice).value[1]
+
+    @property
+    def tif(self) -> TimeInForce:
+        return self.query_one("#tif", Choice).value
+
+    def ticket_input(self) -> TicketInput:
+        limit = self.kind is OrderKind.LIMIT
+        return TicketInput(
+            self.context.market,
+            self.side,
+            self.kind,
+            self.query_one("#amount", Input).value,
+            self.query_one("#price", Input).value if limit else "",
+            self.tif if limit else TimeInForce.GTC,
+            self.query_one("#expiry", Input).value,
+            self.amount_in_quote,
+        )
+
+    def _fit_fields(self) -> None:
+        """Show the fields this kind takes, and the amount's currency."""
+        limit = self.kind is OrderKind.LIMIT
+        self.query_one("#price-row").display = limit
+        self.query_one("#tif", Choice).display = limit and self.amend_of is None
+        self.query_one("#expiry-row").display = limit and self.tif is TimeInForce.GTD
+        currency = amount_currency(self.context.market, self.kind, self.side, self.amount_in_quote)
+        self.query_one("#amount-label", Label).update(f"Amount {currency}")
+
+    def on_choice_changed(self, _: Choice.Changed) -> None:
+        if not self.is_mounted:
+            return
+        self._fit_fields()
+        self.evaluate()
+
+    def on_input_changed(self, _: Input.Changed) -> None:
+        if self.is_mounted:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        """Check the form against the rules, the funds and the book as it is now."""
+        if self.confirming:
+            return  # the confirm step shows what the trader is about to send: hold it still
+        context = self.context
+        self.check = evaluate(
+            self.ticket_input(),
+            book=context.book(),
+            funds=context.funds(),
+            fee_percent=context.fee_percent(),
+            now_ms=context.now_ms(),
+        )
+        self._draw()
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        check = self.check
+        if check is None:
+            return
+        typed = {
+            "amount": self.query_one("#amount", Input).value,
+            "price": self.query_one("#price", Input).value,
+        }
+        lines = Text()
+        for field in ("order", "amount", "price", "expiry"):
+            message = check.message(field, typed.get(field))
+            if message is not None:
+                lines.append(f"\u2716 {message}\n", style="bold red")
+        if check.amount_note and check.amount is not None:
+            places = self._amount_places()
+            lines.append(f"= {format_decimal(check.amount, places)} ({check.amount_note})\n")
+        blocked = self.context.blocked()
+        if blocked:
+            lines.append(f"\u23f8 new orders wait: {blocked}\n", style="bold yellow")
+        self.query_one("#ticket-problems", Static).update(lines.rstrip() or "")
+        self.query_one("#ticket-preview", Static).update(self._preview_text(check))
+        self.query_one("#ticket-hint", Static).update(self._hint())
+
+    def _amount_places(self) -> int:
+        market = self.context.market
+        if self.kind is OrderKind.INSTANT and (self.side is Side.BUY or self.amount_in_quote):
+            return market.instant_quote_decimals
+        return market.base_decimals
+
+    def _preview_text(self, check: TicketCheck) -> Text:
+        market = self.context.market
+        text = Text()
+        taker = check.taker_preview
+        limit = check.limit_preview
+        if taker is None and limit is None:
+            if check.amount is not None and self.context.fee_percent() is None:
+                text.append("preview waits for the account's fee", style="dim")
+            return text
+        if taker is not None:
+            for label, value in summary(taker, market):
+                text.append(f"{label:<10}", style="dim")
+                text.append(f"{value}\n")
+            share = "-" if taker.depth_share is None else f"{taker.depth_share * 100:.2f}%"
+            text.append(f"{taker.levels_consumed} levels, {share} of visible depth", style="dim")
+            if taker.warning:
+                text.append(f"\n\u26a0 {taker.warning}", style="bold yellow")
+        if limit is not None:
+            if taker is None:
+                text.append("nothing executes at once", style="dim")
+            if limit.resting_amount:
+                price = format_decimal(limit.price, market.quote_decimals)
+                text.append(f"\nrests {plain(limit.resting_amount)} {market.base} at {price}")
+            if limit.reason:
+                style = "bold yellow" if limit.would_cancel else "dim"
+                text.append(f"\n\u26a0 {limit.reason}", style=style)
+        return text
+
+    def _hint(self) -> Text:
+        if self.confirming:
+            request = self.check.request if self.check else None
+            live = self.context.env == "live"
+            text = Text()
+            text.append(
+                f" {'LIVE ' if live else ''}SEND? ",
+                style="bold reverse red" if live else "bold reverse",
+            )
+            if request is not None:
+                text.append(f" {self.describe(request)}")
+            text.append("\nenter or y sends \u00b7 esc back", style="dim")
+            return text
+        return Text(
+            "enter review \u00b7 tab next field \u00b7 \u2190\u2192 change \u00b7 esc close",
+            style="dim",
+        )
+
+    def describe(self, request: OrderRequest) -> str:
+        """One line a trader reads back before sending: 'BUY 0.5 BTC at 97000.00 USD limit GTC'."""
+        market = self.context.market
+        currency = market.quote if request.in_quote else market.base
+        what = f"{request.side.value.upper()} {plain(request.amount)} {currency}"
+        if request.kind is OrderKind.LIMIT:
+            assert request.price is not None
+            price = format_decimal(request.price, market.quote_decimals)
+            tif = {v: k for k, v in _TIFS}[request.tif]
+            return f"{what} at {price} {market.quote} limit {tif}"
+        return f"{what} {request.kind.value}"
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_review()
+
+    def action_review(self) -> None:
+        """Enter in the form: confirm step (or send at once when it is off)."""
+        self.evaluate()
+        check = self.check
+        if check is None or check.request is None:
+            self.app.bell()
+            return
+        if self.context.blocked():
+            self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")
+            return
+        if self.context.confirm or self.context.env == "live":
+            self.confirming = True
+            for widget in self.query(Input):
+                widget.disabled = True
+            for choice in self.query(Choice):
+                choice.can_focus = False
+            self.query_one("#ticket").add_class("-confirming")
+            self.set_focus(None)
+            self._draw()
+            return
+        self._send()
+
+    def action_send(self) -> None:
+        if self.confirming:
+            self._send()
+
+    def key_enter(self) -> None:
+        """Enter outside the text fields (on a choice, or in the confirm step)."""
+        if self.confirming:
+            self._send()
+        elif not isinstance(self.focused, Input):
+            self.action_review()
+
+    def _send(self) -> None:
+        check = self.check
+        if check is None or check.request is None:
+            return
+        self.dismiss(TicketResult(check.request, _journal_preview(check), self.amend_of))
+
+    def action_back(self) -> None:
+        if not self.confirming:
+            self.dismiss(None)
+            return
+        self.confirming = False
+        for widget in self.query(Input):
+            widget.disabled = False
+        for choice in self.query(Choice):
+            choice.can_focus = True
+        self.query_one("#ticket").remove_class("-confirming")
+        self.query_one("#amount", Input).focus()
+        self.evaluate()
+
+
+def _journal_preview(check: TicketCheck) -> dict[str, str]:
+    """The numbers the trader saw when sending, as text (the journal refuses floats)."""
+    out: dict[str, str] = {}
+    taker = check.taker_preview
+    if taker is not None:
+        for name in ("avg_price", "worst_price", "slippage_vs_best_bps", "slippage_vs_mid_bps"):
+            value = getattr(taker, name)
+            if value is not None:
+                out[name] = plain(value)
+        out.update(fee=plain(taker.fee), total=plain(taker.total))
+        out["filled_amount"] = plain(taker.filled_amount)
+    if check.limit_preview is not None:
+        out["resting_amount"] = plain(check.limit_preview.resting_amount)
+    if check.holds is not None:
+        out["holds"] = f"{plain(check.holds[0])} {check.holds[1]}"
+    return out
