@@ -1,13 +1,17 @@
-"""The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator."""
+"""The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator.
+
+``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import math
-import os
 import sys
 from typing import TYPE_CHECKING
+
+from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_keys, run_tui
 
 if TYPE_CHECKING:
     from .sim.main import SimOptions
@@ -28,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "BITSTAMP_API_SECRET)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the embedded simulator")
+    add_venue_options(parser)
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the Bitstamp-compatible simulator on its own")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -48,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     _add_fault_flags(sim)
+    add_trading_commands(sub)
     return parser
 
 
@@ -278,6 +284,7 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``workstation ARGV...``; returns the exit code (argparse exits 2 on bad flags)."""
     args = _parser().parse_args(argv)
     if args.command == "sim":
         from .sim.main import run_sim
@@ -287,19 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             return _fail(str(exc))
         return asyncio.run(run_sim(options))
-
-    from .services.venue import Venue
-    from .ui.app import run_app
-
-    venue = None
-    if args.sim_url:
-        base = args.sim_url.rstrip("/")
-        ws = "ws" + base[len("http") :] + "/" if base.startswith("http") else base
-        venue = Venue(
-            env="sim",
-            rest_url=base,
-            ws_url=ws,
-            api_key=os.environ.get("BITSTAMP_API_KEY"),
-            api_secret=os.environ.get("BITSTAMP_API_SECRET"),
-        )
-    return run_app(venue=venue, seed=args.seed)
+    if args.command == "keys":
+        return run_keys(args)
+    if args.command == "journal":
+        return run_journal(args)
+    return run_tui(args)

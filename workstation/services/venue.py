@@ -4,6 +4,11 @@ The embedded simulator runs in a child process so its matching and market making
 time from the UI's event loop. It stops with the app: on a normal exit we terminate it, and if
 the app dies without cleaning up, the child sees its stdin close and exits by itself, so no
 orphan survives a crash or a Ctrl+C.
+
+Each venue also names its *journal scope* (:attr:`Venue.journal_env`): the ``env`` written on
+every journaled order, so that reconciliation on one venue never touches another's orders.
+Bitstamp's sandbox and live are one scope each; an attached simulator is scoped by its address;
+the embedded simulator by a run id, since it dies with the app and nothing it knew survives.
 """
 
 from __future__ import annotations
@@ -12,14 +17,37 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import secrets
 import sys
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-__all__ = ["EmbeddedSim", "Venue", "VenueError"]
+__all__ = [
+    "ENVIRONMENTS",
+    "LIVE_REST",
+    "LIVE_WS",
+    "SANDBOX_REST",
+    "SANDBOX_WS",
+    "EmbeddedSim",
+    "Venue",
+    "VenueError",
+    "attached_sim_venue",
+    "bitstamp_venue",
+]
 
+ENVIRONMENTS = ("sim", "sandbox", "live")
+"""The badges a venue can carry (``Venue.env``)."""
+
+# Reference section 1 ("Hosts and environments").
 LIVE_REST = "https://www.bitstamp.net"
 LIVE_WS = "wss://ws.bitstamp.net/"
 SANDBOX_REST = "https://sandbox.bitstamp.net"
+SANDBOX_WS = LIVE_WS
+"""No source names a sandbox WebSocket (reference section 1, "[UNCERTAIN]", and open question
+in section 11), so the sandbox app reads public market data from the live stream."""
+
+_RUN_ID = re.compile(r"[0-9a-f]{8}")
 
 
 class VenueError(RuntimeError):
@@ -36,14 +64,77 @@ class Venue:
     ws_url: str
     api_key: str | None = field(default=None, repr=False)
     api_secret: str | None = field(default=None, repr=False)
+    embedded_run: str | None = None
+    """8 hex digits naming one run of the embedded simulator; None for every other venue."""
+
+    def __post_init__(self) -> None:
+        if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
+            raise ValueError("embedded_run must be 8 lowercase hex digits")
 
     @property
     def has_credentials(self) -> bool:
         return bool(self.api_key and self.api_secret)
 
     @property
+    def journal_env(self) -> str:
+        """The scope of this venue's orders in the journal (the ``env`` of their rows).
+
+        ``live`` and ``sandbox`` for Bitstamp; ``sim@HOST:PORT`` for an attached simulator
+        (the same simulator found again at its address is the same scope);
+        ``sim@embedded-<run id>`` for the embedded one, a new scope every start, because its
+        exchange died with the previous app and none of those orders can be reconciled.
+        """
+        if self.env != "sim":
+            return self.env
+        if self.embedded_run is not None:
+            return f"sim@embedded-{self.embedded_run}"
+        return f"sim@{_host_port(self.rest_url)}"
+
+    @property
     def label(self) -> str:
         return self.env.upper()
+
+
+def _host_port(url: str) -> str:
+    """``HOST:PORT`` of an http(s) URL, with the scheme's default port when none is given."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bitstamp_venue(env: str, api_key: str, api_secret: str) -> Venue:
+    """Bitstamp's ``sandbox`` or ``live``, with the key pair stored for it."""
+    if env == "live":
+        return Venue("live", LIVE_REST, LIVE_WS, api_key, api_secret)
+    if env == "sandbox":
+        return Venue("sandbox", SANDBOX_REST, SANDBOX_WS, api_key, api_secret)
+    raise VenueError(f"Bitstamp's environments are sandbox and live, not {env!r}")
+
+
+def attached_sim_venue(url: str, api_key: str | None, api_secret: str | None) -> Venue:
+    """A running ``workstation sim`` at ``url`` (its REST base; the WebSocket is at ``/``).
+
+    Raises:
+        VenueError: ``url`` is not an http(s) URL with a host (the message says so).
+    """
+    base = url.strip().rstrip("/")
+    parts = urlsplit(base)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in 0..65535
+    except ValueError:
+        raise VenueError(f"{url!r} has a port that is not a number") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VenueError(f"{url!r} is not a simulator URL like http://127.0.0.1:8765")
+    if parts.query or parts.fragment:
+        raise VenueError(f"{url!r}: give the simulator's base URL, without ? or #")
+    ws = "ws" + base[len("http") :] + "/"
+    return Venue("sim", base, ws, api_key, api_secret)
 
 
 class EmbeddedSim:
@@ -57,8 +148,11 @@ class EmbeddedSim:
         self.seed = seed
         self.startup_timeout_s = startup_timeout_s
         self.process: asyncio.subprocess.Process | None = None
+        self.run_id: str | None = None
+        """A fresh 8-hex id per start: the journal scope of this run's orders."""
 
     async def __aenter__(self) -> Venue:
+        self.run_id = secrets.token_hex(4)
         args = [sys.executable, "-m", "workstation", "sim", "--port", "0", "--embedded"]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
@@ -84,6 +178,7 @@ class EmbeddedSim:
                 ws_url=ready["ws_url"],
                 api_key=ready["api_key"],
                 api_secret=ready["api_secret"],
+                embedded_run=self.run_id,
             )
         except (ValueError, KeyError):
             await self.stop()

@@ -1,0 +1,94 @@
+"""Venues: the URLs of each environment, and the journal scope that keeps their orders apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from workstation.services.venue import (
+    LIVE_WS,
+    SANDBOX_WS,
+    Venue,
+    VenueError,
+    attached_sim_venue,
+    bitstamp_venue,
+)
+
+KEY = "AbCdEf0123456789AbCdEf0123456789"
+SECRET = "s3cr3tS3CR3Ts3cr3tS3CR3Ts3cr3t99"
+
+
+def test_live_and_sandbox_are_bitstamps_hosts_and_one_scope_each() -> None:
+    live = bitstamp_venue("live", KEY, SECRET)
+    sandbox = bitstamp_venue("sandbox", KEY, SECRET)
+    assert (live.env, live.rest_url, live.ws_url, live.journal_env) == (
+        "live",
+        "https://www.bitstamp.net",
+        "wss://ws.bitstamp.net/",
+        "live",
+    )
+    assert (sandbox.env, sandbox.rest_url, sandbox.journal_env) == (
+        "sandbox",
+        "https://sandbox.bitstamp.net",
+        "sandbox",
+    )
+    # The reference names no sandbox WebSocket (section 1): public data from the live stream.
+    assert sandbox.ws_url == SANDBOX_WS == LIVE_WS
+    assert (live.label, sandbox.label) == ("LIVE", "SANDBOX")
+    for venue in (live, sandbox):
+        assert SECRET not in repr(venue)
+        assert KEY not in repr(venue)
+    with pytest.raises(VenueError, match="sandbox and live"):
+        bitstamp_venue("sim", KEY, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("url", "rest", "ws", "scope"),
+    [
+        (
+            "http://127.0.0.1:8765/",
+            "http://127.0.0.1:8765",
+            "ws://127.0.0.1:8765/",
+            "sim@127.0.0.1:8765",
+        ),
+        (
+            "http://LocalHost:9000",
+            "http://LocalHost:9000",
+            "ws://LocalHost:9000/",
+            "sim@localhost:9000",
+        ),
+        ("https://sim.example", "https://sim.example", "wss://sim.example/", "sim@sim.example:443"),
+        ("http://sim.example", "http://sim.example", "ws://sim.example/", "sim@sim.example:80"),
+        ("http://[::1]:8765", "http://[::1]:8765", "ws://[::1]:8765/", "sim@[::1]:8765"),
+    ],
+)
+def test_an_attached_simulator_is_scoped_by_its_address(
+    url: str, rest: str, ws: str, scope: str
+) -> None:
+    venue = attached_sim_venue(url, "demokey", "demosecret")
+    assert (venue.env, venue.rest_url, venue.ws_url, venue.journal_env) == ("sim", rest, ws, scope)
+    assert (venue.api_key, venue.api_secret) == ("demokey", "demosecret")
+
+
+def test_a_venue_built_by_hand_for_a_simulator_gets_the_same_scope() -> None:
+    venue = Venue("sim", "http://127.0.0.1:8765", "ws://127.0.0.1:8765/", KEY, SECRET)
+    assert venue.journal_env == "sim@127.0.0.1:8765"
+    assert venue.journal_env == attached_sim_venue("http://127.0.0.1:8765", None, None).journal_env
+
+
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:8765", "ftp://127.0.0.1:8765", "http://", "http://h:port", "http://h/?a=1"]
+)
+def test_not_a_simulator_url(url: str) -> None:
+    with pytest.raises(VenueError):
+        attached_sim_venue(url, None, None)
+
+
+def test_the_embedded_simulator_is_scoped_by_its_run() -> None:
+    one = Venue("sim", "http://127.0.0.1:40001", "ws://127.0.0.1:40001/", embedded_run="0123abcd")
+    two = Venue("sim", "http://127.0.0.1:40001", "ws://127.0.0.1:40001/", embedded_run="89ef4567")
+    assert one.journal_env == "sim@embedded-0123abcd"
+    assert two.journal_env == "sim@embedded-89ef4567"
+    assert one.env == two.env == "sim"  # the badge stays "sim"
+    for bad in ("0123ABCD", "0123abc", "0123abcde", "0123abcg"):
+        with pytest.raises(ValueError, match="8 lowercase hex"):
+            Venue("sim", "http://127.0.0.1:1", "ws://127.0.0.1:1/", embedded_run=bad)

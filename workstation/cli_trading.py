@@ -1,0 +1,285 @@
+"""The trading side of the ``workstation`` command: environments, keys and the journal export.
+
+- ``workstation [--env sim|sandbox|live]`` picks the venue. Sandbox and live take their key
+  pair from the OS keyring and refuse to start without one, before any network.
+  ``--no-confirm`` is for practice venues only: on live every order is confirmed.
+- ``workstation keys set|delete|status`` manages those pairs. Keys are typed or pasted at a
+  hidden prompt (never as arguments, which end up in shell history and ``ps``), and nothing
+  prints them: ``status`` shows the last four characters of an API key, never the secret.
+- ``workstation journal export --csv FILE`` writes the order journal as CSV, read-only.
+
+Every failure is one line on stderr and an exit code: 2 for a usage or keyring problem
+(as argparse does), 1 when there is no journal to export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "add_trading_commands",
+    "add_venue_options",
+    "run_journal",
+    "run_keys",
+    "run_tui",
+    "start_app",
+]
+
+_KEY_ENVS = ("sandbox", "live")
+
+
+def add_venue_options(parser: argparse.ArgumentParser) -> None:
+    """The top-level options that choose where the TUI trades."""
+    parser.add_argument(
+        "--env",
+        dest="venue_env",
+        choices=("sim", "sandbox", "live"),
+        default="sim",
+        help="where to trade: the embedded simulator (default), Bitstamp's sandbox or live; "
+        "sandbox and live use the keys stored with `workstation keys set`",
+    )
+    parser.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="send orders without the confirm step (sim and sandbox only; never on live)",
+    )
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the order journal (default: journal.sqlite3 in the user data directory)",
+    )
+
+
+def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``keys`` and ``journal`` subcommands."""
+    keys = sub.add_parser("keys", help="store, remove or list API keys in the OS keyring")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    for name, text in (
+        ("set", "store a key pair for an environment (prompts; nothing is echoed)"),
+        ("delete", "remove the key pair of an environment"),
+    ):
+        cmd = keys_sub.add_parser(name, help=text, description=text)
+        cmd.add_argument(
+            "--env", dest="key_env", choices=_KEY_ENVS, required=True, help="whose keys"
+        )
+    keys_sub.add_parser(
+        "status",
+        help="which environments have keys (shows at most the last 4 characters of a key)",
+    )
+
+    journal = sub.add_parser("journal", help="the order journal")
+    journal_sub = journal.add_subparsers(dest="journal_command", required=True)
+    export = journal_sub.add_parser(
+        "export",
+        help="write every order event as CSV",
+        description="Write every journaled event, joined with its order, as CSV: amounts and "
+        "prices exactly as stored, times in UTC. The journal is opened read-only.",
+    )
+    export.add_argument("--csv", dest="csv_file", required=True, metavar="FILE", help="- = stdout")
+    export.add_argument(
+        "--env",
+        dest="export_env",
+        default=None,
+        metavar="ENV",
+        help="only this scope: live, sandbox, sim@HOST:PORT, sim@embedded-ID; "
+        "sim takes every simulator",
+    )
+    export.add_argument(
+        "--journal",
+        dest="journal_file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the journal to read (default: the app's, in the user data directory)",
+    )
+
+
+def _fail(command: str, message: str, code: int = 2) -> int:
+    """One line on stderr, prefixed with the (sub)command; returns the exit code."""
+    sys.stderr.write(f"{' '.join(('workstation', command)).rstrip()}: {message}\n")
+    return code
+
+
+def _keyring_missing() -> str | None:
+    """Why no OS keyring can be used, or None when one is there."""
+    import keyring
+    from keyring.backends import fail
+
+    if isinstance(keyring.get_keyring(), fail.Keyring):
+        return (
+            "no OS keyring is available, and keys are kept nowhere else; unlock or install "
+            "one (GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows "
+            "Credential Manager) and try again"
+        )
+    return None
+
+
+# -- the TUI ------------------------------------------------------------------------------------
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Check the options, find the keys, then start the app; all checks happen offline."""
+    from .services.journal import Journal
+    from .services.keys import KeyStore, KeyStoreError
+    from .services.venue import Venue, VenueError, attached_sim_venue, bitstamp_venue
+
+    env = args.venue_env
+    if args.sim_url and env != "sim":
+        return _fail("", f"--sim-url attaches to a simulator; it cannot go with --env {env}")
+    if args.no_confirm and env == "live":
+        return _fail("", "--no-confirm is refused with --env live: every live order is confirmed")
+    if args.seed is not None and env != "sim":
+        return _fail("", f"--seed is for the embedded simulator, not --env {env}")
+    venue: Venue | None = None
+    if env in _KEY_ENVS:
+        if (problem := _keyring_missing()) is not None:
+            return _fail("", problem)
+        try:
+            stored = KeyStore().load(env)
+        except KeyStoreError as exc:
+            return _fail("", str(exc))
+        if stored is None:
+            return _fail(
+                "",
+                f"no API keys for {env} in the OS keyring; store them with "
+                f"`workstation keys set --env {env}`",
+            )
+        venue = bitstamp_venue(env, stored.api_key, stored.api_secret)
+    elif args.sim_url:
+        try:
+            venue = attached_sim_venue(
+                args.sim_url,
+                os.environ.get("BITSTAMP_API_KEY"),
+                os.environ.get("BITSTAMP_API_SECRET"),
+            )
+        except VenueError as exc:
+            return _fail("", f"--sim-url: {exc}")
+    journal_path = (args.journal or Journal.default_path()).expanduser()
+    return start_app(
+        venue=venue,
+        seed=args.seed,
+        confirm=not args.no_confirm,
+        journal_path=journal_path,
+    )
+
+
+def start_app(**options: Any) -> int:
+    """``workstation.ui.app.run_app(**options)``, imported only now: the keys and journal
+    commands, and every refusal above, run without loading Textual."""
+    from .ui.app import run_app
+
+    return run_app(**options)
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+def _tail(api_key: str) -> str:
+    """The last 4 characters of an API key (enough to tell two keys apart, not to use one)."""
+    return "…" + api_key[-4:]
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    """``workstation keys set|delete|status``."""
+    from .services.keys import KeyStore, KeyStoreError
+
+    if (problem := _keyring_missing()) is not None:
+        return _fail("keys", problem)
+    store = KeyStore()
+    try:
+        if args.keys_command == "status":
+            for env in _KEY_ENVS:
+                stored = store.load(env)
+                state = (
+                    f"stored (key {_tail(stored.api_key)})"
+                    if stored is not None
+                    else f"none  (`workstation keys set --env {env}`)"
+                )
+                sys.stdout.write(f"{env:<8} {state}\n")
+            return 0
+        env = args.key_env
+        if args.keys_command == "delete":
+            if store.delete(env):
+                sys.stdout.write(f"removed the {env} keys from the OS keyring\n")
+            else:
+                sys.stdout.write(f"no {env} keys were stored\n")
+            return 0
+        replacing = store.load(env) is not None
+        try:
+            api_key = getpass.getpass(f"{env} API key (hidden): ")
+            api_secret = getpass.getpass(f"{env} API secret (hidden): ")
+        except (EOFError, KeyboardInterrupt):
+            sys.stderr.write("\n")
+            return _fail("keys", "cancelled; nothing stored")
+        store.save(env, api_key, api_secret)
+        sys.stdout.write(
+            f"stored the {env} API key {_tail(api_key.strip())} and its secret in the OS keyring"
+            f"{' (replacing the pair stored before)' if replacing else ''}\n"
+        )
+        return 0
+    except KeyStoreError as exc:
+        return _fail("keys", str(exc))
+
+
+# -- journal --------------------------------------------------------------------------------------
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    """``workstation journal export --csv FILE``: read-only; 1 when there is no journal."""
+    from .services.journal import Journal
+    from .services.journal_export import (
+        JournalExportError,
+        JournalMissingError,
+        export_csv,
+        open_read_only,
+    )
+
+    path = (args.journal_file or Journal.default_path()).expanduser()
+    target = args.csv_file
+    if target != "-" and _same_file(Path(target), path):
+        return _fail("journal", f"{target} is the journal itself; choose another file")
+    try:
+        db = open_read_only(path)
+    except JournalMissingError:
+        return _fail(
+            "journal",
+            f"no journal at {path}: nothing has been traded with it yet (or give --journal PATH)",
+            1,
+        )
+    except JournalExportError as exc:
+        return _fail("journal", str(exc), 1)
+    scope = f" of {args.export_env}" if args.export_env else ""
+    try:
+        if target == "-":
+            count = export_csv(db, sys.stdout, env=args.export_env)
+            sys.stdout.flush()
+            sys.stderr.write(f"wrote {_rows(count)}{scope}\n")
+        else:
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                count = export_csv(db, out, env=args.export_env)
+            sys.stdout.write(f"wrote {_rows(count)}{scope} to {target}\n")
+    except JournalExportError as exc:
+        return _fail("journal", str(exc), 1)
+    except OSError as exc:
+        return _fail("journal", f"cannot write {target}: {exc.strerror or exc}", 1)
+    finally:
+        db.close()
+    return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _same_file(target: Path, journal: Path) -> bool:
+    """True when ``target`` is the journal or one of SQLite's files beside it."""
+    target = target.expanduser().resolve()
+    journal = journal.resolve()
+    return target in {journal, *(journal.with_name(journal.name + s) for s in ("-wal", "-shm"))}
