@@ -210,6 +210,18 @@ async def test_clock_skew_moves_the_date_header_and_the_auth_window(
         assert await strict.account_balances()
 
 
+async def test_requests_in_flight_together_all_survive_a_skewed_clock(sim: SimServer) -> None:
+    """Requests signed before any reply taught the offset each get their one re-sign."""
+    sim.faults.skew_clock(-400_000)
+    auth = BitstampAuth(credentials_for(sim))
+    async with RestClient(Transport(sim.rest_url, auth=auth)) as rest:
+        results = await asyncio.gather(
+            rest.account_balances(), rest.open_orders(), rest.trading_fees(), rest.open_orders()
+        )
+    assert all(result is not None for result in results)
+    assert abs(auth.clock.offset_ms + 400_000) < 5_000
+
+
 # -- faults that repeat ------------------------------------------------------------------------
 
 

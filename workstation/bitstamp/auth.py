@@ -284,12 +284,16 @@ class BitstampAuth(httpx.Auth):
         """Sign, send, learn the clock from the reply, verify the reply's signature."""
         retried = False
         while True:
+            signed_offset = self._clock.offset_ms
             nonce, timestamp = self._sign(request)
             sent_ms = self._clock.local_ms()
             response = yield request
             received_ms = self._clock.local_ms()
             date = response.headers.get("Date")
             moved = date is not None and self._clock.observe_date(date, sent_ms, received_ms)
+            # a request in flight alongside the one that taught us the offset was signed with
+            # the old one: it deserves its one re-sign too
+            moved = moved or self._clock.offset_ms != signed_offset
             if (
                 moved
                 and not retried
