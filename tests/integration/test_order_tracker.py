@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +14,12 @@ import pytest
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
+from workstation.domain.markets import OrderKind
+from workstation.domain.order_request import OrderRequest
+from workstation.domain.preview import TimeInForce
 from workstation.services.journal import Journal
 from workstation.services.orders import (
+    AmendRefused,
     OrderTracker,
     ReconcilePolicy,
     SubmitsBlocked,
@@ -259,3 +265,173 @@ async def test_restart_after_a_crash_between_intent_and_reply(
     assert sim.requests[BUY_PATH] == 1  # nothing resent
     assert _kinds(journal, "never-sent-1") == ["intent", "unknown", "reject"]
     assert _kinds(journal, "sent-1") == ["intent", "unknown", "reconciled"]
+
+
+# -- every kind of order through one submit path ----------------------------------------------
+
+
+def _ask(sim: SimServer) -> D:
+    best = sim.exchange.engines["btcusd"].best_ask()
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize(
+    ("tif", "flags", "state"),
+    [
+        (TimeInForce.GTC, {}, TrackState.OPEN),
+        (TimeInForce.DAILY, {"daily_order": "True"}, TrackState.OPEN),
+        (TimeInForce.GTD, {"gtd_order": "True"}, TrackState.OPEN),
+        (TimeInForce.IOC, {"ioc_order": "True"}, TrackState.CANCELLED),
+        (TimeInForce.FOK, {"fok_order": "True"}, TrackState.CANCELLED),
+        (TimeInForce.MOC, {"moc_order": "True"}, TrackState.CANCELLED),
+    ],
+    ids=lambda v: v.value if isinstance(v, TimeInForce | TrackState) else None,
+)
+async def test_submit_sends_each_time_in_force_as_its_flag(
+    sim: SimServer,
+    tracker: OrderTracker,
+    tif: TimeInForce,
+    flags: dict[str, str],
+    state: TrackState,
+) -> None:
+    # Post-only at the ask would trade, so it is cancelled; IOC and FOK at a price nobody
+    # sells at trade nothing. The others rest.
+    price = _ask(sim) if tif is TimeInForce.MOC else D("60000")
+    expire_ms = int(time.time() * 1000) + 3_600_000 if tif is TimeInForce.GTD else None
+    request = OrderRequest(
+        "btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), price, tif=tif, expire_ms=expire_ms
+    )
+    order = await tracker.submit(request, preview={"tif": tif.value})
+    cid = order.client_order_id
+    assert (order.state, order.filled, order.tif) == (state, 0, tif.value)
+    [sent] = [e.detail for e in tracker.journal.events(cid) if e.kind == "request"]
+    if expire_ms is not None:
+        flags = {**flags, "expire_time": str(expire_ms)}
+    assert sent["fields"] == {
+        "amount": "0.01",
+        "price": str(price),
+        "client_order_id": cid,
+        **flags,
+    }
+    assert len(_sim_orders(sim, cid)) == (1 if state is TrackState.OPEN else 0)
+    assert sim.requests[BUY_PATH] == 1
+
+
+async def test_market_and_instant_submits_share_the_discipline(
+    sim: SimServer, tracker: OrderTracker, recorder: Recorder
+) -> None:
+    sim.faults.fail_next(
+        "/api/v2/sell/instant/", HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=30)
+    )
+    sold = await tracker.submit_instant("btcusd", Side.SELL, D("0.01"))  # base amount
+    assert recorder.states(sold.client_order_id) == [
+        TrackState.PENDING,
+        TrackState.UNKNOWN,
+        TrackState.FILLED,
+    ]
+    assert (sold.filled, sold.amount_in_quote) == (D("0.01"), False)
+    assert sim.requests["POST /api/v2/sell/instant/btcusd/"] == 1
+    refused = await tracker.submit_market("btcusd", Side.BUY, D("1000"))  # more than we have
+    assert refused.state is TrackState.REJECTED
+    assert refused.reason is not None
+    assert _kinds(tracker.journal, refused.client_order_id) == ["intent", "request", "reject"]
+    bought = await tracker.submit_instant("btcusd", Side.BUY, D("50"))
+    assert (bought.state, bought.amount_in_quote, bought.kind) == (
+        TrackState.FILLED,
+        True,
+        "instant",
+    )
+    assert bought.filled_quote <= D("50") < bought.filled_quote + D("0.01")
+    assert bought.fee > 0
+
+
+# -- confirmations, cancels, amends --------------------------------------------------------------
+
+
+async def test_a_burst_of_confirms_costs_one_request_in_flight(
+    sim: SimServer, tracker: OrderTracker
+) -> None:
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    asked = sim.requests["POST /api/v2/order_status/"]
+    results = await asyncio.gather(*(tracker.confirm(order.client_order_id) for _ in range(20)))
+    # The first asks; all the others wait for one trailing request.
+    assert sim.requests["POST /api/v2/order_status/"] - asked == 2
+    assert {r.state for r in results} == {TrackState.OPEN}
+
+
+async def test_the_tracker_alone_ends_a_cancel_that_races_a_fill_filled(
+    sim: SimServer, tracker: OrderTracker
+) -> None:
+    price = _top_bid(sim)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.02"), price)
+    sim.faults.fail_next("/api/v2/cancel_order/", HttpFault(HttpFaultKind.DELAY, seconds=0.5))
+    cancel = asyncio.create_task(tracker.cancel(order.client_order_id))
+    for _ in range(500):
+        if sim.requests["POST /api/v2/cancel_order/"]:
+            break
+        await asyncio.sleep(0.01)
+    _sell_into(sim, "0.02", price)
+    done = await cancel
+    assert (done.state, done.filled) == (TrackState.FILLED, D("0.02"))
+    assert _kinds(tracker.journal, order.client_order_id).count("fill") == 1
+
+
+async def test_an_amend_whose_reply_is_lost_is_reconciled(
+    sim: SimServer, tracker: OrderTracker, recorder: Recorder
+) -> None:
+    old = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    sim.faults.fail_next(
+        "/api/v2/replace_order/", HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=30)
+    )
+    new = await tracker.replace(old.client_order_id, price=D("60500"), amount=D("0.01"))
+    assert recorder.states(new.client_order_id) == [
+        TrackState.PENDING,
+        TrackState.UNKNOWN,
+        TrackState.OPEN,
+    ]
+    [resting] = sim.exchange.open_orders("demo", None)
+    assert (resting.client_order_id, resting.price) == (new.client_order_id, D("60500"))
+    replaced = tracker.get(old.client_order_id)
+    assert (replaced.state, replaced.reason) == (
+        TrackState.CANCELLED,
+        f"replaced by {new.client_order_id}",
+    )
+    assert sim.requests["POST /api/v2/replace_order/"] == 1
+    with pytest.raises(AmendRefused):
+        await tracker.replace(old.client_order_id, price=D("60600"), amount=D("0.01"))
+
+
+async def test_a_reconcile_that_began_before_a_reconnect_does_not_open_the_gate(
+    sim: SimServer, tracker: OrderTracker
+) -> None:
+    gates: list[str | None] = []
+    tracker._on_gate = gates.append  # noqa: SLF001 - what the service passes at construction
+    sim.faults.fail_next("/api/v2/open_orders/", HttpFault(HttpFaultKind.DELAY, seconds=0.5))
+    asked = sim.requests["POST /api/v2/open_orders/all/"]
+    first = asyncio.create_task(tracker.reconcile_open())
+    for _ in range(500):
+        if sim.requests["POST /api/v2/open_orders/all/"] > asked:
+            break
+        await asyncio.sleep(0.01)
+    tracker.mark_stale("reconnected again")
+    await first
+    assert not tracker.submits_allowed
+    await tracker.reconcile_open()
+    assert tracker.submits_allowed
+    assert gates == ["reconnected again", None]
+
+
+async def test_a_confirm_asks_again_when_the_exchange_fails_to_answer(
+    sim: SimServer, tracker: OrderTracker
+) -> None:
+    price = _top_bid(sim)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), price)
+    _sell_into(sim, "0.01", price)
+    # More failures than the transport's own retries of a read (3 in these tests).
+    sim.faults.fail_next(
+        "/api/v2/order_status/", HttpFault(HttpFaultKind.SERVER_ERROR, status=503), times=4
+    )
+    done = await tracker.confirm(order.client_order_id)
+    assert (done.state, done.filled) == (TrackState.FILLED, D("0.01"))
+    assert sim.requests["POST /api/v2/order_status/"] >= 5

@@ -1,18 +1,38 @@
 """The values the order tracker hands out: order snapshots, the reconcile policy, the
-submit gate's exception and the client_order_id maker. Kept apart from the tracker's logic
-so widgets and tests can use them without it."""
+submit gate's and the amend's exceptions and the client_order_id maker, plus two helpers for
+what the journal keeps (an error's details, a limit order's time in force). Kept apart from
+the tracker's logic so widgets and tests can use them without it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any
 
+from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
 from .journal import JournalOrder, TrackState
 
-__all__ = ["ReconcilePolicy", "SubmitsBlocked", "TrackedOrder", "new_client_order_id"]
+__all__ = [
+    "AmendRefused",
+    "ReconcilePolicy",
+    "SubmitsBlocked",
+    "TrackedOrder",
+    "error_detail",
+    "new_client_order_id",
+    "tif_of",
+]
+
+_TIF_FIELDS = (
+    ("daily_order", "daily"),
+    ("ioc_order", "ioc"),
+    ("fok_order", "fok"),
+    ("moc_order", "moc"),
+    ("gtd_order", "gtd"),
+)
 
 
 def new_client_order_id() -> str:
@@ -22,6 +42,11 @@ def new_client_order_id() -> str:
 
 class SubmitsBlocked(Exception):  # noqa: N818 - a state the UI shows, not a failure
     """New orders wait until open orders are reconciled (after start or a stream reconnect)."""
+
+
+class AmendRefused(ValueError):  # noqa: N818 - an answer to the trader, not a crash
+    """An amend that cannot be sent (the order is final, not yet confirmed, not a limit
+    order, or nothing would change). Raised before anything is journaled or sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +74,21 @@ class ReconcilePolicy:
 
 @dataclass(frozen=True, slots=True)
 class TrackedOrder:
-    """An immutable snapshot of one of our orders; the tracker replaces it on every change."""
+    """An immutable snapshot of one of our orders; the tracker replaces it on every change.
+
+    ``amount`` is in the base currency, except for an instant order sized in the quote
+    currency (``amount_in_quote``: every instant buy, and instant sells in quote), where it is
+    the quote amount to spend or receive. ``filled`` is always base, ``filled_quote`` the
+    quote value of the fills and ``fee`` their fees (quote), all summed over the fills
+    journaled once each (by ``tid``).
+    """
 
     client_order_id: str
     env: str
     market: str
     side: Side
     kind: str
+    """``"limit"``, ``"market"`` or ``"instant"``."""
     amount: Decimal
     price: Decimal | None
     state: TrackState
@@ -63,12 +96,55 @@ class TrackedOrder:
     filled: Decimal = Decimal(0)
     reason: str | None = None
     fill_tids: frozenset[int] = field(default=frozenset())
+    created_at: dt.datetime | None = None
+    """When the intent was journaled (UTC): the open orders pane's age column."""
+    filled_quote: Decimal = Decimal(0)
+    fee: Decimal = Decimal(0)
+    amount_in_quote: bool = False
+    tif: str = "gtc"
+    """A limit order's flag: ``gtc``, ``daily``, ``gtd``, ``ioc``, ``fok`` or ``moc``."""
+    replaces: str | None = None
+    """The ``client_order_id`` of the order this one replaced (an amend), if any."""
 
     @property
     def remaining(self) -> Decimal:
+        """What is left to trade, in the unit of ``amount``."""
+        if self.amount_in_quote:
+            return max(Decimal(0), self.amount - self.filled_quote)
         return self.amount - self.filled
 
+    @property
+    def avg_price(self) -> Decimal | None:
+        """The average fill price (quote per base), None before the first fill (or when the
+        fills' quote value is not known)."""
+        if self.filled <= 0 or self.filled_quote <= 0:
+            return None
+        return self.filled_quote / self.filled
+
     @classmethod
-    def from_journal(cls, row: JournalOrder, fill_tids: frozenset[int]) -> TrackedOrder:
-        names = [f.name for f in fields(cls) if f.name != "fill_tids"]
-        return cls(**{name: getattr(row, name) for name in names}, fill_tids=fill_tids)
+    def from_journal(
+        cls, row: JournalOrder, fill_tids: frozenset[int], **extra: Any
+    ) -> TrackedOrder:
+        """The snapshot of a journal row; ``extra`` sets the fields the row has no column
+        for (``filled_quote``, ``fee``, ``amount_in_quote``, ``tif``, ``replaces``)."""
+        mine = {f.name for f in fields(cls)}
+        names = [f.name for f in fields(JournalOrder) if f.name in mine]
+        values = {name: getattr(row, name) for name in names}
+        return cls(**values, fill_tids=fill_tids, **extra)
+
+
+def error_detail(error: BitstampError) -> dict[str, Any]:
+    """What the journal keeps of an error: its type, message and codes (never a request)."""
+    detail: dict[str, Any] = {"error": type(error).__name__, "reason": error.message}
+    for name in ("http_status", "code", "response_code", "endpoint"):
+        if getattr(error, name) is not None:
+            detail[name] = getattr(error, name)
+    return detail
+
+
+def tif_of(form: dict[str, Any]) -> str:
+    """A limit order's time in force from its form flags (``LimitOptions.form()``)."""
+    for name, tif in _TIF_FIELDS:
+        if form.get(name):
+            return tif
+    return "gtc"

@@ -2,10 +2,12 @@
 timeline").
 
 Every order gets a ``client_order_id`` made here (uuid4 hex, well under Bitstamp's 180
-characters, reference 4.3) and is journaled, durably, before its request leaves. Then:
+characters, reference 4.3) and is journaled, durably, before its request leaves. Limit,
+market and instant orders and amends (``replace_order``, reference 4.6) all go through one
+submit path, :meth:`OrderTracker._submit`:
 
 - an acknowledgement makes it OPEN, and one ``order_status`` confirms fills at once (a
-  marketable limit may have traded on arrival);
+  marketable limit, a market or an instant order has usually traded on arrival);
 - a typed refusal makes it REJECTED with Bitstamp's reason (nothing was placed, section 6);
 - no trustworthy reply (:class:`OutcomeUnknown`: timeout, dropped connection, 5xx, a reply we
   cannot read) makes it UNKNOWN. It is then reconciled by ``client_order_id`` with
@@ -14,20 +16,25 @@ characters, reference 4.3) and is journaled, durably, before its request leaves.
   processed after we gave up on its reply); then it is REJECTED as never placed.
 
 Fills are accounted from ``order_status`` transactions (REST confirmation), de-duplicated by
-``tid`` and journaled once each. The private stream (``private-my_orders`` / ``my_trades``)
-is not consumed yet: see :meth:`OrderTracker.mark_stale` for the hook its reconnects call.
+``tid`` and journaled once each; see :mod:`workstation.services.reconcile`. The private
+stream (:mod:`workstation.services.private_feed`) only prompts those confirmations.
 
-Submits are gated: a new tracker, or one whose private stream reconnected (``mark_stale``),
-refuses new submits with :class:`SubmitsBlocked` until :meth:`OrderTracker.reconcile_open`
-has brought every journaled open order to a definite state. Cancels are always allowed.
+Submits are gated: a new tracker, or one whose private stream dropped (``mark_stale``),
+refuses new submits and amends with :class:`SubmitsBlocked` until
+:meth:`OrderTracker.reconcile_open` has brought every journaled open order to a definite
+state. Cancels (:mod:`workstation.services.cancels`) are always allowed, and always end
+with the order's true state by REST: a cancel that races a fill ends FILLED, with the fills.
+
+The tracker is split by concern: snapshots, the gate and reconciliation in
+:mod:`~workstation.services.reconcile`, cancels in :mod:`~workstation.services.cancels`,
+submits and amends here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -36,23 +43,34 @@ from ..bitstamp.errors import (
     BadRequest,
     BitstampError,
     NotFound,
-    OrderNotFound,
     OrderRejected,
     RateLimited,
     TransportError,
 )
-from ..bitstamp.rest import LimitOptions, RestClient
+from ..bitstamp.rest import LimitOptions
 from ..domain.common import Side
-from ..domain.orders import OrderState, OrderStatus
-from .journal import Journal, TrackState
-from .order_model import ReconcilePolicy, SubmitsBlocked, TrackedOrder, new_client_order_id
+from ..domain.markets import OrderKind
+from ..domain.order_request import OrderRequest
+from ..domain.preview import TimeInForce
+from .cancels import Canceller
+from .journal import TrackState
+from .order_model import (
+    AmendRefused,
+    ReconcilePolicy,
+    SubmitsBlocked,
+    TrackedOrder,
+    error_detail,
+    new_client_order_id,
+    tif_of,
+)
 
 __all__ = [
+    "AmendRefused",
+    "OrderTracker",
     "ReconcilePolicy",
     "SubmitsBlocked",
     "TrackState",
     "TrackedOrder",
-    "OrderTracker",
     "new_client_order_id",
 ]
 
@@ -65,22 +83,38 @@ _NOT_PLACED = (
     NotFound,
     TransportError,
 )
-_EXCHANGE_STATE = {
-    OrderState.FINISHED: TrackState.FILLED,
-    OrderState.CANCELED: TrackState.CANCELLED,
-    OrderState.EXPIRED: TrackState.EXPIRED,
+_LIMIT_FLAGS: dict[TimeInForce, str | None] = {
+    TimeInForce.GTC: None,
+    TimeInForce.DAILY: "daily",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+    TimeInForce.MOC: "moc",
 }
 
-
-def _error_detail(error: BitstampError) -> dict[str, Any]:
-    detail: dict[str, Any] = {"error": type(error).__name__, "reason": error.message}
-    for name in ("http_status", "code", "response_code", "endpoint"):
-        if getattr(error, name) is not None:
-            detail[name] = getattr(error, name)
-    return detail
+Sender = Callable[[str], Awaitable[tuple[int, dict[str, Any]]]]
+"""Sends the request for a ``client_order_id``; returns the new order id and the ack to
+journal."""
 
 
-class OrderTracker:
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """One order request, ready for :meth:`OrderTracker._submit`."""
+
+    market: str
+    side: Side
+    kind: str
+    amount: Decimal
+    price: Decimal | None
+    path: str
+    fields: dict[str, Any]
+    """The request's form fields but the ``client_order_id`` (journaled as sent)."""
+    send: Sender
+    options: dict[str, str] = field(default_factory=dict)
+    amount_in_quote: bool = False
+    replaces: str | None = None
+
+
+class OrderTracker(Canceller):
     """The single order tracker of one environment.
 
     Args:
@@ -89,79 +123,43 @@ class OrderTracker:
         env: ``"sim"``, ``"sandbox"`` or ``"live"``.
         policy: reconciliation backoff and grace.
         on_change: called with each new snapshot (the UI service turns it into a message).
+        on_gate: called with the gate's reason (None: submits allowed) when it changes.
         sleep: the backoff sleep, injected by tests.
     """
 
-    def __init__(
-        self,
-        rest: RestClient,
-        journal: Journal,
-        env: str,
-        *,
-        policy: ReconcilePolicy | None = None,
-        on_change: Callable[[TrackedOrder], None] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.rest = rest
-        self.journal = journal
-        self.env = env
-        self.policy = policy or ReconcilePolicy()
-        self._on_change = on_change
-        self._sleep = sleep
-        self._orders: dict[str, TrackedOrder] = {}
-        self._stale_reason: str | None = "open orders not yet reconciled since start"
-
-    # -- state ----------------------------------------------------------------------------
-
-    @property
-    def submits_allowed(self) -> bool:
-        return self._stale_reason is None
-
-    @property
-    def orders(self) -> dict[str, TrackedOrder]:
-        """The orders this tracker has seen, by ``client_order_id`` (a copy)."""
-        return dict(self._orders)
-
-    def mark_stale(self, reason: str = "private stream reconnected") -> None:
-        """Block new submits until :meth:`reconcile_open` succeeds (cancels stay allowed)."""
-        self._stale_reason = reason
-
-    def _set(self, order: TrackedOrder) -> TrackedOrder:
-        self._orders[order.client_order_id] = order
-        if self._on_change is not None:
-            self._on_change(order)
-        return order
-
-    def _move(self, order: TrackedOrder, state: TrackState, **changes: Any) -> TrackedOrder:
-        changed = replace(order, state=state, **changes)
-        if changed == order:
-            return order  # nothing new: no write, no notification
-        order = changed
-        self.journal.set_state(
-            order.client_order_id,
-            state,
-            order_id=order.order_id,
-            filled=order.filled,
-            reason=order.reason,
-        )
-        return self._set(order)
-
-    def _load(self, client_order_id: str) -> TrackedOrder:
-        if (order := self._orders.get(client_order_id)) is not None:
-            return order
-        row = self.journal.order(client_order_id)
-        if row is None or row.env != self.env:
-            raise KeyError(client_order_id)
-        tids = frozenset(
-            int(e.detail["tid"])
-            for e in self.journal.events(client_order_id)
-            if e.kind == "fill" and "tid" in e.detail
-        )
-        order = TrackedOrder.from_journal(row, tids)
-        self._orders[client_order_id] = order
-        return order
-
     # -- submit ---------------------------------------------------------------------------
+
+    async def submit(
+        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+    ) -> TrackedOrder:
+        """Send what the ticket asks for: a limit order with its time in force (GTD with its
+        expiry), a market order, or an instant order (in quote when it says so)."""
+        if request.kind is OrderKind.LIMIT:
+            assert request.price is not None  # OrderRequest guarantees it
+            flags: dict[str, Any] = {}
+            if request.tif is TimeInForce.GTD:
+                flags["gtd_expire_ms"] = request.expire_ms
+            elif (flag := _LIMIT_FLAGS[request.tif]) is not None:
+                flags[flag] = True
+            return await self.submit_limit(
+                request.market,
+                request.side,
+                request.amount,
+                request.price,
+                preview=preview,
+                **flags,
+            )
+        if request.kind is OrderKind.MARKET:
+            return await self.submit_market(
+                request.market, request.side, request.amount, preview=preview
+            )
+        return await self.submit_instant(
+            request.market,
+            request.side,
+            request.amount,
+            amount_in_quote=request.amount_in_quote,
+            preview=preview,
+        )
 
     async def submit_limit(
         self,
@@ -174,190 +172,235 @@ class OrderTracker:
         **flags: Any,
     ) -> TrackedOrder:
         """Journal, then place a limit order; never resent. ``flags`` are :class:`LimitOptions`
-        fields (``ioc=True``, ``moc=True``, ...); ``preview`` holds the numbers the trader saw.
+        fields (``ioc=True``, ``moc=True``, ``gtd_expire_ms=...``); ``preview`` holds the
+        numbers the trader saw.
 
         Returns the order in its state once the exchange's answer (or the reconciliation of
-        a lost answer) is known: OPEN, PARTIALLY_FILLED, FILLED, REJECTED, or UNKNOWN when
-        reconciliation gave up for now. Raises :class:`SubmitsBlocked` while the tracker is
-        stale, ValueError for contradictory flags (before anything is journaled).
+        a lost answer) is known: OPEN, PARTIALLY_FILLED, FILLED, CANCELLED (IOC, FOK,
+        post-only), REJECTED, or UNKNOWN when reconciliation gave up for now. Raises
+        :class:`SubmitsBlocked` while the tracker is stale, ValueError for contradictory
+        flags (before anything is journaled).
         """
-        if self._stale_reason is not None:
-            raise SubmitsBlocked(self._stale_reason)
         options = LimitOptions(**flags)
         form = options.form()
-        cid = new_client_order_id()
-        self.journal.record_intent(
-            cid,
-            env=self.env,
-            market=market,
-            side=side,
-            kind="limit",
-            amount=amount,
-            price=price,
-            detail={"preview": preview or {}, "options": form},
-        )
-        order = self._set(
-            TrackedOrder(cid, self.env, market, side, "limit", amount, price, TrackState.PENDING)
-        )
-        request = {"amount": amount, "price": price, "client_order_id": cid, **form}
-        self.journal.record_event(
-            cid, "request", {"path": f"/api/v2/{side.value}/{market}/", "fields": request}
-        )
-        try:
+
+        async def send(cid: str) -> tuple[int, dict[str, Any]]:
             ack = await self.rest.place_limit(
                 side, market, amount=amount, price=price, client_order_id=cid, options=options
             )
-        except _NOT_PLACED as error:
-            detail = _error_detail(error)
-            self.journal.record_event(cid, "reject", detail)
-            return self._move(order, TrackState.REJECTED, reason=error.message)
-        except BitstampError as error:  # OutcomeUnknown, ProtocolError, 5xx: it may exist
-            self._mark_unknown(order, _error_detail(error))
-            return await self._reconcile(cid, since=self.journal.now())
-        except asyncio.CancelledError:
-            self._mark_unknown(order, {"error": "cancelled while in flight"})
-            raise
-        ack_fields = ("order_id", "datetime", "price", "amount")
-        self.journal.record_event(cid, "ack", {k: getattr(ack, k) for k in ack_fields})
-        self._move(order, TrackState.OPEN, order_id=ack.order_id)
+            return ack.order_id, _ack_detail(ack)
+
+        return await self._submit(
+            _Placement(
+                market,
+                side,
+                "limit",
+                amount,
+                price,
+                path=f"/api/v2/{side.value}/{market}/",
+                fields={"amount": amount, "price": price, **form},
+                send=send,
+                options=form,
+            ),
+            preview,
+        )
+
+    async def submit_market(
+        self,
+        market: str,
+        side: Side,
+        amount: Decimal,
+        *,
+        preview: dict[str, Any] | None = None,
+    ) -> TrackedOrder:
+        """Journal, then place a market order for a base ``amount``; never resent."""
+
+        async def send(cid: str) -> tuple[int, dict[str, Any]]:
+            ack = await self.rest.place_market(side, market, amount=amount, client_order_id=cid)
+            return ack.order_id, _ack_detail(ack)
+
+        path = f"/api/v2/{side.value}/market/{market}/"
+        return await self._submit(
+            _Placement(market, side, "market", amount, None, path, {"amount": amount}, send),
+            preview,
+        )
+
+    async def submit_instant(
+        self,
+        market: str,
+        side: Side,
+        amount: Decimal,
+        *,
+        amount_in_quote: bool = False,
+        preview: dict[str, Any] | None = None,
+    ) -> TrackedOrder:
+        """Journal, then place an instant order; never resent.
+
+        A buy's ``amount`` is always in the quote currency (spend 100 USD, reference 4.3); a
+        sell's is in the base currency unless ``amount_in_quote`` (``amount_in_counter``).
+        """
+        in_counter = side is Side.SELL and amount_in_quote
+
+        async def send(cid: str) -> tuple[int, dict[str, Any]]:
+            ack = await self.rest.place_instant(
+                side, market, amount=amount, client_order_id=cid, amount_in_counter=in_counter
+            )
+            return ack.order_id, _ack_detail(ack)
+
+        fields: dict[str, Any] = {"amount": amount}
+        if in_counter:
+            fields["amount_in_counter"] = "True"
+        placement = _Placement(
+            market,
+            side,
+            "instant",
+            amount,
+            None,
+            path=f"/api/v2/{side.value}/instant/{market}/",
+            fields=fields,
+            send=send,
+            amount_in_quote=side is Side.BUY or in_counter,
+        )
+        return await self._submit(placement, preview)
+
+    async def _submit(
+        self,
+        p: _Placement,
+        preview: dict[str, Any] | None,
+        *,
+        before_send: Callable[[str], None] | None = None,
+    ) -> TrackedOrder:
+        """The one submit discipline: gate, journal the intent and the request (on disk),
+        send once, then the answer, a refusal, or the chase of a lost answer."""
+        if self._stale_reason is not None:
+            raise SubmitsBlocked(self._stale_reason)
+        cid = new_client_order_id()
+        detail: dict[str, Any] = {"preview": preview or {}, "options": p.options}
+        if p.amount_in_quote:
+            detail["amount_in_quote"] = True
+        if p.replaces is not None:
+            detail["replaces"] = p.replaces
+        at = self.journal.record_intent(
+            cid,
+            env=self.env,
+            market=p.market,
+            side=p.side,
+            kind=p.kind,
+            amount=p.amount,
+            price=p.price,
+            detail=detail,
+        )
+        self._set(
+            TrackedOrder(
+                cid,
+                self.env,
+                p.market,
+                p.side,
+                p.kind,
+                p.amount,
+                p.price,
+                TrackState.PENDING,
+                created_at=at,
+                amount_in_quote=p.amount_in_quote,
+                tif=tif_of(p.options),
+                replaces=p.replaces,
+            )
+        )
+        fields = {**p.fields, "client_order_id": cid}
+        self.journal.record_event(cid, "request", {"path": p.path, "fields": fields})
+        if before_send is not None:
+            before_send(cid)
+        self._in_flight.add(cid)
+        try:
+            try:
+                order_id, ack = await p.send(cid)
+            except _NOT_PLACED as error:
+                self.journal.record_event(cid, "reject", error_detail(error))
+                return self._move(self._load(cid), TrackState.REJECTED, reason=error.message)
+            except BitstampError as error:  # OutcomeUnknown, ProtocolError, 5xx: it may exist
+                self._mark_unknown(cid, error_detail(error))
+                return await self._reconcile(cid, since=self.journal.now())
+            except asyncio.CancelledError:
+                self._mark_unknown(cid, {"error": "cancelled while in flight"})
+                raise
+        finally:
+            self._in_flight.discard(cid)
+        self.journal.record_event(cid, "ack", ack)
+        order = self._load(cid)  # the private stream may have confirmed it already
+        state = TrackState.OPEN if order.state is TrackState.PENDING else order.state
+        self._move(order, state, order_id=order_id)
         return await self.refresh(cid)
 
-    def _mark_unknown(self, order: TrackedOrder, detail: dict[str, Any]) -> None:
-        self.journal.record_event(order.client_order_id, "unknown", detail)
-        self._move(order, TrackState.UNKNOWN)
+    # -- amend ----------------------------------------------------------------------------
 
-    # -- exchange truth -------------------------------------------------------------------
+    async def replace(
+        self, client_order_id: str, *, price: Decimal, amount: Decimal
+    ) -> TrackedOrder:
+        """Amend a resting limit order with ``replace_order`` (cancel + new in one call).
 
-    def _apply_status(self, cid: str, status: OrderStatus, source: str) -> TrackedOrder:
-        """Journal new fills and move the order to the state ``order_status`` reports."""
-        order = self._load(cid)
-        tids = set(order.fill_tids)
-        for tx in status.transactions:
-            if tx.tid in tids:
-                continue
-            tids.add(tx.tid)
-            tx_fields = ("tid", "price", "base_amount", "quote_amount", "fee", "datetime")
-            self.journal.record_event(cid, "fill", {k: getattr(tx, k) for k in tx_fields})
-        filled = status.filled if status.transactions else order.filled
-        state = _EXCHANGE_STATE.get(status.state)
-        if state is None:  # Open or Cancel pending: still able to trade
-            state = TrackState.PARTIALLY_FILLED if filled > 0 else TrackState.OPEN
-        if (state, status.order_id, filled) != (order.state, order.order_id, order.filled):
-            self.journal.record_event(
-                cid,
-                "reconciled",
-                {
-                    "source": source,
-                    "from": order.state,
-                    "state": state,
-                    "exchange_status": status.state,
-                    "order_id": status.order_id,
-                    "filled": filled,
-                    "amount_remaining": status.amount_remaining,
-                },
-            )
-        return self._move(
-            order, state, order_id=status.order_id, filled=filled, fill_tids=frozenset(tids)
-        )
+        The new order is journaled with a new ``client_order_id`` before the request, like
+        any submit, and returned. Once the exchange holds it, the old order ends CANCELLED
+        with the reason ``"replaced by <new cid>"`` (its fills kept). A refused replace
+        leaves the old order as it was and returns the new one REJECTED with the reason.
+        ``amount`` is the new order's whole amount.
 
-    async def refresh(self, client_order_id: str) -> TrackedOrder:
-        """One ``order_status`` for an order the exchange acknowledged; on error, unchanged."""
-        order = self._load(client_order_id)
-        try:
-            if order.order_id is not None:
-                status = await self.rest.order_status(order_id=order.order_id)
-            else:
-                status = await self.rest.order_status(client_order_id=client_order_id)
-        except BitstampError:
-            return order
-        return self._apply_status(client_order_id, status, "order_status")
-
-    async def _reconcile(self, cid: str, *, since: dt.datetime) -> TrackedOrder:
-        """Chase an order of unknown outcome by ``client_order_id`` until the answer is definite.
-
-        Never resends. ``since`` is when the outcome became unknown: "Order not found" is
-        final only ``not_found_grace_s`` after it.
+        Raises AmendRefused (nothing journaled, nothing sent) when the order is not a
+        resting limit order or nothing would change; SubmitsBlocked while stale.
         """
-        policy = self.policy
-        for delay in policy.delays():
-            try:
-                status = await self.rest.order_status(client_order_id=cid)
-            except OrderNotFound as error:
-                waited = (self.journal.now() - since).total_seconds()
-                if waited >= policy.not_found_grace_s:
-                    reason = f"not placed: the exchange has no such order ({error.message})"
-                    detail = {"reason": reason, "waited_s": str(round(waited, 3))}
-                    self.journal.record_event(cid, "reject", detail)
-                    return self._move(self._load(cid), TrackState.REJECTED, reason=reason)
-            except BitstampError:
-                pass  # transient: ask again after the delay
+        old = self._load(client_order_id)
+        if old.kind != "limit":
+            raise AmendRefused(f"only a limit order can be amended, not a {old.kind} order")
+        if old.state.is_final or old.state in (TrackState.PENDING, TrackState.UNKNOWN):
+            raise AmendRefused(f"the order is {old.state.value}, it cannot be amended")
+        if not (price > 0 and amount > 0):
+            raise AmendRefused("price and amount must be positive")
+        if (price, amount) == (old.price, old.remaining):
+            raise AmendRefused("nothing to change")
+
+        async def send(cid: str) -> tuple[int, dict[str, Any]]:
+            if old.order_id is not None:
+                result = await self.rest.replace_order(
+                    order_id=old.order_id, amount=amount, price=price, client_order_id=cid
+                )
             else:
-                return self._apply_status(cid, status, "reconcile")
-            if (self.journal.now() - since).total_seconds() >= policy.give_up_after_s:
-                break
-            await self._sleep(delay)
-        return self._load(cid)  # still UNKNOWN: the next reconcile_open tries again
+                result = await self.rest.replace_order(
+                    orig_client_order_id=client_order_id,
+                    amount=amount,
+                    price=price,
+                    client_order_id=cid,
+                )
+            names = ("order_id", "orig_order_id", "price", "amount", "datetime", "status")
+            return result.order_id, {n: getattr(result, n) for n in names}
 
-    # -- cancel ---------------------------------------------------------------------------
-
-    async def cancel(self, client_order_id: str) -> TrackedOrder:
-        """Ask the exchange to cancel, then confirm the true state (and fills) by REST.
-
-        Allowed while submits are blocked. A final order is returned unchanged.
-        """
-        order = self._load(client_order_id)
-        if order.state.is_final:
-            return order
-        self.journal.record_event(
-            client_order_id, "cancel", {"phase": "request", "order_id": order.order_id}
-        )
-        try:
-            if order.order_id is not None:
-                result = await self.rest.cancel_order(order_id=order.order_id)
-            else:
-                result = await self.rest.cancel_order(client_order_id=client_order_id)
-        except BitstampError as error:  # not found (already final) or failed: ask the truth
-            detail = {"phase": "failed", **_error_detail(error)}
+        def journal_old(new_cid: str) -> None:
+            detail = {"phase": "request", "replace_by": new_cid, "order_id": old.order_id}
             self.journal.record_event(client_order_id, "cancel", detail)
+
+        request: dict[str, Any] = {"amount": amount, "price": price}
+        if old.order_id is not None:
+            request["id"] = old.order_id
         else:
-            detail = {"phase": "ack", "status": result.status, "amount": result.amount}
+            request["orig_client_order_id"] = client_order_id
+        placement = _Placement(
+            old.market,
+            old.side,
+            "limit",
+            amount,
+            price,
+            path="/api/v2/replace_order/",
+            fields=request,
+            send=send,
+            replaces=client_order_id,
+        )
+        new = await self._submit(placement, {"replaces": client_order_id}, before_send=journal_old)
+        if new.state is TrackState.REJECTED:
+            detail = {"phase": "failed", "replace_by": new.client_order_id, "reason": new.reason}
             self.journal.record_event(client_order_id, "cancel", detail)
-            if result.status in (None, "Canceled"):
-                order = self._move(order, TrackState.CANCELLED, order_id=result.order_id)
-        return await self.refresh(client_order_id)
+        elif new.state is not TrackState.UNKNOWN:
+            self._mark_replaced(client_order_id, new)
+        await self.refresh(client_order_id)  # fills the old order had, or its true state
+        return self._load(new.client_order_id)
 
-    # -- start-up and reconnects ----------------------------------------------------------
 
-    async def reconcile_open(self) -> list[TrackedOrder]:
-        """Bring every journaled open order of this env to the exchange's truth.
-
-        Acknowledged orders still resting with nothing new filled are confirmed from one
-        ``open_orders`` call; the rest are asked by ``order_status``; PENDING and UNKNOWN ones
-        are chased like a lost submit. Submits are allowed again once no order is left
-        PENDING or UNKNOWN. Returns the orders' new snapshots.
-        """
-        rows = self.journal.open_orders(self.env)
-        for row in rows:
-            self._orders.pop(row.client_order_id, None)  # the journal is the truth on start
-        try:
-            resting = {o.client_order_id: o for o in await self.rest.open_orders()}
-        except BitstampError:
-            resting = {}
-        results = []
-        for row in rows:
-            cid = row.client_order_id
-            order = self._load(cid)
-            if order.state in (TrackState.PENDING, TrackState.UNKNOWN):
-                if order.state is TrackState.PENDING:
-                    self._mark_unknown(order, {"error": "no answer journaled before a restart"})
-                results.append(await self._reconcile(cid, since=row.updated_at))
-                continue
-            open_order = resting.get(cid)
-            if open_order is not None and open_order.amount == order.remaining:
-                results.append(self._set(order))  # still resting, nothing new: confirmed
-                continue
-            results.append(await self.refresh(cid))
-        undecided = [o for o in results if o.state in (TrackState.PENDING, TrackState.UNKNOWN)]
-        if not undecided:
-            self._stale_reason = None
-        return results
+def _ack_detail(ack: Any) -> dict[str, Any]:
+    return {k: getattr(ack, k) for k in ("order_id", "datetime", "price", "amount")}

@@ -1,0 +1,268 @@
+"""Trading for one environment: what the order ticket, the open orders pane and the balances
+pane use. It ties together the order tracker (journal-first submits, never resent), the
+private stream that prompts confirmations and reconciles after reconnects, and the
+account's balances and fees.
+
+Everything the UI needs to redraw reaches ``listener`` as a :class:`TradingChange`, called on
+the event loop (the UI wraps it into a Textual message):
+
+- ``order``: a new snapshot of one of our orders (``change.order``);
+- ``balances``: the balances (or fees) changed, read ``service.balances``;
+- ``gate``: submits were blocked (``detail`` says why) or allowed again (``detail`` empty);
+- ``private``: the private stream's connection changed (``detail``: state and reason);
+- ``error``: something in the background failed (``detail``: a short text without secrets).
+
+Background failures become ``error`` changes; they never crash the caller. Calls the trader
+makes (submit, cancel, amend) raise: :class:`SubmitsBlocked` while orders are being
+reconciled, :class:`AmendRefused` for an amend that cannot be sent, ValueError for a market
+the environment does not have, KeyError for an order it never journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..bitstamp.rest import RestClient
+from ..bitstamp.stream import ConnectionStateChanged, StreamClient
+from ..domain.account import Balance
+from ..domain.markets import Market
+from ..domain.order_request import OrderRequest
+from .balances import AccountBook
+from .journal import Journal, TrackState
+from .order_model import AmendRefused, ReconcilePolicy, SubmitsBlocked, TrackedOrder
+from .orders import OrderTracker
+from .private_feed import PrivateFeed
+
+__all__ = ["AmendRefused", "SubmitsBlocked", "TradingChange", "TradingService"]
+
+_log = logging.getLogger("workstation.services.trading")
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+_NO_MONEY_MOVED = (TrackState.PENDING, TrackState.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class TradingChange:
+    """What the UI is told; ``kind`` is ``order``, ``balances``, ``gate``, ``private`` or
+    ``error``."""
+
+    kind: str
+    order: TrackedOrder | None = None
+    detail: str = ""
+
+
+class TradingService:
+    """Orders, private stream and balances of one environment.
+
+    ``await service.start()`` once, ``await service.close()`` on exit (the REST client is the
+    caller's and stays open).
+
+    Args:
+        rest: the environment's REST client (with credentials).
+        ws_url: the environment's WebSocket URL; the service opens its own private stream.
+        journal: the order journal.
+        env: ``"sim"``, ``"sandbox"`` or ``"live"``: the journal rows this service owns.
+        markets: the environment's markets by symbol.
+        listener: told about every change (see the module docstring).
+        policy: how orders of unknown outcome are chased.
+        balances_interval_s: the balances throttle (one request per this many seconds).
+        start_wait_s: how long ``start`` waits for the first reconcile before returning (it
+            goes on in the background; submits stay blocked until it is done).
+        subscribe_wait_s: how long a reconcile waits for the private subscriptions.
+        recent_limit: how many journaled orders ``start`` loads for ``recent_orders``.
+        stream: a stream client to use instead of a new one (tests tune its backoff).
+    """
+
+    def __init__(
+        self,
+        rest: RestClient,
+        ws_url: str,
+        journal: Journal,
+        env: str,
+        markets: dict[str, Market],
+        *,
+        listener: Callable[[TradingChange], None],
+        policy: ReconcilePolicy | None = None,
+        balances_interval_s: float = 1.0,
+        start_wait_s: float = 10.0,
+        subscribe_wait_s: float = 5.0,
+        recent_limit: int = 200,
+        stream: StreamClient | None = None,
+    ) -> None:
+        self.rest = rest
+        self.journal = journal
+        self.env = env
+        self.markets = markets
+        self._listener = listener
+        self.start_wait_s = start_wait_s
+        self.recent_limit = recent_limit
+        self.tracker = OrderTracker(
+            rest,
+            journal,
+            env,
+            policy=policy,
+            on_change=self._order_changed,
+            on_gate=self._gate_changed,
+        )
+        self.account = AccountBook(
+            rest,
+            on_change=lambda: self._emit(TradingChange("balances")),
+            on_error=self._error,
+            min_interval_s=balances_interval_s,
+        )
+        self.feed = PrivateFeed(
+            stream or StreamClient(ws_url, token_provider=rest.websockets_token),
+            self.tracker,
+            on_activity=self.account.request_refresh,
+            on_state=self._private_changed,
+            on_error=self._error,
+            subscribe_wait_s=subscribe_wait_s,
+        )
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe the private channels of every market with open orders, load fees and
+        balances, and reconcile the journal's open orders once the stream is subscribed
+        (waiting at most ``start_wait_s`` for that; it then finishes in the background)."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        self.tracker.load_recent(self.recent_limit)
+        for market in sorted({row.market for row in self.journal.open_orders(self.env)}):
+            await self.watch(market)  # registered now, subscribed when the stream connects
+        self.feed.start()
+        resync = self.feed.resync()
+        await asyncio.gather(self.account.load_fees(), self.account.refresh())
+        await asyncio.wait({resync}, timeout=self.start_wait_s)
+
+    async def close(self) -> None:
+        """Close the private stream and every background task; idempotent. The REST client
+        and the journal stay open (they are the caller's)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.feed.close()
+        await self.account.close()
+
+    async def reconcile(self) -> None:
+        """Reconcile the open orders now (e.g. after the trader asked to retry); returns when
+        it is done, or when a newer reconcile (a reconnect's) took over."""
+        await asyncio.wait({self.feed.resync()})
+
+    # -- what the panes read --------------------------------------------------------------------
+
+    @property
+    def balances(self) -> dict[str, Balance]:
+        """Balances by upper-case currency (a snapshot: replaced, never mutated)."""
+        return self.account.balances
+
+    def fee_percent(self, market: str, *, maker: bool = False) -> Decimal | None:
+        return self.account.fee_percent(market, maker=maker)
+
+    @property
+    def submits_allowed(self) -> bool:
+        return self.tracker.submits_allowed
+
+    @property
+    def gate_reason(self) -> str | None:
+        """Why new orders are refused right now (orders being reconciled), or None."""
+        return self.tracker.gate_reason
+
+    @property
+    def private_connected(self) -> bool:
+        return self.feed.connected
+
+    def open_orders(self, market: str | None = None) -> list[TrackedOrder]:
+        """Our orders that can still trade (PENDING and UNKNOWN too), newest first."""
+        return [
+            o
+            for o in self._newest_first()
+            if not o.state.is_final and (market is None or o.market == market)
+        ]
+
+    def recent_orders(self, limit: int = 50) -> list[TrackedOrder]:
+        """Our latest orders, final ones included, newest first."""
+        return self._newest_first()[:limit]
+
+    def _newest_first(self) -> list[TrackedOrder]:
+        orders = self.tracker.orders.values()
+        return sorted(orders, key=lambda o: (o.created_at or _EPOCH, o.client_order_id))[::-1]
+
+    # -- what the trader does -------------------------------------------------------------------
+
+    async def watch(self, market: str) -> None:
+        """Follow our orders on ``market`` over the private stream (now and after reconnects)."""
+        try:
+            await self.feed.watch(market)
+        except Exception as exc:  # noqa: BLE001 - retried on the next reconnect; reported now
+            self._error(f"private channels of {market}: {type(exc).__name__}: {exc}")
+
+    async def submit(
+        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+    ) -> TrackedOrder:
+        """Send one order (journaled first, never resent); returns it in its known state."""
+        if request.market not in self.markets:
+            raise ValueError(f"{self.env} has no market {request.market!r}")
+        if not self.tracker.submits_allowed:
+            raise SubmitsBlocked(self.tracker.gate_reason)
+        await self.watch(request.market)
+        return await self.tracker.submit(request, preview=preview)
+
+    async def cancel(self, client_order_id: str) -> TrackedOrder:
+        """Cancel one order; returns its true state (FILLED if a fill got there first)."""
+        return await self.tracker.cancel(client_order_id)
+
+    async def cancel_all(self, market: str | None = None) -> list[TrackedOrder]:
+        """Cancel every open order on ``market`` (None: everywhere); our affected orders in
+        their true states."""
+        return await self.tracker.cancel_all(market)
+
+    async def amend(
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None = None,
+        amount: Decimal | None = None,
+    ) -> TrackedOrder:
+        """Replace a resting limit order with a new price and/or amount (the new order's
+        whole amount; by default what the old one has left). Returns the new order; a
+        refused amend returns it REJECTED with the reason and leaves the old one as it was."""
+        old = self.tracker.get(client_order_id)
+        new_price = price if price is not None else old.price
+        if new_price is None:
+            raise AmendRefused(f"only a limit order can be amended, not a {old.kind} order")
+        new_amount = amount if amount is not None else old.remaining
+        await self.watch(old.market)
+        return await self.tracker.replace(client_order_id, price=new_price, amount=new_amount)
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def _order_changed(self, order: TrackedOrder) -> None:
+        if order.state not in _NO_MONEY_MOVED:
+            self.account.request_refresh()
+        self._emit(TradingChange("order", order=order))
+
+    def _gate_changed(self, reason: str | None) -> None:
+        self._emit(TradingChange("gate", detail=reason or ""))
+
+    def _private_changed(self, event: ConnectionStateChanged) -> None:
+        self._emit(TradingChange("private", detail=f"{event.state.value}: {event.reason}"))
+
+    def _error(self, text: str) -> None:
+        self._emit(TradingChange("error", detail=text))
+
+    def _emit(self, change: TradingChange) -> None:
+        if self._closed and change.kind != "order":
+            return
+        try:
+            self._listener(change)
+        except Exception:  # noqa: BLE001 - a listener bug must not break trading
+            _log.exception("trading listener failed on %s", change.kind)
