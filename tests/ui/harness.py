@@ -67,11 +67,16 @@ async def settle(pilot: Pilot) -> None:
 
     def ready() -> bool:
         feed = app.hub.feeds.get(app.current) if app.hub and app.current else None
+        trading = app.trading
         return bool(
             feed is not None
             and feed.state is FeedState.LIVE
             and len(feed.tape)
             and feed.ticker is not None
+            and trading is not None
+            and trading.submits_allowed
+            and trading.balances
+            and trading.fee_percent(app.current or "") is not None
         )
 
     await until(pilot, ready, "the pair to be live")

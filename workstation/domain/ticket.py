@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from .common import Side
+from .market_data import BookSnapshot
 from .markets import Market, OrderKind, Problem, amount_decimals, validate_order
 from .numbers import format_decimal, parse_decimal, quantum
 from .order_request import OrderRequest
@@ -129,16 +130,19 @@ def parse_expiry(text: str, now_ms: int) -> int:
 def evaluate(
     ticket: TicketInput,
     *,
-    book: OrderBook | None,
+    book: OrderBook | BookSnapshot | None,
     funds: Funds,
     fee_percent: Decimal | None,
     now_ms: int,
 ) -> TicketCheck:
-    """Check ``ticket`` against the market's rules, the book and the funds; never raises."""
+    """Check ``ticket`` against the market's rules, the book and the funds; never raises.
+
+    ``book`` is the live book while the trader types; the confirm step passes a per-order
+    snapshot (``group=2``), with which the preview's value and fee are the exchange's own
+    to the last decimal (``preview.py``)."""
     market, side, kind = ticket.market, ticket.side, ticket.kind
     fee = fee_percent if fee_percent is not None else Decimal(0)
-    best_bid = book.best_bid() if book is not None else None
-    best_ask = book.best_ask() if book is not None else None
+    best_bid, best_ask = _touches(book)
     mid = (best_bid + best_ask) / 2 if best_bid is not None and best_ask is not None else None
     price_text = ticket.price.strip() if kind is OrderKind.LIMIT else None
     price_hint = _price_hint(price_text, best_ask if side is Side.BUY else best_bid)
@@ -191,6 +195,14 @@ def evaluate(
 
 
 # -- pieces ----------------------------------------------------------------------------------
+
+
+def _touches(book: OrderBook | BookSnapshot | None) -> tuple[Decimal | None, Decimal | None]:
+    if book is None:
+        return None, None
+    if isinstance(book, OrderBook):
+        return book.best_bid(), book.best_ask()
+    return (book.bids[0][0] if book.bids else None), (book.asks[0][0] if book.asks else None)
 
 
 def _number(text: str | None) -> Decimal | None:
@@ -256,7 +268,7 @@ def _resolve_share(
 
 def _previews(
     ticket: TicketInput,
-    book: OrderBook,
+    book: OrderBook | BookSnapshot,
     amount: Decimal,
     price: Decimal | None,
     fee: Decimal,

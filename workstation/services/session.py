@@ -10,9 +10,10 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from ..bitstamp.auth import Credentials
+from ..bitstamp.errors import BitstampError
 from ..bitstamp.rest import RestClient
 from ..bitstamp.stream import StreamClient
-from ..domain.market_data import Ticker
+from ..domain.market_data import BookSnapshot, Ticker
 from ..domain.markets import Market
 from .hub import FeedChange, MarketHub
 from .venue import Venue
@@ -45,11 +46,16 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Close the stream and the REST client; safe to call more than once."""
+    async def close_streams(self) -> None:
+        """Stop the market data service (its stream and tasks); the REST client stays open
+        so requests still in flight elsewhere can end cleanly before :meth:`close`."""
         hub, self.hub = self.hub, None
         if hub is not None:
             await hub.close()
+
+    async def close(self) -> None:
+        """Close the stream and the REST client; safe to call more than once."""
+        await self.close_streams()
         await self.rest.aclose()
 
     async def open_market_hub(self, listener: Callable[[FeedChange], None]) -> MarketHub:
@@ -63,3 +69,11 @@ class Session:
 
     async def ticker(self, market: str) -> Ticker:
         return await self.rest.ticker(market)
+
+    async def book_by_order(self, market: str) -> BookSnapshot | None:
+        """The book order by order (``group=2``, reference 3.3), for a preview whose fees are
+        the exchange's to the last decimal; None when it cannot be had right now."""
+        try:
+            return await self.rest.order_book(market, group=2)
+        except BitstampError:
+            return None

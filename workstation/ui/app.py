@@ -2,8 +2,9 @@
 
 It never touches the network in an event handler: a worker connects (starting the embedded
 simulator when there is no venue), and the market data service feeds models that widgets
-read at a capped rate. Discrete changes (connection, stale/fresh, errors) arrive as Textual
-messages. Everything it knows about the exchange comes through :mod:`workstation.services`.
+read at a capped rate. Discrete changes (connection, stale/fresh, errors, our orders and
+balances) arrive as Textual messages. Everything it knows about the exchange comes through
+:mod:`workstation.services`; trading keys live in :mod:`.desk`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Static
 
@@ -23,10 +26,15 @@ from ..domain.markets import Market
 from ..paths import styles_path
 from ..services.feed import MarketFeed
 from ..services.hub import FeedChange, MarketHub
+from ..services.journal import Journal
 from ..services.session import Session
+from ..services.trading import TradingChange, TradingService
 from ..services.venue import EmbeddedSim, Venue
+from .balancesview import BalancesView
 from .bookview import OrderBookView
+from .desk import TradingDesk
 from .fmt import ticker_text
+from .ordersview import OpenOrdersView
 from .screens import HelpScreen, PairPicker
 from .statusbar import StatusBar
 from .tapeview import TradesTapeView
@@ -44,6 +52,13 @@ class FeedChanged(Message):
     change: FeedChange
 
 
+@dataclass
+class TradingChanged(Message):
+    """Our orders, balances or the submit gate changed."""
+
+    change: TradingChange
+
+
 class PairCommands(Provider):
     """``Show ETH/USD`` for every pair, in the command palette."""
 
@@ -58,8 +73,8 @@ class PairCommands(Provider):
                 yield Hit(score, matcher.highlight(text), lambda s=market.symbol: app.show(s))
 
 
-class WorkstationApp(App[None]):
-    """Connects to ``venue`` (or starts the embedded simulator) and shows the market."""
+class WorkstationApp(TradingDesk, App[None]):
+    """Connects to ``venue`` (or starts the embedded simulator), shows the market and trades."""
 
     CSS_PATH = str(styles_path("app.tcss"))
     TITLE = "Bitstamp workstation"
@@ -72,7 +87,15 @@ class WorkstationApp(App[None]):
         Binding("right_square_bracket", "cycle(1)", "Next pair", show=False),
         Binding("x", "unwatch", "Unwatch", show=False),
         Binding("m", "toggle_mono", "Mono", show=False),
+        Binding("b", "ticket('buy')", "Buy"),
+        Binding("s", "ticket('sell')", "Sell"),
+        Binding("l", "take('buy')", "Lift ask", show=False),
+        Binding("h", "take('sell')", "Hit bid", show=False),
+        Binding("o", "focus_orders", "Orders"),
+        Binding("enter", "join_level", "Ticket at level", show=False),
     ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(
         self,
@@ -81,9 +104,16 @@ class WorkstationApp(App[None]):
         seed: int | None = None,
         pairs: tuple[str, ...] = (DEFAULT_MARKET,),
         mono: bool = False,
+        confirm: bool = True,
+        journal_path: Path | None = None,
     ) -> None:
         super().__init__()
         self._venue = venue
+        self._env = venue.env if venue else "sim"
+        self.confirm_orders = confirm or self._env == "live"
+        self._journal_path = journal_path
+        self.journal: Journal | None = None
+        self.trading: TradingService | None = None
         self._seed = seed
         self._initial_pairs = pairs
         self._mono = mono
@@ -95,9 +125,13 @@ class WorkstationApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pairs")
-        with Horizontal(id="main"):
-            yield OrderBookView(id="book")
-            yield TradesTapeView(id="tape")
+        with Vertical(id="main"):
+            with Horizontal(id="market"):
+                yield OrderBookView(id="book")
+                with Vertical(id="side"):
+                    yield TradesTapeView(id="tape")
+                    yield BalancesView(id="balances")
+            yield OpenOrdersView(lambda: self.markets, id="orders")
         yield StatusBar(self._venue.env if self._venue else "sim", id="status")
         yield Footer()
 
@@ -114,14 +148,25 @@ class WorkstationApp(App[None]):
     async def on_unmount(self) -> None:
         """Close the session (sockets, simulator) before the loop ends, whatever ends it.
 
-        The sockets are closed here first, outside the worker: on shutdown Textual may cancel
-        workers again while they clean up, and an interrupted cleanup leaks connections."""
+        In order: the services' streams and tasks; then the connect worker, whose request in
+        flight (if any) ends while the REST client can still close its connection; then the
+        REST client. Done here, outside the worker: on shutdown Textual may cancel workers
+        again while they clean up, and an interrupted cleanup leaks connections."""
+        if self.trading is not None:
+            with contextlib.suppress(Exception):
+                await self.trading.close()
+        if self._session is not None:
+            with contextlib.suppress(Exception):
+                await self._session.close_streams()
+        self._connector.cancel()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await self._connector.wait()
         if self._session is not None:
             with contextlib.suppress(Exception):
                 await self._session.close()
-        self._connector.cancel()
-        with contextlib.suppress(Exception):
-            await self._connector.wait()
+        if self.journal is not None:
+            self.journal.close()
 
     async def _connect(self) -> None:
         status = self.query_one(StatusBar)
@@ -141,7 +186,8 @@ class WorkstationApp(App[None]):
                 venue = await stack.enter_async_context(EmbeddedSim(seed=self._seed))
             else:
                 venue = self._venue
-            status.env = venue.env
+            status.env = self._env = venue.env
+            self.confirm_orders = self.confirm_orders or venue.env == "live"
             session = self._session = await stack.enter_async_context(Session(venue))
             status.note = f"connecting to {venue.rest_url}"
             self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
@@ -154,7 +200,28 @@ class WorkstationApp(App[None]):
                     self.watched.append(symbol)
             if self.watched:
                 await self._show(self.watched[0])
+            if venue.has_credentials:
+                await self._open_trading(session, venue)
             await asyncio.Event().wait()  # hold the session (and simulator) until exit
+
+    async def _open_trading(self, session: Session, venue: Venue) -> None:
+        """Journal, order tracker, private stream, balances: after the market is on screen."""
+        path = self._journal_path or Journal.default_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(path)
+        self.trading = TradingService(
+            session.rest,
+            venue.ws_url,
+            self.journal,
+            venue.journal_env,
+            self.markets,
+            listener=lambda change: self.post_message(TradingChanged(change)),
+        )
+        self.query_one(StatusBar).trading = self.trading
+        await self.trading.start()
+        for symbol in self.watched:
+            await self.trading.watch(symbol)
+        self._draw_account()
 
     # -- pairs -------------------------------------------------------------------------------
 
@@ -171,12 +238,15 @@ class WorkstationApp(App[None]):
             self.watched.append(symbol)
         self.current = symbol
         self._present(feed)
+        if self.trading is not None:
+            await self.trading.watch(symbol)
 
     def _present(self, feed: MarketFeed) -> None:
         self.query_one(OrderBookView).show(feed)
         self.query_one(TradesTapeView).show(feed)
         self.query_one(StatusBar).feed = feed
         self._draw_pairs()
+        self._draw_account()
 
     def _draw_pairs(self) -> None:
         """The watched pairs (the shown one highlighted) and the shown pair's 24 h ticker."""
@@ -188,7 +258,8 @@ class WorkstationApp(App[None]):
         feed = self.hub.feeds.get(self.current) if self.hub and self.current else None
         if feed is not None and feed.ticker is not None:
             text += "   " + ticker_text(feed.ticker, feed.market)
-        self.query_one("#pairs", Static).update(text, layout=False)
+        for pairs in self.query("#pairs").results(Static):  # none while shutting down
+            pairs.update(text, layout=False)
 
     def _draw_pairs_if_ready(self) -> None:
         if self.current is not None:
@@ -225,6 +296,38 @@ class WorkstationApp(App[None]):
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
 
+    # -- account -------------------------------------------------------------------------------
+
+    def _draw_account(self) -> None:
+        trading = self.trading
+        if trading is None or not self.query(OpenOrdersView):  # not yet, or shutting down
+            return
+        self.query_one(OpenOrdersView).show(trading.open_orders())
+        quote = self.markets[self.current].quote if self.current in self.markets else "USD"
+        balances = self.query_one(BalancesView)
+        balances.price_of = self._price_of
+        balances.show(trading.balances, quote)
+
+    def _price_of(self, currency: str, quote: str) -> Decimal | None:
+        """Mid of a watched book of ``currency`` in ``quote`` (for the balances' value)."""
+        feed = self.hub.feeds.get(f"{currency}{quote}".lower()) if self.hub else None
+        if feed is None or feed.stale:
+            return None
+        bid, ask = feed.book.best_bid(), feed.book.best_ask()
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2
+
+    def on_trading_changed(self, message: TradingChanged) -> None:
+        change = message.change
+        if change.kind == "order" and change.order is not None:
+            self.notice(change.order)
+        elif change.kind == "error":
+            self.notify(change.detail, severity="warning", timeout=6)
+        self._draw_account()
+        for bar in self.query(StatusBar).results(StatusBar):
+            bar.redraw()
+
     def on_feed_changed(self, message: FeedChanged) -> None:
         change = message.change
         if change.kind == "error":
@@ -233,6 +336,13 @@ class WorkstationApp(App[None]):
             self.query_one(OrderBookView).poll()
 
 
-def run_app(*, venue: Venue | None = None, seed: int | None = None, mono: bool = False) -> int:
-    WorkstationApp(venue, seed=seed, mono=mono).run()
+def run_app(
+    *,
+    venue: Venue | None = None,
+    seed: int | None = None,
+    mono: bool = False,
+    confirm: bool = True,
+    journal_path: Path | None = None,
+) -> int:
+    WorkstationApp(venue, seed=seed, mono=mono, confirm=confirm, journal_path=journal_path).run()
     return 0

@@ -19,7 +19,7 @@ from ..domain.numbers import format_decimal
 
 __all__ = ["COLUMNS", "BalancesView"]
 
-COLUMNS = ("Currency", "Available", "Reserved", "Total", "Value")
+COLUMNS = ("Cur", "Available", "Reserved", "Total", "Value")
 
 #: Display decimals of fiat and stablecoins; other currencies show 8.
 _TWO_DECIMALS = frozenset({"USD", "EUR", "GBP", "USDC", "USDT"})
@@ -52,7 +52,7 @@ class BalancesView(DataTable[Text | str]):
     def redraw(self) -> None:
         self.clear()
         held = [b for b in self.balances.values() if b.total or b.reserved]
-        held.sort(key=lambda b: (b.currency != self.quote, b.currency))
+        held.sort(key=lambda b: (b.currency.upper() != self.quote, b.currency.upper()))
         worth = Decimal(0)
         complete = True
         for balance in held:
@@ -61,27 +61,29 @@ class BalancesView(DataTable[Text | str]):
                 complete = False
             else:
                 worth += value
-            self.add_row(*self._cells(balance, value), key=balance.currency)
-        total = format_decimal(worth, places(self.quote))
+            self.add_row(*self._cells(balance, value), key=balance.currency.upper())
+        total = f"{worth:,.2f}"
         at_least = "" if complete else "\u2265 "  # some currency could not be priced
         self.border_subtitle = f"{at_least}{total} {self.quote}" if held else ""
 
     def _value(self, balance: Balance) -> Decimal | None:
-        if balance.currency == self.quote:
+        currency = balance.currency.upper()
+        if currency == self.quote:
             return balance.total
-        price = self.price_of(balance.currency, self.quote)
+        price = self.price_of(currency, self.quote)
         return None if price is None else balance.total * price
 
     def _cells(self, balance: Balance, value: Decimal | None) -> list[Text | str]:
-        p = places(balance.currency)
+        currency = balance.currency.upper()
+        p = places(currency)
         reserved_style = "bold" if balance.reserved else "dim"
         return [
-            balance.currency,
+            currency,
             Text(format_decimal(balance.available, p), justify="right"),
             Text(format_decimal(balance.reserved, p), justify="right", style=reserved_style),
             Text(format_decimal(balance.total, p), justify="right"),
             Text(
-                "-" if value is None else format_decimal(value, places(self.quote)),
+                "-" if value is None else f"{value:,.0f}",
                 justify="right",
                 style="" if value is not None else "dim",
             ),

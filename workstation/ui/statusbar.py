@@ -9,12 +9,16 @@ second from the service's numbers; it never waits on the network.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ..services.feed import MarketFeed
 from ..services.hub import MarketHub
+
+if TYPE_CHECKING:
+    from ..services.trading import TradingService
 
 __all__ = ["StatusBar"]
 
@@ -39,6 +43,7 @@ class StatusBar(Static):
         self.env = env
         self.hub: MarketHub | None = None
         self.feed: MarketFeed | None = None
+        self.trading: TradingService | None = None
         self.note = "starting…"
         self.now: Callable[[], float] | None = None
         """Clock for the message age; None uses the feed's own (monotonic) clock."""
@@ -79,6 +84,12 @@ class StatusBar(Static):
             )
         if health.rate_limited:
             text.append(f"  429s {health.rate_limited}", style="bold")
+        trading = self.trading
+        if trading is not None:
+            if not trading.private_connected:
+                text.append("  orders stream down", style="bold")
+            if trading.gate_reason:
+                text.append(" ORDERS RECONCILING ", style="bold reverse")
         if self.note:
             text.append(f"  {self.note}")
         self.update(text, layout=False)  # one line, fixed height: no layout pass

@@ -8,7 +8,7 @@ LIVE the confirm step is always shown; elsewhere it is on unless turned off.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ..domain.common import Side
+from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market, OrderKind, amount_currency
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_request import OrderRequest
@@ -56,6 +57,8 @@ class TicketContext:
     now_ms: Callable[[], int]
     blocked: Callable[[], str | None]
     """Why new orders are refused right now (orders being reconciled), or None."""
+    exact_book: Callable[[], Awaitable[BookSnapshot | None]] | None = None
+    """A per-order snapshot for the confirm step's preview (exact fees), or None."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self._kind = kind
         self.check: TicketCheck | None = None
         self.confirming = False
+        self.exact = False
+        """The confirm step's preview was walked on a per-order snapshot."""
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -213,7 +218,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             "amount": self.query_one("#amount", Input).value,
             "price": self.query_one("#price", Input).value,
         }
-        lines = Text()
+        lines = self._funds_line()
         for field in ("order", "amount", "price", "expiry"):
             message = check.message(field, typed.get(field))
             if message is not None:
@@ -224,9 +229,27 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         blocked = self.context.blocked()
         if blocked:
             lines.append(f"\u23f8 new orders wait: {blocked}\n", style="bold yellow")
-        self.query_one("#ticket-problems", Static).update(lines.rstrip() or "")
+        lines.rstrip()
+        self.query_one("#ticket-problems", Static).update(lines)
         self.query_one("#ticket-preview", Static).update(self._preview_text(check))
         self.query_one("#ticket-hint", Static).update(self._hint())
+
+    def _funds_line(self) -> Text:
+        """What the order can spend from, and the fee it would pay as a taker."""
+        market, context = self.context.market, self.context
+        funds = context.funds()
+        if self.side is Side.BUY:
+            available, currency, places = funds.quote, market.quote, market.quote_decimals
+        else:
+            available, currency, places = funds.base, market.base, market.base_decimals
+        text = Text(style="dim")
+        if available is not None:
+            text.append(f"available {format_decimal(available, places)} {currency}")
+        fee = context.fee_percent()
+        if fee is not None:
+            text.append(f"  \u00b7  taker fee {plain(fee)}%")
+        text.append("\n")
+        return text
 
     def _amount_places(self) -> int:
         market = self.context.market
@@ -256,10 +279,17 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 text.append("nothing executes at once", style="dim")
             if limit.resting_amount:
                 price = format_decimal(limit.price, market.quote_decimals)
+                value = format_decimal(limit.resting_value, market.quote_decimals)
                 text.append(f"\nrests {plain(limit.resting_amount)} {market.base} at {price}")
+                text.append(f" ({value} {market.quote})", style="dim")
             if limit.reason:
                 style = "bold yellow" if limit.would_cancel else "dim"
                 text.append(f"\n\u26a0 {limit.reason}", style=style)
+        if check.holds is not None:
+            held, currency = check.holds
+            places = market.quote_decimals if currency == market.quote else market.base_decimals
+            text.append(f"\n{'Holds':<10}", style="dim")
+            text.append(f"{format_decimal(held, places, rounding='ROUND_UP')} {currency}")
         return text
 
     def _hint(self) -> Text:
@@ -273,6 +303,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             )
             if request is not None:
                 text.append(f" {self.describe(request)}")
+            if self.exact:
+                text.append("\npreview walked on the order-by-order book", style="dim")
             text.append("\nenter or y sends \u00b7 esc back", style="dim")
             return text
         return Text(
@@ -317,8 +349,30 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             self.query_one("#ticket").add_class("-confirming")
             self.set_focus(None)
             self._draw()
+            if self.context.exact_book is not None and check.taker_preview is not None:
+                self.run_worker(self._exact_preview(), exclusive=True, group="exact")
             return
         self._send()
+
+    async def _exact_preview(self) -> None:
+        """Redo the confirm step's preview on a per-order snapshot: the exchange charges
+        fees per maker order, which the aggregated live book cannot tell apart."""
+        assert self.context.exact_book is not None
+        snapshot = await self.context.exact_book()
+        if snapshot is None or not self.confirming:
+            return
+        context = self.context
+        exact = evaluate(
+            self.ticket_input(),
+            book=snapshot,
+            funds=context.funds(),
+            fee_percent=context.fee_percent(),
+            now_ms=context.now_ms(),
+        )
+        if exact.request == (self.check.request if self.check else None):
+            self.check = exact
+            self.exact = True
+            self._draw()
 
     def action_send(self) -> None:
         if self.confirming:
@@ -342,6 +396,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             self.dismiss(None)
             return
         self.confirming = False
+        self.exact = False
         for widget in self.query(Input):
             widget.disabled = False
         for choice in self.query(Choice):

@@ -1,0 +1,79 @@
+"""An order typed with the keys in the real app, in tmux, attached to a standalone
+``workstation sim`` with ``--sim-url``: it reaches the simulator exactly once, with the typed
+amount and price. Skipped where tmux is not installed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_tmux import WORKSTATION, Tmux, wait_for
+from tests.integration.conftest import sim_process
+from workstation.bitstamp.auth import Credentials
+from workstation.bitstamp.rest import RestClient
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+KEY, SECRET = "e2etradingkey" + "0" * 19, "e2etradingsecret" + "1" * 16
+
+
+async def _rest(base: str) -> RestClient:
+    credentials = Credentials(key=KEY, secret=SECRET, env="sim", host="127.0.0.1")
+    return RestClient.for_url(base, credentials=credentials)
+
+
+async def test_an_order_typed_in_tmux_reaches_the_simulator_once(tmp_path: Path) -> None:
+    assert WORKSTATION.exists(), f"{WORKSTATION} (the console script) is not installed"
+    flags = ("--seed", "3", "--speed", "0", "--api-key", KEY, "--api-secret", SECRET)
+    async with sim_process(*flags) as sim:
+        rest = await _rest(sim.rest_base)
+        async with rest:
+            book = await rest.order_book("btcusd")
+            price = book.bids[0][0] - 25  # rests below the touch: nothing fills it
+            tmux = Tmux()
+            done = tmp_path / "exit-status"
+            env = f"BITSTAMP_API_KEY={KEY} BITSTAMP_API_SECRET={SECRET} TERM=xterm-256color"
+            journal = tmp_path / "journal.sqlite3"
+            command = (
+                f"{env} {WORKSTATION} --sim-url {sim.rest_base} --journal {journal}; "
+                f"echo $? > {done}"
+            )
+            try:
+                tmux.run("new-session", "-d", "-x", "120", "-y", "40", command)
+                await asyncio.to_thread(
+                    wait_for, lambda: "Balances" in tmux.screen() and "USD" in tmux.screen(),
+                    40, "the app with balances",
+                )
+                await asyncio.sleep(1.0)  # open orders reconciled: submits allowed
+                tmux.run("send-keys", "b")
+                await asyncio.to_thread(wait_for, lambda: "BUY BTC/USD" in tmux.screen(), 10, "ticket")
+                tmux.run("send-keys", "-l", "0.01")
+                tmux.run("send-keys", "Tab")
+                tmux.run("send-keys", "-l", f"{price:.2f}")
+                await asyncio.to_thread(
+                    wait_for, lambda: "rests 0.01 BTC" in tmux.screen(), 10, "the preview"
+                )
+                tmux.run("send-keys", "Enter")
+                await asyncio.to_thread(wait_for, lambda: "SEND?" in tmux.screen(), 10, "confirm")
+                tmux.run("send-keys", "y")
+                await asyncio.to_thread(
+                    wait_for, lambda: "open" in tmux.screen() and "1 live" in tmux.screen(),
+                    20, "the order in open orders",
+                )
+                orders = await rest.open_orders()
+                assert [(o.amount, o.price) for o in orders] == [(Decimal("0.01"), price)]
+                tmux.run("send-keys", "q")
+                await asyncio.to_thread(wait_for, done.exists, 15, "the app to exit")
+                assert done.read_text().strip() == "0"
+                await asyncio.sleep(0.5)
+                assert [o.client_order_id for o in await rest.open_orders()] == [
+                    orders[0].client_order_id
+                ]  # still exactly one: nothing was resent on the way out
+            finally:
+                tmux.kill()
+    assert not os.environ.get("BITSTAMP_API_SECRET")  # the test never leaked it into its env
