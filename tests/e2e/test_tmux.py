@@ -62,11 +62,13 @@ def alive(pid: int) -> bool:
     return True
 
 
-def wait_for(condition, within: float, what: str) -> None:  # noqa: ANN001
+def wait_for(condition, within: float, what: str, screen=None) -> None:  # noqa: ANN001
+    """Poll ``condition``; on timeout the error shows ``screen()`` (what the user saw)."""
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            seen = f"; the screen:\n{screen()}" if screen is not None else ""
+            raise AssertionError(f"timed out waiting for {what}{seen}")
         time.sleep(0.2)
 
 
@@ -79,11 +81,18 @@ def test_app_in_tmux_shows_a_moving_market_and_quits_clean(tmp_path: Path) -> No
     tmux = Tmux()
     done = tmp_path / "exit-status"
     try:
-        command = f"TERM=xterm-256color {WORKSTATION} --seed 5; echo $? > {done}"
+        # the size is also given to the app itself: under pytest the terminal size it reads
+        # from the pane has come back as 80x24 whatever tmux was told
+        command = (
+            f"TERM=xterm-256color COLUMNS=100 LINES=30 {WORKSTATION} --seed 5; echo $? > {done}"
+        )
         tmux.run("new-session", "-d", "-x", "100", "-y", "30", command)
+        tmux.run("resize-window", "-x", "100", "-y", "30")  # -x/-y alone are not always kept
         pane_pid = int(tmux.run("list-panes", "-F", "#{pane_pid}").strip())
-        wait_for(lambda: "spread " in tmux.screen(), 30, "the order book")
-        wait_for(lambda: len(PRICE.findall(tmux.screen())) > 30, 15, "book and tape rows")
+        wait_for(lambda: "spread " in tmux.screen(), 30, "the order book", tmux.screen)
+        wait_for(
+            lambda: len(PRICE.findall(tmux.screen())) > 30, 15, "book and tape rows", tmux.screen
+        )
         first = tmux.screen()
         assert "SIM" in first
         assert "Time UTC" in first

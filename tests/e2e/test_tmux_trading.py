@@ -37,7 +37,10 @@ async def test_an_order_typed_in_tmux_reaches_the_simulator_once(tmp_path: Path)
             price = book.bids[0][0] - 25  # rests below the touch: nothing fills it
             tmux = Tmux()
             done = tmp_path / "exit-status"
-            env = f"BITSTAMP_API_KEY={KEY} BITSTAMP_API_SECRET={SECRET} TERM=xterm-256color"
+            env = (
+                f"BITSTAMP_API_KEY={KEY} BITSTAMP_API_SECRET={SECRET} TERM=xterm-256color "
+                "COLUMNS=120 LINES=40"  # as in test_tmux.py
+            )
             journal = tmp_path / "journal.sqlite3"
             command = (
                 f"{env} {WORKSTATION} --sim-url {sim.rest_base} --journal {journal}; "
@@ -45,25 +48,32 @@ async def test_an_order_typed_in_tmux_reaches_the_simulator_once(tmp_path: Path)
             )
             try:
                 tmux.run("new-session", "-d", "-x", "120", "-y", "40", command)
+                tmux.run("resize-window", "-x", "120", "-y", "40")
                 await asyncio.to_thread(
-                    wait_for, lambda: "Balances" in tmux.screen() and "USD" in tmux.screen(),
-                    40, "the app with balances",
+                    wait_for,
+                    lambda: "Balances" in tmux.screen() and "USD" in tmux.screen(),
+                    40,
+                    "the app with balances",
                 )
                 await asyncio.sleep(1.0)  # open orders reconciled: submits allowed
                 tmux.run("send-keys", "b")
-                await asyncio.to_thread(wait_for, lambda: "BUY BTC/USD" in tmux.screen(), 10, "ticket")
-                tmux.run("send-keys", "-l", "0.01")
-                tmux.run("send-keys", "Tab")
-                tmux.run("send-keys", "-l", f"{price:.2f}")
                 await asyncio.to_thread(
-                    wait_for, lambda: "rests 0.01 BTC" in tmux.screen(), 10, "the preview"
+                    wait_for, lambda: "BUY BTC/USD" in tmux.screen(), 10, "ticket"
+                )
+                for keys in (("-l", "0.01"), ("Tab",), ("-l", f"{price:.2f}")):
+                    tmux.run("send-keys", *keys)
+                    await asyncio.sleep(0.5)  # a person's pace: one burst per field
+                await asyncio.to_thread(
+                    wait_for, lambda: "rests 0.01 BTC" in tmux.screen(), 10, "the preview", tmux.screen
                 )
                 tmux.run("send-keys", "Enter")
                 await asyncio.to_thread(wait_for, lambda: "SEND?" in tmux.screen(), 10, "confirm")
                 tmux.run("send-keys", "y")
                 await asyncio.to_thread(
-                    wait_for, lambda: "open" in tmux.screen() and "1 live" in tmux.screen(),
-                    20, "the order in open orders",
+                    wait_for,
+                    lambda: "open" in tmux.screen() and "1 live" in tmux.screen(),
+                    20,
+                    "the order in open orders",
                 )
                 orders = await rest.open_orders()
                 assert [(o.amount, o.price) for o in orders] == [(Decimal("0.01"), price)]
