@@ -5,7 +5,10 @@ fast only once the frame is decoded is not fast where it runs. ``prepare`` (unti
 the same snapshot into the contender's own representation; ``replay`` (timed) applies every
 frame; ``top`` reads the best levels back as Decimals for the correctness guard.
 
-* ``ours``: :func:`parse_frame` (msgspec) then :meth:`OrderBook.apply_rows` (scaled ints).
+* ``ours``: :func:`parse_frame` (msgspec) then :meth:`OrderBook.apply_rows` (scaled ints),
+  and every book read once at the end (counted): large frame sides are staged until a read.
+* ``ours_read_each``: the same with a read after every frame, the cadence of the feed's
+  crossed-book check: nothing stays staged, so nothing is coalesced.
 * ``ours_feed``: the same through :meth:`MarketFeed.on_diff`, exactly as the hub calls it.
 * ``ccxt``: ccxt.pro's book (``OrderBookSide.storeArray``, float prices) with ccxt's own JSON
   decoder (orjson when importable, as ``ccxt/async_support/base/ws/client.py`` does) and its
@@ -81,10 +84,26 @@ class Ours(Contender):
         for text in frames:
             event = parse(text)
             state[event.market].apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
+        for book in state.values():  # a read applies what is staged: part of the work
+            _ = book.crossed
 
     def top(self, state: dict[str, OrderBook], market: str, depth: int) -> Any:
         book = state[market]
         return book.levels(Side.BUY, depth), book.levels(Side.SELL, depth)
+
+
+class OursReadEach(Ours):
+    key = "ours_read_each"
+    label = "ours, book read after every frame"
+    informational = True
+
+    def replay(self, state: dict[str, OrderBook], frames: list[str]) -> None:
+        parse = parse_frame
+        for text in frames:
+            event = parse(text)
+            book = state[event.market]
+            book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
+            _ = book.crossed
 
 
 def _market(snap: Snapshot) -> Market:
@@ -322,6 +341,7 @@ class Naive(Contender):
 
 CONTENDERS: tuple[Callable[[], Contender], ...] = (
     Ours,
+    OursReadEach,
     OursFeed,
     Ccxt,
     CcxtJson,

@@ -91,12 +91,15 @@ class BookSnapshotEvent:
     snapshot: BookSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class _BookRows:
+class _BookRows(msgspec.Struct, frozen=True):
     """Book rows as the wire's exact text (``("3805.44", "0.50000000")``). The book applies
     them as scaled integers without a Decimal in between and checks every number as it does
     (:meth:`workstation.domain.orderbook.OrderBook.apply_rows`); the typed views parse them
-    strictly, raising ``NumberFormatError`` on a malformed number."""
+    strictly, raising ``NumberFormatError`` on a malformed number.
+
+    A frozen ``msgspec.Struct`` rather than a frozen dataclass: one is built per frame on the
+    busiest channel, and a frozen dataclass's ``__init__`` took about 1 µs on the bench
+    machine (a sixth of a small frame's whole path), the Struct about 0.14 µs."""
 
     market: str
     timestamp_us: int
@@ -104,8 +107,7 @@ class _BookRows:
     ask_rows: list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
-class BookTopEvent(_BookRows):
+class BookTopEvent(_BookRows, frozen=True):
     """The venue's top 100 on ``order_book_{market}`` (a feed reads it at most once a second,
     for its cross-check; most of these frames are never parsed further)."""
 
@@ -116,8 +118,7 @@ class BookTopEvent(_BookRows):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BookDiffEvent(_BookRows):
+class BookDiffEvent(_BookRows, frozen=True):
     """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6."""
 
     @property
