@@ -63,9 +63,8 @@ async def test_an_order_typed_in_tmux_reaches_the_simulator_once(tmp_path: Path)
                 for keys in (("-l", "0.01"), ("Tab",), ("-l", f"{price:.2f}")):
                     tmux.run("send-keys", *keys)
                     await asyncio.sleep(0.5)  # a person's pace: one burst per field
-                await asyncio.to_thread(
-                    wait_for, lambda: "rests 0.01 BTC" in tmux.screen(), 10, "the preview", tmux.screen
-                )
+                rests = lambda: "rests 0.01 BTC" in tmux.screen()  # noqa: E731
+                await asyncio.to_thread(wait_for, rests, 10, "the preview", tmux.screen)
                 tmux.run("send-keys", "Enter")
                 await asyncio.to_thread(wait_for, lambda: "SEND?" in tmux.screen(), 10, "confirm")
                 tmux.run("send-keys", "y")
