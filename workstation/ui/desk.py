@@ -166,11 +166,19 @@ class TradingDesk:
             return
         order = message.order
         if message.what == "cancel" and order is not None:
-            self.run_worker(trading.cancel(order.client_order_id), group="orders")
+            self.run_worker(self._cancel(order), group="orders", exit_on_error=False)
         elif message.what == "amend" and order is not None:
             self._amend(order)
         elif message.what == "cancel_all":
             self._ask_cancel_all()
+
+    async def _cancel(self: WorkstationApp, order: TrackedOrder) -> None:
+        trading = self.trading
+        assert trading is not None
+        try:
+            await trading.cancel(order.client_order_id)
+        except Exception as error:  # noqa: BLE001 - shown to the trader, the app carries on
+            self.notify(f"Cancel failed: {error}", severity="error", timeout=10)
 
     def _amend(self: WorkstationApp, order: TrackedOrder) -> None:
         market = self.markets.get(order.market)

@@ -25,9 +25,10 @@ from ..domain.markets import Market, OrderKind, amount_currency
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_request import OrderRequest
 from ..domain.orderbook import OrderBook
-from ..domain.preview import TimeInForce, summary
+from ..domain.preview import TimeInForce
 from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
 from .choice import Choice
+from .ticket_text import journal_preview, preview_text
 
 __all__ = ["TicketContext", "TicketResult", "TicketScreen"]
 
@@ -258,39 +259,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return market.base_decimals
 
     def _preview_text(self, check: TicketCheck) -> Text:
-        market = self.context.market
-        text = Text()
-        taker = check.taker_preview
-        limit = check.limit_preview
-        if taker is None and limit is None:
-            if check.amount is not None and self.context.fee_percent() is None:
-                text.append("preview waits for the account's fee", style="dim")
-            return text
-        if taker is not None:
-            for label, value in summary(taker, market):
-                text.append(f"{label:<10}", style="dim")
-                text.append(f"{value}\n")
-            share = "-" if taker.depth_share is None else f"{taker.depth_share * 100:.2f}%"
-            text.append(f"{taker.levels_consumed} levels, {share} of visible depth", style="dim")
-            if taker.warning:
-                text.append(f"\n\u26a0 {taker.warning}", style="bold yellow")
-        if limit is not None:
-            if taker is None:
-                text.append("nothing executes at once", style="dim")
-            if limit.resting_amount:
-                price = format_decimal(limit.price, market.quote_decimals)
-                value = format_decimal(limit.resting_value, market.quote_decimals)
-                text.append(f"\nrests {plain(limit.resting_amount)} {market.base} at {price}")
-                text.append(f" ({value} {market.quote})", style="dim")
-            if limit.reason:
-                style = "bold yellow" if limit.would_cancel else "dim"
-                text.append(f"\n\u26a0 {limit.reason}", style=style)
-        if check.holds is not None:
-            held, currency = check.holds
-            places = market.quote_decimals if currency == market.quote else market.base_decimals
-            text.append(f"\n{'Holds':<10}", style="dim")
-            text.append(f"{format_decimal(held, places, rounding='ROUND_UP')} {currency}")
-        return text
+        return preview_text(check, self.context.market, self.context.fee_percent() is not None)
 
     def _hint(self) -> Text:
         if self.confirming:
@@ -389,7 +358,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         check = self.check
         if check is None or check.request is None:
             return
-        self.dismiss(TicketResult(check.request, _journal_preview(check), self.amend_of))
+        self.dismiss(TicketResult(check.request, journal_preview(check), self.amend_of))
 
     def action_back(self) -> None:
         if not self.confirming:
@@ -404,21 +373,3 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self.query_one("#ticket").remove_class("-confirming")
         self.query_one("#amount", Input).focus()
         self.evaluate()
-
-
-def _journal_preview(check: TicketCheck) -> dict[str, str]:
-    """The numbers the trader saw when sending, as text (the journal refuses floats)."""
-    out: dict[str, str] = {}
-    taker = check.taker_preview
-    if taker is not None:
-        for name in ("avg_price", "worst_price", "slippage_vs_best_bps", "slippage_vs_mid_bps"):
-            value = getattr(taker, name)
-            if value is not None:
-                out[name] = plain(value)
-        out.update(fee=plain(taker.fee), total=plain(taker.total))
-        out["filled_amount"] = plain(taker.filled_amount)
-    if check.limit_preview is not None:
-        out["resting_amount"] = plain(check.limit_preview.resting_amount)
-    if check.holds is not None:
-        out["holds"] = f"{plain(check.holds[0])} {check.holds[1]}"
-    return out
