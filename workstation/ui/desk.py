@@ -53,6 +53,9 @@ class TradingDesk:
     # -- tickets --------------------------------------------------------------------------
 
     def _market_shown(self: WorkstationApp) -> Market | None:
+        """The pair a new ticket is for; None while a dialog (a ticket too) is open."""
+        if len(self.screen_stack) > 1:
+            return None
         if self.current is None or self.trading is None:
             if self.trading is None and self.current is not None:
                 self.notify("Trading needs API keys for this environment", severity="warning")
@@ -158,7 +161,8 @@ class TradingDesk:
     # -- open orders ----------------------------------------------------------------------
 
     def action_focus_orders(self: WorkstationApp) -> None:
-        self.query_one(OpenOrdersView).focus()
+        if len(self.screen_stack) == 1:
+            self.query_one(OpenOrdersView).focus()
 
     def on_open_orders_view_action(self: WorkstationApp, message: OpenOrdersView.Action) -> None:
         trading = self.trading
