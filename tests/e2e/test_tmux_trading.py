@@ -60,9 +60,12 @@ async def test_an_order_typed_in_tmux_reaches_the_simulator_once(tmp_path: Path)
                 await asyncio.to_thread(
                     wait_for, lambda: "BUY BTC/USD" in tmux.screen(), 10, "ticket"
                 )
-                for keys in (("-l", "0.01"), ("Tab",), ("-l", f"{price:.2f}")):
-                    tmux.run("send-keys", *keys)
-                    await asyncio.sleep(0.5)  # a person's pace: one burst per field
+                # one burst, as a fast typist over SSH sends it: Tab must move the focus
+                # before the price that follows it is read
+                tmux.run(
+                    "send-keys", "-l", "0.01", ";", "send-keys", "Tab", ";",
+                    "send-keys", "-l", f"{price:.2f}",
+                )  # fmt: skip
                 rests = lambda: "rests 0.01 BTC" in tmux.screen()  # noqa: E731
                 await asyncio.to_thread(wait_for, rests, 10, "the preview", tmux.screen)
                 tmux.run("send-keys", "Enter")

@@ -87,6 +87,10 @@ class TicketScreen(ModalScreen[TicketResult | None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("y", "send", "Send", show=False),
+        # Priority: the focus moves as the key is read, so text typed right after Tab (in one
+        # burst over SSH, or pasted) lands in the next field, not in the one being left.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(
