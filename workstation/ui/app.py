@@ -201,7 +201,10 @@ class WorkstationApp(TradingDesk, App[None]):
             if self.watched:
                 await self._show(self.watched[0])
             if venue.has_credentials:
-                await self._open_trading(session, venue)
+                try:
+                    await self._open_trading(session, venue)
+                except Exception as exc:  # noqa: BLE001 - the market stays on screen without it
+                    self.notify(f"Trading unavailable: {exc}", severity="error", timeout=30)
             await asyncio.Event().wait()  # hold the session (and simulator) until exit
 
     async def _open_trading(self, session: Session, venue: Venue) -> None:
