@@ -77,6 +77,7 @@ async def settle(pilot: Pilot) -> None:
             and trading.submits_allowed
             and trading.balances
             and trading.fee_percent(app.current or "") is not None
+            and app.balance_rounds > 0
         )
 
     await until(pilot, ready, "the pair to be live")

@@ -21,7 +21,9 @@ from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Static
+from textual.worker import Worker
 
+from ..domain.market_data import Ticker
 from ..domain.markets import Market
 from ..paths import styles_path
 from ..services.feed import MarketFeed
@@ -113,6 +115,10 @@ class WorkstationApp(TradingDesk, App[None]):
         self.confirm_orders = confirm or self._env == "live"
         self._journal_path = journal_path
         self.journal: Journal | None = None
+        self._tickers: dict[str, Ticker] = {}
+        self.balance_rounds = 0
+        """Rounds of balance pricing done (tests wait for the first)."""
+        self._pricer: Worker[None] | None = None
         self.trading: TradingService | None = None
         self._seed = seed
         self._initial_pairs = pairs
@@ -152,6 +158,10 @@ class WorkstationApp(TradingDesk, App[None]):
         flight (if any) ends while the REST client can still close its connection; then the
         REST client. Done here, outside the worker: on shutdown Textual may cancel workers
         again while they clean up, and an interrupted cleanup leaks connections."""
+        if self._pricer is not None:
+            self._pricer.cancel()
+            with contextlib.suppress(Exception):
+                await self._pricer.wait()
         if self.trading is not None:
             with contextlib.suppress(Exception):
                 await self.trading.close()
@@ -225,6 +235,7 @@ class WorkstationApp(TradingDesk, App[None]):
         for symbol in self.watched:
             await self.trading.watch(symbol)
         self._draw_account()
+        self._pricer = self.run_worker(self._price_balances(), group="prices", exit_on_error=False)
 
     # -- pairs -------------------------------------------------------------------------------
 
@@ -312,14 +323,36 @@ class WorkstationApp(TradingDesk, App[None]):
         balances.show(trading.balances, quote)
 
     def _price_of(self, currency: str, quote: str) -> Decimal | None:
-        """Mid of a watched book of ``currency`` in ``quote`` (for the balances' value)."""
-        feed = self.hub.feeds.get(f"{currency}{quote}".lower()) if self.hub else None
-        if feed is None or feed.stale:
+        """``currency`` in ``quote`` for the balances' value: the mid of a watched book, else
+        the mid of the pair's ticker (polled slowly by :meth:`_price_balances`)."""
+        symbol = f"{currency}{quote}".lower()
+        feed = self.hub.feeds.get(symbol) if self.hub else None
+        if feed is not None and not feed.stale:
+            bid, ask = feed.book.best_bid(), feed.book.best_ask()
+            if bid is not None and ask is not None:
+                return (bid + ask) / 2
+        ticker = self._tickers.get(symbol)
+        if ticker is None or not (ticker.bid > 0 and ticker.ask > 0):
             return None
-        bid, ask = feed.book.best_bid(), feed.book.best_ask()
-        if bid is None or ask is None:
-            return None
-        return (bid + ask) / 2
+        return (ticker.bid + ticker.ask) / 2
+
+    async def _price_balances(self) -> None:
+        """Every 15 s, the ticker of each pair that prices a held currency and has no watched
+        book: a handful of requests, far inside the rate budget."""
+        while True:
+            session, trading = self._session, self.trading
+            if session is not None and trading is not None and self.current in self.markets:
+                quote = self.markets[self.current].quote
+                for balance in list(trading.balances.values()):
+                    symbol = f"{balance.currency}{quote}".lower()
+                    watched = self.hub is not None and symbol in self.hub.feeds
+                    if symbol not in self.markets or watched or not balance.total:
+                        continue
+                    with contextlib.suppress(Exception):  # no price: the value shows "-"
+                        self._tickers[symbol] = await session.ticker(symbol)
+                self.balance_rounds += 1
+                self._draw_account()
+            await asyncio.sleep(15)
 
     def on_trading_changed(self, message: TradingChanged) -> None:
         change = message.change

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from rich.table import Table
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets import Static
 
 from ..domain.account import Balance
 from ..domain.numbers import format_decimal
@@ -29,11 +30,15 @@ def places(currency: str) -> int:
     return 2 if currency in _TWO_DECIMALS else 8
 
 
-class BalancesView(DataTable[Text | str]):
-    """One row per currency held (non-zero total), the quote currency of the pair first."""
+class BalancesView(Static):
+    """One row per currency held (non-zero total), the quote currency of the pair first.
+
+    A plain table with one space between columns, not a DataTable (which pads both sides of
+    every cell): five columns of 8-decimal amounts must fit beside the book at 120 columns.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(cursor_type="none", show_cursor=False, id=id)
+        super().__init__("", id=id)
         self.balances: Mapping[str, Balance] = {}
         self.quote = "USD"
         self.price_of: Callable[[str, str], Decimal | None] = lambda currency, quote: None
@@ -41,8 +46,7 @@ class BalancesView(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self.border_title = "Balances"
-        for name in COLUMNS:
-            self.add_column(name, key=name)
+        self.redraw()
 
     def show(self, balances: Mapping[str, Balance], quote: str) -> None:
         self.balances = balances
@@ -50,7 +54,11 @@ class BalancesView(DataTable[Text | str]):
         self.redraw()
 
     def redraw(self) -> None:
-        self.clear()
+        table = Table(
+            box=None, padding=(0, 0, 0, 1), show_edge=False, header_style="bold dim", expand=False
+        )
+        for index, name in enumerate(COLUMNS):
+            table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
         held = [b for b in self.balances.values() if b.total or b.reserved]
         held.sort(key=lambda b: (b.currency.upper() != self.quote, b.currency.upper()))
         worth = Decimal(0)
@@ -61,10 +69,11 @@ class BalancesView(DataTable[Text | str]):
                 complete = False
             else:
                 worth += value
-            self.add_row(*self._cells(balance, value), key=balance.currency.upper())
+            table.add_row(*self._cells(balance, value))
         total = f"{worth:,.2f}"
         at_least = "" if complete else "\u2265 "  # some currency could not be priced
         self.border_subtitle = f"{at_least}{total} {self.quote}" if held else ""
+        self.update(table if held else Text("no balances yet", style="dim"))
 
     def _value(self, balance: Balance) -> Decimal | None:
         currency = balance.currency.upper()
