@@ -2,8 +2,9 @@
 
 Read from the trading service's balance model, which refreshes after our fills and orders
 (throttled, never a polling storm). The value column prices each currency in the quote
-currency of the pair shown, at the mid of a watched book for that currency (or at 1 for the
-quote itself); a currency without a watched book shows no value rather than a guess.
+currency of the pair shown, at the mid of a watched book for that currency, else at the mid of
+the pair's ticker (the app polls those slowly), or at 1 for the quote itself; a currency with
+no such pair shows no value rather than a guess.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class BalancesView(Static):
         self.balances: Mapping[str, Balance] = {}
         self.quote = "USD"
         self.price_of: Callable[[str, str], Decimal | None] = lambda currency, quote: None
-        """The price of ``currency`` in ``quote`` (the app looks at its watched books)."""
+        """The price of ``currency`` in ``quote`` (the app's books and tickers)."""
 
     def on_mount(self) -> None:
         self.border_title = "Balances"
