@@ -6,16 +6,11 @@ against the engine exactly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-
-import pytest
-from textual.pilot import Pilot
 
 from workstation.domain.common import Side
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
-from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
 from workstation.ui.bookview import OrderBookView
@@ -23,25 +18,7 @@ from workstation.ui.screens import HelpScreen, PairPicker
 from workstation.ui.statusbar import StatusBar
 from workstation.ui.tapeview import TradesTapeView
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimServer]:
-    async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as server:
-        yield server
-
-
-@pytest.fixture
-def venue(sim: SimServer) -> Venue:
-    demo = sim.exchange.demo
-    return Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from .harness import until
 
 
 def line(widget: OrderBookView | TradesTapeView, y: int) -> str:

@@ -4,7 +4,6 @@ a ticket from the book cursor, an instant buy in USD, and invalid input that sen
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,35 +17,16 @@ from workstation.domain.order_request import OrderRequest
 from workstation.services.feed import FeedState
 from workstation.services.journal import TrackState
 from workstation.services.venue import Venue
-from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
 from workstation.ui.ordersview import OpenOrdersView
 from workstation.ui.screens import AskScreen
 from workstation.ui.ticket import TicketScreen
 
+from .harness import until
+
 D = Decimal
 BUY_PATH = "POST /api/v2/buy/btcusd/"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimServer]:
-    async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as server:
-        yield server
-
-
-@pytest.fixture
-def venue(sim: SimServer) -> Venue:
-    demo = sim.exchange.demo
-    return Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def ready(app: WorkstationApp) -> bool:

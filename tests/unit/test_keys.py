@@ -10,31 +10,14 @@ from collections.abc import Iterator
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringError, PasswordDeleteError
+from keyring.errors import KeyringError
 
 from workstation.services.keys import KeyStore, KeyStoreError
 
+from .cli_support import MemoryKeyring
+
 KEY = "AbCdEf0123456789AbCdEf0123456789"
 SECRET = "s3cr3tS3CR3Ts3cr3tS3CR3Ts3cr3t99"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 class BrokenKeyring(MemoryKeyring):

@@ -115,17 +115,8 @@ class _Placement:
 
 
 class OrderTracker(Canceller):
-    """The single order tracker of one environment.
-
-    Args:
-        rest: the environment's REST client.
-        journal: the order journal (shared by environments; rows carry ``env``).
-        env: ``"sim"``, ``"sandbox"`` or ``"live"``.
-        policy: reconciliation backoff and grace.
-        on_change: called with each new snapshot (the UI service turns it into a message).
-        on_gate: called with the gate's reason (None: submits allowed) when it changes.
-        sleep: the backoff sleep, injected by tests.
-    """
+    """The single order tracker of one environment; built with :class:`Reconciler`'s
+    arguments (REST client, journal, env, policy, callbacks)."""
 
     # -- submit ---------------------------------------------------------------------------
 
