@@ -9,14 +9,18 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
+from workstation.services.journal import Journal
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
+
+from .trading_support import Changes
 
 
 @pytest.fixture
@@ -88,3 +92,20 @@ async def sim_process(*flags: str) -> AsyncIterator[SimProcess]:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+async def journal(journal_path: Path) -> AsyncIterator[Journal]:
+    with Journal(journal_path) as journal:
+        yield journal
+
+
+@pytest.fixture
+def changes() -> Changes:
+    """Every change a TradingService reports, in order."""
+    return Changes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,17 +48,6 @@ class Recorder:
     def states(self, cid: str) -> list[TrackState]:
         states = [o.state for o in self.seen if o.client_order_id == cid]
         return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
-
-
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def journal(journal_path: Path) -> AsyncIterator[Journal]:
-    with Journal(journal_path) as journal:
-        yield journal
 
 
 @pytest.fixture

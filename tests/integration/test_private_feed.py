@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -61,17 +60,6 @@ async def live_rest(live_sim: SimServer) -> AsyncIterator[RestClient]:
     )
     async with client:
         yield client
-
-
-@pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[Journal]:
-    with Journal(tmp_path / "journal.sqlite3") as journal:
-        yield journal
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
 
 
 @pytest.fixture

@@ -41,22 +41,6 @@ BUY_PATH = "POST /api/v2/buy/btcusd/"
 
 
 @pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def journal(journal_path: Path) -> AsyncIterator[Journal]:
-    with Journal(journal_path) as journal:
-        yield journal
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture
 async def service(
     sim: SimServer, rest: RestClient, journal: Journal, changes: Changes
 ) -> AsyncIterator[TradingService]:
