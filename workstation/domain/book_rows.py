@@ -2,11 +2,12 @@
 
 The diff stream is the busiest input, and in CPython the cost is per Python operation, not
 per byte: checking and converting each row with string methods costs more than ccxt's two
-``float()`` calls. So the common case is checked for a whole frame side at once: its texts are
-joined into one string per side (``price|amount|price|amount...``) and matched by one
-compiled pattern (prices in canonical form with exactly the book's decimals, amounts with
-exactly the decimals of the side's first amount), and the joined text becomes integers with
-one ``replace``, one ``split`` and one ``map(int)``.
+conversions to binary floating point per row. So the common case is checked for a whole
+frame side at once: its texts are joined into one string per side
+(``price|amount|price|amount...``) and matched by one compiled pattern (prices in canonical
+form with exactly the book's decimals, amounts with exactly the decimals of the side's first
+amount), and the joined text becomes integers with one ``replace``, one ``split`` and one
+``map(int)``.
 
 Everything the pattern does not take (fewer price decimals, a leading zero, mixed amount
 decimals, anything malformed) goes row by row, where :func:`~.numbers.to_units` has the last
