@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .common import Side
-from .markets import OrderKind
+from .markets import OrderKind, amount_in_quote_currency
 from .preview import TimeInForce
 
 __all__ = ["OrderRequest"]
@@ -58,4 +58,4 @@ class OrderRequest:
     @property
     def in_quote(self) -> bool:
         """The amount is in the quote currency (instant buys, instant sells in quote)."""
-        return self.kind is OrderKind.INSTANT and (self.side is Side.BUY or self.amount_in_quote)
+        return amount_in_quote_currency(self.kind, self.side, self.amount_in_quote)

@@ -24,7 +24,14 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from .common import Side
 from .market_data import BookSnapshot
-from .markets import Market, OrderKind, Problem, amount_decimals, validate_order
+from .markets import (
+    Market,
+    OrderKind,
+    Problem,
+    amount_decimals,
+    amount_in_quote_currency,
+    validate_order,
+)
 from .numbers import format_decimal, parse_decimal, quantum
 from .order_request import OrderRequest
 from .orderbook import OrderBook
@@ -246,7 +253,7 @@ def _resolve_share(
         return text, None, Problem("amount", f"the {currency} balance is not known yet")
     portion = available * share / _HUNDRED
     places = amount_decimals(market, kind, side, ticket.amount_in_quote)
-    in_quote = kind is OrderKind.INSTANT and (side is Side.BUY or ticket.amount_in_quote)
+    in_quote = amount_in_quote_currency(kind, side, ticket.amount_in_quote)
     if spends_quote:
         portion = portion / (1 + fee_percent / _HUNDRED)  # leave room for the taker fee
         if not in_quote:
@@ -281,8 +288,7 @@ def _previews(
             return None, preview_limit(
                 book, market, side, amount=amount, price=price, fee_percent=fee, tif=ticket.tif
             )
-        in_quote = ticket.kind is OrderKind.INSTANT and (side is Side.BUY or ticket.amount_in_quote)
-        if in_quote:
+        if amount_in_quote_currency(ticket.kind, side, ticket.amount_in_quote):
             return preview_market(book, market, side, quote_amount=amount, fee_percent=fee), None
         return preview_market(book, market, side, amount=amount, fee_percent=fee), None
     except ValueError:

@@ -28,7 +28,7 @@ from ..domain.markets import Market
 from ..paths import styles_path
 from ..services.feed import MarketFeed
 from ..services.hub import FeedChange, MarketHub
-from ..services.journal import Journal
+from ..services.journal import Journal, TrackState
 from ..services.session import Session
 from ..services.trading import TradingChange, TradingService
 from ..services.venue import EmbeddedSim, Venue
@@ -116,6 +116,7 @@ class WorkstationApp(TradingDesk, App[None]):
         self._journal_path = journal_path
         self.journal: Journal | None = None
         self._tickers: dict[str, Ticker] = {}
+        self.order_states: dict[str, TrackState] = {}
         self.balance_rounds = 0
         """Rounds of balance pricing done (tests wait for the first)."""
         self._pricer: Worker[None] | None = None

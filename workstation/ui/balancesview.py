@@ -18,17 +18,16 @@ from textual.widgets import Static
 
 from ..domain.account import Balance
 from ..domain.numbers import format_decimal
+from ..domain.walk import BOOKED_TO_FIVE_DECIMALS
 
 __all__ = ["COLUMNS", "BalancesView"]
 
 COLUMNS = ("Cur", "Available", "Reserved", "Total", "Value")
 
-#: Display decimals of fiat and stablecoins; other currencies show 8.
-_TWO_DECIMALS = frozenset({"USD", "EUR", "GBP", "USDC", "USDT"})
-
 
 def places(currency: str) -> int:
-    return 2 if currency in _TWO_DECIMALS else 8
+    """Display decimals: 2 for fiat and stablecoins (the currencies booked to 5), else 8."""
+    return 2 if currency in BOOKED_TO_FIVE_DECIMALS else 8
 
 
 class BalancesView(Static):

@@ -25,7 +25,7 @@ from ..domain.common import Side
 from ..domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
 from ..domain.numbers import from_units
 from ..services.feed import MarketFeed
-from .fmt import amount_text, grouped, price_text, signed_bps
+from .fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
@@ -208,12 +208,12 @@ class OrderBookView(Widget, can_focus=True):
         pp, ap = market.quote_decimals, feed.book.amount_places
         p, a, t, v = self._columns(width)
         text = (
-            _cell(price_text(row.price, pp), p)
-            + _cell(amount_text(row.amount, ap, market.base_decimals), a)
-            + _cell(amount_text(row.total, ap, market.base_decimals), t)
+            cell(price_text(row.price, pp), p)
+            + cell(amount_text(row.amount, ap, market.base_decimals), a)
+            + cell(amount_text(row.total, ap, market.base_decimals), t)
         )
         if v:
-            text += _cell(grouped_value(row.value, pp + ap), v)
+            text += cell(grouped_value(row.value, pp + ap), v)
         text = text.ljust(width)[:width]
         is_bid = side is Side.BUY
         style = self.get_component_rich_style("book--bid" if is_bid else "book--ask")
@@ -268,12 +268,6 @@ class OrderBookView(Widget, can_focus=True):
         if len(text) + 9 <= width:
             text += " from mid"
         return Strip([Segment(text.ljust(width)[:width], style)])
-
-
-def _cell(text: str, width: int) -> str:
-    """Right-aligned in ``width``; a value wider than its column still gets a space before it
-    (the row is cut at the pane's edge), so numbers never run together."""
-    return text.rjust(width) if len(text) < width else " " + text
 
 
 def _touch(bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> tuple[int, int]:

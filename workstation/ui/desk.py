@@ -49,6 +49,8 @@ class TradingDesk:
 
     trading: TradingService | None
     confirm_orders: bool
+    order_states: dict[str, TrackState]
+    """The last state told to the trader, per order (each state is told once)."""
 
     # -- tickets --------------------------------------------------------------------------
 
@@ -232,7 +234,7 @@ class TradingDesk:
 
     def notice(self: WorkstationApp, order: TrackedOrder) -> None:
         """Tell the trader when an order reaches a state worth an interruption (once)."""
-        seen = self.__dict__.setdefault("_order_states", {})
+        seen = self.order_states
         if seen.get(order.client_order_id) is order.state:
             return
         seen[order.client_order_id] = order.state

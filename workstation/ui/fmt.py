@@ -11,6 +11,12 @@ from ..domain.numbers import from_units
 __all__ = ["amount_text", "grouped", "price_text", "signed_bps", "ticker_text"]
 
 
+def cell(text: str, width: int) -> str:
+    """Right-aligned in ``width``; a value wider than its column still gets a space before it
+    (the row is cut at the pane's edge), so numbers never run together."""
+    return text.rjust(width) if len(text) < width else " " + text
+
+
 def price_text(units: int, places: int) -> str:
     """A price in ticks with the market's decimals: ``6700268, 2 -> "67002.68"``."""
     return f"{from_units(units, places):f}"

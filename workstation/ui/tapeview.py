@@ -19,6 +19,7 @@ from textual.widget import Widget
 from ..domain.common import Side
 from ..domain.market_data import Trade
 from ..services.feed import MarketFeed
+from .fmt import cell
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
@@ -81,16 +82,11 @@ class TradesTapeView(Widget):
         market = feed.market
         price = f"{trade.price.quantize(market.tick):f}"
         amount = f"{trade.amount.quantize(market.lot):f}"
-        text = clock.strftime("%H:%M:%S").ljust(time_w) + _cell(price, price_w)
-        text += _cell(amount, amount_w)
+        text = clock.strftime("%H:%M:%S").ljust(time_w) + cell(price, price_w)
+        text += cell(amount, amount_w)
         style = self.get_component_rich_style(
             "tape--buy" if trade.side is Side.BUY else "tape--sell"
         )
         if self._large and trade.amount >= self._large:
             style = style + self.get_component_rich_style("tape--large")
         return Strip([Segment(text[:width].ljust(width), style)])
-
-
-def _cell(text: str, width: int) -> str:
-    """Right-aligned in ``width``, and never touching the column before it."""
-    return text.rjust(width) if len(text) < width else " " + text

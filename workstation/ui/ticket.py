@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, Static
 
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
-from ..domain.markets import Market, OrderKind, amount_currency
+from ..domain.markets import Market, OrderKind, amount_currency, amount_decimals
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_request import OrderRequest
 from ..domain.orderbook import OrderBook
@@ -229,7 +229,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             if message is not None:
                 lines.append(f"\u2716 {message}\n", style="bold red")
         if check.amount_note and check.amount is not None:
-            places = self._amount_places()
+            places = amount_decimals(
+                self.context.market, self.kind, self.side, self.amount_in_quote
+            )
             lines.append(f"= {format_decimal(check.amount, places)} ({check.amount_note})\n")
         blocked = self.context.blocked()
         if blocked:
@@ -255,12 +257,6 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             text.append(f"  \u00b7  taker fee {plain(fee)}%")
         text.append("\n")
         return text
-
-    def _amount_places(self) -> int:
-        market = self.context.market
-        if self.kind is OrderKind.INSTANT and (self.side is Side.BUY or self.amount_in_quote):
-            return market.instant_quote_decimals
-        return market.base_decimals
 
     def _preview_text(self, check: TicketCheck) -> Text:
         return preview_text(check, self.context.market, self.context.fee_percent() is not None)
