@@ -5,11 +5,15 @@ fast only once the frame is decoded is not fast where it runs. ``prepare`` (unti
 the same snapshot into the contender's own representation; ``replay`` (timed) applies every
 frame; ``top`` reads the best levels back as Decimals for the correctness guard.
 
-* ``ours``: :func:`parse_frame` (msgspec) then :meth:`OrderBook.apply_rows` (scaled ints),
-  and every book read once at the end (counted): large frame sides are staged until a read.
-* ``ours_read_each``: the same with a read after every frame, the cadence of the feed's
-  crossed-book check: nothing stays staged, so nothing is coalesced.
-* ``ours_feed``: the same through :meth:`MarketFeed.on_diff`, exactly as the hub calls it.
+* ``ours``: :func:`parse_frame` (msgspec, book sides left as text) then
+  :meth:`OrderBook.apply_packed` (scaled ints; :meth:`OrderBook.apply_rows` for a frame the
+  one-pass check refuses), and every book read once at the end (counted): sides are staged
+  until a read, and merged by price when several are.
+* ``ours_read_each``: the same with a read after every frame: nothing is merged, every
+  frame is parsed and applied on its own (the cost when frames come one at a time).
+* ``ours_feed``: production: :meth:`MarketFeed.on_diff` as the hub calls it, each touched
+  feed settled (staged sides applied, crossed check) every ``YIELD_EVERY`` frames as the
+  hub's pump does when frames queue up, and every book read at the end.
 * ``ccxt``: ccxt.pro's book (``OrderBookSide.storeArray``, float prices) with ccxt's own JSON
   decoder (orjson when importable, as ``ccxt/async_support/base/ws/client.py`` does) and its
   nonce check; the generous core of ccxt's path, without its per-field ``safe_*`` helpers.
@@ -33,6 +37,7 @@ from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
 from workstation.domain.orderbook import OrderBook
 from workstation.services.feed import FeedState, MarketFeed
+from workstation.services.hub import YIELD_EVERY
 
 from .streams import Snapshot
 
@@ -83,7 +88,9 @@ class Ours(Contender):
         parse = parse_frame
         for text in frames:
             event = parse(text)
-            state[event.market].apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
+            book = state[event.market]
+            if not book.apply_packed(event.bids, event.asks, event.timestamp_us):
+                book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
         for book in state.values():  # a read applies what is staged: part of the work
             _ = book.crossed
 
@@ -102,7 +109,8 @@ class OursReadEach(Ours):
         for text in frames:
             event = parse(text)
             book = state[event.market]
-            book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
+            if not book.apply_packed(event.bids, event.asks, event.timestamp_us):
+                book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
             _ = book.crossed
 
 
@@ -140,10 +148,19 @@ class OursFeed(Contender):
 
     def replay(self, state: dict[str, MarketFeed], frames: list[str]) -> None:
         parse = parse_frame
-        for text in frames:
+        touched: set[MarketFeed] = set()
+        for count, text in enumerate(frames, start=1):
             event = parse(text)
             if isinstance(event, BookDiffEvent):
-                state[event.market].on_diff(event.timestamp_us, event.bid_rows, event.ask_rows)
+                feed = state[event.market]
+                feed.on_diff(event)
+                touched.add(feed)
+            if count % YIELD_EVERY == 0:  # the hub's pump lets the loop run: it settles
+                for feed in touched:
+                    feed.settle()
+                touched.clear()
+        for feed in state.values():  # a reader: settles what is left
+            _ = feed.book
 
     def top(self, state: dict[str, MarketFeed], market: str, depth: int) -> Any:
         feed = state[market]

@@ -1,9 +1,9 @@
 """Where our path's time goes (``python -m bench.book_bench --profile``).
 
-Splits ``parse_frame`` + ``apply_rows`` into its two halves, sets the decode beside the floor
-of msgspec decoding the same frame in one typed pass, counts the rows that the book checks in
-one pass and stages (sides of ``STAGE_FROM`` rows or more) and how many distinct levels they
-come down to, and lists cProfile's top functions for one replay.
+Splits ``parse_frame`` + ``apply_packed`` into its two halves, sets the decode beside the
+floor of msgspec decoding the same frame in one typed pass with its rows, counts the rows the
+one-pass check takes and how many distinct levels they come down to (what a read at the end
+parses), and lists cProfile's top functions for one replay.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from typing import Any
 import msgspec
 
 from workstation.bitstamp.codec_stream import BookDiffEvent, parse_frame
-from workstation.domain.book_rows import RowRules
-from workstation.domain.orderbook import STAGE_FROM
+from workstation.domain.book_rows import PackedRules
 
 from .common import say
 from .contenders import WIRE_AMOUNT_PLACES, Ours
@@ -64,20 +63,23 @@ def _us_per_frame(stream: Stream, setup: Callable[[], Any], run: Callable[[Any],
 
 
 def _staged_rows(stream: Stream) -> tuple[int, int, int, int]:
-    """Rows in sides the book stages (checked in one pass), of those the distinct
-    (market, side, price) levels, rows in large sides the one-pass check sends row by row
-    (non-canonical text), and all rows."""
+    """Rows in sides the one-pass check takes (staged), the distinct (market, side, price)
+    levels among them, rows in sides it refuses (applied row by row), and all rows."""
     staged = refused = total = 0
     levels: set[tuple[str, int, str]] = set()
-    rules = {m: RowRules(s.price_places, WIRE_AMOUNT_PLACES) for m, s in stream.snapshots.items()}
+    rules = {
+        m: PackedRules(s.price_places, WIRE_AMOUNT_PLACES) for m, s in stream.snapshots.items()
+    }
     for text in stream.frames:
         event = parse_frame(text)
         assert isinstance(event, BookDiffEvent)
-        for side, rows in enumerate((event.bid_rows, event.ask_rows)):
+        for side, (packed, rows) in enumerate(
+            ((event.bids, event.bid_rows), (event.asks, event.ask_rows))
+        ):
             total += len(rows)
-            if len(rows) < STAGE_FROM:
+            if not rows:
                 continue
-            if rules[event.market].check(rows) is None:
+            if rules[event.market].check(packed) is None:
                 refused += len(rows)
                 continue
             staged += len(rows)
@@ -101,7 +103,9 @@ def profile_ours(stream: Stream) -> dict[str, Any]:
 
     def apply(books: Any) -> None:
         for e in events:
-            books[e.market].apply_rows(e.bid_rows, e.ask_rows, e.timestamp_us)
+            book = books[e.market]
+            if not book.apply_packed(e.bids, e.asks, e.timestamp_us):
+                book.apply_rows(e.bid_rows, e.ask_rows, e.timestamp_us)
         for book in books.values():
             _ = book.crossed  # applies what is staged
 
@@ -124,16 +128,16 @@ def profile_ours(stream: Stream) -> dict[str, Any]:
 
     result = {
         "us_per_frame": {
-            "parse_frame_plus_apply_rows": round(whole, 3),
+            "parse_frame_plus_apply_packed": round(whole, 3),
             "parse_frame": round(parse, 3),
             "msgspec_one_pass_typed_decode": round(floor, 3),
-            "apply_rows_then_read": round(applied, 3),
+            "apply_packed_then_read": round(applied, 3),
         },
         "rows_per_frame": round(rows / len(frames), 2),
         "rows": rows,
         "rows_staged": staged,
         "distinct_levels_staged": distinct,
-        "rows_in_large_sides_refused_by_one_pass_check": refused,
+        "rows_in_sides_refused_by_one_pass_check": refused,
         "cprofile_top": out.getvalue(),
     }
     say(f"\nProfile of our path on {stream.title} (CPU µs per frame, median of {RUNS} runs)")

@@ -165,6 +165,30 @@ async def test_a_crossed_book_forces_a_resync(
     await at_rest(sim, feed)
 
 
+async def test_a_diff_side_that_is_not_text_rows_forces_a_resync(
+    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+) -> None:
+    """Valid JSON, so the frame parses; its side is numbers, not Bitstamp's text pairs: the
+    book's one-pass check refuses it, the row decode names it, and the feed resyncs."""
+    service, _ = hub
+    feed = await synced(sim, service)
+    far_future = (time.time_ns() // 1000) + 3_600_000_000
+    data = {"timestamp": str(far_future // 10**6), "microtimestamp": str(far_future)}
+    odd = json.dumps(
+        {
+            "data": {**data, "bids": [[1.5, 2]], "asks": []},
+            "channel": "diff_order_book_btcusd",
+            "event": "data",
+        }
+    )
+    sim.faults.malform_next("diff_order_book_btcusd", odd)
+    await move_market(sim, 3)
+    await until(lambda: feed.health.resyncs >= 1, what="a resync")
+    assert feed.health.last_resync_reason.startswith("bad diff")
+    await move_market(sim, 5)
+    await at_rest(sim, feed)
+
+
 async def test_an_unreadable_frame_forces_a_resync(
     sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
 ) -> None:

@@ -455,11 +455,17 @@ def test_bad_number_in_a_diff_is_caught_when_read() -> None:
     assert isinstance(event, BookDiffEvent)
     with pytest.raises(NumberFormatError, match="decimal point"):
         _ = event.diff
-    with pytest.raises(FrameError) as info:
-        parse_frame(frame.replace('"1,5"', '"1.5","7"'))  # a third column on a diff
-    assert info.value.channel == "diff_order_book_ethusd"
+    # A side that is not rows of two texts is JSON all the same: the frame parses, and
+    # reading its rows says what is wrong (the book's one-pass check refuses it first).
+    for odd in ('"1.5","7"', "1.5"):  # a third column; a JSON number, not Bitstamp's text
+        event = parse_frame(frame.replace('"1,5"', odd))
+        assert isinstance(event, BookDiffEvent)
+        with pytest.raises(FrameError) as info:
+            _ = event.bid_rows
+        assert info.value.channel == "diff_order_book_ethusd"
+        assert event.ask_rows == []
     with pytest.raises(FrameError):
-        parse_frame(frame.replace('"1,5"', "1.5"))  # a JSON number, not Bitstamp's text
+        parse_frame(frame.replace('"1,5"]]', '"1,5"]'))  # not JSON
 
 
 def test_diff_round_trip_with_deletes() -> None:

@@ -6,8 +6,11 @@
 JSON frame, or a known frame whose payload is malformed (a bad number, a missing field),
 raises ``FrameError``; its ``channel`` says which subscription to resync.
 
-Speed matters on ``diff_order_book_*`` (the busiest channel): the envelope is decoded once
-with ``data`` left raw, then ``data`` is decoded with the struct chosen by channel prefix.
+Speed matters on ``diff_order_book_*`` (the busiest channel): its frames are decoded in one
+pass with each book side left as JSON text, checked later by whoever reads it (the book's
+one-pass check, or ``BookDiffEvent.bid_rows``, which raises ``FrameError``). Other frames:
+the envelope is decoded once with ``data`` left raw, then ``data`` is decoded with the struct
+chosen by channel prefix.
 """
 
 from __future__ import annotations
@@ -92,10 +95,9 @@ class BookSnapshotEvent:
 
 
 class _BookRows(msgspec.Struct, frozen=True):
-    """Book rows as the wire's exact text (``("3805.44", "0.50000000")``). The book applies
-    them as scaled integers without a Decimal in between and checks every number as it does
-    (:meth:`workstation.domain.orderbook.OrderBook.apply_rows`); the typed views parse them
-    strictly, raising ``NumberFormatError`` on a malformed number.
+    """Book rows as the wire's exact text (``("3805.44", "0.50000000")``). The feed compares
+    them with its book in scaled integers without a Decimal in between; the typed views
+    parse them strictly, raising ``NumberFormatError`` on a malformed number.
 
     A frozen ``msgspec.Struct`` rather than a frozen dataclass: one is built per frame on the
     busiest channel, and a frozen dataclass's ``__init__`` took about 1 µs on the bench
@@ -118,8 +120,28 @@ class BookTopEvent(_BookRows, frozen=True):
         )
 
 
-class BookDiffEvent(_BookRows, frozen=True):
-    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6."""
+class BookDiffEvent(msgspec.Struct, frozen=True):
+    """Changed levels on ``diff_order_book_{market}``; merge per reference 7.6.
+
+    ``bids`` and ``asks`` are each side's JSON text exactly as received
+    (``[["3805.44","0.50000000"],...]``, a ``msgspec.Raw``, checked as JSON but not yet as
+    rows): the book takes them packed (:meth:`~workstation.domain.orderbook.OrderBook.
+    apply_packed`) without building a Python object per row, and most of them are merged
+    away before they are ever parsed. ``bid_rows``/``ask_rows`` decode a side to text pairs
+    and raise ``FrameError`` when it is not a list of them."""
+
+    market: str
+    timestamp_us: int
+    bids: msgspec.Raw
+    asks: msgspec.Raw
+
+    @property
+    def bid_rows(self) -> list[tuple[str, str]]:
+        return _side_rows(self.bids, self.market)
+
+    @property
+    def ask_rows(self) -> list[tuple[str, str]]:
+        return _side_rows(self.asks, self.market)
 
     @property
     def diff(self) -> BookDiff:
@@ -226,6 +248,12 @@ class _Envelope(msgspec.Struct):
 
 class _DiffWire(msgspec.Struct):
     microtimestamp: str
+    bids: msgspec.Raw
+    asks: msgspec.Raw
+
+
+class _TopWire(msgspec.Struct):
+    microtimestamp: str
     bids: list[tuple[str, str]]
     asks: list[tuple[str, str]]
 
@@ -254,8 +282,10 @@ class _TradeWire(msgspec.Struct, kw_only=True):
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _DIFF = msgspec.json.Decoder(_DiffWire)
+_TOP = msgspec.json.Decoder(_TopWire)
 _DIFF_FRAME = msgspec.json.Decoder(_DiffFrame)
 _TRADE = msgspec.json.Decoder(_TradeWire)
+_SIDE_ROWS = msgspec.json.Decoder(list[tuple[str, str]])
 _ANY = msgspec.json.Decoder()
 
 
@@ -295,6 +325,14 @@ def _diff(data: msgspec.Raw, market: str) -> BookDiffEvent:
     return BookDiffEvent(market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks)
 
 
+def _side_rows(side: msgspec.Raw, market: str) -> list[tuple[str, str]]:
+    try:
+        return _SIDE_ROWS.decode(side)
+    except msgspec.DecodeError as exc:
+        channel = "diff_order_book_" + market
+        raise FrameError(f"data on {channel!r}: {exc}", channel=channel, event="data") from exc
+
+
 def _control(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
     """``bts:*`` events; tolerant of odd ``data`` so a control frame never kills the stream."""
     if event == "bts:subscription_succeeded":
@@ -323,7 +361,7 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
         if channel.startswith("diff_order_book_"):
             return _diff(data, channel[16:])
         if channel.startswith("order_book_"):
-            w = _DIFF.decode(data)  # the same shape as a diff: microtimestamp, bids, asks
+            w = _TOP.decode(data)  # a diff's shape, but rows: a feed compares them as such
             market = channel[11:]
             return BookTopEvent(
                 market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks
@@ -348,12 +386,6 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
     return UnknownEvent(event, channel)
 
 
-def _microseconds(text: str, channel: str) -> int:
-    if text.isdigit() and text.isascii():
-        return int(text)
-    raise FrameError(f"bad microtimestamp {text!r} on {channel!r}", channel=channel, event="data")
-
-
 def parse_frame(frame: str | bytes) -> StreamEvent:
     """One server text frame -> a StreamEvent.
 
@@ -367,12 +399,17 @@ def parse_frame(frame: str | bytes) -> StreamEvent:
         except msgspec.DecodeError:
             pass  # not the usual shape: the general path below says what is wrong
         else:
-            channel = diff.channel
-            if diff.event == "data" and channel.startswith("diff_order_book_"):
-                data = diff.data
-                return BookDiffEvent(
-                    channel[16:], _microseconds(data.microtimestamp, channel), data.bids, data.asks
-                )
+            # Inlined (per frame): anything unusual goes the general way, which names it.
+            channel, data = diff.channel, diff.data
+            stamp = data.microtimestamp
+            if (
+                diff.event == "data"
+                and channel[:16] == "diff_order_book_"
+                and stamp.isdigit()
+                and stamp.isascii()
+                and len(stamp) < 20
+            ):
+                return BookDiffEvent(channel[16:], int(stamp), data.bids, data.asks)
     try:
         env = _ENVELOPE.decode(frame)
     except msgspec.DecodeError as exc:

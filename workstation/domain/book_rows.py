@@ -1,37 +1,47 @@
-"""Wire book rows (``[["3805.44", "0.50000000"], ...]``) to scaled integers, a frame at a time.
+"""A diff frame's side as packed text, checked in one pass and turned into scaled integers.
 
 The diff stream is the busiest input, and in CPython the cost is per Python operation, not
-per byte: checking and converting each row with string methods costs more than ccxt's two
-conversions to binary floating point per row. So the common case is checked for a whole
-frame side at once: its texts are joined into one string per side
-(``price|amount|price|amount...``) and matched by one compiled pattern (prices in canonical
-form with exactly the book's decimals, amounts with exactly the decimals of the side's first
-amount), and the joined text becomes integers with one ``replace``, one ``split`` and one
-``map(int)``.
+per byte: building a tuple of two strings per row, then checking and converting each string
+with string methods, costs more than ccxt's two conversions to binary floating point per
+row. So the book also takes a side *packed*: the text of its rows exactly as the frame
+carried it, ``[["3805.44","0.50000000"],["3805.45","0.00000000"]]``, never split into rows.
 
-Everything the pattern does not take (fewer price decimals, a leading zero, mixed amount
-decimals, anything malformed) goes row by row, where :func:`~.numbers.to_units` has the last
-word: it accepts exactly what it accepted before and names what is wrong. The fast path is
-narrow, not lax. The check has a fixed cost of about two microseconds here, so the book uses
-it only for sides of several rows. Canonical price text also means one text per price, which
-lets the book keep only a price's last row before parsing anything (see :mod:`.orderbook`).
+One compiled pattern checks a whole packed side: prices in canonical form (no leading zero,
+exactly the book's decimals, so a price has exactly one text), amounts with exactly the
+decimals of the side's first amount (8 on most Bitstamp pairs, 5 on USDT pairs; fewer than
+the book keeps are scaled), nothing else, no whitespace. Once checked, a side becomes
+integers with one ``translate`` (drop ``[]".``), one ``split`` and one ``map(int)``, and a
+burst of sides is merged keeping each price's last row before any integer is made (see
+:mod:`.orderbook`).
+
+Anything the pattern does not take (another layout, fewer price decimals, a malformed
+number) is refused here, which says nothing about validity: the caller then hands the same
+rows as text pairs to :meth:`OrderBook.apply_rows`, where :func:`~.numbers.to_units` has the
+last word and names what is wrong. The fast path is narrow, not lax.
+
+Why the packed text is allowed into the domain although wire formats stay in ``bitstamp/``:
+it is not a JSON object poked at by key but one fixed, fully checked text form of "rows of
+two numbers", and recognising it here lets the book defer the conversion until it is read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Callable
 
 from .numbers import MAX_NUMBER_LENGTH
 
-__all__ = ["POW10", "SEP", "RowRules", "parse_units"]
+__all__ = ["DROP_DOTS", "DROP_PUNCTUATION", "POW10", "PackedRules"]
 
-SEP = "|"
-"""Joins a frame side's texts. Never part of a valid number; the token count is checked too."""
-
-_flatten = chain.from_iterable
 POW10 = tuple(10**n for n in range(MAX_NUMBER_LENGTH + 1))
+DROP_PUNCTUATION = b'[]"'
+"""Deleted from a checked packed side to leave ``price,amount,price,amount...``."""
+DROP_DOTS = b'[]".'
+"""Deleted to leave the numbers as integers in the book's units (decimals checked exact)."""
+
+_FIRST_AMOUNT = re.compile(rb'\[\["[^"]*","[0-9]*(?:\.([0-9]*))?"')
+
+Matcher = Callable[..., re.Match[bytes] | None]
 
 
 def _number(places: int, *, canonical: bool) -> str:
@@ -43,50 +53,51 @@ def _number(places: int, *, canonical: bool) -> str:
     return whole + (rf"\.[0-9]{{{places}}}" if places else "")
 
 
-class RowRules:
-    """The fast check for one book's decimals. A pattern is compiled once per amount
-    decimals seen (a pair's wire uses one: 8 for most pairs, 5 for USDT pairs)."""
+class PackedRules:
+    """The one-pass check for one book's decimals. ``match`` is the pattern for the amount
+    decimals seen last (a pair's wire uses one), with ``scale``, the factor its amounts are
+    multiplied by to reach the book's decimals; :meth:`check` finds the pattern for a side
+    written with other amount decimals, compiling it once."""
 
-    __slots__ = ("_patterns", "amount_places", "price_places")
+    __slots__ = ("_patterns", "amount_places", "match", "price_places", "scale")
 
     def __init__(self, price_places: int, amount_places: int) -> None:
         self.price_places = price_places
         self.amount_places = amount_places
-        self._patterns: dict[int, tuple[re.Pattern[str], int] | None] = {}
+        self._patterns: dict[int, tuple[Matcher, int] | None] = {}
+        self.match: Matcher = self._never
+        self.scale = 1
+        rule = self._compile(amount_places)
+        if rule is not None:
+            self.match, self.scale = rule
 
-    def _compile(self, places: int) -> tuple[re.Pattern[str], int] | None:
+    @staticmethod
+    def _never(_side: object) -> None:
+        return None
+
+    def _compile(self, places: int) -> tuple[Matcher, int] | None:
         rule = None
         if 0 < places <= self.amount_places:
-            sep = re.escape(SEP)
             row = (
-                _number(self.price_places, canonical=True) + sep + _number(places, canonical=False)
+                rf'\["{_number(self.price_places, canonical=True)}",'
+                rf'"{_number(places, canonical=False)}"\]'
             )
-            rule = (
-                re.compile(rf"{row}(?:{sep}{row})*", re.ASCII),
-                POW10[self.amount_places - places],
-            )
+            pattern = re.compile(rf"\[{row}(?:,{row})*\]".encode(), re.ASCII)
+            rule = (pattern.fullmatch, POW10[self.amount_places - places])
         self._patterns[places] = rule
         return rule
 
-    def check(self, rows: Sequence[tuple[str, str]]) -> tuple[str, int] | None:
-        """A frame side checked in one pass: its texts joined (``price|amount|...``) and the
-        factor its amounts are multiplied by (the wire wrote fewer decimals than the book
-        keeps); or ``None`` when any row needs the row-by-row path (``None`` says nothing
-        about validity: that path's :func:`~.numbers.to_units` decides). Rows are pairs,
-        as the codec's typed decode guarantees."""
-        try:
-            text = SEP.join(_flatten(rows))
-            amount = rows[0][1]
-        except (TypeError, IndexError):  # not text pairs: the strict path says what is wrong
+    def check(self, side: bytes) -> int | None:
+        """The scale of a non-empty packed side that passes the check, else ``None``.
+        ``side`` is any bytes-like object (the codec's ``msgspec.Raw`` too)."""
+        if self.match(side) is not None:
+            return self.scale
+        first = _FIRST_AMOUNT.match(side)
+        if first is None or first.group(1) is None:
             return None
-        places = len(amount) - amount.find(".") - 1  # a dotless amount misses the fast path
+        places = len(first.group(1))
         rule = self._patterns[places] if places in self._patterns else self._compile(places)
-        if rule is None or not rule[0].fullmatch(text) or text.count(SEP) != 2 * len(rows) - 1:
+        if rule is None or rule[0](side) is None:
             return None
-        return text, rule[1]
-
-
-def parse_units(text: str) -> list[int]:
-    """Checked text's numbers, ``price, amount, price, amount...``, as integers (amounts
-    still to be scaled)."""
-    return list(map(int, text.replace(".", "").split(SEP)))
+        self.match, self.scale = rule  # the pair writes these decimals now: try them first
+        return self.scale

@@ -7,20 +7,21 @@ dict (price -> amount) plus an ascending list of its prices (the best bid is the
 the best ask the first). Decimals appear only on the way out, for the few levels a reader
 asks for.
 
-``apply_rows`` takes the wire's text pairs directly (absolute amounts, zero deletes: reference
-7.4) and checks every number strictly before it returns (:mod:`.book_rows`); a bad one raises
-``NumberFormatError`` and the feed resyncs, because after a half-applied frame the book is
-unknown.
+Diff frames come in one of two forms, both with absolute amounts where zero deletes
+(reference 7.4):
 
-A frame side of ``STAGE_FROM`` rows or more is checked in one pass (:mod:`.book_rows`) and
-*staged*: applied when the book is next read. Every reading method and property applies
-staged sides first, so no reader sees a book without an earlier diff. Because each row
-carries its level's new absolute total, only a price's last row between two reads matters,
-so several staged sides are applied once per distinct price (keyed by its canonical wire
-text) rather than once per row. Smaller sides (most real frames: 1 to 3 rows) are parsed
-row by row and applied at once, which is cheaper for them. A feed that reads after every
-frame (its crossed-book check) thus applies every frame as it comes, as before; a book read
-after a burst (a backlog, a replay) parses and updates each changed level once.
+* :meth:`OrderBook.apply_packed` takes each side as the frame's own text
+  (:mod:`.book_rows`), checks it in one pass and *stages* it: it is applied when the book is
+  next read. Every reading method and property applies staged sides first, so no reader sees
+  a book without an earlier diff. Because each row carries its level's new absolute total,
+  only a price's last row between two reads matters: several staged sides are merged by
+  price text (canonical, so one text per price) and each changed level is parsed and
+  updated once. A book read after every frame applies every frame as it comes; a book read
+  at a screen's pace, or after a backlog, does a fraction of the work. A side the check does
+  not take is refused with nothing changed, and the caller gives its rows to:
+* :meth:`OrderBook.apply_rows`, the wire's text pairs parsed strictly row by row; a bad
+  number raises ``NumberFormatError`` and the feed resyncs, because after a half-applied
+  frame the book is unknown.
 """
 
 from __future__ import annotations
@@ -30,22 +31,17 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from itertools import islice
 
-from .book_rows import POW10, SEP, RowRules, parse_units
+from .book_rows import DROP_DOTS, DROP_PUNCTUATION, PackedRules
 from .common import Side
-from .numbers import MAX_NUMBER_LENGTH, NumberFormatError, from_units, to_units
+from .numbers import NumberFormatError, from_units, to_units
 
-__all__ = ["COALESCE_FROM", "STAGED_LIMIT", "STAGE_FROM", "OrderBook"]
+__all__ = ["COALESCE_FROM", "STAGED_LIMIT", "OrderBook"]
 
 STAGED_LIMIT = 512
 """Staged frame sides that force an apply: bounds memory and the next read's latency when
 nothing reads the book for a long time."""
 COALESCE_FROM = 3
 """Staged frame sides from which keeping only each price's last row pays for its pass."""
-STAGE_FROM = 8
-"""Rows from which a frame side is checked in one pass and staged; fewer are parsed row by
-row and applied at once. The one-pass check has a fixed cost of about 2 µs on the bench
-machine and saves about 0.25 µs a row, so it pays from about 8 rows even when every frame is
-read at once."""
 
 
 def _units(value: Decimal, places: int) -> int:
@@ -56,76 +52,44 @@ def _units(value: Decimal, places: int) -> int:
     return units
 
 
+def _integers(texts: Iterable[bytes]) -> Iterable[int]:
+    """Checked number texts (exact decimals) as integers in the book's units."""
+    return map(int, b",".join(texts).replace(b".", b"").split(b","))
+
+
 class _BookSide:
     """Levels of one side: ``levels`` (price ticks -> lots) and ``keys``, its prices in
-    ascending order; plus checked frame sides not applied yet (``staged`` texts, whose
-    amounts are all multiplied by ``scale``)."""
+    ascending order; plus checked packed sides not applied yet (``staged``, whose amounts
+    are all multiplied by ``scale``)."""
 
     __slots__ = ("keys", "levels", "scale", "staged")
 
     def __init__(self, levels: dict[int, int]) -> None:
         self.levels = levels
         self.keys = sorted(levels)
-        self.staged: list[str] = []
+        self.staged: list[bytes] = []
         self.scale = 1
 
-    def stage(self, text: str, scale: int) -> None:
+    def stage(self, packed: bytes, scale: int) -> None:
         staged = self.staged
         if staged and (scale != self.scale or len(staged) >= STAGED_LIMIT):
             self.apply_staged()
-        staged.append(text)
+        staged.append(packed)
         self.scale = scale
 
     def apply_rows(self, rows: Sequence[tuple[str, str]], pp: int, ap: int) -> None:
-        """Wire rows parsed and applied one by one, after anything staged before them: the
-        cheaper way for the few rows most frames carry. Digits with a dot and at most the
-        book's decimals take two ``partition``s and an ``int``; anything else goes through
-        :func:`to_units`, which raises ``NumberFormatError`` on a bad number (the rows
-        before it are applied by then)."""
+        """Wire rows parsed strictly and applied one by one, after anything staged before
+        them. :func:`to_units` raises ``NumberFormatError`` on a bad number; the rows before
+        it are applied by then."""
         if self.staged:
             self.apply_staged()
-        levels, keys = self.levels, self.keys
-        for price_text, amount_text in rows:
-            # The same test twice, unrolled: this loop is per row. ``0 <= short < places``
-            # is 1 to ``places`` decimals after a dot (a dot without decimals is refused).
-            whole, _, frac = price_text.partition(".")
-            digits = whole + frac
-            short = pp - len(frac)
-            if (
-                0 <= short < pp
-                and whole
-                and digits.isdigit()
-                and digits.isascii()
-                and len(price_text) <= MAX_NUMBER_LENGTH
-            ):
-                key = int(digits) * POW10[short]
-            else:
-                key = to_units(price_text, pp)
-            whole, _, frac = amount_text.partition(".")
-            digits = whole + frac
-            short = ap - len(frac)
-            if (
-                0 <= short < ap
-                and whole
-                and digits.isdigit()
-                and digits.isascii()
-                and len(amount_text) <= MAX_NUMBER_LENGTH
-            ):
-                amount = int(digits) * POW10[short]
-            else:
-                amount = to_units(amount_text, ap)
-            if amount:
-                if key not in levels:
-                    insort(keys, key)
-                levels[key] = amount
-            elif key in levels:
-                del levels[key]
-                del keys[bisect_left(keys, key)]
+        self.apply([to_units(p, pp) for p, _ in rows], [to_units(a, ap) for _, a in rows])
 
     def apply_staged(self) -> None:
         staged, scale = self.staged, self.scale
+        packed = b",".join(staged)  # also makes bytes of a single msgspec.Raw
         if len(staged) < COALESCE_FROM:
-            units = parse_units(staged[0] if len(staged) == 1 else SEP.join(staged))
+            units = list(map(int, packed.translate(None, DROP_DOTS).split(b",")))
             if scale != 1:
                 units[1::2] = [a * scale for a in units[1::2]]
             pairs = iter(units)
@@ -134,17 +98,19 @@ class _BookSide:
             # Each price's last row only (a dict keeps a key's first place and its last
             # value). Exact: amounts are absolute totals, a checked price has one text, and
             # rows for different prices commute.
-            texts = SEP.join(staged).split(SEP)
+            texts = packed.translate(None, DROP_PUNCTUATION).split(b",")
             last = dict(zip(texts[0::2], texts[1::2], strict=True))
-            amounts: Iterable[int] = parse_units(SEP.join(last.values()))
+            amounts: Iterable[int] = _integers(last.values())
             if scale != 1:
                 amounts = [a * scale for a in amounts]
-            self.apply(parse_units(SEP.join(last)), amounts)
+            self.apply(_integers(last), amounts)
         staged.clear()
 
     def apply(self, prices: Iterable[int], amounts: Iterable[int]) -> None:
         """The hot loop: one dict update per row, a sorted insert or delete when a level
-        appears or goes. In order: a price's last row wins."""
+        appears or goes. In order: a price's last row wins. (Set and dict operations in C
+        instead were tried, and lost: most rows add or remove a level, which needs its
+        sorted insert or delete either way.)"""
         levels, keys = self.levels, self.keys
         for key, amount in zip(prices, amounts, strict=False):  # strict: a pairwise iterator
             if amount:
@@ -185,7 +151,7 @@ class OrderBook:
         self._bids = _BookSide({})
         self._asks = _BookSide({})
         self._staged = False
-        self._rules = RowRules(price_places, amount_places)
+        self._rules = PackedRules(price_places, amount_places)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -211,34 +177,59 @@ class OrderBook:
         self._staged = False
         self.timestamp_us = timestamp_us
 
+    def apply_packed(self, bids: bytes, asks: bytes, timestamp_us: int) -> bool:
+        """Stage one diff frame's sides as the frame carried them (``[["3805.44",
+        "0.50000000"], ...]``, any bytes-like object); ``[]`` is an empty side.
+
+        Returns ``False``, with nothing changed, when a side is not in the form the
+        one-pass check takes (:mod:`.book_rows`): give the same rows to :meth:`apply_rows`.
+        """
+        # The common case inlined (this runs per frame): the pattern for the amount
+        # decimals seen last, then PackedRules.check for anything else.
+        rules = self._rules
+        bid_scale = ask_scale = 0
+        if len(bids) > 2:
+            bid_scale = rules.scale if rules.match(bids) is not None else rules.check(bids)
+            if bid_scale is None:
+                return False
+        if len(asks) > 2:
+            ask_scale = rules.scale if rules.match(asks) is not None else rules.check(asks)
+            if ask_scale is None:
+                return False
+        if bid_scale:
+            side = self._bids
+            if bid_scale == side.scale and len(side.staged) < STAGED_LIMIT:
+                side.staged.append(bids)
+            else:
+                side.stage(bids, bid_scale)
+            self._staged = True
+        if ask_scale:
+            side = self._asks
+            if ask_scale == side.scale and len(side.staged) < STAGED_LIMIT:
+                side.staged.append(asks)
+            else:
+                side.stage(asks, ask_scale)
+            self._staged = True
+        self.timestamp_us = timestamp_us
+        return True
+
     def apply_rows(
         self,
         bids: Sequence[tuple[str, str]],
         asks: Sequence[tuple[str, str]],
         timestamp_us: int,
     ) -> None:
-        """Apply one diff frame's rows as the wire sent them: ``[["3805.44", "0.5"], ...]``.
+        """Apply one diff frame's rows as the wire's text pairs: ``[("3805.44", "0.5")]``.
 
         Raises:
             NumberFormatError: a number is malformed or finer than the book's decimals; rows
                 before it may be applied, so the book is unknown and must be resynced.
         """
-        # Large sides are checked in one pass and staged; small ones (most frames) parsed
-        # and applied row by row, which costs less below STAGE_FROM rows.
+        pp, ap = self.price_places, self.amount_places
         if bids:
-            checked = self._rules.check(bids) if len(bids) >= STAGE_FROM else None
-            if checked is None:
-                self._bids.apply_rows(bids, self.price_places, self.amount_places)
-            else:
-                self._bids.stage(*checked)
-                self._staged = True
+            self._bids.apply_rows(bids, pp, ap)
         if asks:
-            checked = self._rules.check(asks) if len(asks) >= STAGE_FROM else None
-            if checked is None:
-                self._asks.apply_rows(asks, self.price_places, self.amount_places)
-            else:
-                self._asks.stage(*checked)
-                self._staged = True
+            self._asks.apply_rows(asks, pp, ap)
         self.timestamp_us = timestamp_us
 
     def _apply_staged(self) -> None:

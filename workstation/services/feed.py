@@ -7,7 +7,9 @@ comes. The diff stream has no sequence numbers, so a lost frame cannot be seen i
 therefore resyncs (and shows the book as stale until the new snapshot is in):
 
 * after every reconnect (frames were certainly lost),
-* on a crossed book (best bid >= best ask cannot be true at rest),
+* on a crossed book (best bid >= best ask cannot be true at rest), checked when the book is
+  settled: by :attr:`MarketFeed.book` before any reader sees it, and by the hub once per
+  burst of frames (see :meth:`MarketFeed.settle`),
 * on any frame that fails to parse or apply,
 * when the local top 100 keeps disagreeing with the ``order_book_{pair}`` channel, which
   sends the venue's own top 100: ``MISMATCHES_TO_RESYNC`` disagreements in a row (one can be
@@ -22,7 +24,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot, Ticker, Trade
@@ -55,11 +57,21 @@ class FeedState(enum.Enum):
     LIVE = "live"
 
 
-@dataclass(frozen=True, slots=True)
-class _BufferedDiff:
-    timestamp_us: int
-    bids: Rows
-    asks: Rows
+class PackedDiff(Protocol):
+    """One ``diff_order_book`` frame as the codec hands it (``BookDiffEvent``): each side's
+    text as received, for :meth:`OrderBook.apply_packed`, and the same sides as text pairs
+    for when the one-pass check does not take them (decoding them may raise ValueError)."""
+
+    @property
+    def timestamp_us(self) -> int: ...
+    @property
+    def bids(self) -> bytes: ...
+    @property
+    def asks(self) -> bytes: ...
+    @property
+    def bid_rows(self) -> Rows: ...
+    @property
+    def ask_rows(self) -> Rows: ...
 
 
 class MarketFeed:
@@ -68,7 +80,7 @@ class MarketFeed:
     def __init__(self, market: Market, *, on_state: Callable[[MarketFeed], None] | None = None):
         self.market = market
         self.symbol = market.symbol
-        self.book = OrderBook(
+        self._book = OrderBook(
             market.symbol, market.quote_decimals, max(WIRE_AMOUNT_DECIMALS, market.base_decimals)
         )
         self.tape = TradeTape()
@@ -80,13 +92,31 @@ class MarketFeed:
         self.snapshot_wanted = False
         self.version = 0
         """Bumped on every book change: renderers redraw only when it moved."""
-        self._buffer: list[_BufferedDiff] = []
+        self._buffer: list[PackedDiff] = []
+        self.unsettled = False
+        """Diffs applied since the last crossed-book check."""
         self._mismatches = 0
         self._synced_before = False
         self._checked_at = 0.0
         self._on_state = on_state
 
     # -- state ------------------------------------------------------------------------------
+
+    @property
+    def book(self) -> OrderBook:
+        """The book with every diff so far applied and checked: settled first, so a reader
+        never sees a crossed book (it sees a resync instead)."""
+        if self.unsettled:
+            self.settle()
+        return self._book
+
+    def settle(self) -> None:
+        """Apply what the book has staged and check it is not crossed. Per read and per
+        burst rather than per frame: frames staged between two checks are merged, which is
+        most of the book's speed when frames come fast (see ``domain/orderbook.py``)."""
+        self.unsettled = False
+        if self.state is FeedState.LIVE and self._book.crossed:
+            self.resync("crossed book")
 
     @property
     def stale(self) -> bool:
@@ -139,24 +169,25 @@ class MarketFeed:
         now = self.health.last_message_at = time.monotonic()
         return now
 
-    def on_diff(self, timestamp_us: int, bids: Rows, asks: Rows) -> None:
+    def on_diff(self, diff: PackedDiff) -> None:
         self.touch()
         if self.state is FeedState.SYNCING:
             if len(self._buffer) >= BUFFER_LIMIT:
                 self.resync("too many diffs while waiting for the snapshot")
                 return
-            self._buffer.append(_BufferedDiff(timestamp_us, bids, asks))
+            self._buffer.append(diff)
             return
-        if self.state is not FeedState.LIVE or timestamp_us <= self.book.timestamp_us:
+        if self.state is not FeedState.LIVE or diff.timestamp_us <= self._book.timestamp_us:
             return  # before the sync point, or a repeat
-        self._apply(timestamp_us, bids, asks)
+        self._apply(diff)
 
     def on_snapshot(self, snapshot: BookSnapshot, generation: int) -> bool:
-        """A REST snapshot arrived; False if it was requested before a later resync."""
+        """A REST snapshot arrived; False if it was requested before a later resync, or if
+        the buffered diffs on top of it made a bad book (a new resync is then under way)."""
         if generation != self.generation or self.state is not FeedState.SYNCING:
             return False
         try:
-            self.book.load(snapshot.bids, snapshot.asks, snapshot.timestamp_us)
+            self._book.load(snapshot.bids, snapshot.asks, snapshot.timestamp_us)
         except NumberFormatError as exc:
             self.resync(f"snapshot does not fit the market: {exc}")
             return False
@@ -166,19 +197,21 @@ class MarketFeed:
         self._set_state(FeedState.LIVE)
         for diff in buffered:
             if diff.timestamp_us > snapshot.timestamp_us and self.state is FeedState.LIVE:
-                self._apply(diff.timestamp_us, diff.bids, diff.asks)
+                self._apply(diff)
         self.version += 1
-        return True
+        self.settle()
+        return self.state is FeedState.LIVE
 
-    def _apply(self, timestamp_us: int, bids: Rows, asks: Rows) -> None:
+    def _apply(self, diff: PackedDiff) -> None:
+        book, stamp = self._book, diff.timestamp_us
         try:
-            self.book.apply_rows(bids, asks, timestamp_us)
-        except NumberFormatError as exc:
-            self.resync(f"bad number in a diff: {exc}")
+            if not book.apply_packed(diff.bids, diff.asks, stamp):
+                book.apply_rows(diff.bid_rows, diff.ask_rows, stamp)
+        except ValueError as exc:  # a bad number (NumberFormatError) or a side not rows
+            self.resync(f"bad diff: {exc}")
             return
         self.version += 1
-        if self.book.crossed:
-            self.resync("crossed book")
+        self.unsettled = True
 
     def on_top(self, bids: Rows, asks: Rows) -> None:
         """Cross-check against the venue's own top 100 (``order_book_{pair}``), wire rows."""
@@ -187,6 +220,8 @@ class MarketFeed:
             return
         self._checked_at = now
         book = self.book
+        if self.state is not FeedState.LIVE:
+            return  # settling it found the book crossed: a resync is under way
         try:
             same = book.top_units(Side.BUY, len(bids)) == book.rows_units(bids) and book.top_units(
                 Side.SELL, len(asks)

@@ -80,6 +80,7 @@ class MarketHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
+        self._unsettled: set[MarketFeed] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -137,7 +138,11 @@ class MarketHub:
         if isinstance(event, BookDiffEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
-                feed.on_diff(event.timestamp_us, event.bid_rows, event.ask_rows)
+                feed.on_diff(event)
+                if feed.unsettled and feed not in self._unsettled:
+                    if not self._unsettled:
+                        asyncio.get_running_loop().call_soon(self._settle)
+                    self._unsettled.add(feed)
                 self._want_snapshot(feed)
         elif isinstance(event, TradeEvent):
             feed = self.feeds.get(event.trade.market)
@@ -156,6 +161,16 @@ class MarketHub:
             self._rejected(event)
         elif isinstance(event, StreamErrorEvent):
             self._notify(FeedChange("error", None, f"stream error: {event.message}"))
+
+    def _settle(self) -> None:
+        """Check the books that took diffs, once per burst: this runs when the pump next
+        lets the loop run (after ``YIELD_EVERY`` events, or when the stream is idle), so
+        every frame of the burst is merged before any is parsed (``domain/orderbook.py``).
+        A reader between two settles still gets a settled book (``MarketFeed.book``)."""
+        feeds, self._unsettled = self._unsettled, set()
+        for feed in feeds:
+            if feed.unsettled:
+                feed.settle()
 
     def _subscribed(self, channel: str) -> None:
         if channel.startswith("diff_order_book_"):
@@ -193,6 +208,7 @@ class MarketHub:
         if feed.state is FeedState.SYNCING and feed.health.last_resync_reason:
             detail = f"resyncing: {feed.health.last_resync_reason}"
         self._notify(FeedChange("state", feed.symbol, detail))
+        self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
 
     def _notify(self, change: FeedChange) -> None:
         if self._listener is not None:
