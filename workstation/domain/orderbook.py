@@ -72,7 +72,10 @@ class _BookSide:
 
     def stage(self, packed: bytes, scale: int) -> None:
         staged = self.staged
-        if staged and (scale != self.scale or len(staged) >= STAGED_LIMIT):
+        if scale == self.scale and len(staged) < STAGED_LIMIT:
+            staged.append(packed)
+            return
+        if staged:
             self.apply_staged()
         staged.append(packed)
         self.scale = scale
@@ -197,18 +200,10 @@ class OrderBook:
             if ask_scale is None:
                 return False
         if bid_scale:
-            side = self._bids
-            if bid_scale == side.scale and len(side.staged) < STAGED_LIMIT:
-                side.staged.append(bids)
-            else:
-                side.stage(bids, bid_scale)
+            self._bids.stage(bids, bid_scale)
             self._staged = True
         if ask_scale:
-            side = self._asks
-            if ask_scale == side.scale and len(side.staged) < STAGED_LIMIT:
-                side.staged.append(asks)
-            else:
-                side.stage(asks, ask_scale)
+            self._asks.stage(asks, ask_scale)
             self._staged = True
         self.timestamp_us = timestamp_us
         return True
