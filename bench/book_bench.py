@@ -15,11 +15,11 @@ so the goals are judged on CPU time; both are printed and written. After every s
 contenders must hold the same top 10 levels of every pair: a benchmark of a wrong book is
 worthless.
 
-Our book stages large frame sides until it is read (only a level's last row between reads
-counts, see ``workstation/domain/orderbook.py``), so ``ours`` ends each replay by reading
-every book, inside the timed part; ``ours_read_each`` reads after every frame, as the feed's
-crossed-book check does, which leaves nothing to coalesce: the figure production gets when
-frames arrive one at a time.
+Our book stages frame sides until it is read (only a level's last row between reads counts,
+see ``workstation/domain/orderbook.py``), so ``ours`` ends each replay by reading every book,
+inside the timed part; ``ours_read_each`` reads after every frame, which leaves nothing to
+merge: the cost when frames arrive one at a time; ``ours_feed`` is the production path, the
+feed settled as often as the hub does when frames queue up (every ``YIELD_EVERY`` frames).
 """
 
 from __future__ import annotations

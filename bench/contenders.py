@@ -74,7 +74,7 @@ class Contender:
 
 class Ours(Contender):
     key = "ours"
-    label = "ours: parse_frame + OrderBook.apply_rows"
+    label = "ours: parse_frame + OrderBook.apply_packed"
 
     def prepare(self, snapshots: dict[str, Snapshot]) -> dict[str, OrderBook]:
         books = {}
