@@ -81,6 +81,7 @@ class MarketHub:
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
         self._unsettled: set[MarketFeed] = set()
+        self._closed = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ class MarketHub:
         self._spawn(self._poll_tickers(), "tickers")
 
     async def close(self) -> None:
+        self._closed = True
         tasks = [t for t in (self._pump, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
@@ -168,6 +170,8 @@ class MarketHub:
         every frame of the burst is merged before any is parsed (``domain/orderbook.py``).
         A reader between two settles still gets a settled book (``MarketFeed.book``)."""
         feeds, self._unsettled = self._unsettled, set()
+        if self._closed:
+            return
         for feed in feeds:
             if feed.unsettled:
                 feed.settle()
@@ -217,7 +221,7 @@ class MarketHub:
     # -- REST work ------------------------------------------------------------------------------
 
     def _want_snapshot(self, feed: MarketFeed) -> None:
-        if feed.snapshot_wanted and feed.symbol not in self._fetching:
+        if feed.snapshot_wanted and feed.symbol not in self._fetching and not self._closed:
             self._fetching.add(feed.symbol)
             self._spawn(self._snapshot(feed), f"snapshot-{feed.symbol}")
 

@@ -1,0 +1,115 @@
+"""The feed applies diff frames as the codec hands them (sides packed) and checks the book
+when it is settled: a reader never gets a crossed book, and frames between two settles are
+merged. Synchronous: the feed is state, the hub does its I/O."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from workstation.bitstamp.codec_stream import BookDiffEvent, encode_diff_frame, parse_frame
+from workstation.domain.common import Side
+from workstation.domain.market_data import BookDiff, BookSnapshot
+from workstation.domain.markets import Market
+from workstation.services.feed import FeedState, MarketFeed
+
+D = Decimal
+BTCUSD = Market(
+    symbol="btcusd",
+    base="BTC",
+    quote="USD",
+    base_decimals=8,
+    quote_decimals=2,
+    instant_quote_decimals=2,
+    minimum_order_value=Decimal("10"),
+    trading_enabled=True,
+    instant_and_market_enabled=True,
+    description="Bitcoin / U.S. dollar",
+)
+SNAPSHOT = BookSnapshot("btcusd", 100, ((D(99), D(1)), (D(98), D(2))), ((D(101), D(1)),))
+
+
+def diff(stamp: int, bids: tuple = (), asks: tuple = ()) -> BookDiffEvent:
+    event = parse_frame(encode_diff_frame(BookDiff("btcusd", stamp, bids, asks), 8, 2))
+    assert isinstance(event, BookDiffEvent)
+    return event
+
+
+def raw_diff(stamp: int, bids: str, asks: str = "[]") -> BookDiffEvent:
+    """A frame as another venue might write it (the encoder only writes canonical text)."""
+    frame = (
+        f'{{"data":{{"timestamp":"1","microtimestamp":"{stamp}","bids":{bids},"asks":{asks}}},'
+        '"channel":"diff_order_book_btcusd","event":"data"}'
+    )
+    event = parse_frame(frame)
+    assert isinstance(event, BookDiffEvent)
+    return event
+
+
+def live_feed(states: list[FeedState] | None = None) -> MarketFeed:
+    feed = MarketFeed(
+        BTCUSD, on_state=None if states is None else (lambda f: states.append(f.state))
+    )
+    feed.connection_changed(True, 0)
+    feed.subscribed()
+    assert feed.on_snapshot(SNAPSHOT, feed.generation)
+    return feed
+
+
+def test_a_crossed_book_is_caught_by_the_first_read_not_shown() -> None:
+    states: list[FeedState] = []
+    feed = live_feed(states)
+    feed.on_diff(diff(101, bids=((D(102), D(1)),)))
+    assert feed.unsettled
+    assert feed.state is FeedState.LIVE  # not checked yet: nobody has read
+    book = feed.book
+    assert feed.state is FeedState.SYNCING
+    assert feed.snapshot_wanted
+    assert feed.health.last_resync_reason == "crossed book"
+    assert feed.stale
+    assert states[-1] is FeedState.SYNCING
+    assert book.best_bid() == D(102)  # what the stale book holds; the screen says STALE
+
+
+def test_settle_checks_without_a_reader_and_merges_a_burst() -> None:
+    feed = live_feed()
+    for stamp in range(101, 111):
+        feed.on_diff(diff(stamp, bids=((D(97), D(stamp - 100)),)))
+    assert len(feed._book._bids.staged) == 10  # staged, not parsed
+    feed.settle()
+    assert not feed.unsettled
+    assert feed.state is FeedState.LIVE
+    assert feed.book.levels(Side.BUY) == [(D(99), D(1)), (D(98), D(2)), (D(97), D(10))]
+    assert feed.version == 1 + 10
+
+
+def test_a_side_the_one_pass_check_refuses_is_read_row_by_row() -> None:
+    feed = live_feed()
+    feed.on_diff(raw_diff(101, '[["97.5", "3"]]', '[["0101.00","0.00000000"]]'))
+    assert feed.book.levels(Side.BUY, 3) == [(D(99), D(1)), (D(98), D(2)), (D("97.5"), D(3))]
+    assert feed.book.levels(Side.SELL) == []
+    assert feed.state is FeedState.LIVE
+
+
+def test_a_side_that_is_not_text_rows_resyncs_with_its_reason() -> None:
+    feed = live_feed()
+    feed.on_diff(raw_diff(101, "[[97.5,3]]"))
+    assert feed.state is FeedState.SYNCING
+    assert feed.health.last_resync_reason.startswith("bad diff: data on 'diff_order_book_btcusd'")
+    fresh = live_feed()
+    fresh.on_diff(raw_diff(101, '[["97.5x","3"]]'))
+    assert fresh.health.last_resync_reason.startswith("bad diff:")
+
+
+def test_buffered_diffs_that_cross_the_snapshot_refuse_it() -> None:
+    feed = MarketFeed(BTCUSD)
+    feed.connection_changed(True, 0)
+    feed.subscribed()
+    feed.on_diff(diff(90, bids=((D(200), D(1)),)))  # before the snapshot: dropped
+    feed.on_diff(diff(101, asks=((D(100), D(1)),)))
+    feed.on_diff(diff(102, asks=((D(99), D(1)),)))  # crosses the bid at 99
+    assert not feed.on_snapshot(SNAPSHOT, feed.generation)
+    assert feed.state is FeedState.SYNCING
+    assert feed.health.last_resync_reason == "crossed book"
+    feed.on_diff(diff(103, asks=((D(100), D(0)),)))
+    assert feed.on_snapshot(SNAPSHOT, feed.generation)
+    assert feed.book.levels(Side.SELL) == [(D(101), D(1))]
