@@ -67,7 +67,7 @@ class _BookSide:
     def __init__(self, levels: dict[int, int]) -> None:
         self.levels = levels
         self.keys = sorted(levels)
-        self.staged: list[bytes] = []
+        self.staged: list[bytes] = []  # bytes-like: the codec's msgspec.Raw too
         self.scale = 1
 
     def stage(self, packed: bytes, scale: int) -> None:
@@ -81,9 +81,9 @@ class _BookSide:
         self.scale = scale
 
     def apply_rows(self, rows: Sequence[tuple[str, str]], pp: int, ap: int) -> None:
-        """Wire rows parsed strictly and applied one by one, after anything staged before
-        them. :func:`to_units` raises ``NumberFormatError`` on a bad number; the rows before
-        it are applied by then."""
+        """Wire rows parsed strictly, then applied one by one after anything staged before
+        them. :func:`to_units` raises ``NumberFormatError`` on a bad number, before this
+        side changes."""
         if self.staged:
             self.apply_staged()
         self.apply([to_units(p, pp) for p, _ in rows], [to_units(a, ap) for _, a in rows])
