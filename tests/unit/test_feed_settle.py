@@ -9,22 +9,11 @@ from decimal import Decimal
 from workstation.bitstamp.codec_stream import BookDiffEvent, encode_diff_frame, parse_frame
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff, BookSnapshot
-from workstation.domain.markets import Market
 from workstation.services.feed import FeedState, MarketFeed
+from workstation.sim.catalog import DEFAULT_MARKETS
 
 D = Decimal
-BTCUSD = Market(
-    symbol="btcusd",
-    base="BTC",
-    quote="USD",
-    base_decimals=8,
-    quote_decimals=2,
-    instant_quote_decimals=2,
-    minimum_order_value=Decimal("10"),
-    trading_enabled=True,
-    instant_and_market_enabled=True,
-    description="Bitcoin / U.S. dollar",
-)
+BTCUSD = next(m for m in DEFAULT_MARKETS if m.symbol == "btcusd")
 SNAPSHOT = BookSnapshot("btcusd", 100, ((D(99), D(1)), (D(98), D(2))), ((D(101), D(1)),))
 
 

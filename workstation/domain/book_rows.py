@@ -6,13 +6,13 @@ with string methods, costs more than ccxt's two conversions to binary floating p
 row. So the book also takes a side *packed*: the text of its rows exactly as the frame
 carried it, ``[["3805.44","0.50000000"],["3805.45","0.00000000"]]``, never split into rows.
 
-One compiled pattern checks a whole packed side: prices in canonical form (no leading zero,
-exactly the book's decimals, so a price has exactly one text), amounts with exactly the
-decimals of the side's first amount (8 on most Bitstamp pairs, 5 on USDT pairs; fewer than
-the book keeps are scaled), nothing else, no whitespace. Once checked, a side becomes
-integers with one ``translate`` (drop ``[]".``), one ``split`` and one ``map(int)``, and a
-burst of sides is merged keeping each price's last row before any integer is made (see
-:mod:`.orderbook`).
+One compiled pattern checks a whole packed side: numbers in canonical form (no leading zero,
+so a price has exactly one text and zero amount one too), prices with exactly the book's
+decimals, amounts with exactly the decimals of the side's first amount (8 on most Bitstamp
+pairs, 5 on USDT pairs; fewer than the book keeps are padded with zeros), nothing else, no
+whitespace. Once checked, a side is split into its number texts with one ``translate`` (drop
+``[]"``) and one ``split``, a burst of sides is merged keeping each price's last row, and
+only then are the prices made integers (see :mod:`.orderbook`).
 
 Anything the pattern does not take (another layout, fewer price decimals, a malformed
 number) is refused here, which says nothing about validity: the caller then hands the same
@@ -31,67 +31,60 @@ from collections.abc import Callable
 
 from .numbers import MAX_NUMBER_LENGTH
 
-__all__ = ["DROP_DOTS", "DROP_PUNCTUATION", "POW10", "PackedRules"]
+__all__ = ["DROP_PUNCTUATION", "PackedRules"]
 
-POW10 = tuple(10**n for n in range(MAX_NUMBER_LENGTH + 1))
 DROP_PUNCTUATION = b'[]"'
 """Deleted from a checked packed side to leave ``price,amount,price,amount...``."""
-DROP_DOTS = b'[]".'
-"""Deleted to leave the numbers as integers in the book's units (decimals checked exact)."""
 
 _FIRST_AMOUNT = re.compile(rb'\[\["[^"]*","[0-9]*(?:\.([0-9]*))?"')
 
 Matcher = Callable[..., re.Match[bytes] | None]
 
 
-def _number(places: int, *, canonical: bool) -> str:
+def _number(places: int) -> str:
     """A number with exactly ``places`` decimals in at most ``MAX_NUMBER_LENGTH`` characters
-    (as :func:`to_units` requires); ``canonical`` refuses a leading zero before a digit, so
-    a price has one text."""
+    (as :func:`to_units` requires), without a leading zero before a digit: one text per
+    value."""
     width = MAX_NUMBER_LENGTH - places - (1 if places else 0)
-    whole = rf"(?:0|[1-9][0-9]{{0,{width - 1}}})" if canonical else rf"[0-9]{{1,{width}}}"
-    return whole + (rf"\.[0-9]{{{places}}}" if places else "")
+    return rf"(?:0|[1-9][0-9]{{0,{width - 1}}})" + (rf"\.[0-9]{{{places}}}" if places else "")
 
 
 class PackedRules:
     """The one-pass check for one book's decimals. ``match`` is the pattern for the amount
-    decimals seen last (a pair's wire uses one), with ``scale``, the factor its amounts are
-    multiplied by to reach the book's decimals; :meth:`check` finds the pattern for a side
-    written with other amount decimals, compiling it once."""
+    decimals seen last (a pair's wire uses one), with ``pad``, the zeros its amounts need to
+    have the book's decimals; :meth:`check` finds the pattern for a side written with other
+    amount decimals, compiling it once."""
 
-    __slots__ = ("_patterns", "amount_places", "match", "price_places", "scale")
+    __slots__ = ("_patterns", "amount_places", "match", "pad", "price_places")
 
     def __init__(self, price_places: int, amount_places: int) -> None:
         self.price_places = price_places
         self.amount_places = amount_places
-        self._patterns: dict[int, tuple[Matcher, int] | None] = {}
+        self._patterns: dict[int, tuple[Matcher, bytes] | None] = {}
         self.match: Matcher = self._never
-        self.scale = 1
+        self.pad = b""
         rule = self._compile(amount_places)
         if rule is not None:
-            self.match, self.scale = rule
+            self.match, self.pad = rule
 
     @staticmethod
     def _never(_side: object) -> None:
         return None
 
-    def _compile(self, places: int) -> tuple[Matcher, int] | None:
+    def _compile(self, places: int) -> tuple[Matcher, bytes] | None:
         rule = None
         if 0 < places <= self.amount_places:
-            row = (
-                rf'\["{_number(self.price_places, canonical=True)}",'
-                rf'"{_number(places, canonical=False)}"\]'
-            )
+            row = rf'\["{_number(self.price_places)}","{_number(places)}"\]'
             pattern = re.compile(rf"\[{row}(?:,{row})*\]".encode(), re.ASCII)
-            rule = (pattern.fullmatch, POW10[self.amount_places - places])
+            rule = (pattern.fullmatch, b"0" * (self.amount_places - places))
         self._patterns[places] = rule
         return rule
 
-    def check(self, side: bytes) -> int | None:
-        """The scale of a non-empty packed side that passes the check, else ``None``.
-        ``side`` is any bytes-like object (the codec's ``msgspec.Raw`` too)."""
+    def check(self, side: bytes) -> bytes | None:
+        """The amount padding of a non-empty packed side that passes the check, else
+        ``None``. ``side`` is any bytes-like object (the codec's ``msgspec.Raw`` too)."""
         if self.match(side) is not None:
-            return self.scale
+            return self.pad
         first = _FIRST_AMOUNT.match(side)
         if first is None or first.group(1) is None:
             return None
@@ -99,5 +92,5 @@ class PackedRules:
         rule = self._patterns[places] if places in self._patterns else self._compile(places)
         if rule is None or rule[0](side) is None:
             return None
-        self.match, self.scale = rule  # the pair writes these decimals now: try them first
-        return self.scale
+        self.match, self.pad = rule  # the pair writes these decimals now: try them first
+        return self.pad

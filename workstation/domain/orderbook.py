@@ -1,11 +1,12 @@
-"""One market's order book as exact scaled integers, built for the diff stream's pace.
+"""One market's order book, exact, built for the diff stream's pace.
 
-Prices are kept as integer ticks and amounts as integer lots (``"3805.44"`` with 2 price
-decimals is 380544): exact like Decimal, and several times cheaper to hash, compare and sort,
-which matters when every ``diff_order_book`` frame is applied as it arrives. Each side is a
-dict (price -> amount) plus an ascending list of its prices (the best bid is the last one,
-the best ask the first). Decimals appear only on the way out, for the few levels a reader
-asks for.
+Prices are kept as integer ticks (``"3805.44"`` with 2 price decimals is 380544): exact like
+Decimal, and several times cheaper to hash, compare and sort, which matters when frames come
+fast. Amounts are kept as text with exactly the book's decimals (``b"0.50000000"``) and made
+integer lots only when read: most levels change or go before anyone looks at them. Each side
+is a dict (price -> amount) plus an ascending list of its prices (the best bid is the last
+one, the best ask the first). Decimals appear only on the way out, for the few levels a
+reader asks for.
 
 Diff frames come in one of two forms, both with absolute amounts where zero deletes
 (reference 7.4):
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from itertools import islice
 
-from .book_rows import DROP_DOTS, DROP_PUNCTUATION, PackedRules
+from .book_rows import DROP_PUNCTUATION, PackedRules
 from .common import Side
 from .numbers import NumberFormatError, from_units, to_units
 
@@ -57,28 +58,41 @@ def _integers(texts: Iterable[bytes]) -> Iterable[int]:
     return map(int, b",".join(texts).replace(b".", b"").split(b","))
 
 
+def _lots_text(lots: int, places: int) -> bytes:
+    """An amount in lots as the book keeps it: text with exactly ``places`` decimals."""
+    if not places:
+        return b"%d" % lots
+    whole, frac = divmod(lots, 10**places)
+    return b"%d.%0*d" % (whole, places, frac)
+
+
 class _BookSide:
-    """Levels of one side: ``levels`` (price ticks -> lots) and ``keys``, its prices in
-    ascending order; plus checked packed sides not applied yet (``staged``, whose amounts
-    are all multiplied by ``scale``)."""
+    """Levels of one side: ``levels`` (price ticks -> amount text with exactly the book's
+    decimals, ``b"0.50000000"``) and ``keys``, its prices in ascending order; plus checked
+    packed sides not applied yet (``staged``, whose amounts all need ``pad`` appended).
 
-    __slots__ = ("keys", "levels", "scale", "staged")
+    Amounts stay text because a level's amount is only read when it is shown: most levels
+    change several times, or go, before anyone looks, and their amounts never need an
+    ``int()``. Prices are integers: they are sorted and searched on every change."""
 
-    def __init__(self, levels: dict[int, int]) -> None:
+    __slots__ = ("keys", "levels", "pad", "staged", "zero")
+
+    def __init__(self, levels: dict[int, bytes], zero: bytes) -> None:
         self.levels = levels
         self.keys = sorted(levels)
         self.staged: list[bytes] = []  # bytes-like: the codec's msgspec.Raw too
-        self.scale = 1
+        self.pad = b""
+        self.zero = zero
 
-    def stage(self, packed: bytes, scale: int) -> None:
+    def stage(self, packed: bytes, pad: bytes) -> None:
         staged = self.staged
-        if scale == self.scale and len(staged) < STAGED_LIMIT:
+        if pad == self.pad and len(staged) < STAGED_LIMIT:
             staged.append(packed)
             return
         if staged:
             self.apply_staged()
         staged.append(packed)
-        self.scale = scale
+        self.pad = pad
 
     def apply_rows(self, rows: Sequence[tuple[str, str]], pp: int, ap: int) -> None:
         """Wire rows parsed strictly, then applied one by one after anything staged before
@@ -86,37 +100,33 @@ class _BookSide:
         side changes."""
         if self.staged:
             self.apply_staged()
-        self.apply([to_units(p, pp) for p, _ in rows], [to_units(a, ap) for _, a in rows])
+        prices = [to_units(p, pp) for p, _ in rows]
+        self.apply(prices, [_lots_text(to_units(a, ap), ap) for _, a in rows])
 
     def apply_staged(self) -> None:
-        staged, scale = self.staged, self.scale
-        packed = b",".join(staged)  # also makes bytes of a single msgspec.Raw
-        if len(staged) < COALESCE_FROM:
-            units = list(map(int, packed.translate(None, DROP_DOTS).split(b",")))
-            if scale != 1:
-                units[1::2] = [a * scale for a in units[1::2]]
-            pairs = iter(units)
-            self.apply(pairs, pairs)
-        else:
+        staged, pad = self.staged, self.pad
+        texts = b",".join(staged).translate(None, DROP_PUNCTUATION).split(b",")
+        prices: Iterable[bytes] = texts[0::2]
+        amounts: Iterable[bytes] = texts[1::2]
+        if len(staged) >= COALESCE_FROM:
             # Each price's last row only (a dict keeps a key's first place and its last
             # value). Exact: amounts are absolute totals, a checked price has one text, and
             # rows for different prices commute.
-            texts = packed.translate(None, DROP_PUNCTUATION).split(b",")
-            last = dict(zip(texts[0::2], texts[1::2], strict=True))
-            amounts: Iterable[int] = _integers(last.values())
-            if scale != 1:
-                amounts = [a * scale for a in amounts]
-            self.apply(_integers(last), amounts)
+            last = dict(zip(prices, amounts, strict=True))
+            prices, amounts = last.keys(), last.values()
+        if pad:
+            amounts = [amount + pad for amount in amounts]
+        self.apply(_integers(prices), amounts)
         staged.clear()
 
-    def apply(self, prices: Iterable[int], amounts: Iterable[int]) -> None:
+    def apply(self, prices: Iterable[int], amounts: Iterable[bytes]) -> None:
         """The hot loop: one dict update per row, a sorted insert or delete when a level
         appears or goes. In order: a price's last row wins. (Set and dict operations in C
         instead were tried, and lost: most rows add or remove a level, which needs its
         sorted insert or delete either way.)"""
-        levels, keys = self.levels, self.keys
-        for key, amount in zip(prices, amounts, strict=False):  # strict: a pairwise iterator
-            if amount:
+        levels, keys, zero = self.levels, self.keys, self.zero
+        for key, amount in zip(prices, amounts, strict=True):
+            if amount != zero:
                 if key not in levels:
                     insort(keys, key)
                 levels[key] = amount
@@ -140,6 +150,7 @@ class OrderBook:
         "_bids",
         "_rules",
         "_staged",
+        "_zero",
         "amount_places",
         "market",
         "price_places",
@@ -151,16 +162,17 @@ class OrderBook:
         self.price_places = price_places
         self.amount_places = amount_places
         self.timestamp_us = 0
-        self._bids = _BookSide({})
-        self._asks = _BookSide({})
+        self._zero = _lots_text(0, amount_places)
+        self._bids = _BookSide({}, self._zero)
+        self._asks = _BookSide({}, self._zero)
         self._staged = False
         self._rules = PackedRules(price_places, amount_places)
 
     # -- writing ---------------------------------------------------------------------------
 
     def clear(self) -> None:
-        self._bids = _BookSide({})
-        self._asks = _BookSide({})
+        self._bids = _BookSide({}, self._zero)
+        self._asks = _BookSide({}, self._zero)
         self._staged = False
         self.timestamp_us = 0
 
@@ -175,8 +187,8 @@ class OrderBook:
         pp, ap = self.price_places, self.amount_places
         bid_map = {_units(p, pp): _units(a, ap) for p, a in bids}
         ask_map = {_units(p, pp): _units(a, ap) for p, a in asks}
-        self._bids = _BookSide({p: a for p, a in bid_map.items() if a})
-        self._asks = _BookSide({p: a for p, a in ask_map.items() if a})
+        self._bids = _BookSide({p: _lots_text(a, ap) for p, a in bid_map.items() if a}, self._zero)
+        self._asks = _BookSide({p: _lots_text(a, ap) for p, a in ask_map.items() if a}, self._zero)
         self._staged = False
         self.timestamp_us = timestamp_us
 
@@ -190,20 +202,21 @@ class OrderBook:
         # The common case inlined (this runs per frame): the pattern for the amount
         # decimals seen last, then PackedRules.check for anything else.
         rules = self._rules
-        bid_scale = ask_scale = 0
+        bid_pad: bytes | None = None
+        ask_pad: bytes | None = None
         if len(bids) > 2:
-            bid_scale = rules.scale if rules.match(bids) is not None else rules.check(bids)
-            if bid_scale is None:
+            bid_pad = rules.pad if rules.match(bids) is not None else rules.check(bids)
+            if bid_pad is None:
                 return False
         if len(asks) > 2:
-            ask_scale = rules.scale if rules.match(asks) is not None else rules.check(asks)
-            if ask_scale is None:
+            ask_pad = rules.pad if rules.match(asks) is not None else rules.check(asks)
+            if ask_pad is None:
                 return False
-        if bid_scale:
-            self._bids.stage(bids, bid_scale)
+        if bid_pad is not None:
+            self._bids.stage(bids, bid_pad)
             self._staged = True
-        if ask_scale:
-            self._asks.stage(asks, ask_scale)
+        if ask_pad is not None:
+            self._asks.stage(asks, ask_pad)
             self._staged = True
         self.timestamp_us = timestamp_us
         return True
@@ -268,9 +281,11 @@ class OrderBook:
             self._apply_staged()
         if side is Side.BUY:
             levels = self._bids.levels
-            return [(k, levels[k]) for k in islice(reversed(self._bids.keys), depth)]
-        levels = self._asks.levels
-        return [(k, levels[k]) for k in islice(self._asks.keys, depth)]
+            keys: Iterable[int] = islice(reversed(self._bids.keys), depth)
+        else:
+            levels = self._asks.levels
+            keys = islice(self._asks.keys, depth)
+        return [(k, int(levels[k].replace(b".", b""))) for k in keys]
 
     def rows_units(self, rows: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
         """Wire rows in this book's units (to compare with ``top_units``); strict."""
