@@ -19,7 +19,7 @@ Our book stages frame sides until it is read (only a level's last row between re
 see ``workstation/domain/orderbook.py``), so ``ours`` ends each replay by reading every book,
 inside the timed part; ``ours_read_each`` reads after every frame, which leaves nothing to
 merge: the cost when frames arrive one at a time; ``ours_feed`` is the production path, the
-feed settled as often as the hub does when frames queue up (every ``YIELD_EVERY`` frames).
+feeds settled as the hub's timer does when frames queue up (every ``SETTLE_EVERY_S``).
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ frame; ``top`` reads the best levels back as Decimals for the correctness guard.
   until a read, and merged by price when several are.
 * ``ours_read_each``: the same with a read after every frame: nothing is merged, every
   frame is parsed and applied on its own (the cost when frames come one at a time).
-* ``ours_feed``: production: :meth:`MarketFeed.on_diff` as the hub calls it, each touched
-  feed settled (staged sides applied, crossed check) every ``YIELD_EVERY`` frames as the
-  hub's pump does when frames queue up, and every book read at the end.
+* ``ours_feed``: production: :meth:`MarketFeed.on_diff` as the hub calls it, touched feeds
+  settled (staged sides applied, crossed check) as the hub's 20 Hz timer does when frames
+  queue up (checked where the pump yields, every ``YIELD_EVERY`` events), and every book
+  read at the end.
 * ``ccxt``: ccxt.pro's book (``OrderBookSide.storeArray``, float prices) with ccxt's own JSON
   decoder (orjson when importable, as ``ccxt/async_support/base/ws/client.py`` does) and its
   nonce check; the generous core of ccxt's path, without its per-field ``safe_*`` helpers.
@@ -27,6 +28,7 @@ frame; ``top`` reads the best levels back as Decimals for the correctness guard.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -37,7 +39,7 @@ from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
 from workstation.domain.orderbook import OrderBook
 from workstation.services.feed import FeedState, MarketFeed
-from workstation.services.hub import YIELD_EVERY
+from workstation.services.hub import SETTLE_EVERY_S, YIELD_EVERY
 
 from .streams import Snapshot
 
@@ -147,18 +149,22 @@ class OursFeed(Contender):
         return feeds
 
     def replay(self, state: dict[str, MarketFeed], frames: list[str]) -> None:
-        parse = parse_frame
+        parse, clock = parse_frame, time.perf_counter
         touched: set[MarketFeed] = set()
+        settled_at = clock()
         for count, text in enumerate(frames, start=1):
             event = parse(text)
             if isinstance(event, BookDiffEvent):
                 feed = state[event.market]
                 feed.on_diff(event)
                 touched.add(feed)
-            if count % YIELD_EVERY == 0:  # the hub's pump lets the loop run: it settles
+            # The pump lets the loop run every YIELD_EVERY events: the hub's settle timer
+            # fires there once SETTLE_EVERY_S has passed (a flood: frames queue up).
+            if count % YIELD_EVERY == 0 and clock() - settled_at >= SETTLE_EVERY_S:
                 for feed in touched:
                     feed.settle()
                 touched.clear()
+                settled_at = clock()
         for feed in state.values():  # a reader: settles what is left
             _ = feed.book
 

@@ -8,8 +8,8 @@ therefore resyncs (and shows the book as stale until the new snapshot is in):
 
 * after every reconnect (frames were certainly lost),
 * on a crossed book (best bid >= best ask cannot be true at rest), checked when the book is
-  settled: by :attr:`MarketFeed.book` before any reader sees it, and by the hub once per
-  burst of frames (see :meth:`MarketFeed.settle`),
+  settled: by :attr:`MarketFeed.book` before any reader sees it, and by the hub 20 times a
+  second (see :meth:`MarketFeed.settle`),
 * on any frame that fails to parse or apply,
 * when the local top 100 keeps disagreeing with the ``order_book_{pair}`` channel, which
   sends the venue's own top 100: ``MISMATCHES_TO_RESYNC`` disagreements in a row (one can be
@@ -111,9 +111,9 @@ class MarketFeed:
         return self._book
 
     def settle(self) -> None:
-        """Apply what the book has staged and check it is not crossed. Per read and per
-        burst rather than per frame: frames staged between two checks are merged, which is
-        most of the book's speed when frames come fast (see ``domain/orderbook.py``)."""
+        """Apply what the book has staged and check it is not crossed. Per read and on the
+        hub's timer rather than per frame: frames staged between two checks are merged,
+        which is most of the book's speed when frames come fast (``domain/orderbook.py``)."""
         self.unsettled = False
         if self.state is FeedState.LIVE and self._book.crossed:
             self.resync("crossed book")

@@ -45,6 +45,11 @@ T = TypeVar("T")
 TICKER_EVERY_S = 10.0
 SNAPSHOT_RETRY_S = 1.0
 YIELD_EVERY = 32
+SETTLE_EVERY_S = 0.05
+"""How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
+done it first: the book pane's redraw pace (20 Hz). Frames staged in between are merged
+before they are parsed, so a flood costs less per frame, and a crossed book is still
+caught within 50 ms, before anyone can act on it (a reader always settles first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,6 @@ class MarketHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
-        self._unsettled: set[MarketFeed] = set()
         self._closed = False
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -89,6 +93,7 @@ class MarketHub:
         self.stream.start()
         self._pump = asyncio.create_task(self._run(), name="market-hub")
         self._spawn(self._poll_tickers(), "tickers")
+        self._spawn(self._settle_books(), "settle")
 
     async def close(self) -> None:
         self._closed = True
@@ -141,10 +146,6 @@ class MarketHub:
             feed = self.feeds.get(event.market)
             if feed is not None:
                 feed.on_diff(event)
-                if feed.unsettled and feed not in self._unsettled:
-                    if not self._unsettled:
-                        asyncio.get_running_loop().call_soon(self._settle)
-                    self._unsettled.add(feed)
                 self._want_snapshot(feed)
         elif isinstance(event, TradeEvent):
             feed = self.feeds.get(event.trade.market)
@@ -163,18 +164,6 @@ class MarketHub:
             self._rejected(event)
         elif isinstance(event, StreamErrorEvent):
             self._notify(FeedChange("error", None, f"stream error: {event.message}"))
-
-    def _settle(self) -> None:
-        """Check the books that took diffs, once per burst: this runs when the pump next
-        lets the loop run (after ``YIELD_EVERY`` events, or when the stream is idle), so
-        every frame of the burst is merged before any is parsed (``domain/orderbook.py``).
-        A reader between two settles still gets a settled book (``MarketFeed.book``)."""
-        feeds, self._unsettled = self._unsettled, set()
-        if self._closed:
-            return
-        for feed in feeds:
-            if feed.unsettled:
-                feed.settle()
 
     def _subscribed(self, channel: str) -> None:
         if channel.startswith("diff_order_book_"):
@@ -249,6 +238,13 @@ class MarketHub:
         ticker = await self._timed(self.rest.ticker(feed.symbol))
         if ticker is not None:
             feed.ticker = ticker
+
+    async def _settle_books(self) -> None:
+        while True:
+            await asyncio.sleep(SETTLE_EVERY_S)
+            for feed in list(self.feeds.values()):
+                if feed.unsettled:
+                    feed.settle()
 
     async def _poll_tickers(self) -> None:
         while True:
