@@ -244,7 +244,10 @@ class MarketHub:
             await asyncio.sleep(SETTLE_EVERY_S)
             for feed in list(self.feeds.values()):
                 if feed.unsettled:
-                    feed.settle()
+                    try:
+                        feed.settle()
+                    except Exception:  # a bug in one book must not stop every check
+                        _log.exception("market hub: settling %s failed", feed.symbol)
 
     async def _poll_tickers(self) -> None:
         while True:
