@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from aiohttp import web_app
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(
@@ -33,3 +34,16 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     data = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     return data
+
+
+@pytest.fixture(autouse=True)
+def _forget_aiohttp_middleware_chains():
+    """aiohttp memoises middleware chains in a process-wide ``lru_cache(maxsize=1024)`` keyed
+    on ``(handler, apps)`` (``aiohttp.web_app._cached_build_middleware``). Each test builds a
+    fresh SimServer app, so every entry pins a whole stopped server and its SimExchange (100k+
+    trades) until 1024 entries push it out: ~1.4 GB for test_order_tracker.py, ~8 GB for the
+    suite. Drop the entries after each test (getattr: it is a private aiohttp detail)."""
+    yield
+    cache = getattr(web_app, "_cached_build_middleware", None)
+    if cache is not None:
+        cache.cache_clear()
