@@ -6,9 +6,9 @@ the same snapshot into the contender's own representation; ``replay`` (timed) ap
 frame; ``top`` reads the best levels back as Decimals for the correctness guard.
 
 * ``ours``: :func:`parse_frame` (msgspec, book sides left as text) then
-  :meth:`OrderBook.apply_packed` (scaled ints; :meth:`OrderBook.apply_rows` for a frame the
-  one-pass check refuses), and every book read once at the end (counted): sides are staged
-  until a read, and merged by price when several are.
+  :meth:`BookDiffEvent.apply_to` (:meth:`OrderBook.apply_packed`, scaled ints; the strict
+  rows for a frame the one-pass check refuses), and every book read once at the end
+  (counted): sides are staged until a read, and merged by price when several are.
 * ``ours_read_each``: the same with a read after every frame: nothing is merged, every
   frame is parsed and applied on its own (the cost when frames come one at a time).
 * ``ours_feed``: production: :meth:`MarketFeed.on_diff` as the hub calls it, touched feeds
@@ -86,13 +86,17 @@ class Ours(Contender):
             books[snap.market] = book
         return books
 
+    read_each = False
+    """Read the book after every frame (nothing left to merge) rather than once at the end."""
+
     def replay(self, state: dict[str, OrderBook], frames: list[str]) -> None:
-        parse = parse_frame
+        parse, read_each = parse_frame, self.read_each
         for text in frames:
             event = parse(text)
             book = state[event.market]
-            if not book.apply_packed(event.bids, event.asks, event.timestamp_us):
-                book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
+            event.apply_to(book)
+            if read_each:
+                _ = book.crossed
         for book in state.values():  # a read applies what is staged: part of the work
             _ = book.crossed
 
@@ -105,15 +109,7 @@ class OursReadEach(Ours):
     key = "ours_read_each"
     label = "ours, book read after every frame"
     informational = True
-
-    def replay(self, state: dict[str, OrderBook], frames: list[str]) -> None:
-        parse = parse_frame
-        for text in frames:
-            event = parse(text)
-            book = state[event.market]
-            if not book.apply_packed(event.bids, event.asks, event.timestamp_us):
-                book.apply_rows(event.bid_rows, event.ask_rows, event.timestamp_us)
-            _ = book.crossed
+    read_each = True
 
 
 def _market(snap: Snapshot) -> Market:

@@ -103,9 +103,7 @@ def profile_ours(stream: Stream) -> dict[str, Any]:
 
     def apply(books: Any) -> None:
         for e in events:
-            book = books[e.market]
-            if not book.apply_packed(e.bids, e.asks, e.timestamp_us):
-                book.apply_rows(e.bid_rows, e.ask_rows, e.timestamp_us)
+            e.apply_to(books[e.market])
         for book in books.values():
             _ = book.crossed  # applies what is staged
 

@@ -7,6 +7,7 @@ import contextlib
 import re
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.services.journal import Journal
+from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 
@@ -33,6 +35,24 @@ async def sim() -> AsyncIterator[SimServer]:
 def credentials_for(sim: SimServer, *, secret: str | None = None) -> Credentials:
     demo = sim.exchange.demo
     return Credentials(key=demo.api_key, secret=secret or demo.secret, env="sim", host=sim.host)
+
+
+@pytest.fixture
+async def live_sim() -> AsyncIterator[SimServer]:
+    """A simulator whose market moves (speed 5 on a manual clock the test advances)."""
+    clock = SimClock(manual_start_us=time.time_ns() // 1000)
+    server = SimServer(SimExchange(seed=21, speed=5, clock=clock, history_s=600))
+    async with server:
+        yield server
+
+
+@pytest.fixture
+async def live_rest(live_sim: SimServer) -> AsyncIterator[RestClient]:
+    client = RestClient.for_url(
+        live_sim.rest_url, credentials=credentials_for(live_sim), timeout_s=5.0
+    )
+    async with client:
+        yield client
 
 
 @pytest.fixture

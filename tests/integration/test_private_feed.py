@@ -9,7 +9,6 @@ from ``exchange.advance`` and is deterministic for the seed.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -23,13 +22,10 @@ from workstation.services.journal import Journal, TrackState
 from workstation.services.order_model import SubmitsBlocked
 from workstation.services.private_feed import RECONNECTED
 from workstation.services.trading import TradingService
-from workstation.sim.clock import SimClock
-from workstation.sim.exchange import SimExchange
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
-from .conftest import credentials_for
 from .trading_support import (
     Changes,
     above_bid,
@@ -43,23 +39,6 @@ from .trading_support import (
 D = Decimal
 STEP_S = 0.05
 MAX_STEPS = 400  # 20 s of market time at most
-
-
-@pytest.fixture
-async def live_sim() -> AsyncIterator[SimServer]:
-    clock = SimClock(manual_start_us=time.time_ns() // 1000)
-    server = SimServer(SimExchange(seed=21, speed=5, clock=clock, history_s=600))
-    async with server:
-        yield server
-
-
-@pytest.fixture
-async def live_rest(live_sim: SimServer) -> AsyncIterator[RestClient]:
-    client = RestClient.for_url(
-        live_sim.rest_url, credentials=credentials_for(live_sim), timeout_s=5.0
-    )
-    async with client:
-        yield client
 
 
 @pytest.fixture

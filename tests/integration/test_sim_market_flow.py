@@ -8,8 +8,6 @@ test steps it (deterministic for the seed) and signed requests stay inside the 1
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -20,30 +18,9 @@ from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.stream import Backoff, StreamClient
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
-from workstation.sim.clock import SimClock
-from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 
-from .conftest import credentials_for
-
 D = Decimal
-
-
-@pytest.fixture
-async def live_sim() -> AsyncIterator[SimServer]:
-    clock = SimClock(manual_start_us=time.time_ns() // 1000)
-    server = SimServer(SimExchange(seed=21, speed=5, clock=clock, history_s=600))
-    async with server:
-        yield server
-
-
-@pytest.fixture
-async def live_rest(live_sim: SimServer) -> AsyncIterator[RestClient]:
-    client = RestClient.for_url(
-        live_sim.rest_url, credentials=credentials_for(live_sim), timeout_s=5.0
-    )
-    async with client:
-        yield client
 
 
 async def test_resting_order_is_filled_by_synthetic_flow(

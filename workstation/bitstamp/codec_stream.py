@@ -33,6 +33,7 @@ from workstation.bitstamp.codec_stream_server import (
 from workstation.bitstamp.codec_wire import levels, parse_uint, side_from_code
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
 from workstation.domain.numbers import parse_decimal
+from workstation.domain.orderbook import OrderBook
 
 if TYPE_CHECKING:
     from workstation.domain.orders import MyTrade, OrderEvent
@@ -134,6 +135,17 @@ class BookDiffEvent(msgspec.Struct, frozen=True):
     timestamp_us: int
     bids: msgspec.Raw
     asks: msgspec.Raw
+
+    def apply_to(self, book: OrderBook) -> None:
+        """Apply this frame to ``book``: packed (checked in one pass, staged), or, when the
+        one-pass check refuses a side, as text rows through the strict parser.
+
+        Raises:
+            FrameError: a side is not a list of text pairs.
+            NumberFormatError: a number is malformed or finer than the book's decimals.
+        """
+        if not book.apply_packed(self.bids, self.asks, self.timestamp_us):
+            book.apply_rows(self.bid_rows, self.ask_rows, self.timestamp_us)
 
     @property
     def bid_rows(self) -> list[tuple[str, str]]:

@@ -58,20 +58,12 @@ class FeedState(enum.Enum):
 
 
 class PackedDiff(Protocol):
-    """One ``diff_order_book`` frame as the codec hands it (``BookDiffEvent``): each side's
-    text as received, for :meth:`OrderBook.apply_packed`, and the same sides as text pairs
-    for when the one-pass check does not take them (decoding them may raise ValueError)."""
+    """One ``diff_order_book`` frame as the codec hands it (``BookDiffEvent``): its stamp,
+    and how to apply it to a book (raising ValueError when it does not parse)."""
 
     @property
     def timestamp_us(self) -> int: ...
-    @property
-    def bids(self) -> bytes: ...
-    @property
-    def asks(self) -> bytes: ...
-    @property
-    def bid_rows(self) -> Rows: ...
-    @property
-    def ask_rows(self) -> Rows: ...
+    def apply_to(self, book: OrderBook) -> None: ...
 
 
 class MarketFeed:
@@ -203,10 +195,8 @@ class MarketFeed:
         return self.state is FeedState.LIVE
 
     def _apply(self, diff: PackedDiff) -> None:
-        book, stamp = self._book, diff.timestamp_us
         try:
-            if not book.apply_packed(diff.bids, diff.asks, stamp):
-                book.apply_rows(diff.bid_rows, diff.ask_rows, stamp)
+            diff.apply_to(self._book)
         except ValueError as exc:  # a bad number (NumberFormatError) or a side not rows
             self.resync(f"bad diff: {exc}")
             return
