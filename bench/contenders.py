@@ -76,7 +76,7 @@ class Contender:
 
 class Ours(Contender):
     key = "ours"
-    label = "ours: parse_frame + OrderBook.apply_packed"
+    label = "ours: parse_frame + BookDiffEvent.apply_to"
 
     def prepare(self, snapshots: dict[str, Snapshot]) -> dict[str, OrderBook]:
         books = {}
