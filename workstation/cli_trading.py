@@ -49,6 +49,12 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         help="send orders without the confirm step (sim and sandbox only; never on live)",
     )
     parser.add_argument(
+        "--allow-remote-sim",
+        action="store_true",
+        help="let --sim-url attach to a simulator on another machine (loopback only without "
+        "it; a Bitstamp host is always refused)",
+    )
+    parser.add_argument(
         "--journal",
         type=Path,
         default=None,
@@ -135,6 +141,8 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", f"--sim-url attaches to a simulator; it cannot go with --env {env}")
     if args.no_confirm and env == "live":
         return _fail("", "--no-confirm is refused with --env live: every live order is confirmed")
+    if args.allow_remote_sim and not args.sim_url:
+        return _fail("", "--allow-remote-sim goes with --sim-url")
     if args.seed is not None and env != "sim":
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
     venue: Venue | None = None
@@ -158,6 +166,7 @@ def run_tui(args: argparse.Namespace) -> int:
                 args.sim_url,
                 os.environ.get("BITSTAMP_API_KEY"),
                 os.environ.get("BITSTAMP_API_SECRET"),
+                allow_remote=args.allow_remote_sim,
             )
         except VenueError as exc:
             return _fail("", f"--sim-url: {exc}")

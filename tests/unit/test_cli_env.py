@@ -211,3 +211,54 @@ def test_contradictory_options_are_refused_before_anything_starts(
     assert message in outputs(capsys)[1]
     assert launches == []
     assert network == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://www.bitstamp.net", "https://sandbox.bitstamp.net", "http://www.bitstamp.net:80"],
+)
+@pytest.mark.parametrize("allow", [[], ["--allow-remote-sim"]])
+def test_sim_url_on_a_bitstamp_host_is_refused_outright(
+    monkeypatch: pytest.MonkeyPatch,
+    launches: list[dict[str, Any]],
+    network: list[object],
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    allow: list[str],
+) -> None:
+    """Keys in the environment and --no-confirm would trade on Bitstamp under a SIM badge."""
+    monkeypatch.setenv("BITSTAMP_API_KEY", KEY)
+    monkeypatch.setenv("BITSTAMP_API_SECRET", SECRET)
+    assert cli.main(["--sim-url", url, "--no-confirm", *allow]) == 2
+    out, err = outputs(capsys)
+    assert "is Bitstamp's own host, not a simulator" in err
+    assert "--env sandbox" in err or "--env live" in err
+    assert KEY not in out + err
+    assert SECRET not in out + err
+    assert launches == []
+    assert network == []
+
+
+def test_sim_url_on_another_machine_needs_allow_remote_sim(
+    monkeypatch: pytest.MonkeyPatch,
+    launches: list[dict[str, Any]],
+    network: list[object],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BITSTAMP_API_KEY", "demokey")
+    monkeypatch.setenv("BITSTAMP_API_SECRET", "demosecret")
+    assert cli.main(["--sim-url", "http://10.1.2.3:8765"]) == 2
+    assert "--allow-remote-sim" in outputs(capsys)[1]
+    assert launches == []
+    assert cli.main(["--sim-url", "http://10.1.2.3:8765", "--allow-remote-sim"]) == 0
+    (call,) = launches
+    assert call["venue"].journal_env == "sim@10.1.2.3:8765"
+    assert network == []
+
+
+def test_allow_remote_sim_without_sim_url_is_refused(
+    launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--allow-remote-sim"]) == 2
+    assert "--allow-remote-sim goes with --sim-url" in outputs(capsys)[1]
+    assert launches == []

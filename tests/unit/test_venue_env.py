@@ -64,7 +64,7 @@ def test_live_and_sandbox_are_bitstamps_hosts_and_one_scope_each() -> None:
 def test_an_attached_simulator_is_scoped_by_its_address(
     url: str, rest: str, ws: str, scope: str
 ) -> None:
-    venue = attached_sim_venue(url, "demokey", "demosecret")
+    venue = attached_sim_venue(url, "demokey", "demosecret", allow_remote=True)
     assert (venue.env, venue.rest_url, venue.ws_url, venue.journal_env) == ("sim", rest, ws, scope)
     assert (venue.api_key, venue.api_secret) == ("demokey", "demosecret")
 
@@ -92,3 +92,45 @@ def test_the_embedded_simulator_is_scoped_by_its_run() -> None:
     for bad in ("0123ABCD", "0123abc", "0123abcde", "0123abcg"):
         with pytest.raises(ValueError, match="8 lowercase hex"):
             Venue("sim", "http://127.0.0.1:1", "ws://127.0.0.1:1/", embedded_run=bad)
+
+
+# --- issue 12 item 11: the venue that is named is the venue that is used ----------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.bitstamp.net",
+        "https://sandbox.bitstamp.net/",
+        "http://WWW.Bitstamp.NET:80",
+        "https://bitstamp.net",
+        "https://api.bitstamp.net:443",
+    ],
+)
+def test_a_bitstamp_host_is_never_a_simulator(url: str) -> None:
+    """A SIM badge (no confirm on ``--no-confirm``, a sim journal scope) on Bitstamp's own
+    hosts would trade real money under the wrong rules: refused, even when remote is allowed."""
+    for allow_remote in (False, True):
+        with pytest.raises(VenueError, match="Bitstamp"):
+            attached_sim_venue(url, KEY, SECRET, allow_remote=allow_remote)
+    with pytest.raises(ValueError, match="Bitstamp"):
+        Venue("sim", url, "wss://ws.bitstamp.net/", KEY, SECRET)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://sim.example:8765", "http://10.0.0.5:8765", "https://192.168.1.20"]
+)
+def test_a_remote_simulator_needs_the_explicit_flag(url: str) -> None:
+    with pytest.raises(VenueError, match="--allow-remote-sim"):
+        attached_sim_venue(url, KEY, SECRET)
+    venue = attached_sim_venue(url, KEY, SECRET, allow_remote=True)
+    assert venue.env == "sim"
+    assert venue.journal_env.startswith("sim@")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765", "http://127.9.9.9"],
+)
+def test_loopback_simulators_need_no_flag(url: str) -> None:
+    assert attached_sim_venue(url, KEY, SECRET).env == "sim"

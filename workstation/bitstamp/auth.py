@@ -60,6 +60,7 @@ AUTH_VERSION = "v2"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _NONCE_RE = re.compile(r"[0-9a-f-]{36}")
 _KEY_RE = re.compile(r"[!-~]+")  # visible ASCII, no spaces: it goes into a header
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Clock = Callable[[], int]
 """A source of the local time in integer milliseconds since the Unix epoch."""
@@ -106,6 +107,8 @@ class Credentials:
     secret: str
     env: str
     host: str
+    port: int | None = None
+    """When set, the port too: two simulators on one machine are two environments."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not _KEY_RE.fullmatch(self.key):
@@ -309,10 +312,12 @@ class BitstampAuth(httpx.Auth):
         """Set the five X-Auth headers on ``request``; returns the nonce and timestamp used."""
         creds = self._credentials
         url = request.url
-        if url.host.lower() != creds.host:
+        port = url.port or _DEFAULT_PORTS.get(url.scheme)
+        if url.host.lower() != creds.host or creds.port not in (None, port):
+            bound = creds.host if creds.port is None else f"{creds.host}:{creds.port}"
             raise HostMismatchError(
-                f"credentials for environment {creds.env!r} are bound to host {creds.host!r}; "
-                f"refusing to sign a request to {url.host!r}"
+                f"credentials for environment {creds.env!r} are bound to host {bound!r}; "
+                f"refusing to sign a request to {url.netloc.decode('ascii')!r}"
             )
         body = request.content
         if body:

@@ -7,7 +7,6 @@ source) and hands out domain objects. Widgets never see it directly: services do
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from ..bitstamp.auth import Credentials
 from ..bitstamp.errors import BitstampError
@@ -34,7 +33,8 @@ class Session:
                 key=venue.api_key,
                 secret=venue.api_secret,
                 env=venue.env,
-                host=urlsplit(venue.rest_url).hostname or "",
+                host=venue.rest_host,
+                port=venue.rest_port,  # bound to the host and port used, nothing else
             )
         self.rest = RestClient.for_url(venue.rest_url, credentials=credentials)
         self.hub: MarketHub | None = None

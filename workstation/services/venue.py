@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -34,6 +35,8 @@ __all__ = [
     "VenueError",
     "attached_sim_venue",
     "bitstamp_venue",
+    "is_bitstamp_host",
+    "is_loopback_host",
 ]
 
 ENVIRONMENTS = ("sim", "sandbox", "live")
@@ -70,6 +73,18 @@ class Venue:
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
             raise ValueError("embedded_run must be 8 lowercase hex digits")
+        if self.env == "sim" and is_bitstamp_host(self.rest_host):
+            # the badge, the confirm rule and the journal scope follow the host actually used
+            raise ValueError(f"{self.rest_host} is Bitstamp, not a simulator: no SIM badge on it")
+
+    @property
+    def rest_host(self) -> str:
+        """The REST host, lowercase: what the key pair is bound to (with :attr:`rest_port`)."""
+        return (urlsplit(self.rest_url).hostname or "").lower()
+
+    @property
+    def rest_port(self) -> int:
+        return _port(self.rest_url)
 
     @property
     def has_credentials(self) -> bool:
@@ -95,17 +110,39 @@ class Venue:
         return self.env.upper()
 
 
-def _host_port(url: str) -> str:
-    """``HOST:PORT`` of an http(s) URL, with the scheme's default port when none is given."""
+def _port(url: str) -> int:
+    """The port of an http(s) URL, the scheme's default when none is given."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
     try:
         port = parts.port
     except ValueError:
         port = None
     if port is None:
-        port = 443 if parts.scheme == "https" else 80
+        port = 443 if parts.scheme in ("https", "wss") else 80
+    return port
+
+
+def _host_port(url: str) -> str:
+    """``HOST:PORT`` of an http(s) URL, with the scheme's default port when none is given."""
+    host = urlsplit(url).hostname or ""
+    port = _port(url)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_bitstamp_host(host: str) -> bool:
+    """``bitstamp.net`` or any host under it: real money, never a simulator."""
+    host = host.lower().rstrip(".")
+    return host == "bitstamp.net" or host.endswith(".bitstamp.net")
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: a simulator on this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def bitstamp_venue(env: str, api_key: str, api_secret: str) -> Venue:
@@ -117,11 +154,17 @@ def bitstamp_venue(env: str, api_key: str, api_secret: str) -> Venue:
     raise VenueError(f"Bitstamp's environments are sandbox and live, not {env!r}")
 
 
-def attached_sim_venue(url: str, api_key: str | None, api_secret: str | None) -> Venue:
+def attached_sim_venue(
+    url: str, api_key: str | None, api_secret: str | None, *, allow_remote: bool = False
+) -> Venue:
     """A running ``workstation sim`` at ``url`` (its REST base; the WebSocket is at ``/``).
 
+    Only a loopback address unless ``allow_remote``; never a Bitstamp host, whatever the flag:
+    a SIM badge skips the live confirm rule, so it must never sit on real money.
+
     Raises:
-        VenueError: ``url`` is not an http(s) URL with a host (the message says so).
+        VenueError: ``url`` is not an http(s) URL with a host, is Bitstamp's, or is another
+            machine without ``allow_remote`` (the message says so).
     """
     base = url.strip().rstrip("/")
     parts = urlsplit(base)
@@ -133,6 +176,16 @@ def attached_sim_venue(url: str, api_key: str | None, api_secret: str | None) ->
         raise VenueError(f"{url!r} is not a simulator URL like http://127.0.0.1:8765")
     if parts.query or parts.fragment:
         raise VenueError(f"{url!r}: give the simulator's base URL, without ? or #")
+    if is_bitstamp_host(parts.hostname):
+        raise VenueError(
+            f"{parts.hostname} is Bitstamp's own host, not a simulator; to trade there use "
+            "--env sandbox or --env live (keys from `workstation keys set`)"
+        )
+    if not allow_remote and not is_loopback_host(parts.hostname):
+        raise VenueError(
+            f"{parts.hostname} is not on this machine; pass --allow-remote-sim to attach to a "
+            "simulator on another host"
+        )
     ws = "ws" + base[len("http") :] + "/"
     return Venue("sim", base, ws, api_key, api_secret)
 
