@@ -61,6 +61,23 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the order journal (default: journal.sqlite3 in the user data directory)",
     )
+    from .services.logs import LEVELS, LOG_FILE_NAME, default_log_dir
+
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LEVELS,
+        default="INFO",
+        help="what the log file records (default INFO: requests, stream and order events)",
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"where {LOG_FILE_NAME} is written (rotated, readable by you only; default: "
+        f"{default_log_dir()})",
+    )
 
 
 def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -134,6 +151,7 @@ def run_tui(args: argparse.Namespace) -> int:
     """Check the options, find the keys, then start the app; all checks happen offline."""
     from .services.journal import Journal
     from .services.keys import KeyStore, KeyStoreError
+    from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import Venue, VenueError, attached_sim_venue, bitstamp_venue
 
     env = args.venue_env
@@ -171,20 +189,36 @@ def run_tui(args: argparse.Namespace) -> int:
         except VenueError as exc:
             return _fail("", f"--sim-url: {exc}")
     journal_path = (args.journal or Journal.default_path()).expanduser()
+    log_dir = (args.log_dir or default_log_dir()).expanduser()
     return start_app(
         venue=venue,
         seed=args.seed,
         confirm=not args.no_confirm,
         journal_path=journal_path,
+        log_file=log_dir / LOG_FILE_NAME,
+        log_level=args.log_level,
     )
 
 
-def start_app(**options: Any) -> int:
-    """``workstation.ui.app.run_app(**options)``, imported only now: the keys and journal
-    commands, and every refusal above, run without loading Textual."""
-    from .ui.app import run_app
+def start_app(*, log_level: str = "INFO", **options: Any) -> int:
+    """Open the log, then ``workstation.ui.app.run_app(**options)``, imported only now: the
+    keys and journal commands, and every refusal above, run without loading Textual.
 
-    return run_app(**options)
+    Any exception that escapes is a crash: its traceback goes to the log (masked) and one
+    line naming the log file to stderr; the exit status is 1."""
+    from .services.logs import configure_logging, report_crash
+
+    log_file = options["log_file"]
+    try:
+        configure_logging(log_file, log_level)
+    except OSError as exc:
+        return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
+    try:
+        from .ui.app import run_app
+
+        return run_app(**options)
+    except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
+        return report_crash(exc, log_file)
 
 
 # -- keys -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from keyring.backends import fail
 
 from workstation import cli, cli_trading
 from workstation.services.journal import Journal
+from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
 
 from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store
@@ -153,7 +154,14 @@ def test_sandbox_may_skip_the_confirm_step(
 def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> None:
     assert cli.main(["--seed", "7", "--no-confirm"]) == 0
     assert launches == [
-        {"venue": None, "seed": 7, "confirm": False, "journal_path": Journal.default_path()}
+        {
+            "venue": None,
+            "seed": 7,
+            "confirm": False,
+            "journal_path": Journal.default_path(),
+            "log_file": default_log_dir() / "workstation.log",
+            "log_level": "INFO",
+        }
     ]
 
 
@@ -164,6 +172,7 @@ def test_the_recorded_options_are_what_run_app_accepts(launches: list[dict[str, 
     assert cli.main(["--journal", "~/j.sqlite3"]) == 0
     (call,) = launches
     assert call["journal_path"] == Path.home() / "j.sqlite3"
+    call.pop("log_level")  # start_app's own: it opens the log before run_app
     inspect.signature(run_app).bind(**call)
 
 
@@ -262,3 +271,16 @@ def test_allow_remote_sim_without_sim_url_is_refused(
     assert cli.main(["--allow-remote-sim"]) == 2
     assert "--allow-remote-sim goes with --sim-url" in outputs(capsys)[1]
     assert launches == []
+
+
+def test_log_options_and_the_log_path_in_help(
+    launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["--log-level", "debug", "--log-dir", str(tmp_path)]) == 0
+    (call,) = launches
+    assert (call["log_file"], call["log_level"]) == (tmp_path / "workstation.log", "DEBUG")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    help_text = "".join(outputs(capsys)[0].split())  # argparse wraps lines, even in a path
+    assert "--log-level{DEBUG,INFO,WARNING,ERROR}" in help_text
+    assert f"default:{default_log_dir()}" in help_text

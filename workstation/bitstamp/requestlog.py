@@ -33,18 +33,20 @@ class RequestRecord:
     """The server's trace id (``X-Bts-Request-Trace-Id``) when it sent one."""
     outcome: str
     """``ok``, an error class name, or a transport failure name."""
+    code: str | None = None
+    """Bitstamp's error code (``API0005``...) when the reply carried one."""
 
 
 class RequestLog:
-    """The last ``capacity`` request records, newest last; also written to ``logging`` at DEBUG."""
+    """The last ``capacity`` request records, newest last; also written to ``logging`` at INFO."""
 
     def __init__(self, capacity: int = 500) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
 
     def add(self, record: RequestRecord) -> None:
         self._records.append(record)
-        _log.debug(
-            "%s %s -> %s in %.1f ms (attempt %d, nonce %s, request id %s): %s",
+        _log.info(
+            "%s %s -> %s in %.1f ms (attempt %d, nonce %s, request id %s): %s%s",
             record.method,
             record.endpoint,
             record.status,
@@ -53,6 +55,7 @@ class RequestLog:
             record.nonce,
             record.request_id,
             record.outcome,
+            f" {record.code}" if record.code else "",
         )
 
     def __iter__(self) -> Iterator[RequestRecord]:

@@ -316,4 +316,5 @@ class StreamClient:
         if state is self.state and state is not ConnectionState.DISCONNECTED:
             return
         self.state = state
+        _log.info("%s %s: %s (reconnects %d)", self.url, state.value, reason, self.reconnects)
         self._events.put_nowait(ConnectionStateChanged(state, reason, self.reconnects))

@@ -221,6 +221,7 @@ class Transport:
                     response.headers.get("X-Bts-Request-Trace-Id") if response is not None else None
                 ),
                 outcome="ok" if error is None else type(error).__name__,
+                code=None if error is None else error.code,
             )
         )
 

@@ -200,6 +200,7 @@ class MarketHub:
         detail = "stale" if feed.stale else "live"
         if feed.state is FeedState.SYNCING and feed.health.last_resync_reason:
             detail = f"resyncing: {feed.health.last_resync_reason}"
+        _log.info("market %s: %s", feed.symbol, detail)
         self._notify(FeedChange("state", feed.symbol, detail))
         self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
 

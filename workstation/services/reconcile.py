@@ -33,6 +33,7 @@ from ..bitstamp.rest import RestClient
 from ..domain.numbers import parse_decimal
 from ..domain.orders import OrderState, OrderStatus
 from .journal import Journal, TrackState
+from .logs import log_order
 from .order_model import ReconcilePolicy, TrackedOrder, tif_of
 
 __all__ = ["START_REASON", "Reconciler"]
@@ -157,6 +158,7 @@ class Reconciler:
         return [self._load(r[0]) for r in rows[-limit:]] if limit > 0 else []
 
     def _set(self, order: TrackedOrder) -> TrackedOrder:
+        log_order(order)
         self._orders[order.client_order_id] = order
         if order.order_id is not None:
             self._by_order_id[order.order_id] = order.client_order_id

@@ -24,6 +24,8 @@ import sys
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .logs import mask
+
 __all__ = [
     "ENVIRONMENTS",
     "LIVE_REST",
@@ -76,6 +78,7 @@ class Venue:
         if self.env == "sim" and is_bitstamp_host(self.rest_host):
             # the badge, the confirm rule and the journal scope follow the host actually used
             raise ValueError(f"{self.rest_host} is Bitstamp, not a simulator: no SIM badge on it")
+        mask(self.api_key, self.api_secret)  # from now on the log shows them as ***
 
     @property
     def rest_host(self) -> str:

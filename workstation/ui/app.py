@@ -380,6 +380,24 @@ def run_app(
     mono: bool = False,
     confirm: bool = True,
     journal_path: Path | None = None,
+    log_file: Path | None = None,
 ) -> int:
-    WorkstationApp(venue, seed=seed, mono=mono, confirm=confirm, journal_path=journal_path).run()
-    return 0
+    """Run the app until the trader quits; the exit status: 0, or 1 after a crash.
+
+    Textual catches an unhandled exception, ends the app and prints a traceback *with the
+    local variables of every frame*, where a key or a secret can sit. That printout is
+    dropped: the traceback goes to the log (masked) and stderr gets one line naming the file.
+    """
+    import io
+
+    from rich.console import Console
+
+    from ..services.logs import report_crash
+
+    app = WorkstationApp(venue, seed=seed, mono=mono, confirm=confirm, journal_path=journal_path)
+    app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
+    app.run()
+    crash = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception
+    if crash is not None:
+        return report_crash(crash, log_file)
+    return app.return_code or 0
