@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -173,6 +174,19 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _owner_only(path: Path) -> None:
+    """The journal holds every order: only its owner may read it. Make the folder 0700 when it
+    is ours to make, and the database 0600 before SQLite opens it (SQLite gives the -wal and
+    -shm files the database's mode); tighten files an older version left readable by all."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 class Journal:
     """``Journal(path)`` opens (and creates) the database; ``close()`` when done.
 
@@ -183,7 +197,7 @@ class Journal:
 
     def __init__(self, path: Path | str, *, now: Callable[[], dt.datetime] = _utcnow) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.path)
         self._now = now
         # Autocommit mode: every write below opens its own explicit transaction.
         self._db = sqlite3.connect(self.path, isolation_level=None)

@@ -221,8 +221,7 @@ class WorkstationApp(TradingDesk, App[None]):
     async def _open_trading(self, session: Session, venue: Venue) -> None:
         """Journal, order tracker, private stream, balances: after the market is on screen."""
         path = self._journal_path or Journal.default_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(path)
+        self.journal = Journal(path)  # it makes its folder, owner-only
         self.trading = TradingService(
             session.rest,
             venue.ws_url,
