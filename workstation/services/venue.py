@@ -17,13 +17,17 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import logging
 import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
 
 __all__ = [
@@ -53,6 +57,7 @@ SANDBOX_WS = LIVE_WS
 in section 11), so the sandbox app reads public market data from the live stream."""
 
 _RUN_ID = re.compile(r"[0-9a-f]{8}")
+_log = logging.getLogger(__name__)
 
 
 class VenueError(RuntimeError):
@@ -198,11 +203,22 @@ class EmbeddedSim:
 
     ``async with EmbeddedSim(seed=1) as venue:`` yields a :class:`Venue` with the child's URLs
     and its generated demo key pair; leaving the block stops the child.
+
+    With ``journal_path``, the orders no exchange can ever answer for are closed there as
+    "venue ended" (:mod:`~workstation.services.embedded_runs`): those of earlier runs that
+    never closed theirs when this one starts, and this run's own when it stops.
     """
 
-    def __init__(self, *, seed: int | None = None, startup_timeout_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        startup_timeout_s: float = 20.0,
+        journal_path: Path | None = None,
+    ) -> None:
         self.seed = seed
         self.startup_timeout_s = startup_timeout_s
+        self.journal_path = journal_path
         self.process: asyncio.subprocess.Process | None = None
         self.run_id: str | None = None
         """A fresh 8-hex id per start: the journal scope of this run's orders."""
@@ -228,7 +244,7 @@ class EmbeddedSim:
             raise VenueError("the embedded simulator did not start in time") from None
         try:
             ready = json.loads(line)
-            return Venue(
+            venue = Venue(
                 env="sim",
                 rest_url=ready["rest_url"],
                 ws_url=ready["ws_url"],
@@ -239,12 +255,16 @@ class EmbeddedSim:
         except (ValueError, KeyError):
             await self.stop()
             raise VenueError("the embedded simulator did not report its address") from None
+        self._close_venue_ended(close_other_runs, venue.journal_env)
+        return venue
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     async def stop(self) -> None:
         process, self.process = self.process, None
+        if process is not None and self.run_id is not None:
+            self._close_venue_ended(close_ended_run, f"sim@embedded-{self.run_id}")
         if process is None or process.returncode is not None:
             return
         if process.stdin is not None:
@@ -258,3 +278,16 @@ class EmbeddedSim:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+
+    def _close_venue_ended(self, close: Callable[[Path, str], int], scope: str) -> None:
+        """Close orders no exchange will ever answer for; a journal that fails is logged, and
+        the simulator starts or stops all the same (the next start tries again)."""
+        if self.journal_path is None:
+            return
+        try:
+            closed = close(self.journal_path, scope)
+        except Exception:  # noqa: BLE001 - logged; nothing here may stop the simulator
+            _log.exception("closing the orders of ended simulator runs in %s", self.journal_path)
+            return
+        if closed:
+            _log.info("closed %d orders of ended simulator runs (venue ended)", closed)

@@ -194,7 +194,9 @@ class WorkstationApp(TradingDesk, App[None]):
         async with contextlib.AsyncExitStack() as stack:
             if self._venue is None:
                 status.note = "starting the simulator…"
-                venue = await stack.enter_async_context(EmbeddedSim(seed=self._seed))
+                journal = self._journal_path or Journal.default_path()
+                sim = EmbeddedSim(seed=self._seed, journal_path=journal)
+                venue = await stack.enter_async_context(sim)
             else:
                 venue = self._venue
             status.env = self._env = venue.env
