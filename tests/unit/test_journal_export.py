@@ -132,6 +132,7 @@ def test_every_event_is_a_row_with_its_order_and_exact_money(
         "side": "buy",
         "kind": "limit",
         "amount": "0.00000001",
+        "unit": "BTC",
         "price": "123456789.123456789012",
         "state": "cancelled",
         "filled": "0.000000005",
@@ -268,3 +269,49 @@ def test_a_float_smuggled_into_a_money_column_is_refused(tmp_path: Path) -> None
             list(journal_rows(reader))
     finally:
         reader.close()
+
+
+def test_every_amount_names_its_unit(tmp_path: Path) -> None:
+    """Issue 12 item 8: an instant buy of 5000 USD is 5000 USD, not 5000 BTC; the amount's
+    currency is in the ``unit`` column: the quote currency for an order sized in the quote
+    (every instant buy, an instant sell with ``amount_in_counter``), else the base."""
+    path = tmp_path / "journal.sqlite3"
+    orders = [  # cid, market, side, kind, amount, sized in the quote
+        ("instant-buy", "btcusd", Side.BUY, "instant", "5000", True),
+        ("instant-sell-quote", "ethbtc", Side.SELL, "instant", "0.5", True),
+        ("instant-sell", "btcusdt", Side.SELL, "instant", "0.01", False),
+        ("market-buy", "usdcusd", Side.BUY, "market", "25", False),
+        ("limit-sell", "xrpeur", Side.SELL, "limit", "100", False),
+        ("odd-market", "abcxyz", Side.BUY, "instant", "7", True),
+    ]
+    with Journal(path) as j:
+        for cid, market, side, kind, amount, in_quote in orders:
+            detail = {"amount_in_quote": True} if in_quote else {}
+            j.record_intent(
+                cid,
+                env="live",
+                market=market,
+                side=side,
+                kind=kind,
+                amount=D(amount),
+                price=D("2") if kind == "limit" else None,
+                detail=detail,
+            )
+            j.record_event(cid, "fill", {"tid": 1})
+    rows = export(path)
+    units = {(r["client_order_id"], r["event"]): (r["amount"], r["unit"]) for r in rows}
+    assert units == {
+        ("instant-buy", "intent"): ("5000", "USD"),
+        ("instant-buy", "fill"): ("5000", "USD"),
+        ("instant-sell-quote", "intent"): ("0.5", "BTC"),
+        ("instant-sell-quote", "fill"): ("0.5", "BTC"),
+        ("instant-sell", "intent"): ("0.01", "BTC"),
+        ("instant-sell", "fill"): ("0.01", "BTC"),
+        ("market-buy", "intent"): ("25", "USDC"),
+        ("market-buy", "fill"): ("25", "USDC"),
+        ("limit-sell", "intent"): ("100", "XRP"),
+        ("limit-sell", "fill"): ("100", "XRP"),
+        # a market the export cannot split still says which side of the pair
+        ("odd-market", "intent"): ("7", "quote"),
+        ("odd-market", "fill"): ("7", "quote"),
+    }

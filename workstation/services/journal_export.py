@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
+
+from ..bitstamp.codec_fields import market_name
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -40,6 +43,7 @@ EXPORT_COLUMNS = (
     "side",
     "kind",
     "amount",
+    "unit",
     "price",
     "state",
     "filled",
@@ -50,17 +54,23 @@ EXPORT_COLUMNS = (
 )
 """The CSV header. ``event`` is the event's kind (intent, ack, fill...); ``kind`` the order's
 (limit, market...). The order fields (``state``, ``filled``...) are the order's *current*
-values, repeated on each of its events; ``at`` is when the event was written."""
+values, repeated on each of its events; ``at`` is when the event was written. ``unit`` is the
+currency of ``amount``: the quote for an order sized in the quote (every instant buy, an
+instant sell in ``amount_in_counter``), else the base (``quote``/``base`` when the market's
+symbol does not split). ``filled`` is always in the base; ``price`` in the quote."""
 
 _TIMES = frozenset({"at", "created_at", "updated_at"})
 
 _SELECT = """
 SELECT e.seq, e.at, e.env, e.kind, e.client_order_id, o.order_id, o.market, o.side, o.kind,
-       o.amount, o.price, o.state, o.filled, o.reason, o.created_at, o.updated_at, e.detail
+       o.amount, i.detail, o.price, o.state, o.filled, o.reason, o.created_at, o.updated_at,
+       e.detail
 FROM events AS e LEFT JOIN orders AS o ON o.client_order_id = e.client_order_id
+LEFT JOIN events AS i ON i.client_order_id = e.client_order_id AND i.kind = 'intent'
 {where}
 ORDER BY e.seq
 """
+"""``unit`` is read from the order's intent detail (``amount_in_quote``) and its market."""
 
 
 class JournalExportError(RuntimeError):
@@ -110,9 +120,12 @@ def journal_rows(db: sqlite3.Connection, *, env: str | None = None) -> Iterator[
     try:
         cursor = db.execute(_SELECT.format(where=where), args)
         for row in cursor:
+            cells = list(row)
+            at = EXPORT_COLUMNS.index("unit")
+            cells[at] = _unit(cells[EXPORT_COLUMNS.index("market")], cells[at])
             yield tuple(
                 _time(v) if name in _TIMES else _text(v, name)
-                for name, v in zip(EXPORT_COLUMNS, row, strict=True)
+                for name, v in zip(EXPORT_COLUMNS, cells, strict=True)
             )
     except sqlite3.Error as exc:
         raise JournalExportError(f"cannot read the journal: {exc}") from None
@@ -127,6 +140,22 @@ def export_csv(db: sqlite3.Connection, out: TextIO, *, env: str | None = None) -
         writer.writerow(row)
         count += 1
     return count
+
+
+def _unit(market: object, intent_detail: object) -> str | None:
+    """The currency of an order's ``amount``: quote when its intent says it was sized in the
+    quote, else base; the market's symbol split as the wire does (``btcusd`` -> BTC, USD)."""
+    if market is None:
+        return None
+    try:
+        in_quote = bool(json.loads(str(intent_detail or "{}")).get("amount_in_quote"))
+    except (ValueError, AttributeError):
+        in_quote = False
+    try:
+        base, quote = market_name(str(market)).split("/", 1)
+    except ValueError:
+        return "quote" if in_quote else "base"
+    return quote if in_quote else base
 
 
 def _text(value: object, column: str) -> str:
