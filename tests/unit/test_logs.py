@@ -48,7 +48,8 @@ def test_the_log_and_its_folder_are_the_owners_only(tmp_path: Path) -> None:
     logging.getLogger("workstation.test").info("hello")
     assert "hello" in log_file.read_text(encoding="utf-8")
     assert mode(log_file) == 0o600
-    assert mode(log_file.parent) == 0o700
+    for folder in ("new", "new/deeper"):
+        assert mode(tmp_path / folder) == 0o700
 
 
 def test_an_old_world_readable_log_is_made_the_owners_only(tmp_path: Path) -> None:

@@ -128,9 +128,9 @@ def configure_logging(log_file: Path, level: str = "INFO") -> Path:
     Raises:
         OSError: the folder or the file cannot be created.
     """
-    folder = log_file.parent
-    if not folder.is_dir():
-        folder.mkdir(parents=True, mode=0o700)
+    missing = [f for f in (log_file.parent, *log_file.parent.parents) if not f.exists()]
+    for folder in reversed(missing):  # every folder we make is ours only
+        folder.mkdir(mode=0o700)
         folder.chmod(0o700)
     handler = _OwnerOnlyFileHandler(
         log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
