@@ -119,7 +119,7 @@ class WorkstationApp(TradingDesk, App[None]):
         self._journal_path = journal_path
         self.journal: Journal | None = None
         self._tickers: dict[str, Ticker] = {}
-        self.order_states: dict[str, TrackState] = {}
+        self.order_states: dict[str, tuple[TrackState, Decimal]] = {}
         self.balance_rounds = 0
         """Rounds of balance pricing done (tests wait for the first)."""
         self._pricer: Worker[None] | None = None
