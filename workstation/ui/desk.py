@@ -22,6 +22,7 @@ from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import format_decimal, plain
+from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
 from ..domain.walk import booking_places
 from ..services.journal import TrackState
@@ -81,7 +82,7 @@ class TradingDesk:
             funds = Funds(
                 base=base.available if base else None, quote=quote.available if quote else None
             )
-            return _with_released(funds, amend, trading.fee_percent(symbol) or Decimal(0))
+            return _with_released(funds, market, amend, trading.fee_percent(symbol) or Decimal(0))
 
         async def exact_book() -> BookSnapshot | None:
             session = self._session
@@ -280,13 +281,16 @@ def notice_text(order: TrackedOrder, market: Market | None, what: str) -> str:
     return text
 
 
-def _with_released(funds: Funds, amend: TrackedOrder | None, fee_percent: Decimal) -> Funds:
-    """An amended order frees what its old version holds (replace is cancel + new)."""
+def _with_released(
+    funds: Funds, market: Market, amend: TrackedOrder | None, fee_percent: Decimal
+) -> Funds:
+    """An amended order frees what its old version holds (replace is cancel + new): as the
+    exchange holds it, for what is left at its limit (``sizing.buy_hold``)."""
     if amend is None or amend.price is None:
         return funds
     if amend.side is Side.SELL:
         base = None if funds.base is None else funds.base + amend.remaining
         return replace(funds, base=base)
-    held = amend.remaining * amend.price * (1 + fee_percent / 100)
+    held = buy_hold(market, amend.remaining * amend.price, fee_percent)
     quote = None if funds.quote is None else funds.quote + held
     return replace(funds, quote=quote)
