@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from workstation.domain.common import Side
 from workstation.domain.markets import Market, OrderKind
 from workstation.domain.sizing import buy_hold, largest_order
-from workstation.domain.walk import walk_amount, walk_quote
+from workstation.domain.walk import charge, walk_amount, walk_quote
 from workstation.sim.ledger import Ledger
 
 D = Decimal
@@ -75,18 +75,36 @@ def test_an_instant_buy_of_the_whole_budget_fits_and_a_cent_more_does_not(
     assert buy_hold(MARKET, amount + D("0.01"), fee) > budget
 
 
+def _charged(fills: tuple[tuple[Decimal, Decimal], ...], fee: Decimal) -> Decimal:
+    booked, fees = charge(fills, fee, 5)
+    return booked + fees
+
+
 @settings(max_examples=200, deadline=None)
 @given(budget=money, fee=fees, rows=asks())
-def test_a_market_buy_walks_the_book_and_holds_at_most_the_budget(
+def test_a_market_buy_walks_the_book_and_holds_and_costs_at_most_the_budget(
     budget: Decimal, fee: Decimal, rows: list[tuple[Decimal, Decimal]]
 ) -> None:
     amount = largest_order(MARKET, Side.BUY, OrderKind.MARKET, budget, fee_percent=fee, rows=rows)
     assert amount is not None
-    held = buy_hold(MARKET, walk_amount(rows, amount, buy=True).value, fee)
-    assert held <= budget
+    walk = walk_amount(rows, amount, buy=True)
+    assert buy_hold(MARKET, walk.value, fee) <= budget
+    assert _charged(walk.fills, fee) <= budget
     more = walk_amount(rows, amount + MARKET.lot, buy=True)
     if more.covered:  # the book has one lot more: it would not fit
-        assert buy_hold(MARKET, more.value, fee) > budget
+        held, charged = buy_hold(MARKET, more.value, fee), _charged(more.fills, fee)
+        assert held > budget or charged > budget
+
+
+@settings(max_examples=200, deadline=None)
+@given(budget=money, fee=fees, rows=asks())
+def test_an_instant_buy_walked_through_the_book_costs_at_most_the_budget(
+    budget: Decimal, fee: Decimal, rows: list[tuple[Decimal, Decimal]]
+) -> None:
+    amount = largest_order(MARKET, Side.BUY, OrderKind.INSTANT, budget, fee_percent=fee, rows=rows)
+    assert amount is not None
+    assert buy_hold(MARKET, amount, fee) <= budget
+    assert _charged(walk_quote(rows, amount, lot=MARKET.lot).fills, fee) <= budget
 
 
 def test_a_market_buy_of_a_share_reaching_a_second_level_holds_only_that_share() -> None:

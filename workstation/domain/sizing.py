@@ -14,10 +14,14 @@ admits orders by (reference 4.3, 6; the simulator's ``sim/admission.py`` and
 Sizing inverts it: the largest lot (or quote decimal) step worth at most
 ``v = budget / (1 + fee%)``, walked through the book for market orders. When the roundings
 up push its hold past the budget, the answer lies between that and the amount for
-``(budget - 2 units) / (1 + fee%)``, whose hold always fits (the two roundings add at most
-two units), and a bisection finds it. Walking matters: a market
-buy of ``max`` priced at the best ask alone holds more than the balance as soon as it
-reaches a second level.
+``(budget - 2 units) / (1 + fee%)`` (the two roundings add at most two units), and a
+bisection finds it. Walking matters: a market buy of ``max`` priced at the best ask alone
+holds more than the balance as soon as it reaches a second level.
+
+Market and instant buys must also fit what the walk charges, fill by fill (``walk.charge``,
+the preview's total): each fill's value and fee are rounded half-up on their own, so over
+a hundred levels the charge can pass a hold that fits by a few units. ``max`` never shows a
+total above the balance.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from .common import Side
 from .markets import Market, OrderKind, amount_in_quote_currency
 from .numbers import quantum, round_to
-from .walk import EXACT, Row, booking_places, fee_rate, walk_amount, walk_quote
+from .walk import EXACT, Row, booking_places, charge, fee_rate, walk_amount, walk_quote
 
 __all__ = ["buy_hold", "largest_order"]
 
@@ -105,14 +109,27 @@ def largest_order(
         assert price is not None
         return EXACT.multiply(EXACT.divide_int(value, EXACT.multiply(price, step)), step)
 
+    def cost(amount: Decimal) -> Decimal:
+        """What the walk would charge, per fill (the preview's total); 0 without rows."""
+        if taken is None or kind is OrderKind.LIMIT:
+            return ZERO  # a limit buy costs at most its hold
+        if kind is OrderKind.INSTANT:
+            walk = walk_quote(taken, amount, lot=market.lot)
+        else:
+            walk = walk_amount(taken, amount, buy=True)
+        booked, fees = charge(walk.fills, fee_percent, booking_places(market.quote))
+        return booked + fees
+
     def fits(amount: Decimal) -> bool:
-        return buy_hold(market, worth(amount), fee_percent) <= budget
+        return buy_hold(market, worth(amount), fee_percent) <= budget and cost(amount) <= budget
 
     high = sized(budget)
     if fits(high):
         return high
-    low = sized(budget - 2 * quantum(booking_places(market.quote)))  # always fits
-    while high - low > step:  # a few dozen halvings at most: the gap is a few units
+    low = sized(budget - 2 * quantum(booking_places(market.quote)))
+    if not fits(low):
+        low = ZERO  # the fills' own roundings overshoot: search from nothing
+    while high - low > step:  # a few dozen halvings at most
         middle = low + EXACT.divide_int(high - low, 2 * step) * step
         low, high = (middle, high) if fits(middle) else (low, middle)
     return low
