@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from workstation.domain.common import Side
 from workstation.domain.markets import Market, OrderKind
@@ -123,8 +125,10 @@ def test_share_of_base_balance_for_a_sell_and_a_market_buy_at_the_best_ask() -> 
     sell = check("25%", "99", side=SELL, funds=Funds(base=D(2), quote=D(0)))
     assert sell.amount == D("0.50000000")
     market = check("10%", kind=OrderKind.MARKET, funds=Funds(base=D(0), quote=D("1010")))
-    # 101 / 1.005 / 101 (best ask) = 0.99502487...
-    assert market.amount == D("0.99502487")
+    # 101 / 1.005 / 101 (best ask) = 0.99502487..., but value and fee are each rounded up
+    # to 5 decimals: 0.99502487 would hold 100.49752 + 0.50249 = 101.00001, one unit more
+    assert market.amount == D("0.99502485")
+    assert market.holds == (D("101.00000"), "USD")
     assert market.request is not None
     assert market.request.price is None
 
@@ -174,3 +178,57 @@ def test_parse_expiry_absolute_utc() -> None:
     assert parse_expiry("2026-05-29 00:00", NOW_MS) == 1_780_012_800_000
     with pytest.raises(ValueError, match="in the future"):
         parse_expiry("2020-01-01 00:00", NOW_MS)
+
+
+# -- any text, no exception ------------------------------------------------------------------
+
+_digits = st.text("0123456789", min_size=1, max_size=45)
+TYPED = st.one_of(
+    st.text(max_size=50),  # unicode, control characters, anything
+    _digits,
+    st.builds(lambda a, b: f"{a}.{b}", _digits, _digits),  # huge and tiny numbers
+    st.builds(lambda n: "0." + "0" * n + "1", st.integers(0, 45)),
+    st.builds(lambda n: "1" + "0" * n, st.integers(0, 45)),
+    st.builds(lambda a, e: f"{a}e{e}", _digits, st.integers(-400, 400)),
+    st.builds(
+        lambda a: f"{a}%", st.one_of(_digits, st.builds(lambda a, b: f"{a}.{b}", _digits, _digits))
+    ),
+    st.sampled_from(["max", "MAX", " max ", "100%", "0.0001%", "NaN", "-Infinity", "1_000", "+1"]),
+    st.lists(st.sampled_from(["1", "0", ".", "%", "e", "9" * 20, "\x00", "\n", "\u0663", " "])).map(
+        "".join
+    ),  # pastes
+)
+
+
+#: Prices the band lets through, so that a huge or tiny amount meets a usable price.
+PRICE = st.one_of(st.sampled_from(["99", "100", "101", "101.5", "118.99"]), TYPED)
+
+
+@settings(max_examples=400, deadline=None)
+@example("1" + "0" * 25, "100", "", OrderKind.LIMIT, BUY, TimeInForce.GTC, False, RICH)
+@given(
+    amount=TYPED,
+    price=PRICE,
+    expiry=TYPED,
+    kind=st.sampled_from(list(OrderKind)),
+    side=st.sampled_from([BUY, SELL]),
+    tif=st.sampled_from(list(TimeInForce)),
+    in_quote=st.booleans(),
+    funds=st.sampled_from([RICH, Funds(), Funds(base=D("1e-8"), quote=D("0.01"))]),
+)
+def test_evaluate_takes_any_text_in_any_field_without_raising(
+    amount: str,
+    price: str,
+    expiry: str,
+    kind: OrderKind,
+    side: Side,
+    tif: TimeInForce,
+    in_quote: bool,
+    funds: Funds,
+) -> None:
+    in_quote = in_quote and kind is OrderKind.INSTANT and side is SELL
+    ticket = TicketInput(MARKET, side, kind, amount, price, tif, expiry, in_quote)
+    result = evaluate(ticket, book=book(), funds=funds, fee_percent=D("0.5"), now_ms=NOW_MS)
+    assert (result.request is None) == bool(result.problems)
+    for field in ("order", "amount", "price", "expiry"):
+        result.message(field, amount)  # every message can be shown

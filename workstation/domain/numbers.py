@@ -9,7 +9,7 @@ accepts only ``[-]digits[.digits]`` in ASCII and says exactly what is wrong othe
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 __all__ = [
     "MAX_NUMBER_LENGTH",
@@ -20,6 +20,7 @@ __all__ = [
     "parse_decimal",
     "plain",
     "quantum",
+    "round_to",
     "to_units",
 ]
 
@@ -30,7 +31,7 @@ MAX_NUMBER_LENGTH = 40
 _UNSIGNED = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _SIGNED = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
-# Enough precision that quantizing any accepted number never raises or rounds silently.
+# Enough precision that scaling any accepted number never rounds silently.
 _CONTEXT = Context(prec=MAX_NUMBER_LENGTH + 20)
 
 
@@ -103,19 +104,28 @@ def decimal_places(value: Decimal) -> int:
     return max(0, -exponent)
 
 
+def round_to(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """``value`` with exactly ``places`` decimals, rounded with ``rounding``.
+
+    Total for every finite value: ``Decimal.quantize`` under the default 28-digit context
+    raises InvalidOperation once the result needs more digits (1e19 BTC at 66,998.53 USD to
+    5 decimals); here the context is as wide as the result.
+    """
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    digits = max(value.adjusted(), 0) + places + 2
+    return value.quantize(quantum(places), rounding=rounding, context=Context(prec=digits))
+
+
 def format_decimal(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EVEN) -> str:
-    """Format with exactly ``places`` decimals, never in exponent form.
+    """Format with exactly ``places`` decimals, never in exponent form; total for every
+    finite value (``round_to``).
 
     ``format_decimal(Decimal("0.000463"), 8) == "0.00046300"``. Values with more decimals are
     rounded with ``rounding`` (banker's rounding by default; pass ROUND_DOWN for amounts that
     must not exceed a balance).
     """
-    if not value.is_finite():
-        raise ValueError("not a finite number")
-    try:
-        quantized = value.quantize(quantum(places), rounding=rounding, context=_CONTEXT)
-    except InvalidOperation:
-        raise ValueError(f"{value} does not fit in {places} decimal places") from None
+    quantized = round_to(value, places, rounding=rounding)
     if quantized.is_zero():
         quantized = quantized.copy_abs()  # never "-0.00"
     return f"{quantized:f}"

@@ -51,6 +51,7 @@ __all__ = [
     "preview_limit",
     "preview_market",
     "summary",
+    "taker_rows",
 ]
 
 ZERO = Decimal(0)
@@ -184,6 +185,11 @@ def _view(book: OrderBook | BookSnapshot, side: Side) -> _View:
         per_order = book.bid_order_ids is not None and book.ask_order_ids is not None
     mid = EXACT.divide(bid + ask, 2) if bid is not None and ask is not None else None
     return _View(rows, visible, ask if buy else bid, mid, per_order)
+
+
+def taker_rows(book: OrderBook | BookSnapshot, side: Side) -> Iterator[Row]:
+    """The ``(price, amount)`` rows a ``side`` taker meets, best first."""
+    return _view(book, side).rows
 
 
 def preview_market(

@@ -6,13 +6,14 @@ problem at once (market rules from ``markets.validate_order``, the funds the ord
 a GTD expiry), and the cost preview walked from the live book.
 
 Amounts may be typed as a number, as a share of what is available (``25%``), or ``max``. A
-share is resolved against the balance the order spends from: a buy's quote balance (leaving
-room for the taker fee, priced at the limit, or at the best ask for market orders), a sell's
-base balance; the ticket shows what it became.
+share is of the balance the order spends from (a buy's quote, a sell's base), and becomes
+the largest order whose hold fits it, walked through the book for market and instant orders
+(``sizing.py``); the ticket shows what it became.
 
-What the order must hold mirrors the exchange (reference 4.3, 6; ``sim/admission.py``): a limit
-buy holds value plus taker fee, each rounded up to the quote's booking decimals; market and
-instant buys hold what the walk would cost; sells hold the base they sell.
+What the order must hold mirrors the exchange (reference 4.3, 6; ``sim/admission.py``):
+``sizing.buy_hold`` for buys, the base they sell for sells. Every number is handled with
+contexts as wide as the values (``numbers.round_to``, ``walk.EXACT``): no text typed in any
+field makes ``evaluate`` raise.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from .markets import (
     amount_in_quote_currency,
     validate_order,
 )
-from .numbers import format_decimal, parse_decimal, quantum
+from .numbers import MAX_NUMBER_LENGTH, format_decimal, parse_decimal
 from .order_request import OrderRequest
 from .orderbook import OrderBook
-from .preview import LimitPreview, Preview, TimeInForce, preview_limit, preview_market
-from .walk import booking_places
+from .preview import LimitPreview, Preview, TimeInForce, preview_limit, preview_market, taker_rows
+from .sizing import buy_hold, largest_order
+from .walk import EXACT
 
 __all__ = ["Funds", "TicketCheck", "TicketInput", "evaluate", "parse_expiry"]
 
@@ -154,7 +156,7 @@ def evaluate(
     price_text = ticket.price.strip() if kind is OrderKind.LIMIT else None
     price_hint = _price_hint(price_text, best_ask if side is Side.BUY else best_bid)
 
-    amount_text, note, share_problem = _resolve_share(ticket, funds, price_hint, fee)
+    amount_text, note, share_problem = _resolve_share(ticket, funds, price_hint, fee, book)
     if share_problem is not None:
         return TicketCheck(None, (share_problem,), amount_note=note)
     problems = validate_order(
@@ -179,7 +181,7 @@ def evaluate(
     preview = limit_preview = None
     if amount is not None and book is not None and fee_percent is not None:
         preview, limit_preview = _previews(ticket, book, amount, price, fee)
-    holds = _holds(ticket, amount, price, fee, preview, limit_preview)
+    holds = _holds(ticket, amount, price, fee, preview)
     touch = best_ask if side is Side.BUY else best_bid
     if book is not None and kind is not OrderKind.LIMIT and touch is None:
         side_name = "ask" if side is Side.BUY else "bid"
@@ -232,14 +234,19 @@ def _price_hint(price_text: str | None, touch: Decimal | None) -> Decimal | None
 
 
 def _resolve_share(
-    ticket: TicketInput, funds: Funds, price: Decimal | None, fee_percent: Decimal
+    ticket: TicketInput,
+    funds: Funds,
+    price: Decimal | None,
+    fee_percent: Decimal,
+    book: OrderBook | BookSnapshot | None,
 ) -> tuple[str, str | None, Problem | None]:
-    """``25%`` or ``max`` as an amount; other text is returned as typed."""
+    """``25%`` or ``max`` as an amount whose hold fits that share of the balance the order
+    spends from (``sizing.largest_order``); other text is returned as typed."""
     text = ticket.amount
     lowered = text.strip().lower()
     if lowered == "max":
         share = _HUNDRED
-    elif (match := _SHARE.fullmatch(lowered)) is not None:
+    elif (match := _SHARE.fullmatch(lowered)) is not None and len(lowered) <= MAX_NUMBER_LENGTH:
         share = Decimal(match["number"])
         if not 0 < share <= _HUNDRED:
             return text, None, Problem("amount", "a share must be above 0% and at most 100%")
@@ -251,25 +258,26 @@ def _resolve_share(
     currency = market.quote if spends_quote else market.base
     if available is None:
         return text, None, Problem("amount", f"the {currency} balance is not known yet")
-    portion = available * share / _HUNDRED
-    places = amount_decimals(market, kind, side, ticket.amount_in_quote)
-    in_quote = amount_in_quote_currency(kind, side, ticket.amount_in_quote)
-    if spends_quote:
-        portion = portion / (1 + fee_percent / _HUNDRED)  # leave room for the taker fee
-        if not in_quote:
-            if price is None:
-                return text, None, Problem("amount", "no price to size a share of the balance at")
-            portion = portion / price
-    elif in_quote:  # an instant sell sized in quote: the base's worth at the touch
-        if price is None:
-            return text, None, Problem("amount", "no price to size a share of the balance at")
-        portion = portion * price
-    amount = portion.quantize(quantum(places), rounding=ROUND_DOWN)
+    budget = EXACT.divide(EXACT.multiply(available, share), _HUNDRED)
+    rows = None if book is None else taker_rows(book, side)
+    amount = largest_order(
+        market,
+        side,
+        kind,
+        budget,
+        fee_percent=fee_percent,
+        price=price,
+        rows=rows,
+        amount_in_quote=ticket.amount_in_quote,
+    )
+    if amount is None:
+        return text, None, Problem("amount", "no price to size a share of the balance at")
     what = "all" if share == _HUNDRED else f"{share.normalize():f}% of"
     shown = market.quote_decimals if spends_quote else market.base_decimals
     note = f"{what} {format_decimal(available, shown)} {currency} available"
     if amount <= 0:
         return text, note, Problem("amount", f"{note} is too little for an order")
+    places = amount_decimals(market, kind, side, ticket.amount_in_quote)
     return format_decimal(amount, places), note, None
 
 
@@ -301,9 +309,8 @@ def _holds(
     price: Decimal | None,
     fee_percent: Decimal,
     preview: Preview | None,
-    limit_preview: LimitPreview | None,
 ) -> tuple[Decimal, str] | None:
-    """What the exchange would hold for the order, as it reserves it (module docstring)."""
+    """What the exchange would hold for the order, as it reserves it (``sizing.py``)."""
     market, side = ticket.market, ticket.side
     if amount is None:
         return None
@@ -313,17 +320,15 @@ def _holds(
                 return None
             return preview.filled_amount, market.base
         return amount, market.base
-    q = quantum(booking_places(market.quote))
     if ticket.kind is OrderKind.LIMIT:
         if price is None:
             return None
-        value = amount * price
-        fee = value * fee_percent / _HUNDRED
-        held = value.quantize(q, rounding=ROUND_UP) + fee.quantize(q, rounding=ROUND_UP)
-        return held, market.quote
+        return buy_hold(market, EXACT.multiply(amount, price), fee_percent), market.quote
+    if ticket.kind is OrderKind.INSTANT:
+        return buy_hold(market, amount, fee_percent), market.quote
     if preview is None:
         return None
-    return preview.total, market.quote
+    return buy_hold(market, preview.value, fee_percent), market.quote
 
 
 def _check_funds(

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
@@ -116,7 +119,7 @@ class WorkstationApp(TradingDesk, App[None]):
         self._journal_path = journal_path
         self.journal: Journal | None = None
         self._tickers: dict[str, Ticker] = {}
-        self.order_states: dict[str, TrackState] = {}
+        self.order_states: dict[str, tuple[TrackState, Decimal]] = {}
         self.balance_rounds = 0
         """Rounds of balance pricing done (tests wait for the first)."""
         self._pricer: Worker[None] | None = None
@@ -129,6 +132,8 @@ class WorkstationApp(TradingDesk, App[None]):
         self.markets: dict[str, Market] = {}
         self.watched: list[str] = []
         self.current: str | None = None
+        self._read_on: deque[tuple[events.Key, Screen[object] | None]] = deque(maxlen=16)
+        """The last keys read and the screen each was read on (see ``on_key``)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pairs")
@@ -238,6 +243,26 @@ class WorkstationApp(TradingDesk, App[None]):
             await self.trading.watch(symbol)
         self._draw_account()
         self._pricer = self.run_worker(self._price_balances(), group="prices", exit_on_error=False)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._read_on.append((event, self.screen_stack[-1] if self.screen_stack else None))
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """One key, one action: a key that closed or opened a screen on its way is spent.
+
+        Textual checks the bindings (``App._on_key``) after a key has gone through the focused
+        widget and its screen, against the screen on top *then*. When a handler on the way
+        dismissed its screen (the ticket's Enter that sends), that check would run the binding
+        of the screen beneath as well: Enter opened a ticket at the book cursor."""
+        for read, screen in self._read_on:
+            if read is event:
+                if screen is not (self.screen_stack[-1] if self.screen_stack else None):
+                    event.prevent_default()  # skips App._on_key, the binding check
+                return
 
     # -- pairs -------------------------------------------------------------------------------
 

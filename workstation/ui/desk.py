@@ -22,7 +22,9 @@ from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import format_decimal, plain
+from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
+from ..domain.walk import booking_places
 from ..services.journal import TrackState
 from ..services.order_model import SubmitsBlocked, TrackedOrder
 from .bookview import OrderBookView
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from ..services.trading import TradingService
     from .app import WorkstationApp
 
-__all__ = ["TradingDesk"]
+__all__ = ["TradingDesk", "notice_text"]
 
 _NOTICE = {
     TrackState.FILLED: ("filled", "information"),
@@ -49,8 +51,8 @@ class TradingDesk:
 
     trading: TradingService | None
     confirm_orders: bool
-    order_states: dict[str, TrackState]
-    """The last state told to the trader, per order (each state is told once)."""
+    order_states: dict[str, tuple[TrackState, Decimal]]
+    """The last state (and filled amount) told to the trader, per order (told once)."""
 
     # -- tickets --------------------------------------------------------------------------
 
@@ -80,7 +82,7 @@ class TradingDesk:
             funds = Funds(
                 base=base.available if base else None, quote=quote.available if quote else None
             )
-            return _with_released(funds, amend, trading.fee_percent(symbol) or Decimal(0))
+            return _with_released(funds, market, amend, trading.fee_percent(symbol) or Decimal(0))
 
         async def exact_book() -> BookSnapshot | None:
             session = self._session
@@ -233,30 +235,62 @@ class TradingDesk:
     # -- outcomes -------------------------------------------------------------------------
 
     def notice(self: WorkstationApp, order: TrackedOrder) -> None:
-        """Tell the trader when an order reaches a state worth an interruption (once)."""
+        """Tell the trader when an order reaches a state worth an interruption (once; a fill
+        told before its fills were known is told again with them)."""
         seen = self.order_states
-        if seen.get(order.client_order_id) is order.state:
+        told = (order.state, order.filled)
+        if seen.get(order.client_order_id) == told:
             return
-        seen[order.client_order_id] = order.state
+        seen[order.client_order_id] = told
         entry = _NOTICE.get(order.state)
         if entry is None:
             return
         what, severity = entry
-        market = self.markets.get(order.market)
-        name = market.name if market else order.market
-        text = f"{order.side.value.upper()} {plain(order.amount)} {name}: {what}"
-        if order.reason:
-            text += f" ({order.reason})"
+        text = notice_text(order, self.markets.get(order.market), what)
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
 
-def _with_released(funds: Funds, amend: TrackedOrder | None, fee_percent: Decimal) -> Funds:
-    """An amended order frees what its old version holds (replace is cancel + new)."""
+def notice_text(order: TrackedOrder, market: Market | None, what: str) -> str:
+    """``BUY 0.07462351 BTC on BTC/USD: filled at avg 67005.12 USD, fee 20.00462 USD``: what
+    traded in base, at what average price, for what fee; before any fill, the order's amount
+    in its own currency (``BUY 5000 USD on BTC/USD: rejected (...)``)."""
+    if market is None:
+        base = quote = ""
+        name = order.market
+    else:
+        base, quote, name = f" {market.base}", f" {market.quote}", market.name
+    side = order.side.value.upper()
+    avg = order.avg_price
+    fills = ""
+    if order.filled > 0 and avg is not None:
+        price_places = market.quote_decimals if market else 2
+        fee_places = booking_places(market.quote) if market else 5
+        fills = (
+            f"at avg {format_decimal(avg, price_places)}{quote}, "
+            f"fee {format_decimal(order.fee, fee_places)}{quote}"
+        )
+    if order.state is TrackState.FILLED and fills:
+        text = f"{side} {plain(order.filled)}{base} on {name}: {what} {fills}"
+    else:
+        unit = quote if order.amount_in_quote else base
+        text = f"{side} {plain(order.amount)}{unit} on {name}: {what}"
+        if fills:
+            text += f"; {plain(order.filled)}{base} filled {fills}"
+    if order.reason:
+        text += f" ({order.reason})"
+    return text
+
+
+def _with_released(
+    funds: Funds, market: Market, amend: TrackedOrder | None, fee_percent: Decimal
+) -> Funds:
+    """An amended order frees what its old version holds (replace is cancel + new): as the
+    exchange holds it, for what is left at its limit (``sizing.buy_hold``)."""
     if amend is None or amend.price is None:
         return funds
     if amend.side is Side.SELL:
         base = None if funds.base is None else funds.base + amend.remaining
         return replace(funds, base=base)
-    held = amend.remaining * amend.price * (1 + fee_percent / 100)
+    held = buy_hold(market, amend.remaining * amend.price, fee_percent)
     quote = None if funds.quote is None else funds.quote + held
     return replace(funds, quote=quote)

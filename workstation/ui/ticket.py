@@ -87,6 +87,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("y", "send", "Send", show=False),
+        # A binding, not a key method: a key that runs a binding is consumed (one key, one
+        # action); in a text field the field's own Enter binding comes first (submit).
+        Binding("enter", "enter", "Review or send", show=False),
         # Priority: the focus moves as the key is read, so text typed right after Tab (in one
         # burst over SSH, or pasted) lands in the next field, not in the one being left.
         Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
@@ -347,11 +350,11 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if self.confirming:
             self._send()
 
-    def key_enter(self) -> None:
+    def action_enter(self) -> None:
         """Enter outside the text fields (on a choice, or in the confirm step)."""
         if self.confirming:
             self._send()
-        elif not isinstance(self.focused, Input):
+        else:
             self.action_review()
 
     def _send(self) -> None:
