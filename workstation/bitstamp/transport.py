@@ -8,7 +8,8 @@ The rules that keep money safe live here, in one place:
   jitter, and only on errors worth retrying (429, 5xx, transport failures). Each retry goes
   through ``httpx.Auth`` again, so it is signed afresh with a new nonce and timestamp.
 - An order submission is never retried. If its request may have reached the exchange and no
-  trustworthy answer came back (timeout, dropped connection, 5xx, HTML page), the caller gets
+  trustworthy answer came back (timeout, dropped connection, 5xx, HTML page, a reply that is
+  not what Bitstamp sends), the caller gets
   :class:`OutcomeUnknown` carrying the ``client_order_id`` to reconcile with. A failure to
   connect at all means the order never left: that is a plain :class:`TransportError`.
 """
@@ -170,17 +171,18 @@ class Transport:
                 error = self._transport_failure(exc, path, client_order_id)
             except ResponseSignatureError as exc:
                 error = ProtocolError(f"{path}: {exc}")
-                if client_order_id is not None:
-                    error = OutcomeUnknown(client_order_id, path)
             self._record(method, path, status, started, attempt, request, response, error)
             if error is None:
                 assert response is not None
                 return response.content
             if isinstance(error, RateLimited):
                 self.budget.pause(error.retry_after or self.retry.delay(attempt, self._rng))
-            if client_order_id is not None and isinstance(error, ExchangeUnavailable):
-                # A 5xx or an error page after the order reached the exchange: it may exist.
-                raise OutcomeUnknown(client_order_id, path) from error
+            if client_order_id is not None and isinstance(
+                error, ExchangeUnavailable | ProtocolError
+            ):
+                # A 5xx, an error page or an unreadable reply after the order reached the
+                # exchange: it may exist.
+                raise OutcomeUnknown(client_order_id, path, cause=error.message) from None
             attempt += 1
             if not safe or not is_retryable(error) or attempt >= self.retry.attempts:
                 raise error
