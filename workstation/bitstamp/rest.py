@@ -35,6 +35,7 @@ from . import codec_cancel, codec_markets, codec_orders, codec_private, codec_pu
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
+from .reststats import RestStats
 from .transport import RetryPolicy, Transport
 
 __all__ = ["LimitOptions", "RestClient"]
@@ -116,10 +117,14 @@ class RestClient:
         budget: RateBudget | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 10.0,
+        stats: RestStats | None = None,
     ) -> RestClient:
         """A client for ``base_url``; private calls are signed when credentials are given."""
         auth = BitstampAuth(credentials) if credentials is not None else None
-        return cls(Transport(base_url, auth=auth, budget=budget, retry=retry, timeout_s=timeout_s))
+        transport = Transport(
+            base_url, auth=auth, budget=budget, retry=retry, stats=stats, timeout_s=timeout_s
+        )
+        return cls(transport)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
