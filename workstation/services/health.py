@@ -17,7 +17,9 @@ __all__ = ["FeedHealth", "LatencyWindow", "RestStats"]
 
 @dataclass
 class FeedHealth:
-    """One feed's health; the hub shares ``rest_latency`` and ``rate_limited`` across feeds."""
+    """One feed's health. ``rest_latency`` and ``rate_limited`` are the hub's own calls (shared
+    across its feeds); the status bar reads the session's ``RestStats``, which counts every
+    caller."""
 
     connected: bool = False
     last_message_at: float | None = None
