@@ -62,7 +62,8 @@ def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
         "fault injection",
         "Misbehave on purpose, to see how a client copes. All off by default. Every-Nth faults "
         "count from startup, each on its own counter; when several fall on the same request, "
-        "the first of 429, 5xx, HTML, hang, drop is answered and the others miss their turn.",
+        "the first of 429, 5xx, HTML, hang, drop, wrong shape is answered and the others miss "
+        "their turn.",
     )
     faults.add_argument(
         "--fault-delay-ms",
@@ -120,6 +121,21 @@ def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="place every Nth submitted order, then close the connection without a reply",
+    )
+    faults.add_argument(
+        "--fault-wrong-shape-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="carry out every Nth request under the --fault-wrong-shape-path prefixes (default: "
+        'order submissions), then answer HTTP 200 {"status": "ok"}: valid JSON, wrong shape',
+    )
+    faults.add_argument(
+        "--fault-wrong-shape-path",
+        action="append",
+        default=None,
+        metavar="PREFIX",
+        help="a path prefix for --fault-wrong-shape-every, e.g. /api/v2/replace_order/; repeatable",
     )
     faults.add_argument(
         "--fault-clock-skew-ms",
@@ -224,6 +240,7 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         ValueError: the arguments parse but make no sense together (the message says why).
     """
     from .sim.faultplan import FaultPlan
+    from .sim.faults import ORDER_PREFIXES
     from .sim.main import SimOptions
     from .sim.server import is_loopback
 
@@ -242,6 +259,10 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         )
     if args.fault_stall_period is not None and not args.fault_stall:
         raise ValueError("--fault-stall-period needs --fault-stall")
+    if args.fault_wrong_shape_path and args.fault_wrong_shape_every is None:
+        raise ValueError("--fault-wrong-shape-path needs --fault-wrong-shape-every")
+    if any(not p.startswith("/api/v2/") for p in args.fault_wrong_shape_path or ()):
+        raise ValueError("--fault-wrong-shape-path takes a path starting with /api/v2/")
     retry_after = args.fault_429_retry_after if args.fault_429_retry_after is not None else 1.0
     plan = FaultPlan(
         delay_ms=args.fault_delay_ms,
@@ -251,6 +272,8 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         html_error_every=args.fault_html_every or 0,
         hang_orders_every=args.fault_hang_orders_every or 0,
         drop_orders_every=args.fault_drop_orders_every or 0,
+        wrong_shape_every=args.fault_wrong_shape_every or 0,
+        wrong_shape_paths=tuple(dict.fromkeys(args.fault_wrong_shape_path or ORDER_PREFIXES)),
         clock_skew_ms=args.fault_clock_skew_ms,
         drop_ws_every_s=args.fault_drop_ws_every,
         reconnect_every_s=args.fault_reconnect_every,

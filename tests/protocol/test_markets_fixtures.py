@@ -20,6 +20,7 @@ from workstation.bitstamp.codec_markets import (
     parse_markets,
     parse_trading_pairs_info,
 )
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.markets import Market
 
 PAIRS_INFO_URL = "https://www.bitstamp.net/api/v2/trading-pairs-info/"
@@ -252,7 +253,7 @@ def test_parse_markets_wire_errors(body: bytes, message: str) -> None:
     with pytest.raises(MarketCodecError) as info:
         parse_markets(body)
     assert message in str(info.value)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ProtocolError)  # in the error tree, not a bare ValueError
 
 
 def legacy_row(**changes: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 from workstation.services.feed import FeedState
+from workstation.services.health import RestStats
 from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
@@ -86,7 +87,7 @@ async def settle(pilot: Pilot) -> None:
     feed = app.hub.feeds[app.current]
     bar = app.query_one(StatusBar)
     bar.now = lambda: feed.health.last_message_at or 0.0
-    app.hub.rest_latency.clear()
+    bar.rest = RestStats()  # still figures: no call records into this one
     app._draw_pairs()
     bar.redraw()
     await pilot.pause(0.3)

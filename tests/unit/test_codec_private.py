@@ -24,6 +24,7 @@ from workstation.bitstamp import codec_orders as co
 from workstation.bitstamp import codec_private as cp
 from workstation.bitstamp.codec_fields import dumps, market_name
 from workstation.bitstamp.codec_wire import PayloadError
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.orders import (
@@ -215,7 +216,7 @@ _TX_NO_BTC = {k: v for k, v in TX.items() if k != "btc"}
 def test_wire_errors_raise_payload_error(parse: Any, body: bytes, message: str) -> None:
     with pytest.raises(PayloadError, match=message) as info:
         parse(body)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ProtocolError)  # in the error tree, not a bare ValueError
 
 
 def test_user_transaction_with_a_bad_amount_names_the_currency() -> None:

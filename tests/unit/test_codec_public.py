@@ -55,6 +55,7 @@ from workstation.bitstamp.codec_stream_server import (
     encode_unsubscribe_ack,
 )
 from workstation.bitstamp.codec_wire import PayloadError, book_number
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from workstation.domain.numbers import NumberFormatError, parse_decimal
@@ -372,7 +373,7 @@ def test_unknown_events_are_values_not_errors() -> None:
 def test_non_frames_raise_frame_error(frame: str) -> None:
     with pytest.raises(FrameError) as info:
         parse_frame(frame)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ProtocolError)  # in the error tree, not a bare ValueError
     assert info.value.channel is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -460,3 +461,108 @@ def test_classify_is_total_on_any_json_object(status: int, payload: dict[str, An
     if result is not None:
         assert isinstance(result.message, str)
         assert result.message
+
+
+# --- every parse failure is a protocol error (issue 12, item 4) -------------------------------
+
+_FIELDS = [
+    "id", "order_id", "orig_order_id", "client_order_id", "price", "amount", "amount_remaining",
+    "datetime", "type", "status", "market", "currency_pair", "transactions", "tid", "fee",
+    "timestamp", "microtimestamp", "bids", "asks", "data", "event", "channel", "token",
+    "user_id", "valid_sec", "fees", "maker", "taker", "canceled", "market_symbol", "name",
+    "base_decimals", "counter_decimals", "minimum_order_value", "trading", "ohlc", "pair",
+    "last", "high", "low", "volume", "bid", "ask", "vwap", "open", "usd", "btc", "btc_usd",
+]  # fmt: skip
+_wire_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["", "0", "1", "-1", "0.5", "1e5", "NaN", "2024-01-02 03:04:05", "buy"])
+    | st.text(max_size=12)
+)
+wire_json = st.recursive(
+    _wire_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(_FIELDS) | st.text(max_size=6), inner, max_size=8)
+    ),
+    max_leaves=30,
+)
+
+
+def _parsers() -> dict[str, Any]:
+    from workstation.bitstamp import (
+        codec_cancel,
+        codec_markets,
+        codec_order_frames,
+        codec_orders,
+        codec_private,
+        codec_public,
+        codec_stream,
+    )
+
+    return {
+        "cancel": codec_cancel.parse_cancel,
+        "cancel_all": codec_cancel.parse_cancel_all,
+        "replace": codec_cancel.parse_replace,
+        "markets": codec_markets.parse_markets,
+        "trading_pairs_info": codec_markets.parse_trading_pairs_info,
+        "order_ack": codec_orders.parse_order_ack,
+        "open_orders": codec_orders.parse_open_orders,
+        "order_status": codec_orders.parse_order_status,
+        "account_balances": codec_private.parse_account_balances,
+        "legacy_balance": codec_private.parse_legacy_balance,
+        "trading_fees": codec_private.parse_trading_fees,
+        "websockets_token": codec_private.parse_websockets_token,
+        "user_transactions": codec_private.parse_user_transactions,
+        "ticker": lambda body: codec_public.parse_ticker(body, "btcusd"),
+        "tickers": codec_public.parse_tickers,
+        "order_book": lambda body: codec_public.parse_order_book(body, "btcusd"),
+        "transactions": lambda body: codec_public.parse_transactions(body, "btcusd"),
+        "ohlc": codec_public.parse_ohlc,
+        "frame": codec_stream.parse_frame,
+        "order_event": lambda body: codec_order_frames.parse_order_event(
+            "order_created", "private-my_orders_btcusd-7", body
+        ),
+        "my_trade": lambda body: codec_order_frames.parse_my_trade(
+            "private-my_trades_btcusd-7", body
+        ),
+    }
+
+
+def test_every_codec_error_is_a_protocol_error() -> None:
+    """A reply we cannot read is a failure of the call like any other: callers that catch
+    BitstampError (the order tracker, cancels, the hub) must see it."""
+    from workstation.bitstamp.codec_markets import MarketCodecError
+    from workstation.bitstamp.codec_stream import FrameError
+    from workstation.bitstamp.codec_wire import PayloadError
+
+    for cls in (PayloadError, FrameError, MarketCodecError):
+        assert issubclass(cls, ProtocolError), cls
+        assert issubclass(cls, BitstampError), cls
+    assert FrameError("bad", channel="diff_order_book_btcusd").channel == "diff_order_book_btcusd"
+    assert PayloadError("order: id is missing").title == ProtocolError.title
+
+
+@pytest.mark.parametrize("name", sorted(_parsers()))
+@given(payload=wire_json)
+def test_every_parser_fails_only_with_a_protocol_error(name: str, payload: Any) -> None:
+    """Valid JSON of any shape: a parser returns a value or raises a ProtocolError, nothing
+    else (no KeyError, TypeError or bare ValueError escapes the tree)."""
+    parse = _parsers()[name]
+    body = json.dumps(payload, allow_nan=True).encode()
+    try:
+        parse(body)
+    except ProtocolError as error:  # anything else raised fails with its own traceback
+        said = error.message
+    else:
+        said = "parsed"
+    assert said
+
+
+@pytest.mark.parametrize("name", sorted(_parsers()))
+@given(body=st.binary(max_size=60))
+def test_every_parser_fails_only_with_a_protocol_error_on_bytes(name: str, body: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        _parsers()[name](body)

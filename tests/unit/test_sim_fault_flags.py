@@ -59,6 +59,11 @@ def test_the_plan_describes_what_it_arms() -> None:
         ),
         (FaultPlan(stall_channels=("*", "live_trades_btcusd")), "frames of every channel withheld"),
         (
+            FaultPlan(wrong_shape_every=2, wrong_shape_paths=("/api/v2/replace_order/",)),
+            "one request in 2 under /api/v2/replace_order/ carried out, then answered 200 "
+            '{"status": "ok"}',
+        ),
+        (
             FaultPlan(stall_channels=("live_trades_btcusd",), stall_period_s=5),
             "frames of live_trades_btcusd withheld for 5 s in every 10 s",
         ),
@@ -144,6 +149,21 @@ def test_fault_flags_become_the_plan() -> None:
         ),
         (["--fault-malformed-every", "0.5"], FaultPlan(malformed_every_s=0.5)),
         (["--fault-drop-diffs-every", "10"], FaultPlan(drop_diffs_every=10)),
+        (["--fault-wrong-shape-every", "3"], FaultPlan(wrong_shape_every=3)),
+        (
+            [
+                "--fault-wrong-shape-every",
+                "1",
+                "--fault-wrong-shape-path",
+                "/api/v2/replace_order/",
+                "--fault-wrong-shape-path",
+                "/api/v2/cancel_order/",
+            ],
+            FaultPlan(
+                wrong_shape_every=1,
+                wrong_shape_paths=("/api/v2/replace_order/", "/api/v2/cancel_order/"),
+            ),
+        ),
     ],
 )
 def test_each_new_fault_flag_becomes_its_part_of_the_plan(argv: list[str], plan: FaultPlan) -> None:
@@ -176,6 +196,7 @@ def test_each_new_fault_flag_becomes_its_part_of_the_plan(argv: list[str], plan:
         ["--fault-malformed-every", "0.001"],
         ["--fault-malformed-every", "never"],
         ["--fault-drop-diffs-every", "0"],
+        ["--fault-wrong-shape-every", "0"],
     ],
 )
 def test_bad_fault_values_are_usage_errors(
@@ -203,6 +224,7 @@ def test_both_retry_after_flags_at_once_is_a_usage_error(
         (["--fault-429-retry-after", "2"], "--fault-429-every"),
         (["--fault-429-no-retry-after"], "--fault-429-every"),
         (["--fault-stall-period", "3"], "--fault-stall"),
+        (["--fault-wrong-shape-path", "/api/v2/buy/"], "--fault-wrong-shape-every"),
     ],
 )
 def test_a_modifier_without_its_fault_is_refused(
@@ -258,6 +280,8 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--fault-stall-period SECONDS",
         "--fault-malformed-every SECONDS",
         "--fault-drop-diffs-every N",
+        "--fault-wrong-shape-every N",
+        "--fault-wrong-shape-path PREFIX",
     ):
         assert flag in text
     assert "fault injection" in text
@@ -265,7 +289,8 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
     flat = " ".join(text.split())
     assert "HTTP 500 and a JSON error body" in flat
     assert "HTTP 502 and an HTML error page" in flat
-    assert "the first of 429, 5xx, HTML, hang, drop is answered" in flat
+    assert "the first of 429, 5xx, HTML, hang, drop, wrong shape is answered" in flat
+    assert 'answer HTTP 200 {"status": "ok"}' in flat
 
 
 def test_half_a_key_pair_is_still_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -93,7 +93,7 @@ def read(
         raise PayloadError(f"{what}: not valid JSON ({exc})") from exc
     except KeyError as exc:
         raise PayloadError(f"{what}: {exc.args[0]} is missing") from exc
-    except ValueError as exc:  # NumberFormatError, unknown side or status, PayloadError
+    except (ValueError, PayloadError) as exc:  # NumberFormatError, unknown side or status
         raise PayloadError(f"{what}: {exc}") from exc
 
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.markets import Market, parse_minimum_order
 from workstation.domain.numbers import decimal_places, format_decimal, parse_decimal, plain
 
@@ -42,7 +43,7 @@ _Places = Annotated[int, msgspec.Meta(ge=0, le=30)]
 _Row = TypeVar("_Row")
 
 
-class MarketCodecError(ValueError):
+class MarketCodecError(ProtocolError):
     """A market list from the wire is malformed: missing key, wrong type, bad number."""
 
 

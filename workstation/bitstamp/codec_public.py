@@ -5,7 +5,7 @@ Wire structs mirror Bitstamp's JSON exactly: public REST sends every number as a
 ``workstation.domain.numbers.parse_decimal``. The reverse direction, which the simulator
 serves, lives in ``codec_public_server``; the shared number readers in ``codec_wire``.
 
-Malformed payloads raise ``PayloadError`` (a ``ValueError``) naming what was wrong.
+Malformed payloads raise ``PayloadError`` (a ``ProtocolError``) naming what was wrong.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _payload(what: str) -> Iterator[None]:
     """Turn any decoding or value error inside into one PayloadError naming the payload."""
     try:
         yield
-    except (msgspec.DecodeError, ValueError) as exc:
+    except (msgspec.DecodeError, ValueError, PayloadError) as exc:
         raise PayloadError(f"{what}: {exc}") from exc
 
 

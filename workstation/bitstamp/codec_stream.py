@@ -31,6 +31,7 @@ from workstation.bitstamp.codec_stream_server import (
     encode_trade_frame,
 )
 from workstation.bitstamp.codec_wire import levels, parse_uint, side_from_code
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
 from workstation.domain.numbers import parse_decimal
 from workstation.domain.orderbook import OrderBook
@@ -65,7 +66,7 @@ __all__ = [
 _ORDER_EVENTS = frozenset({"order_created", "order_changed", "order_deleted"})
 
 
-class FrameError(ValueError):
+class FrameError(ProtocolError):
     """A frame is not JSON, not a Bitstamp frame, or carries a payload that does not parse.
 
     ``channel``/``event`` are set when the envelope could be read, so the stream client can
@@ -73,7 +74,7 @@ class FrameError(ValueError):
     """
 
     def __init__(self, message: str, *, channel: str | None = None, event: str | None = None):
-        super().__init__(message)
+        super().__init__(message, endpoint=channel)
         self.channel = channel
         self.event = event
 
@@ -428,7 +429,7 @@ def parse_frame(frame: str | bytes) -> StreamEvent:
         raise FrameError(f"not a Bitstamp frame: {exc}") from exc
     try:
         return _dispatch(env.event, env.channel, env.data)
-    except (msgspec.DecodeError, ValueError) as exc:
+    except (msgspec.DecodeError, ValueError, ProtocolError) as exc:
         raise FrameError(
             f"{env.event} on {env.channel!r}: {exc}", channel=env.channel, event=env.event
         ) from exc

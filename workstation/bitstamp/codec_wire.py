@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.common import Side
 from workstation.domain.market_data import Level
 from workstation.domain.numbers import MAX_NUMBER_LENGTH, parse_decimal
@@ -21,8 +22,12 @@ from workstation.domain.numbers import MAX_NUMBER_LENGTH, parse_decimal
 __all__ = ["PayloadError", "book_number", "levels", "parse_uint", "side_from_code"]
 
 
-class PayloadError(ValueError):
-    """A Bitstamp payload is not valid JSON, lacks a field, or carries a bad value."""
+class PayloadError(ProtocolError):
+    """A Bitstamp payload is not valid JSON, lacks a field, or carries a bad value.
+
+    A ``ProtocolError`` of the tree, not a ``ValueError``: whoever catches ``BitstampError``
+    around a call sees an unreadable reply too (on a submit it means the outcome is unknown).
+    """
 
 
 # The same rule as numbers.parse_decimal(signed=False), inlined so the hot path of book frames

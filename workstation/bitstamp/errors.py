@@ -27,13 +27,16 @@ The tree::
     │   └── InvalidOrder          any other placement refusal (400.024, empty book, ...)
     ├── OrderNotFound             "Order not found", 404.002, "Invalid order id"
     ├── BadRequest                any other validation error ("Limit too large.")
-    ├── ProtocolError             a reply we cannot make sense of (bad JSON on a 200, odd shape)
-    ├── OutcomeUnknown            an order was sent and no reply came: reconcile, never resend
+    ├── ProtocolError             a reply we cannot make sense of (bad JSON on a 200, odd shape);
+    │                             every codec's parse error (PayloadError, FrameError,
+    │                             MarketCodecError) is one
+    ├── OutcomeUnknown            an order was sent and no readable reply came: reconcile,
+    │                             never resend
     └── TransportError            the connection failed on a safe call (message only)
 
 ``is_retryable`` says which errors a *safe* call (a read) may be retried on. An order
-submission is never retried: on ``ExchangeUnavailable`` or a lost reply it becomes
-``OutcomeUnknown`` in the transport, which alone knows the ``client_order_id``.
+submission is never retried: on ``ExchangeUnavailable``, a lost reply or one it cannot read
+(``ProtocolError``) it becomes ``OutcomeUnknown``, carrying the ``client_order_id``.
 
 No error here holds a request, headers or an exception object from the HTTP library: only
 strings and numbers, so no secret can travel inside one (raise them ``from None``).
@@ -212,7 +215,8 @@ class OutcomeUnknown(BitstampError):
     def __init__(self, client_order_id: str, endpoint: str, *, cause: str | None = None):
         why = f" ({cause})" if cause else ""
         super().__init__(
-            f"No reply came for order {client_order_id}{why}. It may or may not exist on the "
+            f"No readable reply came for order {client_order_id}{why}. It may or may not exist "
+            "on the "
             "exchange. It will be reconciled by its client_order_id and will not be resent.",
             endpoint=endpoint,
         )

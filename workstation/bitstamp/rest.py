@@ -12,7 +12,8 @@ lost (see ``OutcomeUnknown``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -32,7 +33,9 @@ from ..domain.orders import (
 )
 from . import codec_cancel, codec_markets, codec_orders, codec_private, codec_public
 from .auth import BitstampAuth, Credentials
+from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
+from .reststats import RestStats
 from .transport import RetryPolicy, Transport
 
 __all__ = ["LimitOptions", "RestClient"]
@@ -83,6 +86,16 @@ def _market(market: str) -> str:
     return market
 
 
+@contextmanager
+def _unreadable_is_unknown(client_order_id: str, path: str) -> Iterator[None]:
+    """A submit answered 200 with a reply we cannot read (``{"status": "ok"}``): the exchange
+    may hold the order, so its outcome is unknown and it is reconciled, never resent."""
+    try:
+        yield
+    except ProtocolError as error:
+        raise OutcomeUnknown(client_order_id, path, cause=error.message) from None
+
+
 def _client_order_id(value: str) -> str:
     if not value or len(value) > _MAX_CLIENT_ORDER_ID:
         raise ValueError(f"client_order_id must be 1 to {_MAX_CLIENT_ORDER_ID} characters")
@@ -104,10 +117,14 @@ class RestClient:
         budget: RateBudget | None = None,
         retry: RetryPolicy | None = None,
         timeout_s: float = 10.0,
+        stats: RestStats | None = None,
     ) -> RestClient:
         """A client for ``base_url``; private calls are signed when credentials are given."""
         auth = BitstampAuth(credentials) if credentials is not None else None
-        return cls(Transport(base_url, auth=auth, budget=budget, retry=retry, timeout_s=timeout_s))
+        transport = Transport(
+            base_url, auth=auth, budget=budget, retry=retry, stats=stats, timeout_s=timeout_s
+        )
+        return cls(transport)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -233,7 +250,8 @@ class RestClient:
         body = await self.transport.post_private(
             path, data, safe=False, client_order_id=client_order_id
         )
-        return codec_orders.parse_order_ack(body)
+        with _unreadable_is_unknown(client_order_id, path):
+            return codec_orders.parse_order_ack(body)
 
     async def place_limit(
         self,
@@ -313,7 +331,9 @@ class RestClient:
         else:
             data["orig_client_order_id"] = _client_order_id(orig_client_order_id or "")
         data["client_order_id"] = _client_order_id(client_order_id)
+        path = "/api/v2/replace_order/"
         body = await self.transport.post_private(
-            "/api/v2/replace_order/", data, safe=False, client_order_id=client_order_id
+            path, data, safe=False, client_order_id=client_order_id
         )
-        return codec_cancel.parse_replace(body)
+        with _unreadable_is_unknown(client_order_id, path):
+            return codec_cancel.parse_replace(body)

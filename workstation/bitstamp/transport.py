@@ -2,13 +2,15 @@
 
 The rules that keep money safe live here, in one place:
 
-- Every attempt waits for the shared :class:`RateBudget` first.
+- Every attempt waits for the shared :class:`RateBudget` first, and is counted in
+  :class:`RestStats` (every 429 of every caller, latency of market data and trading apart).
 - Identical public reads in flight at the same time are sent once; every caller gets the reply.
 - Only calls that are safe to repeat (reads) are retried, with exponential backoff and full
   jitter, and only on errors worth retrying (429, 5xx, transport failures). Each retry goes
   through ``httpx.Auth`` again, so it is signed afresh with a new nonce and timestamp.
 - An order submission is never retried. If its request may have reached the exchange and no
-  trustworthy answer came back (timeout, dropped connection, 5xx, HTML page), the caller gets
+  trustworthy answer came back (timeout, dropped connection, 5xx, HTML page, a reply that is
+  not what Bitstamp sends), the caller gets
   :class:`OutcomeUnknown` carrying the ``client_order_id`` to reconcile with. A failure to
   connect at all means the order never left: that is a plain :class:`TransportError`.
 """
@@ -36,6 +38,7 @@ from .errors import (
 )
 from .ratelimit import RateBudget
 from .requestlog import RequestLog, RequestRecord
+from .reststats import RestStats
 
 __all__ = ["RetryPolicy", "Transport"]
 
@@ -64,6 +67,7 @@ class Transport:
         base_url: ``https://www.bitstamp.net`` or a simulator's ``http://127.0.0.1:PORT``.
         auth: signs private calls (a ``BitstampAuth``); None for a public-only client.
         budget: the environment's shared rate budget.
+        stats: where every attempt is counted (429s, latency) for the status bar.
         http: an existing client to use (its lifetime stays with the caller).
     """
 
@@ -75,6 +79,7 @@ class Transport:
         budget: RateBudget | None = None,
         retry: RetryPolicy | None = None,
         log: RequestLog | None = None,
+        stats: RestStats | None = None,
         timeout_s: float = 10.0,
         http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -85,6 +90,7 @@ class Transport:
         self.budget = budget or RateBudget()
         self.retry = retry or RetryPolicy()
         self.log = log or RequestLog()
+        self.stats = stats or RestStats()
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             base_url=self.base_url,
@@ -170,17 +176,21 @@ class Transport:
                 error = self._transport_failure(exc, path, client_order_id)
             except ResponseSignatureError as exc:
                 error = ProtocolError(f"{path}: {exc}")
-                if client_order_id is not None:
-                    error = OutcomeUnknown(client_order_id, path)
+            answered_in = None if status is None else time.perf_counter() - started
             self._record(method, path, status, started, attempt, request, response, error)
+            limited = isinstance(error, RateLimited)
+            self.stats.record(signed=auth is not None, seconds=answered_in, rate_limited=limited)
             if error is None:
                 assert response is not None
                 return response.content
             if isinstance(error, RateLimited):
                 self.budget.pause(error.retry_after or self.retry.delay(attempt, self._rng))
-            if client_order_id is not None and isinstance(error, ExchangeUnavailable):
-                # A 5xx or an error page after the order reached the exchange: it may exist.
-                raise OutcomeUnknown(client_order_id, path) from error
+            if client_order_id is not None and isinstance(
+                error, ExchangeUnavailable | ProtocolError
+            ):
+                # A 5xx, an error page or an unreadable reply after the order reached the
+                # exchange: it may exist.
+                raise OutcomeUnknown(client_order_id, path, cause=error.message) from None
             attempt += 1
             if not safe or not is_retryable(error) or attempt >= self.retry.attempts:
                 raise error

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from ..bitstamp.errors import ProtocolError
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot, Ticker, Trade
 from ..domain.markets import Market
@@ -197,7 +198,7 @@ class MarketFeed:
     def _apply(self, diff: PackedDiff) -> None:
         try:
             diff.apply_to(self._book)
-        except ValueError as exc:  # a bad number (NumberFormatError) or a side not rows
+        except (ValueError, ProtocolError) as exc:  # a bad number, or a side not rows
             self.resync(f"bad diff: {exc}")
             return
         self.version += 1

@@ -1,46 +1,25 @@
 """How healthy a feed is, in the figures a trader reads on the status bar.
 
-Connected or not, age of the last message, reconnects, resyncs, REST latency (p50/p95 of
-the recent calls) and how many 429s the venue answered. Plain numbers, updated by the hub
-and the feeds, read by widgets.
+Connected or not, age of the last message, reconnects, resyncs. REST latency and the 429s
+the venue answered are counted once per session by its transport (``RestStats``, re-exported
+here for widgets, which never import the wire). Plain numbers, read by widgets.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["FeedHealth", "LatencyWindow"]
+from ..bitstamp.reststats import LatencyWindow, RestStats
 
-
-class LatencyWindow:
-    """The last ``size`` durations, with percentiles on demand."""
-
-    def __init__(self, size: int = 200) -> None:
-        self._samples: deque[float] = deque(maxlen=size)
-
-    def add(self, seconds: float) -> None:
-        self._samples.append(seconds)
-
-    def __len__(self) -> int:
-        return len(self._samples)
-
-    def clear(self) -> None:
-        self._samples.clear()
-
-    def percentile(self, p: float) -> float | None:
-        """Nearest-rank percentile in seconds (``p`` in 0..100), None before any sample."""
-        if not self._samples:
-            return None
-        ordered = sorted(self._samples)
-        rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-        return ordered[rank]
+__all__ = ["FeedHealth", "LatencyWindow", "RestStats"]
 
 
 @dataclass
 class FeedHealth:
-    """One feed's health; the hub shares ``rest_latency`` and ``rate_limited`` across feeds."""
+    """One feed's health. ``rest_latency`` and ``rate_limited`` are the hub's own calls (shared
+    across its feeds); the status bar reads the session's ``RestStats``, which counts every
+    caller."""
 
     connected: bool = False
     last_message_at: float | None = None

@@ -1,7 +1,10 @@
 """One environment's connection to Bitstamp (or the simulator), shared by every service.
 
 A session owns the single REST client of its environment (one rate budget, one nonce
-source) and hands out domain objects. Widgets never see it directly: services do.
+source, one count of 429s and latency) and hands out domain objects. Every service of the
+session (market hub, order tracker, balances, the private feed's token) calls through
+``session.rest``, so they all wait on ``session.budget`` and are counted in
+``session.rest_stats``, which the status bar reads. Widgets never see the client: services do.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from collections.abc import Callable
 
 from ..bitstamp.auth import Credentials
 from ..bitstamp.errors import BitstampError
+from ..bitstamp.ratelimit import RateBudget
 from ..bitstamp.rest import RestClient
+from ..bitstamp.reststats import RestStats
 from ..bitstamp.stream import StreamClient
 from ..domain.market_data import BookSnapshot, Ticker
 from ..domain.markets import Market
@@ -36,7 +41,13 @@ class Session:
                 host=venue.rest_host,
                 port=venue.rest_port,  # bound to the host and port used, nothing else
             )
-        self.rest = RestClient.for_url(venue.rest_url, credentials=credentials)
+        self.budget = RateBudget()
+        """Bitstamp's 400/s and 10,000 per 10 minutes, for every caller of this session."""
+        self.rest_stats = RestStats()
+        """Every 429 answered and the REST latency of every caller of this session."""
+        self.rest = RestClient.for_url(
+            venue.rest_url, credentials=credentials, budget=self.budget, stats=self.rest_stats
+        )
         self.hub: MarketHub | None = None
         self.markets: dict[str, Market] = {}
 

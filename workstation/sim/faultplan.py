@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .faults import HTML_ERROR_STATUS, JSON_ERROR_STATUS
+from .faults import HTML_ERROR_STATUS, JSON_ERROR_STATUS, ORDER_PREFIXES, WRONG_SHAPE_BODY
 
 __all__ = ["FaultPlan"]
 
@@ -34,6 +34,11 @@ class FaultPlan:
     """Place every Nth submitted order and never answer the request."""
     drop_orders_every: int = 0
     """Place every Nth submitted order, then close the connection without a reply."""
+    wrong_shape_every: int = 0
+    """Carry out every Nth request under ``wrong_shape_paths``, then answer it with valid JSON
+    of the wrong shape."""
+    wrong_shape_paths: tuple[str, ...] = ORDER_PREFIXES
+    """Path prefixes the wrong-shape fault counts (default: order submissions)."""
     clock_skew_ms: int = 0
     """Server clock offset (Date header, auth timestamp window)."""
     drop_ws_every_s: float | None = None
@@ -77,6 +82,12 @@ class FaultPlan:
             parts.append(
                 f"one order submission in {self.drop_orders_every} placed, "
                 "then its connection dropped"
+            )
+        if self.wrong_shape_every:
+            where = ", ".join(self.wrong_shape_paths)
+            parts.append(
+                f"one request in {self.wrong_shape_every} under {where} carried out, "
+                f"then answered 200 {WRONG_SHAPE_BODY}"
             )
         if self.clock_skew_ms:
             parts.append(f"clock skewed {self.clock_skew_ms:+d} ms")

@@ -19,10 +19,13 @@ others simply miss that turn (nothing is deferred):
 3. JSON 5xx every N (:meth:`Faults.answer_5xx_every`);
 4. HTML error page every N (:meth:`Faults.answer_html_every`);
 5. an order placed but never answered (:meth:`Faults.hang_orders_every`);
-6. an order placed, then its connection dropped (:meth:`Faults.drop_orders_every`).
+6. an order placed, then its connection dropped (:meth:`Faults.drop_orders_every`);
+7. a request carried out, then answered with valid JSON of the wrong shape
+   (:meth:`Faults.answer_wrong_shape_every`).
 
 2-4 count every REST request that reaches the fault layer (one refused by the exchange's own
-request budget never does); 5-6 count only order submissions (:func:`is_order_submission`).
+request budget never does); 5-6 count only order submissions (:func:`is_order_submission`);
+7 counts only requests under its chosen path prefixes (order submissions by default).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "Faults",
     "HttpFault",
     "HttpFaultKind",
+    "WRONG_SHAPE_BODY",
     "MalformedFrame",
     "is_order_submission",
 ]
@@ -53,10 +57,12 @@ JSON_ERROR_STATUS = 500
 """Status of the periodic JSON 5xx: Bitstamp's own 500.0xx errors come as HTTP 500."""
 HTML_ERROR_STATUS = 502
 """Status of the periodic HTML error page: what a CDN in front of a failing origin answers."""
+WRONG_SHAPE_BODY = '{"status": "ok"}'
+"""The wrong-shaped reply: valid JSON, HTTP 200, no error marker, none of the fields asked."""
 
 # Names of the every-Nth counters.
 _RATE_LIMIT, _SERVER_ERROR, _HTML_ERROR = "429", "5xx", "html"
-_ORDER_HANG, _ORDER_DROP = "hang", "drop"
+_ORDER_HANG, _ORDER_DROP, _WRONG_SHAPE = "hang", "drop", "wrong_shape"
 
 
 class HttpFaultKind(enum.Enum):
@@ -77,6 +83,9 @@ class HttpFaultKind(enum.Enum):
     """Process the request and then close the connection without a response."""
     MALFORMED = "malformed"
     """HTTP 200 with a body that is not JSON."""
+    WRONG_SHAPE = "wrong_shape"
+    """Process the request (an order is placed), then answer HTTP 200 with valid JSON of the
+    wrong shape (:data:`WRONG_SHAPE_BODY`): the client cannot read what happened."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +149,11 @@ class Faults:
     """Place every Nth submitted order and never answer (0 = off)."""
     order_drop_every: int = 0
     """Place every Nth submitted order, then drop the connection unanswered (0 = off)."""
+    wrong_shape_every: int = 0
+    """Carry out every Nth request under ``wrong_shape_paths``, then answer it with valid
+    JSON of the wrong shape (0 = off)."""
+    wrong_shape_paths: tuple[str, ...] = ORDER_PREFIXES
+    """Path prefixes whose requests the wrong-shape fault counts (order submissions)."""
     _malformed: dict[str, deque[MalformedFrame | str]] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
     """Requests counted by each every-Nth HTTP fault since it was armed."""
@@ -201,6 +215,18 @@ class Faults:
         self.order_drop_every = n
         self._counts.pop(_ORDER_DROP, None)
 
+    def answer_wrong_shape_every(
+        self, n: int, paths: tuple[str, ...] | list[str] = ORDER_PREFIXES
+    ) -> None:
+        """Carry out every ``n``-th request (counting from now) whose path starts with one of
+        ``paths`` (an order is placed), then answer HTTP 200 ``{"status": "ok"}``; 0 turns it
+        off."""
+        _check_every(n)
+        if not paths or not all(p.startswith("/") for p in paths):
+            raise ValueError("wrong-shape paths must be one or more paths starting with /")
+        self.wrong_shape_every, self.wrong_shape_paths = n, tuple(paths)
+        self._counts.pop(_WRONG_SHAPE, None)
+
     def take_http(self, path: str, method: str = "GET") -> HttpFault | None:
         """The fault for this REST request, by the precedence in the module docstring, or
         None. Call once per request: it counts the request for every every-Nth fault."""
@@ -211,6 +237,8 @@ class Faults:
             _HTML_ERROR: self._tick(_HTML_ERROR, self.html_error_every),
             _ORDER_HANG: order and self._tick(_ORDER_HANG, self.order_hang_every),
             _ORDER_DROP: order and self._tick(_ORDER_DROP, self.order_drop_every),
+            _WRONG_SHAPE: path.startswith(self.wrong_shape_paths)
+            and self._tick(_WRONG_SHAPE, self.wrong_shape_every),
         }
         for prefix in sorted(self._http, key=len, reverse=True):
             queue = self._http[prefix]
@@ -229,6 +257,8 @@ class Faults:
             return HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=math.inf)
         if due[_ORDER_DROP]:
             return HttpFault(HttpFaultKind.DROP_AFTER_ACCEPT)
+        if due[_WRONG_SHAPE]:
+            return HttpFault(HttpFaultKind.WRONG_SHAPE, status=200)
         return None
 
     def _tick(self, name: str, every: int) -> bool:
@@ -343,6 +373,7 @@ class Faults:
         self.answer_html_every(plan.html_error_every)
         self.hang_orders_every(plan.hang_orders_every)
         self.drop_orders_every(plan.drop_orders_every)
+        self.answer_wrong_shape_every(plan.wrong_shape_every, plan.wrong_shape_paths)
         self.skew_clock(plan.clock_skew_ms)
         self.drop_diffs_every(plan.drop_diffs_every)
         if plan.stall_period_s is None:
@@ -364,5 +395,6 @@ class Faults:
         self.answer_html_every(0)
         self.hang_orders_every(0)
         self.drop_orders_every(0)
+        self.answer_wrong_shape_every(0)
         self._malformed.clear()
         self._counts.clear()

@@ -28,7 +28,7 @@ from ..bitstamp.auth_server import AuthRejected, response_signature, verify_requ
 from ..bitstamp.error_bodies import error_body
 from .exchange import SimExchange
 from .faultplan import FaultPlan
-from .faults import Faults, HttpFault, HttpFaultKind, MalformedFrame
+from .faults import WRONG_SHAPE_BODY, Faults, HttpFault, HttpFaultKind, MalformedFrame
 from .httpreply import HTML_404, html_error_page, json_reply
 from .periodic import Periodic
 from .ratelimit import RateLimiter, RateLimits
@@ -295,6 +295,9 @@ class SimServer:
             )
         if kind is HttpFaultKind.MALFORMED:
             return web.Response(status=200, text="{not json", content_type="application/json")
+        if kind is HttpFaultKind.WRONG_SHAPE:
+            await handler(request)  # the request takes effect (an order is placed)
+            return web.Response(status=200, text=WRONG_SHAPE_BODY, content_type="application/json")
         if kind is HttpFaultKind.DELAY:
             await self._wait(fault.seconds)
             return await handler(request)

@@ -207,6 +207,7 @@ class WorkstationApp(TradingDesk, App[None]):
             status.env = self._env = venue.env
             self.confirm_orders = self.confirm_orders or venue.env == "live"
             session = self._session = await stack.enter_async_context(Session(venue))
+            status.rest = session.rest_stats
             status.note = f"connecting to {venue.rest_url}"
             self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
             self.markets = session.markets

@@ -2,8 +2,10 @@
 
 Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
 connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
-the last message, REST latency p50/p95, reconnects, resyncs and 429s. Refreshed a few times a
-second from the service's numbers; it never waits on the network.
+the last message, REST latency p50/p95 of market data and of trading calls apart,
+reconnects, resyncs, and every 429 the venue answered any caller of the session (``rest``,
+the session's one count). Refreshed a few times a second from the service's numbers; it
+never waits on the network.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..services.feed import MarketFeed
+from ..services.health import LatencyWindow, RestStats
 from ..services.hub import MarketHub
 
 if TYPE_CHECKING:
@@ -25,8 +28,12 @@ __all__ = ["StatusBar"]
 REFRESH_HZ = 4.0
 
 
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+def _p50_p95(window: LatencyWindow) -> str:
+    """``12/30 ms``, or ``-`` before the first answer."""
+    p50, p95 = window.percentile(50), window.percentile(95)
+    if p50 is None or p95 is None:
+        return "-"
+    return f"{p50 * 1000:.0f}/{p95 * 1000:.0f} ms"
 
 
 def _age(seconds: float | None) -> str:
@@ -44,6 +51,8 @@ class StatusBar(Static):
         self.hub: MarketHub | None = None
         self.feed: MarketFeed | None = None
         self.trading: TradingService | None = None
+        self.rest: RestStats | None = None
+        """The session's count of 429s and REST latency (every caller, one place)."""
         self.note = "starting…"
         self.now: Callable[[], float] | None = None
         """Clock for the message age; None uses the feed's own (monotonic) clock."""
@@ -70,20 +79,20 @@ class StatusBar(Static):
             text.append(f"{feed.market.name} live")
         health = feed.health
         age = health.message_age(self.now() if self.now is not None else None)
-        latency = health.rest_latency
-        p50, p95 = _ms(latency.percentile(50)), _ms(latency.percentile(95))
-        if self.size.width >= 100:
+        rest = self.rest or RestStats()
+        market, orders = _p50_p95(rest.market_data), _p50_p95(rest.trading)
+        if self.size.width >= 120:
             text.append(
-                f"  msg {_age(age)}  REST p50 {p50} p95 {p95}"
+                f"  msg {_age(age)}  REST p50/p95 market {market} orders {orders}"
                 f"  reconnects {health.reconnects}  resyncs {health.resyncs}"
             )
         else:  # 80 columns: the same figures, shorter labels
             text.append(
-                f" msg {_age(age)} REST {p50}/{p95}"
+                f" msg {_age(age)} REST mkt {market} ord {orders}"
                 f" reconn {health.reconnects} resync {health.resyncs}"
             )
-        if health.rate_limited:
-            text.append(f"  429s {health.rate_limited}", style="bold")
+        if rest.rate_limited:
+            text.append(f"  429s {rest.rate_limited}", style="bold")
         trading = self.trading
         if trading is not None:
             if not trading.private_connected:

@@ -1,0 +1,51 @@
+"""The status bar's REST figures come from the session's one count (issue 12, item 10): every
+429 any caller was answered, market data and trading alike, and the latency of both."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from workstation.services.feed import FeedState
+from workstation.services.venue import Venue
+from workstation.sim.faults import HttpFault, HttpFaultKind
+from workstation.sim.server import SimServer
+from workstation.ui.app import WorkstationApp
+from workstation.ui.statusbar import StatusBar
+
+from .harness import until
+
+
+async def test_the_status_bar_counts_every_429_of_market_data_and_trading(
+    sim: SimServer, venue: Venue, tmp_path: Path
+) -> None:
+    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        def ready() -> bool:
+            feed = app.hub.feeds.get("btcusd") if app.hub else None
+            trading = app.trading
+            return bool(
+                feed is not None
+                and feed.state is FeedState.LIVE
+                and trading is not None
+                and trading.submits_allowed
+                and trading.balances
+            )
+
+        await until(pilot, ready, "the market and the account")
+        assert app.hub is not None
+        assert app.trading is not None
+        limited = HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.01)
+        sim.faults.fail_next("/api/v2/transactions/", limited, times=2)
+        sim.faults.fail_next("/api/v2/account_balances/", limited, times=3)
+        # Through the clients the market hub and the trading service call with: each call
+        # is retried past its 429s, and every one of the five is counted.
+        await app.hub.rest.transactions("btcusd", "minute")
+        await app.trading.rest.account_balances()
+        bar = app.query_one(StatusBar)
+        await until(pilot, lambda: "429s 5" in str(bar.render()), "five 429s on the status bar")
+        text = str(bar.render())
+        assert re.search(r"REST p50/p95 market \d+/\d+ ms orders \d+/\d+ ms", text), text
+        await pilot.press("q")
+    assert app.return_code == 0
