@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,7 +16,10 @@ from textual.widgets.option_list import Option
 
 from ..domain.markets import Market
 
-__all__ = ["KEYS", "AskScreen", "HelpScreen", "PairPicker"]
+__all__ = ["KEYS", "TYPE_PAUSE_S", "AskScreen", "HelpScreen", "PairPicker"]
+
+TYPE_PAUSE_S = 1.0
+"""A pause longer than this between letters starts a new prefix in the pair picker."""
 
 #: Every key of the workstation, for the help screen. Plain keys only: they work over SSH and
 #: in tmux, where F-keys, Ctrl+Shift and the mouse often do not.
@@ -59,14 +66,25 @@ class HelpScreen(ModalScreen[None]):
 
 
 class PairPicker(ModalScreen[str | None]):
-    """Choose a pair; returns its symbol (None on Esc)."""
+    """Choose a pair; returns its symbol (None on Esc).
+
+    Type-to-jump is an incremental prefix: the letters typed accumulate (``xrp/usd``), '/'
+    is optional (``xrpusd``), Backspace takes one back, and after a pause of
+    :data:`TYPE_PAUSE_S` the next letter starts a new prefix. A letter no pair continues with
+    is refused with a bell and leaves the highlight where it is.
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
+    TITLE = "Pair (type to jump, enter to show)"
 
     def __init__(self, markets: list[Market], current: str) -> None:
         super().__init__()
         self.markets = markets
         self.current = current
+        self.typed = ""
+        """The prefix typed so far, as the trader typed it ('/' kept, for the title)."""
+        self.clock: Callable[[], float] = time.monotonic
+        self._typed_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         options = [
@@ -75,7 +93,7 @@ class PairPicker(ModalScreen[str | None]):
             if m.trading_enabled
         ]
         with Vertical(id="picker"):
-            yield Static("Pair (type to jump, enter to show)", id="picker-title")
+            yield Static(self.TITLE, id="picker-title")
             yield OptionList(*options, id="picker-list")
 
     def on_mount(self) -> None:
@@ -89,19 +107,36 @@ class PairPicker(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
     def on_key(self, event: events.Key) -> None:
-        """A letter jumps to the next pair whose name starts with it."""
-        char = (event.character or "").lower()
-        if not (char.isascii() and char.isalpha()):
-            return
-        option_list = self.query_one(OptionList)
-        count = option_list.option_count
-        start = (option_list.highlighted or 0) + 1
-        for step in range(count):
-            index = (start + step) % count
-            if (option_list.get_option_at_index(index).id or "").startswith(char):
-                option_list.highlighted = index
-                event.stop()
+        now = self.clock()
+        if now - self._typed_at > TYPE_PAUSE_S:
+            self.typed = ""
+        if event.key == "backspace":
+            if not self.typed:
                 return
+            typed = self.typed[:-1]
+        else:
+            char = (event.character or "").lower()
+            if not (char.isascii() and (char.isalnum() or char == "/")):
+                return
+            typed = self.typed + char
+        event.stop()
+        self._typed_at = now
+        if typed and not self._jump(typed):
+            self.app.bell()
+            return
+        self.typed = typed
+        title = self.query_one("#picker-title", Static)
+        title.update(f"{self.TITLE}  [b]{escape(typed)}[/]" if typed else self.TITLE)
+
+    def _jump(self, typed: str) -> bool:
+        """Highlight the first pair whose name starts with ``typed`` ('/' optional)."""
+        prefix = typed.replace("/", "")
+        option_list = self.query_one(OptionList)
+        for index in range(option_list.option_count):
+            if (option_list.get_option_at_index(index).id or "").startswith(prefix):
+                option_list.highlighted = index
+                return True
+        return False
 
 
 class AskScreen(ModalScreen[object]):
