@@ -49,6 +49,8 @@ class OpenOrdersView(DataTable[Text | str]):
         Binding("c", "act('cancel')", "Cancel"),
         Binding("a", "act('amend')", "Amend"),
         Binding("k", "act('cancel_all')", "Cancel all"),
+        # already here: keeps the app's "o Orders" out of the footer, which then fits 80 columns
+        Binding("o", "app.pane('orders')", "Orders", show=False),
     ]
 
     @dataclass

@@ -29,7 +29,7 @@ REDRAW_HZ = 10.0
 tall pane costs the event loop a few milliseconds."""
 
 
-class TradesTapeView(Widget):
+class TradesTapeView(Widget, can_focus=True):
     """The tape of one feed."""
 
     COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
