@@ -72,6 +72,11 @@ async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> N
             assert f" {currency.upper()} " in text, currency
         for pane in (OrderBookView, TradesTapeView, StatusBar):
             assert on_screen(app, app.query_one(pane)), pane.__name__
+        await pilot.press("enter")  # Enter opens a ticket from the book only
+        await pilot.press("2", "enter")
+        assert app.focused is app.query_one(TradesTapeView)
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("4")
 
         await pilot.press("o")  # open orders come back where they were
         await pilot.pause(0.1)

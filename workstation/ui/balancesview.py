@@ -41,6 +41,7 @@ class BalancesView(Static, can_focus=True):
     BINDINGS = [
         # already here: keeps the app's "4 Balances" out of the footer (room at 80 columns)
         Binding("4", "app.pane('balances')", "Balances", show=False),
+        Binding("enter", "app.bell", show=False),  # a ticket opens from the book only
     ]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
