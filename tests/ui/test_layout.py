@@ -11,8 +11,10 @@ import pytest
 from textual.app import App
 from textual.widget import Widget
 
+from workstation.domain.preview import TimeInForce
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
+from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
 from workstation.ui.balancesview import BalancesView
 from workstation.ui.bookview import OrderBookView
@@ -130,3 +132,25 @@ async def test_ticket_choices_are_shown_whole_at_80_columns(venue: Venue) -> Non
                 assert on_screen(app, kind)
             await pilot.press("escape")
         await pilot.press("q")
+
+
+async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
+    sim: SimServer, venue: Venue
+) -> None:
+    """A GTD limit buy that crosses the book, at the confirm step: every line on screen."""
+    app = WorkstationApp(venue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        ask = sim.exchange.engines["btcusd"].best_ask()
+        assert ask is not None
+        await pilot.press("b", *"1.4", "tab", *f"{ask + 20}")  # part fills, the rest rests
+        tif = app.screen.query_one("#tif", Choice)
+        tif.select(TimeInForce.GTD)
+        await pilot.pause(0.5)  # the preview follows the book every 250 ms
+        await pilot.press("enter")
+        await until(pilot, lambda: "SEND?" in screen_text(app), "the confirm step")
+        text = screen_text(app)
+        assert "enter or y sends" in text, text
+        assert "Expires" in text
+        assert on_screen(app, app.screen.query_one("#ticket"))
+        await pilot.press("escape", "escape", "q")
