@@ -7,10 +7,15 @@ at the border fails here.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from textual.app import App
 from textual.widget import Widget
 
+from workstation.domain.common import Side
+from workstation.domain.markets import OrderKind
+from workstation.domain.order_request import OrderRequest
 from workstation.domain.preview import TimeInForce
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
@@ -154,3 +159,22 @@ async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
         assert "Expires" in text
         assert on_screen(app, app.screen.query_one("#ticket"))
         await pilot.press("escape", "escape", "q")
+
+
+async def test_an_open_order_is_shown_whole_at_80_columns(sim: SimServer, venue: Venue) -> None:
+    app = WorkstationApp(venue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert app.trading is not None
+        bid = sim.exchange.engines["btcusd"].best_bid()
+        assert bid is not None
+        request = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, Decimal("0.01"), bid - 500)
+        await app.trading.submit(request)
+        orders = app.query_one(OpenOrdersView)
+        await until(pilot, lambda: len(orders.orders) == 1, "the order in open orders")
+        await pilot.pause(0.1)
+        order = orders.orders[0]
+        line = next(line for line in screen_text(app).splitlines() if "BTC/USD  BUY" in line)
+        for figure in (f"{bid - 500}", "0.01000000", "open", order.client_order_id[:12]):
+            assert figure in line, line
+        await pilot.press("q")
