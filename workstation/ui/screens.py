@@ -86,7 +86,7 @@ class PairPicker(ModalScreen[str | None]):
     """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
-    TITLE = "Pair (type to jump, enter to show)"
+    PROMPT = "Pair (type to jump, enter to show)"
 
     def __init__(self, markets: list[Market], current: str) -> None:
         super().__init__()
@@ -104,7 +104,7 @@ class PairPicker(ModalScreen[str | None]):
             if m.trading_enabled
         ]
         with Vertical(id="picker"):
-            yield Static(self.TITLE, id="picker-title")
+            yield Static(self.PROMPT, id="picker-title")
             yield OptionList(*options, id="picker-list")
 
     def on_mount(self) -> None:
@@ -137,7 +137,7 @@ class PairPicker(ModalScreen[str | None]):
             return
         self.typed = typed
         title = self.query_one("#picker-title", Static)
-        title.update(f"{self.TITLE}  [b]{escape(typed)}[/]" if typed else self.TITLE)
+        title.update(f"{self.PROMPT}  [b]{escape(typed)}[/]" if typed else self.PROMPT)
 
     def _jump(self, typed: str) -> bool:
         """Highlight the first pair whose name starts with ``typed`` ('/' optional)."""
