@@ -1,5 +1,6 @@
 """The real app in a real terminal: tmux runs ``workstation`` (embedded simulator, no keys),
-we read the screen twice and quit with ``q``. Skipped where tmux is not installed."""
+we read the screen twice, bring the balances and the help with plain keys and quit with ``q``.
+Skipped where tmux is not installed."""
 
 from __future__ import annotations
 
@@ -99,6 +100,16 @@ def test_app_in_tmux_shows_a_moving_market_and_quits_clean(tmp_path: Path) -> No
         processes = descendants(pane_pid)
         assert len(processes) >= 2, "the app and its simulator child"
         wait_for(lambda: book_and_tape(tmux.screen()) != book_and_tape(first), 20, "a move")
+        # 30 rows: the balances share the place under the market; a plain key brings them
+        assert "Available" not in first
+        tmux.run("send-keys", "4")
+        wait_for(lambda: "Available" in tmux.screen(), 10, "the balances", tmux.screen)
+        assert "Open orders" not in tmux.screen()
+        tmux.run("send-keys", "?")  # the help, every line whole
+        wait_for(lambda: "esc closes" in tmux.screen(), 10, "the help", tmux.screen)
+        assert "go to the book / trades / open orders / balances" in tmux.screen()
+        tmux.run("send-keys", "Escape")
+        wait_for(lambda: "esc closes" not in tmux.screen(), 10, "the help to close")
         tmux.run("send-keys", "q")
         wait_for(done.exists, 15, "the app to exit")
         assert done.read_text().strip() == "0"

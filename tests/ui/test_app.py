@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from textual.widgets import OptionList, Static
+
 from workstation.domain.common import Side
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
@@ -123,3 +125,49 @@ async def test_an_unreachable_venue_is_said_on_screen() -> None:
         assert "s" * 32 not in text
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_the_pair_picker_jumps_by_the_letters_typed(sim: SimServer, venue: Venue) -> None:
+    """Typed letters accumulate into a prefix of the pair's name ('/' optional); Backspace
+    takes one back; after a pause the next letter starts a new prefix."""
+    app = WorkstationApp(venue)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
+        now = [0.0]
+
+        async def open_picker() -> PairPicker:
+            await pilot.press("p")
+            picker = app.screen
+            assert isinstance(picker, PairPicker)
+            picker.clock = lambda: now[0]  # typing takes no time, however slow the machine
+            return picker
+
+        def highlighted() -> str | None:
+            option_list = app.screen.query_one(OptionList)
+            assert option_list.highlighted is not None
+            return option_list.get_option_at_index(option_list.highlighted).id
+
+        await open_picker()
+        await pilot.press(*"xrp/usd")
+        assert highlighted() == "xrpusd"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current == "xrpusd", "XRP/USD shown")
+
+        picker = await open_picker()
+        await pilot.press(*"ltc")
+        assert highlighted() == "ltcusd"
+        assert "ltc" in str(picker.query_one("#picker-title", Static).render())
+        await pilot.press("backspace", "backspace", "i")  # "li"
+        assert highlighted() == "linkusd"
+        await pilot.press("backspace", "backspace", *"ethu")  # "ethu": '/' is optional
+        assert highlighted() == "ethusd"
+        now[0] += 5  # a pause: the next letter starts a new prefix
+        await pilot.press("b", "t")
+        assert highlighted() == "btceur"  # the first BT pair (they are listed by name)
+        await pilot.press("c", "u")
+        assert highlighted() == "btcusd"
+        await pilot.press("z")  # no pair starts "btcuz": the highlight stays
+        assert highlighted() == "btcusd"
+        await pilot.press("escape")
+        assert app.current == "xrpusd"
+        await pilot.press("q")

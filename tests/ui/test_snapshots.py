@@ -105,3 +105,47 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
 
     with SimThread(seed=3) as venue:
         assert snap_compare(WorkstationApp(venue), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_help_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    with SimThread(seed=3) as venue:
+        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_balances_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
+    """Key 4 brings the balances where the open orders are."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+
+    with SimThread(seed=3) as venue:
+        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("side", "steps", "amount"),
+    [("b", 0, "0.1"), ("b", 1, "0.1"), ("s", 3, "1000")],
+    ids=["limit-buy", "market-buy", "instant-sell-usd"],
+)
+def test_ticket_kinds_at_80x24(snap_compare, side: str, steps: int, amount: str) -> None:  # noqa: ANN001
+    """Every kind's ticket whole at 80 columns (the choices were cut: ``Kind ‹ instant``)."""
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press(side, "shift+tab", "shift+tab")  # Amount -> Time in force -> Kind
+        await pilot.press(*["right"] * steps)
+        pilot.app.screen.query_one("#amount", Input).focus()
+        await pilot.press(*amount)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is drawn or not, run to run
+        await pilot.pause(0.5)
+
+    with SimThread(seed=3) as venue:
+        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)

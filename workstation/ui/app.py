@@ -20,7 +20,6 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -40,6 +39,7 @@ from .bookview import OrderBookView
 from .desk import TradingDesk
 from .fmt import ticker_text
 from .ordersview import OpenOrdersView
+from .panes import Panes
 from .screens import HelpScreen, PairPicker
 from .statusbar import StatusBar
 from .tapeview import TradesTapeView
@@ -97,6 +97,10 @@ class WorkstationApp(TradingDesk, App[None]):
         Binding("l", "take('buy')", "Lift ask", show=False),
         Binding("h", "take('sell')", "Hit bid", show=False),
         Binding("o", "focus_orders", "Orders"),
+        Binding("4", "pane('balances')", "Balances"),
+        Binding("1", "pane('book')", "Book", show=False),
+        Binding("2", "pane('tape')", "Trades", show=False),
+        Binding("3", "pane('orders')", "Orders", show=False),
         Binding("enter", "join_level", "Ticket at level", show=False),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -137,15 +141,13 @@ class WorkstationApp(TradingDesk, App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pairs")
-        with Vertical(id="main"):
-            with Horizontal(id="market"):
-                yield OrderBookView(id="book")
-                with Vertical(id="side"):
-                    yield TradesTapeView(id="tape")
-                    yield BalancesView(id="balances")
+        with Panes(id="main"):
+            yield OrderBookView(id="book")
+            yield TradesTapeView(id="tape")
+            yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.markets, id="orders")
         yield StatusBar(self._venue.env if self._venue else "sim", id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._draw_pairs_if_ready)
@@ -331,6 +333,11 @@ class WorkstationApp(TradingDesk, App[None]):
         self.run_worker(self.hub.unwatch(symbol), group="pairs", exit_on_error=False)
 
     # -- the rest ------------------------------------------------------------------------------
+
+    def action_pane(self, pane: str) -> None:
+        """Keys 1-4: focus a pane, bringing it into view where it shares its place."""
+        if len(self.screen_stack) == 1:
+            self.query_one(f"#{pane}").focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Static
 
 from ..domain.account import Balance
@@ -30,12 +31,18 @@ def places(currency: str) -> int:
     return 2 if currency in BOOKED_TO_FIVE_DECIMALS else 8
 
 
-class BalancesView(Static):
+class BalancesView(Static, can_focus=True):
     """One row per currency held (non-zero total), the quote currency of the pair first.
 
     A plain table with one space between columns, not a DataTable (which pads both sides of
     every cell): five columns of 8-decimal amounts must fit beside the book at 120 columns.
     """
+
+    BINDINGS = [
+        # already here: keeps the app's "4 Balances" out of the footer (room at 80 columns)
+        Binding("4", "app.pane('balances')", "Balances", show=False),
+        Binding("enter", "app.bell", show=False),  # a ticket opens from the book only
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__("", id=id)

@@ -259,14 +259,18 @@ class OrderBookView(Widget, can_focus=True):
         price = from_units(row.price, pp)
         away = price - frame.spread.mid
         bps = away / frame.spread.mid * 10_000
-        text = (
-            f" {'bid' if side is Side.BUY else 'ask'} {price_text(row.price, pp)}"
-            f"  cum {amount_text(row.total, ap, market.base_decimals)} {market.base}"
-            f"  {grouped_value(row.value, pp + ap)} {market.quote}"
-            f"  {signed_bps(bps)}"
+        parts = (
+            f" {'bid' if side is Side.BUY else 'ask'} {price_text(row.price, pp)}",
+            f"  cum {amount_text(row.total, ap, market.base_decimals)} {market.base}",
+            f"  {grouped_value(row.value, pp + ap)} {market.quote}",
+            f"  {signed_bps(bps)}",
+            " from mid",
         )
-        if len(text) + 9 <= width:
-            text += " from mid"
+        text = ""
+        for part in parts:  # whole figures only: a narrow pane drops the last, never cuts one
+            if len(text) + len(part) > width:
+                break
+            text += part
         return Strip([Segment(text.ljust(width)[:width], style)])
 
 

@@ -2,7 +2,8 @@
 
 Plain keys only (it works over SSH and in tmux) and one line high, so the ticket stays
 compact: ``Kind  < limit >``. Textual's Select opens an overlay; a ticket wants the choice
-visible and changed in place.
+visible and changed in place. Its width is that of its widest option, whichever is picked: the
+line never clips a longer pick and the choices beside it stay where they are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -80,7 +82,7 @@ class Choice(Widget, Generic[T], can_focus=True):
             self.index = self._index_of(current)
         except ValueError:
             self.index = 0
-        self.refresh()
+        self.refresh(layout=True)
 
     def action_step(self, step: int) -> None:
         self.index = (self.index + step) % len(self.options)
@@ -88,7 +90,13 @@ class Choice(Widget, Generic[T], can_focus=True):
     def watch_index(self) -> None:
         self.post_message(self.Changed(self))
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max(self._text(name).cell_len for name, _ in self.options)
+
     def render(self) -> Text:
+        return self._text(self.options[self.index][0])
+
+    def _text(self, name: str) -> Text:
         text = Text(f"{self.label} ", style="dim")
-        text.append(f"\u2039 {self.options[self.index][0]} \u203a")
+        text.append(f"\u2039 {name} \u203a")
         return text

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -22,9 +23,11 @@ from ..domain.numbers import format_decimal
 from ..services.journal import TrackState
 from ..services.order_model import TrackedOrder
 
-__all__ = ["COLUMNS", "OpenOrdersView"]
+__all__ = ["COLUMNS", "NARROW", "OpenOrdersView"]
 
 COLUMNS = ("Pair", "Side", "Price", "Amount", "Filled", "Remaining", "Age", "State", "Client id")
+NARROW = 90
+"""Under this width Filled gives way (it is Amount - Remaining), so the client id fits 80."""
 
 _STATE = {
     TrackState.PENDING: ("sending", "yellow"),
@@ -49,6 +52,8 @@ class OpenOrdersView(DataTable[Text | str]):
         Binding("c", "act('cancel')", "Cancel"),
         Binding("a", "act('amend')", "Amend"),
         Binding("k", "act('cancel_all')", "Cancel all"),
+        # already here: keeps the app's "o Orders" out of the footer, which then fits 80 columns
+        Binding("o", "app.pane('orders')", "Orders", show=False),
     ]
 
     @dataclass
@@ -72,9 +77,21 @@ class OpenOrdersView(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self.border_title = "Open orders"
-        for name in COLUMNS:
-            self.add_column(name, key=name)
+        self._set_columns()
         self.set_interval(1.0, self._redraw)
+
+    def on_resize(self, _: events.Resize) -> None:
+        self._set_columns()
+
+    def _set_columns(self) -> None:
+        wide = self.size.width >= NARROW
+        names = tuple(name for name in COLUMNS if wide or name != "Filled")
+        if names == tuple(self.columns):
+            return
+        self.clear(columns=True)
+        for name in names:
+            self.add_column(name, key=name)
+        self._redraw()
 
     def show(self, orders: list[TrackedOrder]) -> None:
         """The live orders, newest first (the service's ``open_orders()``)."""
@@ -94,7 +111,10 @@ class OpenOrdersView(DataTable[Text | str]):
         now = self.clock()
         for order in self.orders:
             cells = self._cells(order, markets.get(order.market), now)
-            self.add_row(*cells, key=order.client_order_id)
+            shown = [
+                cell for name, cell in zip(COLUMNS, cells, strict=True) if name in self.columns
+            ]
+            self.add_row(*shown, key=order.client_order_id)
         self.border_subtitle = f"{len(self.orders)} live" if self.orders else "none"
         if keep is not None:
             for index, order in enumerate(self.orders):

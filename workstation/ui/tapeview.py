@@ -13,6 +13,7 @@ import statistics
 from decimal import Decimal
 
 from rich.segment import Segment
+from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -29,10 +30,11 @@ REDRAW_HZ = 10.0
 tall pane costs the event loop a few milliseconds."""
 
 
-class TradesTapeView(Widget):
+class TradesTapeView(Widget, can_focus=True):
     """The tape of one feed."""
 
     COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
+    BINDINGS = [Binding("enter", "app.bell", show=False)]  # a ticket opens from the book only
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
