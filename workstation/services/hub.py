@@ -44,6 +44,11 @@ T = TypeVar("T")
 
 TICKER_EVERY_S = 10.0
 SNAPSHOT_RETRY_S = 1.0
+"""First pause after a snapshot request that failed (an error, a reply that does not parse,
+or a book that does not fit); it doubles on each failure in a row, up to
+``SNAPSHOT_RETRY_CAP_S``, so a venue answering garbage is asked once a minute at most, not on
+every diff frame."""
+SNAPSHOT_RETRY_CAP_S = 30.0
 YIELD_EVERY = 32
 SETTLE_EVERY_S = 0.05
 """How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
@@ -215,14 +220,24 @@ class MarketHub:
             self._spawn(self._snapshot(feed), f"snapshot-{feed.symbol}")
 
     async def _snapshot(self, feed: MarketFeed) -> None:
+        """Fetch snapshots until the feed is synced. One loop per feed at a time; a failed
+        attempt waits (``SNAPSHOT_RETRY_S``, doubling); a snapshot overtaken by a newer resync
+        is simply asked again."""
+        failures = 0
         try:
             while feed.snapshot_wanted and self.feeds.get(feed.symbol) is feed:
                 generation = feed.generation
-                snapshot = await self._timed(self.rest.order_book(feed.symbol))
+                snapshot = await self._timed(
+                    self.rest.order_book(feed.symbol), f"snapshot of {feed.symbol}"
+                )
                 if snapshot is not None and feed.on_snapshot(snapshot, generation):
                     return
-                if snapshot is None:
-                    await asyncio.sleep(SNAPSHOT_RETRY_S)
+                if snapshot is not None and generation != feed.generation and failures == 0:
+                    continue  # a resync came while it was on its way: ask again at once
+                failures += 1
+                await asyncio.sleep(
+                    min(SNAPSHOT_RETRY_CAP_S, SNAPSHOT_RETRY_S * 2 ** (failures - 1))
+                )
         finally:
             self._fetching.discard(feed.symbol)
 
@@ -255,8 +270,10 @@ class MarketHub:
             for feed in list(self.feeds.values()):
                 await self._fetch_ticker(feed)
 
-    async def _timed(self, call: Awaitable[T]) -> T | None:
-        """Await a REST call, recording its latency; failures are reported, not raised."""
+    async def _timed(self, call: Awaitable[T], what: str = "") -> T | None:
+        """Await a REST call, recording its latency; failures are reported, not raised: the
+        venue's errors and replies that do not parse (ValueError from the codecs, whether or
+        not they are also BitstampErrors)."""
         started = time.monotonic()
         try:
             result = await call
@@ -266,8 +283,9 @@ class MarketHub:
                 feed.health.rate_limited = self.rate_limited
             self._notify(FeedChange("error", None, f"rate limited: {exc}"))
             return None
-        except BitstampError as exc:
-            self._notify(FeedChange("error", None, str(exc)))
+        except (BitstampError, ValueError) as exc:
+            _log.warning("market data: %s failed: %s", what or "a request", exc)
+            self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
         self.rest_latency.add(time.monotonic() - started)
         return result

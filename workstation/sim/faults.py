@@ -77,6 +77,8 @@ class HttpFaultKind(enum.Enum):
     """Process the request and then close the connection without a response."""
     MALFORMED = "malformed"
     """HTTP 200 with a body that is not JSON."""
+    WRONG_SHAPE = "wrong_shape"
+    """HTTP 200 with valid JSON of the wrong shape (``{"status": "ok"}``), for any endpoint."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,6 +295,8 @@ class SimServer:
             )
         if kind is HttpFaultKind.MALFORMED:
             return web.Response(status=200, text="{not json", content_type="application/json")
+        if kind is HttpFaultKind.WRONG_SHAPE:
+            return json_reply({"status": "ok"}, 200)
         if kind is HttpFaultKind.DELAY:
             await self._wait(fault.seconds)
             return await handler(request)
