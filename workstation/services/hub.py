@@ -34,7 +34,8 @@ from ..bitstamp.stream import (
     StreamClient,
 )
 from ..domain.markets import Market
-from .feed import FeedState, MarketFeed
+from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy
+from .feed import MarketFeed, window_for
 from .health import LatencyWindow
 
 __all__ = ["FeedChange", "MarketHub"]
@@ -50,6 +51,9 @@ or a book that does not fit); it doubles on each failure in a row, up to
 every diff frame."""
 SNAPSHOT_RETRY_CAP_S = 30.0
 YIELD_EVERY = 32
+SILENCE_EVERY_S = 0.25
+"""How often every feed's channels are checked for a silence past their rhythm (and a top-100
+frame that waited for its cross-check is checked): whether or not any frame arrives."""
 SETTLE_EVERY_S = 0.05
 """How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
 done it first: the book pane's redraw pace (20 Hz). Frames staged in between are merged
@@ -77,6 +81,8 @@ class MarketHub:
         *,
         listener: Callable[[FeedChange], None] | None = None,
         ticker_every_s: float = TICKER_EVERY_S,
+        book_silence: SilencePolicy = BOOK_SILENCE,
+        trade_silence: SilencePolicy = TRADE_SILENCE,
     ) -> None:
         self.rest = rest
         self.stream = stream
@@ -87,6 +93,7 @@ class MarketHub:
         self.connection = ConnectionState.DISCONNECTED
         self._listener = listener
         self._ticker_every_s = ticker_every_s
+        self._silences = (book_silence, trade_silence)
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
@@ -99,6 +106,7 @@ class MarketHub:
         self._pump = asyncio.create_task(self._run(), name="market-hub")
         self._spawn(self._poll_tickers(), "tickers")
         self._spawn(self._settle_books(), "settle")
+        self._spawn(self._watch_silences(), "silences")
 
     async def close(self) -> None:
         self._closed = True
@@ -116,7 +124,13 @@ class MarketHub:
         feed = self.feeds.get(symbol)
         if feed is not None:
             return feed
-        feed = MarketFeed(self.markets[symbol], on_state=self._feed_state)
+        book_silence, trade_silence = self._silences
+        feed = MarketFeed(
+            self.markets[symbol],
+            on_state=self._feed_state,
+            book_silence=book_silence,
+            trade_silence=trade_silence,
+        )
         feed.health.rest_latency = self.rest_latency
         feed.connection_changed(self.connection is ConnectionState.CONNECTED, 0)
         self.feeds[symbol] = feed
@@ -155,7 +169,9 @@ class MarketHub:
         elif isinstance(event, TradeEvent):
             feed = self.feeds.get(event.trade.market)
             if feed is not None:
-                feed.on_trade(event.trade)
+                gap = feed.on_trade(event.trade)
+                if gap is not None:  # the channel was silent: fill the tape across the gap
+                    self._spawn(self._backfill(feed, window_for(gap)), f"backfill-{feed.symbol}")
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
@@ -179,7 +195,10 @@ class MarketHub:
         elif channel.startswith("live_trades_"):
             feed = self.feeds.get(channel[12:])
             if feed is not None:
-                self._spawn(self._backfill(feed), f"backfill-{feed.symbol}")
+                now = time.monotonic()
+                window = feed.backfill_window(now)
+                feed.trades.restart(now)
+                self._spawn(self._backfill(feed, window), f"backfill-{feed.symbol}")
 
     def _connection(self, event: ConnectionStateChanged) -> None:
         self.connection = event.state
@@ -202,9 +221,7 @@ class MarketHub:
             self._want_snapshot(feed)
 
     def _feed_state(self, feed: MarketFeed) -> None:
-        detail = "stale" if feed.stale else "live"
-        if feed.state is FeedState.SYNCING and feed.health.last_resync_reason:
-            detail = f"resyncing: {feed.health.last_resync_reason}"
+        detail = f"stale: {feed.stale_reason}" if feed.stale else "live"
         self._notify(FeedChange("state", feed.symbol, detail))
         self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
 
@@ -241,13 +258,48 @@ class MarketHub:
         finally:
             self._fetching.discard(feed.symbol)
 
-    async def _backfill(self, feed: MarketFeed) -> None:
-        """Fill the tape: the last hour when it is empty (a full pane from the start), the
-        last minute after a reconnect (what the stream missed)."""
-        window = "minute" if len(feed.tape) else "hour"
-        trades = await self._timed(self.rest.transactions(feed.symbol, window))
+    async def _backfill(self, feed: MarketFeed, window: str) -> None:
+        """Fill the tape from REST: the last hour when it is empty (a full pane from the
+        start), else a window that covers what the stream missed (a reconnect, a stall)."""
+        trades = await self._timed(
+            self.rest.transactions(feed.symbol, window), f"trades of {feed.symbol}"
+        )
         if trades:
             feed.on_trades(trades)
+
+    async def _watch_silences(self) -> None:
+        """Check every feed's channels on a timer, since a stalled channel sends nothing that
+        could trigger a check: a silent diff channel's book and a silent trade channel's tape
+        are compared with REST (``MarketFeed.silence``)."""
+        while True:
+            await asyncio.sleep(SILENCE_EVERY_S)
+            now = time.monotonic()
+            for feed in list(self.feeds.values()):
+                try:
+                    feed.check_pending_top(now)
+                    book, tape = feed.silence(now)
+                except Exception:  # a bug in one feed must not stop every check
+                    _log.exception("market hub: checking %s's channels failed", feed.symbol)
+                    continue
+                if book:
+                    self._spawn(self._check_book(feed), f"check-book-{feed.symbol}")
+                if tape:
+                    self._spawn(self._check_tape(feed), f"check-tape-{feed.symbol}")
+
+    async def _check_book(self, feed: MarketFeed) -> None:
+        asked_at = time.monotonic()
+        snapshot = await self._timed(
+            self.rest.order_book(feed.symbol), f"book check of {feed.symbol}"
+        )
+        if self.feeds.get(feed.symbol) is feed:
+            feed.check_silence(snapshot, asked_at)
+
+    async def _check_tape(self, feed: MarketFeed) -> None:
+        window = feed.backfill_window(time.monotonic())
+        trades = await self._timed(
+            self.rest.transactions(feed.symbol, window), f"trades check of {feed.symbol}"
+        )
+        feed.check_tape(None if trades is None else feed.on_trades(trades))
 
     async def _fetch_ticker(self, feed: MarketFeed) -> None:
         ticker = await self._timed(self.rest.ticker(feed.symbol))
