@@ -66,8 +66,12 @@ class StatusBar(Static):
         text.append("  ")
         if feed.stale:
             text.append(f" {feed.market.name} STALE ", style="bold reverse")
+            if feed.stale_reason:
+                text.append(f" {feed.stale_reason}", style="bold")
         else:
             text.append(f"{feed.market.name} live")
+        if feed.tape_stale:
+            text.append("  tape STALE", style="bold")
         health = feed.health
         age = health.message_age(self.now() if self.now is not None else None)
         latency = health.rest_latency
