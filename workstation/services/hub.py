@@ -25,7 +25,7 @@ from ..bitstamp.codec_stream import (
     SubscriptionSucceeded,
     TradeEvent,
 )
-from ..bitstamp.errors import BitstampError, RateLimited
+from ..bitstamp.errors import BitstampError, RateLimited, TransportError
 from ..bitstamp.rest import RestClient
 from ..bitstamp.stream import (
     ConnectionState,
@@ -37,6 +37,7 @@ from ..domain.markets import Market
 from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy
 from .feed import MarketFeed, window_for
 from .health import LatencyWindow
+from .reachability import Reachability
 
 __all__ = ["FeedChange", "MarketHub"]
 
@@ -83,6 +84,7 @@ class MarketHub:
         ticker_every_s: float = TICKER_EVERY_S,
         book_silence: SilencePolicy = BOOK_SILENCE,
         trade_silence: SilencePolicy = TRADE_SILENCE,
+        reach: Reachability | None = None,
     ) -> None:
         self.rest = rest
         self.stream = stream
@@ -94,6 +96,9 @@ class MarketHub:
         self._listener = listener
         self._ticker_every_s = ticker_every_s
         self._silences = (book_silence, trade_silence)
+        self.reach = reach
+        """Told what every REST call of the hub met; asked again while the host is down."""
+        self._probing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
@@ -205,6 +210,8 @@ class MarketHub:
         connected = event.state is ConnectionState.CONNECTED
         for feed in self.feeds.values():
             feed.connection_changed(connected, event.reconnects)
+        if event.state is ConnectionState.DISCONNECTED:
+            self._check_reach()  # the venue may be gone: find out now, not at the next poll
         self._notify(FeedChange("connection", None, f"{event.state.value}: {event.reason}"))
 
     def _rejected(self, event: FrameRejected) -> None:
@@ -335,12 +342,39 @@ class MarketHub:
                 feed.health.rate_limited = self.rate_limited
             self._notify(FeedChange("error", None, f"rate limited: {exc}"))
             return None
+        except TransportError as exc:  # said on the status bar by the reachability
+            _log.warning("market data: %s failed: %s", what or "a request", exc)
+            if self.reach is not None:
+                self.reach.failed_on(exc)
+                self._check_reach()
+            else:
+                self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
+            return None
         except (BitstampError, ValueError) as exc:
             _log.warning("market data: %s failed: %s", what or "a request", exc)
             self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
         self.rest_latency.add(time.monotonic() - started)
+        if self.reach is not None and self.reach.down:
+            self.reach.reached()
         return result
+
+    def _check_reach(self) -> None:
+        if self.reach is not None and not self._probing and not self._closed:
+            self._probing = True
+            self._spawn(self._probe(self.reach), "reachability")
+
+    async def _probe(self, reach: Reachability) -> None:
+        """Ask the venue (its markets: one small public read) at once, then again after
+        each of the reachability's pauses, until it answers."""
+        try:
+            while not self._closed:
+                await self._timed(self.rest.markets(), "reachability check")
+                if not reach.down or reach.next_try_at is None:
+                    return
+                await asyncio.sleep(max(0.0, reach.next_try_at - time.time()))
+        finally:
+            self._probing = False
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)

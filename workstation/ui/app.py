@@ -201,6 +201,7 @@ class WorkstationApp(TradingDesk, App[None]):
             self.confirm_orders = self.confirm_orders or venue.env == "live"
             session = self._session = await stack.enter_async_context(Session(venue))
             status.note = f"connecting to {venue.rest_url}"
+            status.reach = session.reach  # the host, since when and the next retry, if down
             self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
             self.markets = session.markets
             status.hub = self.hub

@@ -18,6 +18,7 @@ from ..services.feed import MarketFeed
 from ..services.hub import MarketHub
 
 if TYPE_CHECKING:
+    from ..services.reachability import Reachability
     from ..services.trading import TradingService
 
 __all__ = ["StatusBar"]
@@ -44,6 +45,7 @@ class StatusBar(Static):
         self.hub: MarketHub | None = None
         self.feed: MarketFeed | None = None
         self.trading: TradingService | None = None
+        self.reach: Reachability | None = None
         self.note = "starting…"
         self.now: Callable[[], float] | None = None
         """Clock for the message age; None uses the feed's own (monotonic) clock."""
@@ -57,8 +59,13 @@ class StatusBar(Static):
         text = Text()
         text.append(f" {self.env.upper()} ", style="bold reverse")
         hub, feed = self.hub, self.feed
+        reach = self.reach
+        if reach is not None and reach.down:
+            text.append("  ")
+            text.append(f" {reach.describe()} ", style="bold reverse")
         if hub is None or feed is None:
-            text.append(f"  {self.note}")
+            if reach is None or not reach.down:
+                text.append(f"  {self.note}")
             self.update(text, layout=False)  # one line, fixed height: no layout pass
             return
         connection = hub.connection.value
