@@ -66,3 +66,13 @@ def test_the_limit_stays_within_the_floor_and_the_ceiling(gaps: list[float]) -> 
         now += gap
         cadence.frame(now)
         assert POLICY.floor_s <= cadence.limit_s() <= POLICY.ceiling_s
+
+
+def test_a_check_that_finds_nothing_moved_clears_missing_but_a_lost_gap_is_not_learned() -> None:
+    cadence = Cadence(POLICY)
+    last = busy(cadence, 0.1, 10)
+    cadence.checked(last + 2.5, missed=True)
+    cadence.checked(last + 5.0, missed=False)  # resynced, and the venue has not moved since
+    assert not cadence.missing
+    assert cadence.frame(last + 6.0) == 6.0
+    assert cadence.limit_s() == 2.0

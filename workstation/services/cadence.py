@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BOOK_SILENCE", "TRADE_SILENCE", "Cadence", "SilencePolicy"]
+__all__ = ["BOOK_SILENCE", "TRADE_SILENCE", "Cadence", "SilencePolicy", "window_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,9 @@ class Cadence:
         self.heard_at: float | None = None
         """The last frame, or the last check that found nothing missing."""
         self.missing = False
-        """A check found something the channel should have sent; cleared by its next frame."""
+        """The last check found something the channel should have sent (or could not be
+        made); cleared by the channel's next frame or a check that finds nothing moved."""
+        self._lost_in_gap = False
         self._quiet_confirmed = False
 
     def limit_s(self) -> float:
@@ -70,6 +72,7 @@ class Cadence:
         self.last_frame_at = None
         self.heard_at = now
         self.missing = False
+        self._lost_in_gap = False
         self._quiet_confirmed = False
 
     def frame(self, now: float) -> float | None:
@@ -77,12 +80,11 @@ class Cadence:
         (longer than the limit, or a check found frames missing), else None."""
         limit = self.limit_s()
         gap = None if self.last_frame_at is None else now - self.last_frame_at
-        suspect = gap is not None and (gap > limit or self.missing)
-        if gap is not None and (gap <= limit or (self._quiet_confirmed and not self.missing)):
+        suspect = gap is not None and (gap > limit or self._lost_in_gap)
+        if gap is not None and (gap <= limit or (self._quiet_confirmed and not self._lost_in_gap)):
             self._learn(min(gap, self.policy.ceiling_s))
         self.last_frame_at = self.heard_at = now
-        self.missing = False
-        self._quiet_confirmed = False
+        self.missing = self._lost_in_gap = self._quiet_confirmed = False
         return gap if suspect else None
 
     def silent_for(self, now: float) -> float | None:
@@ -93,12 +95,22 @@ class Cadence:
         return age if age > self.limit_s() else None
 
     def checked(self, now: float, *, missed: bool) -> None:
-        """A REST check of the silence: ``missed`` when the venue moved meanwhile."""
+        """A REST check of the silence: ``missed`` when the venue moved meanwhile (or the
+        check failed); else what we hold is the venue's, as of now."""
         self.heard_at = now
+        self.missing = missed
         if missed:
-            self.missing = True
+            self._lost_in_gap = True
         else:
             self._quiet_confirmed = True
+
+    def silence_text(self, now: float) -> str:
+        """``4.2 s (usually every 0.1 s)``: how long the channel has said nothing."""
+        last = self.last_frame_at
+        text = "a while" if last is None else f"{now - last:.1f} s"
+        if self.usual_s is not None:
+            text += f" (usually every {self.usual_s:.1f} s)"
+        return text
 
     def _learn(self, gap: float) -> None:
         self._gaps += 1
@@ -106,3 +118,11 @@ class Cadence:
         self._average = gap if average is None else average + _WEIGHT * (gap - average)
         if self._gaps >= self.policy.learn_after:
             self.usual_s = self._average
+
+
+def window_for(gap_s: float) -> str:
+    """The shortest REST ``transactions`` window (reference 3.4) that covers a silence of
+    ``gap_s``: what a backfill across it asks for."""
+    if gap_s < 50:
+        return "minute"
+    return "hour" if gap_s < 3_500 else "day"

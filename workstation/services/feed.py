@@ -41,7 +41,7 @@ from ..domain.market_data import BookSnapshot, Ticker, Trade
 from ..domain.markets import Market
 from ..domain.numbers import NumberFormatError
 from ..domain.orderbook import OrderBook
-from .cadence import BOOK_SILENCE, TRADE_SILENCE, Cadence, SilencePolicy
+from .cadence import BOOK_SILENCE, TRADE_SILENCE, Cadence, SilencePolicy, window_for
 from .health import FeedHealth
 from .tape import TradeTape
 
@@ -161,7 +161,7 @@ class MarketFeed:
             reason = self.health.last_resync_reason
             return f"resyncing: {reason}" if reason else "syncing"
         if self.diffs.missing or self.checking_book:
-            return f"no book frame for {_age(self.diffs, time.monotonic())}"
+            return f"no book frame for {self.diffs.silence_text(time.monotonic())}"
         return ""
 
     @property
@@ -366,7 +366,7 @@ class MarketFeed:
             book.top_units(side, SILENCE_CHECK_DEPTH) == venue.top_units(side, SILENCE_CHECK_DEPTH)
             for side in (Side.BUY, Side.SELL)
         )
-        silent = _age(self.diffs, time.monotonic())
+        silent = self.diffs.silence_text(time.monotonic())
         self.diffs.checked(time.monotonic(), missed=not same)
         if same:
             self._notify()
@@ -393,19 +393,3 @@ class MarketFeed:
     def _notify(self) -> None:
         if self._on_state is not None:
             self._on_state(self)
-
-
-def window_for(gap_s: float) -> str:
-    """The shortest REST ``transactions`` window (reference 3.4) that covers ``gap_s``."""
-    if gap_s < 50:
-        return "minute"
-    return "hour" if gap_s < 3_500 else "day"
-
-
-def _age(cadence: Cadence, now: float) -> str:
-    """``4.2 s (usually every 0.1 s)``: how long a channel has said nothing."""
-    last = cadence.last_frame_at
-    text = "a while" if last is None else f"{now - last:.1f} s"
-    if cadence.usual_s is not None:
-        text += f" (usually every {cadence.usual_s:.1f} s)"
-    return text

@@ -34,8 +34,8 @@ from ..bitstamp.stream import (
     StreamClient,
 )
 from ..domain.markets import Market
-from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy
-from .feed import MarketFeed, window_for
+from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, window_for
+from .feed import MarketFeed
 from .health import LatencyWindow
 from .reachability import Reachability
 
