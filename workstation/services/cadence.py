@@ -105,11 +105,11 @@ class Cadence:
             self._quiet_confirmed = True
 
     def silence_text(self, now: float) -> str:
-        """``4.2 s (usually every 0.1 s)``: how long the channel has said nothing."""
+        """``4.2 s (usual 0.1 s)``: how long the channel has said nothing."""
         last = self.last_frame_at
         text = "a while" if last is None else f"{now - last:.1f} s"
         if self.usual_s is not None:
-            text += f" (usually every {self.usual_s:.1f} s)"
+            text += f" (usual {self.usual_s:.1f} s)"
         return text
 
     def _learn(self, gap: float) -> None:

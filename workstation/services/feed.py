@@ -161,7 +161,7 @@ class MarketFeed:
             reason = self.health.last_resync_reason
             return f"resyncing: {reason}" if reason else "syncing"
         if self.diffs.missing or self.checking_book:
-            return f"no book frame for {self.diffs.silence_text(time.monotonic())}"
+            return f"no book frame {self.diffs.silence_text(time.monotonic())}"
         return ""
 
     @property
