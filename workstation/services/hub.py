@@ -345,7 +345,8 @@ class MarketHub:
         except TransportError as exc:  # said on the status bar by the reachability
             _log.warning("market data: %s failed: %s", what or "a request", exc)
             if self.reach is not None:
-                self.reach.failed_on(exc)
+                if not self.reach.down:  # while down, the probe alone paces the retries
+                    self.reach.failed_on(exc)
                 self._check_reach()
             else:
                 self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
@@ -365,14 +366,20 @@ class MarketHub:
             self._spawn(self._probe(self.reach), "reachability")
 
     async def _probe(self, reach: Reachability) -> None:
-        """Ask the venue (its markets: one small public read) at once, then again after
-        each of the reachability's pauses, until it answers."""
+        """Ask the venue (its markets: one small public read) when the reachability says
+        (at once if it is not known down yet), again after each of its pauses, until it
+        answers."""
         try:
             while not self._closed:
-                await self._timed(self.rest.markets(), "reachability check")
-                if not reach.down or reach.next_try_at is None:
-                    return
-                await asyncio.sleep(max(0.0, reach.next_try_at - time.time()))
+                if reach.next_try_at is not None:
+                    await asyncio.sleep(max(0.0, reach.next_try_at - time.time()))
+                try:
+                    await self.rest.markets()
+                except (BitstampError, ValueError) as exc:  # ValueError: a codec's
+                    reach.failed_on(exc)
+                    continue
+                reach.reached()
+                return
         finally:
             self._probing = False
 
