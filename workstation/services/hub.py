@@ -3,9 +3,12 @@
 ``MarketHub`` owns a :class:`MarketFeed` per watched pair and does their I/O: it subscribes
 the pair's channels on the shared WebSocket, routes every event to its feed, fetches REST
 snapshots when a feed asks for one (never two at once for a feed; a snapshot that arrives
-after a newer resync is thrown away), backfills the tape after each subscription, and polls
-tickers. Widgets read the feeds; discrete changes (connection, stale/fresh, errors) reach
-``listener`` as :class:`FeedChange` values, which the UI turns into Textual messages.
+after a newer resync is thrown away; a failed one is asked again after a growing pause),
+backfills the tape after each subscription and across any silence of the trade channel,
+checks on a timer every channel that has gone silent past its rhythm (``cadence``), polls
+tickers, and tells the session's :class:`Reachability` whether the venue answers. Widgets
+read the feeds; discrete changes (connection, stale/fresh, errors) reach ``listener`` as
+:class:`FeedChange` values, which the UI turns into Textual messages.
 """
 
 from __future__ import annotations
