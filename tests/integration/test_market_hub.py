@@ -22,6 +22,7 @@ from workstation.services.feed import FeedState, MarketFeed
 from workstation.services.hub import FeedChange, MarketHub
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import OrderForm, SimExchange
+from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 
 SYMBOL = "btcusd"
@@ -255,3 +256,25 @@ async def test_the_tape_never_holds_a_trade_twice_across_reconnects(
         if t.timestamp_us >= oldest and t.timestamp_us >= feed.tape.newest_first()[-1].timestamp_us
     }
     assert engine_ids <= set(ids), "no trade missed across the reconnects"
+
+
+async def test_a_malformed_snapshot_reply_is_retried_with_backoff_not_per_frame(
+    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+) -> None:
+    """A snapshot endpoint answering valid JSON of the wrong shape: the hub asks again after a
+    growing pause (1, 2, 4 s...), not on every diff frame, says so, and syncs once the
+    venue answers properly again."""
+    service, changes = hub
+    path = f"GET /api/v2/order_book/{SYMBOL}/"
+    sim.faults.fail_next(
+        f"/api/v2/order_book/{SYMBOL}/", HttpFault(HttpFaultKind.WRONG_SHAPE), times=1000
+    )
+    feed = await service.watch(SYMBOL)
+    await until(lambda: sim.requests[path] >= 1, what="the first snapshot request")
+    await move_market(sim, 20)  # ~2.4 s of diff frames, ten a second
+    assert feed.stale
+    assert sim.requests[path] <= 3, f"{sim.requests[path]} snapshot requests in 2.4 s"
+    assert any(c.kind == "error" and SYMBOL in c.detail for c in changes)
+    sim.faults.clear()
+    await move_until(sim, lambda: feed.state is FeedState.LIVE, "the book after the fault")
+    await at_rest(sim, feed)

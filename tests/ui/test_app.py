@@ -119,7 +119,7 @@ async def test_an_unreachable_venue_is_said_on_screen() -> None:
     app = WorkstationApp(venue)
     async with app.run_test(size=(100, 24)) as pilot:
         bar = app.query_one(StatusBar)
-        await until(pilot, lambda: "could not connect" in str(bar.render()), "the error")
+        await until(pilot, lambda: "cannot reach 127.0.0.1:9 since" in str(bar.render()), "it")
         text = str(bar.render())
         assert text.lstrip().startswith("SANDBOX")
         assert "s" * 32 not in text

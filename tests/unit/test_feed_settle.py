@@ -4,6 +4,7 @@ merged. Synchronous: the feed is state, the hub does its I/O."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from workstation.bitstamp.codec_stream import BookDiffEvent, encode_diff_frame, parse_frame
@@ -102,3 +103,30 @@ def test_buffered_diffs_that_cross_the_snapshot_refuse_it() -> None:
     feed.on_diff(diff(103, asks=((D(100), D(0)),)))
     assert feed.on_snapshot(SNAPSHOT, feed.generation)
     assert feed.book.levels(Side.SELL) == [(D(101), D(1))]
+
+
+def test_a_top_frame_that_waited_for_its_turn_is_checked_by_the_timer() -> None:
+    """The last top-100 frames before a stall came inside the once-a-second pace: the
+    hub's timer checks them anyway, so three disagreements still resync."""
+    feed = live_feed()
+    wrong = ([("99.00", "5.00000000")], [("101.00", "1.00000000")])
+    feed.on_top(*wrong)  # checked at once: the first disagreement
+    start = time.monotonic()
+    feed.on_top(*wrong)  # inside the second: waits for its turn
+    feed.check_pending_top(start + 1.1)  # no frame since: the timer checks it
+    feed.on_top(*wrong)
+    assert feed.state is FeedState.LIVE
+    feed.check_pending_top(start + 2.2)
+    assert feed.state is FeedState.SYNCING
+    assert feed.health.last_resync_reason == "top 100 disagreed 3 times in a row"
+
+
+def test_a_top_frame_is_not_checked_late_against_a_book_that_moved_since() -> None:
+    feed = live_feed()
+    feed.on_top([("99.00", "1.00000000"), ("98.00", "2.00000000")], [("101.00", "1.00000000")])
+    stale_top = ([("99.00", "1.00000000"), ("98.00", "2.00000000")], [("101.00", "1.00000000")])
+    feed.on_top(*stale_top)
+    feed.on_diff(diff(101, bids=((D(98), D(3)),)))  # the book moved after that frame
+    feed.check_pending_top(10**9)
+    assert feed.state is FeedState.LIVE
+    assert feed._mismatches == 0

@@ -3,9 +3,12 @@
 ``MarketHub`` owns a :class:`MarketFeed` per watched pair and does their I/O: it subscribes
 the pair's channels on the shared WebSocket, routes every event to its feed, fetches REST
 snapshots when a feed asks for one (never two at once for a feed; a snapshot that arrives
-after a newer resync is thrown away), backfills the tape after each subscription, and polls
-tickers. Widgets read the feeds; discrete changes (connection, stale/fresh, errors) reach
-``listener`` as :class:`FeedChange` values, which the UI turns into Textual messages.
+after a newer resync is thrown away; a failed one is asked again after a growing pause),
+backfills the tape after each subscription and across any silence of the trade channel,
+checks on a timer every channel that has gone silent past its rhythm (``cadence``), polls
+tickers, and tells the session's :class:`Reachability` whether the venue answers. Widgets
+read the feeds; discrete changes (connection, stale/fresh, errors) reach ``listener`` as
+:class:`FeedChange` values, which the UI turns into Textual messages.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ..bitstamp.codec_stream import (
     SubscriptionSucceeded,
     TradeEvent,
 )
-from ..bitstamp.errors import BitstampError, RateLimited
+from ..bitstamp.errors import BitstampError, RateLimited, TransportError
 from ..bitstamp.rest import RestClient
 from ..bitstamp.stream import (
     ConnectionState,
@@ -34,8 +37,10 @@ from ..bitstamp.stream import (
     StreamClient,
 )
 from ..domain.markets import Market
-from .feed import FeedState, MarketFeed
+from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, window_for
+from .feed import MarketFeed
 from .health import LatencyWindow
+from .reachability import Reachability
 
 __all__ = ["FeedChange", "MarketHub"]
 
@@ -44,7 +49,15 @@ T = TypeVar("T")
 
 TICKER_EVERY_S = 10.0
 SNAPSHOT_RETRY_S = 1.0
+"""First pause after a snapshot request that failed (an error, a reply that does not parse,
+or a book that does not fit); it doubles on each failure in a row, up to
+``SNAPSHOT_RETRY_CAP_S``, so a venue answering garbage is asked once a minute at most, not on
+every diff frame."""
+SNAPSHOT_RETRY_CAP_S = 30.0
 YIELD_EVERY = 32
+SILENCE_EVERY_S = 0.25
+"""How often every feed's channels are checked for a silence past their rhythm (and a top-100
+frame that waited for its cross-check is checked): whether or not any frame arrives."""
 SETTLE_EVERY_S = 0.05
 """How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
 done it first: the book pane's redraw pace (20 Hz). Frames staged in between are merged
@@ -72,6 +85,9 @@ class MarketHub:
         *,
         listener: Callable[[FeedChange], None] | None = None,
         ticker_every_s: float = TICKER_EVERY_S,
+        book_silence: SilencePolicy = BOOK_SILENCE,
+        trade_silence: SilencePolicy = TRADE_SILENCE,
+        reach: Reachability | None = None,
     ) -> None:
         self.rest = rest
         self.stream = stream
@@ -82,6 +98,10 @@ class MarketHub:
         self.connection = ConnectionState.DISCONNECTED
         self._listener = listener
         self._ticker_every_s = ticker_every_s
+        self._silences = (book_silence, trade_silence)
+        self.reach = reach
+        """Told what every REST call of the hub met; asked again while the host is down."""
+        self._probing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
@@ -94,6 +114,7 @@ class MarketHub:
         self._pump = asyncio.create_task(self._run(), name="market-hub")
         self._spawn(self._poll_tickers(), "tickers")
         self._spawn(self._settle_books(), "settle")
+        self._spawn(self._watch_silences(), "silences")
 
     async def close(self) -> None:
         self._closed = True
@@ -111,7 +132,13 @@ class MarketHub:
         feed = self.feeds.get(symbol)
         if feed is not None:
             return feed
-        feed = MarketFeed(self.markets[symbol], on_state=self._feed_state)
+        book_silence, trade_silence = self._silences
+        feed = MarketFeed(
+            self.markets[symbol],
+            on_state=self._feed_state,
+            book_silence=book_silence,
+            trade_silence=trade_silence,
+        )
         feed.health.rest_latency = self.rest_latency
         feed.connection_changed(self.connection is ConnectionState.CONNECTED, 0)
         self.feeds[symbol] = feed
@@ -150,7 +177,9 @@ class MarketHub:
         elif isinstance(event, TradeEvent):
             feed = self.feeds.get(event.trade.market)
             if feed is not None:
-                feed.on_trade(event.trade)
+                gap = feed.on_trade(event.trade)
+                if gap is not None:  # the channel was silent: fill the tape across the gap
+                    self._spawn(self._backfill(feed, window_for(gap)), f"backfill-{feed.symbol}")
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
@@ -174,13 +203,18 @@ class MarketHub:
         elif channel.startswith("live_trades_"):
             feed = self.feeds.get(channel[12:])
             if feed is not None:
-                self._spawn(self._backfill(feed), f"backfill-{feed.symbol}")
+                now = time.monotonic()
+                window = feed.backfill_window(now)
+                feed.trades.restart(now)
+                self._spawn(self._backfill(feed, window), f"backfill-{feed.symbol}")
 
     def _connection(self, event: ConnectionStateChanged) -> None:
         self.connection = event.state
         connected = event.state is ConnectionState.CONNECTED
         for feed in self.feeds.values():
             feed.connection_changed(connected, event.reconnects)
+        if event.state is ConnectionState.DISCONNECTED:
+            self._check_reach()  # the venue may be gone: find out now, not at the next poll
         self._notify(FeedChange("connection", None, f"{event.state.value}: {event.reason}"))
 
     def _rejected(self, event: FrameRejected) -> None:
@@ -197,9 +231,7 @@ class MarketHub:
             self._want_snapshot(feed)
 
     def _feed_state(self, feed: MarketFeed) -> None:
-        detail = "stale" if feed.stale else "live"
-        if feed.state is FeedState.SYNCING and feed.health.last_resync_reason:
-            detail = f"resyncing: {feed.health.last_resync_reason}"
+        detail = f"stale: {feed.stale_reason}" if feed.stale else "live"
         _log.info("market %s: %s", feed.symbol, detail)
         self._notify(FeedChange("state", feed.symbol, detail))
         self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
@@ -216,24 +248,69 @@ class MarketHub:
             self._spawn(self._snapshot(feed), f"snapshot-{feed.symbol}")
 
     async def _snapshot(self, feed: MarketFeed) -> None:
+        """Fetch snapshots until the feed is synced. One loop per feed at a time; a failed
+        attempt waits (``SNAPSHOT_RETRY_S``, doubling); a snapshot overtaken by a newer resync
+        is simply asked again."""
+        failures = 0
         try:
             while feed.snapshot_wanted and self.feeds.get(feed.symbol) is feed:
                 generation = feed.generation
-                snapshot = await self._timed(self.rest.order_book(feed.symbol))
+                snapshot = await self._timed(
+                    self.rest.order_book(feed.symbol), f"snapshot of {feed.symbol}"
+                )
                 if snapshot is not None and feed.on_snapshot(snapshot, generation):
                     return
-                if snapshot is None:
-                    await asyncio.sleep(SNAPSHOT_RETRY_S)
+                if snapshot is not None and generation != feed.generation and failures == 0:
+                    continue  # a resync came while it was on its way: ask again at once
+                failures += 1
+                await asyncio.sleep(
+                    min(SNAPSHOT_RETRY_CAP_S, SNAPSHOT_RETRY_S * 2 ** (failures - 1))
+                )
         finally:
             self._fetching.discard(feed.symbol)
 
-    async def _backfill(self, feed: MarketFeed) -> None:
-        """Fill the tape: the last hour when it is empty (a full pane from the start), the
-        last minute after a reconnect (what the stream missed)."""
-        window = "minute" if len(feed.tape) else "hour"
-        trades = await self._timed(self.rest.transactions(feed.symbol, window))
+    async def _backfill(self, feed: MarketFeed, window: str) -> None:
+        """Fill the tape from REST: the last hour when it is empty (a full pane from the
+        start), else a window that covers what the stream missed (a reconnect, a stall)."""
+        trades = await self._timed(
+            self.rest.transactions(feed.symbol, window), f"trades of {feed.symbol}"
+        )
         if trades:
             feed.on_trades(trades)
+
+    async def _watch_silences(self) -> None:
+        """Check every feed's channels on a timer, since a stalled channel sends nothing that
+        could trigger a check: a silent diff channel's book and a silent trade channel's tape
+        are compared with REST (``MarketFeed.silence``)."""
+        while True:
+            await asyncio.sleep(SILENCE_EVERY_S)
+            now = time.monotonic()
+            for feed in list(self.feeds.values()):
+                try:
+                    feed.check_pending_top(now)
+                    book, tape = feed.silence(now)
+                except Exception:  # a bug in one feed must not stop every check
+                    _log.exception("market hub: checking %s's channels failed", feed.symbol)
+                    continue
+                if book:
+                    self._spawn(self._check_book(feed), f"check-book-{feed.symbol}")
+                if tape:
+                    self._spawn(self._check_tape(feed), f"check-tape-{feed.symbol}")
+
+    async def _check_book(self, feed: MarketFeed) -> None:
+        asked_at = time.monotonic()
+        snapshot = await self._timed(
+            self.rest.order_book(feed.symbol), f"book check of {feed.symbol}"
+        )
+        if self.feeds.get(feed.symbol) is feed:
+            feed.check_silence(snapshot, asked_at)
+
+    async def _check_tape(self, feed: MarketFeed) -> None:
+        window = feed.backfill_window(time.monotonic())
+        trades = await self._timed(
+            self.rest.transactions(feed.symbol, window), f"trades check of {feed.symbol}"
+        )
+        feed.check_tape(None if trades is None else feed.on_trades(trades))
 
     async def _fetch_ticker(self, feed: MarketFeed) -> None:
         ticker = await self._timed(self.rest.ticker(feed.symbol))
@@ -256,8 +333,10 @@ class MarketHub:
             for feed in list(self.feeds.values()):
                 await self._fetch_ticker(feed)
 
-    async def _timed(self, call: Awaitable[T]) -> T | None:
-        """Await a REST call, recording its latency; failures are reported, not raised."""
+    async def _timed(self, call: Awaitable[T], what: str = "") -> T | None:
+        """Await a REST call, recording its latency; failures are reported, not raised: the
+        venue's errors and replies that do not parse (ValueError from the codecs, whether or
+        not they are also BitstampErrors)."""
         started = time.monotonic()
         try:
             result = await call
@@ -267,11 +346,46 @@ class MarketHub:
                 feed.health.rate_limited = self.rate_limited
             self._notify(FeedChange("error", None, f"rate limited: {exc}"))
             return None
-        except BitstampError as exc:
-            self._notify(FeedChange("error", None, str(exc)))
+        except TransportError as exc:  # said on the status bar by the reachability
+            _log.warning("market data: %s failed: %s", what or "a request", exc)
+            if self.reach is not None:
+                if not self.reach.down:  # while down, the probe alone paces the retries
+                    self.reach.failed_on(exc)
+                self._check_reach()
+            else:
+                self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
+            return None
+        except (BitstampError, ValueError) as exc:
+            _log.warning("market data: %s failed: %s", what or "a request", exc)
+            self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
         self.rest_latency.add(time.monotonic() - started)
+        if self.reach is not None and self.reach.down:
+            self.reach.reached()
         return result
+
+    def _check_reach(self) -> None:
+        if self.reach is not None and not self._probing and not self._closed:
+            self._probing = True
+            self._spawn(self._probe(self.reach), "reachability")
+
+    async def _probe(self, reach: Reachability) -> None:
+        """Ask the venue (its markets: one small public read) when the reachability says
+        (at once if it is not known down yet), again after each of its pauses, until it
+        answers."""
+        try:
+            while not self._closed:
+                if reach.next_try_at is not None:
+                    await asyncio.sleep(max(0.0, reach.next_try_at - time.time()))
+                try:
+                    await self.rest.markets()
+                except (BitstampError, ValueError) as exc:  # ValueError: a codec's
+                    reach.failed_on(exc)
+                    continue
+                reach.reached()
+                return
+        finally:
+            self._probing = False
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)

@@ -63,6 +63,7 @@ from .order_model import (
     new_client_order_id,
     tif_of,
 )
+from .reachability import host_of
 
 __all__ = [
     "AmendRefused",
@@ -305,6 +306,10 @@ class OrderTracker(Canceller):
         try:
             try:
                 order_id, ack = await p.send(cid)
+            except TransportError as error:  # on a submit: could not connect, never left
+                reason = f"not sent: cannot reach {host_of(self.rest.transport.base_url)}"
+                self.journal.record_event(cid, "reject", {**error_detail(error), "why": reason})
+                return self._move(self._load(cid), TrackState.REJECTED, reason=reason)
             except _NOT_PLACED as error:
                 self.journal.record_event(cid, "reject", error_detail(error))
                 return self._move(self._load(cid), TrackState.REJECTED, reason=error.message)

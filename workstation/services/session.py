@@ -9,6 +9,7 @@ session (market hub, order tracker, balances, the private feed's token) calls th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from ..bitstamp.auth import Credentials
@@ -20,6 +21,7 @@ from ..bitstamp.stream import StreamClient
 from ..domain.market_data import BookSnapshot, Ticker
 from ..domain.markets import Market
 from .hub import FeedChange, MarketHub
+from .reachability import Reachability
 from .venue import Venue
 
 __all__ = ["Session"]
@@ -50,6 +52,8 @@ class Session:
         )
         self.hub: MarketHub | None = None
         self.markets: dict[str, Market] = {}
+        self.reach = Reachability(venue.rest_url)
+        """Whether the venue's REST host answers: shown on the status bar, gates new orders."""
 
     async def __aenter__(self) -> Session:
         return self
@@ -70,13 +74,29 @@ class Session:
         await self.rest.aclose()
 
     async def open_market_hub(self, listener: Callable[[FeedChange], None]) -> MarketHub:
-        """Load the markets, open the shared WebSocket and start the market data service."""
-        self.markets = {m.symbol: m for m in await self.rest.markets()}
+        """Load the markets, open the shared WebSocket and start the market data service.
+        While the venue cannot be reached (or refuses: a 429, a 5xx, a reply that does not
+        parse) the markets are asked again after a growing pause; :attr:`reach` says so."""
+        self.markets = {m.symbol: m for m in await self._load_markets()}
         self.hub = MarketHub(
-            self.rest, StreamClient(self.venue.ws_url), self.markets, listener=listener
+            self.rest,
+            StreamClient(self.venue.ws_url),
+            self.markets,
+            listener=listener,
+            reach=self.reach,
         )
         await self.hub.start()
         return self.hub
+
+    async def _load_markets(self) -> list[Market]:
+        while True:
+            try:
+                markets = await self.rest.markets()
+            except (BitstampError, ValueError) as exc:  # ValueError: a codec's parse error
+                await asyncio.sleep(self.reach.failed_on(exc))
+                continue
+            self.reach.reached()
+            return markets
 
     async def ticker(self, market: str) -> Ticker:
         return await self.rest.ticker(market)

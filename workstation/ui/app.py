@@ -211,6 +211,7 @@ class WorkstationApp(TradingDesk, App[None]):
             session = self._session = await stack.enter_async_context(Session(venue))
             status.rest = session.rest_stats
             status.note = f"connecting to {venue.rest_url}"
+            status.reach = session.reach  # the host, since when and the next retry, if down
             self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
             self.markets = session.markets
             status.hub = self.hub

@@ -96,7 +96,7 @@ class TradingDesk:
             funds=funds,
             fee_percent=lambda: trading.fee_percent(symbol),
             now_ms=lambda: int(time.time() * 1000),
-            blocked=lambda: trading.gate_reason,
+            blocked=lambda: (self._session and self._session.reach.reason) or trading.gate_reason,
             exact_book=exact_book,
         )
 

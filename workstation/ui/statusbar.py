@@ -21,6 +21,7 @@ from ..services.health import LatencyWindow, RestStats
 from ..services.hub import MarketHub
 
 if TYPE_CHECKING:
+    from ..services.reachability import Reachability
     from ..services.trading import TradingService
 
 __all__ = ["StatusBar"]
@@ -53,6 +54,7 @@ class StatusBar(Static):
         self.trading: TradingService | None = None
         self.rest: RestStats | None = None
         """The session's count of 429s and REST latency (every caller, one place)."""
+        self.reach: Reachability | None = None
         self.note = "starting…"
         self.now: Callable[[], float] | None = None
         """Clock for the message age; None uses the feed's own (monotonic) clock."""
@@ -66,8 +68,13 @@ class StatusBar(Static):
         text = Text()
         text.append(f" {self.env.upper()} ", style="bold reverse")
         hub, feed = self.hub, self.feed
+        reach = self.reach
+        if reach is not None and reach.down:
+            text.append("  ")
+            text.append(f" {reach.describe()} ", style="bold reverse")
         if hub is None or feed is None:
-            text.append(f"  {self.note}")
+            if reach is None or not reach.down:
+                text.append(f"  {self.note}")
             self.update(text, layout=False)  # one line, fixed height: no layout pass
             return
         connection = hub.connection.value
@@ -75,11 +82,27 @@ class StatusBar(Static):
         text.append("  ")
         if feed.stale:
             text.append(f" {feed.market.name} STALE ", style="bold reverse")
+            if feed.stale_reason:
+                text.append(f" {feed.stale_reason}", style="bold")
         else:
             text.append(f"{feed.market.name} live")
+        if feed.tape_stale:
+            text.append("  tape STALE", style="bold")
+        rest = self.rest or RestStats()
+        # What needs the trader's eye comes before the figures: on a narrow terminal the end
+        # of the line is what gets cut.
+        if rest.rate_limited:
+            text.append(f"  429s {rest.rate_limited}", style="bold")
+        trading = self.trading
+        if trading is not None:
+            if not trading.private_connected:
+                text.append("  orders stream down", style="bold")
+            if trading.gate_reason:
+                text.append(" ORDERS RECONCILING ", style="bold reverse")
+        if self.note:
+            text.append(f"  {self.note}")
         health = feed.health
         age = health.message_age(self.now() if self.now is not None else None)
-        rest = self.rest or RestStats()
         market, orders = _p50_p95(rest.market_data), _p50_p95(rest.trading)
         if self.size.width >= 120:
             text.append(
@@ -91,14 +114,4 @@ class StatusBar(Static):
                 f" msg {_age(age)} REST mkt {market} ord {orders}"
                 f" reconn {health.reconnects} resync {health.resyncs}"
             )
-        if rest.rate_limited:
-            text.append(f"  429s {rest.rate_limited}", style="bold")
-        trading = self.trading
-        if trading is not None:
-            if not trading.private_connected:
-                text.append("  orders stream down", style="bold")
-            if trading.gate_reason:
-                text.append(" ORDERS RECONCILING ", style="bold reverse")
-        if self.note:
-            text.append(f"  {self.note}")
         self.update(text, layout=False)  # one line, fixed height: no layout pass

@@ -41,7 +41,7 @@ class TradesTapeView(Widget, can_focus=True):
         self.feed: MarketFeed | None = None
         self._rows: list[Trade] = []
         self._large = Decimal(0)
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple[int, int, bool] | None = None
 
     def show(self, feed: MarketFeed) -> None:
         self.feed = feed
@@ -56,10 +56,11 @@ class TradesTapeView(Widget, can_focus=True):
         feed = self.feed
         if feed is None:
             return
-        key = (feed.tape.version, self.size.height)
+        key = (feed.tape.version, self.size.height, feed.tape_stale)
         if key == self._seen:
             return
         self._seen = key
+        self.border_subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
         self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
