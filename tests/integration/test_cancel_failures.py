@@ -1,0 +1,129 @@
+"""A cancel that fails says so: its reason and the order's true state (asked of the exchange),
+never a silent "still open". A cancel refused by a 429 is sent again after the pause (a
+repeated cancel is harmless); cancel-all reports what it really cancelled and what failed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from workstation.bitstamp.rest import RestClient
+from workstation.services.journal import Journal, TrackState
+from workstation.services.order_model import CancelFailed
+from workstation.services.trading import TradingService
+from workstation.sim.faults import HttpFault, HttpFaultKind
+from workstation.sim.server import SimServer
+
+from .trading_support import Changes, below_bid, limit_at, trading_service
+
+CANCEL = "POST /api/v2/cancel_order/"
+CANCEL_ALL = "POST /api/v2/cancel_all_orders/"
+REFUSALS = {
+    "500": HttpFault(HttpFaultKind.SERVER_ERROR, status=500),
+    "502-html": HttpFault(HttpFaultKind.HTML_ERROR, status=502),
+}
+
+
+@pytest.fixture
+async def service(
+    sim: SimServer, rest: RestClient, journal: Journal, changes: Changes
+) -> AsyncIterator[TradingService]:
+    async with trading_service(sim, rest, journal, changes) as service:
+        yield service
+
+
+def sim_ids(sim: SimServer) -> set[int]:
+    return {o.order_id for o in sim.exchange.open_orders("demo", None)}
+
+
+async def test_a_cancel_refused_by_a_429_is_sent_again_after_the_pause(
+    sim: SimServer, service: TradingService
+) -> None:
+    order = await service.submit(limit_at(below_bid(sim, "btcusd", 100)))
+    sim.faults.fail_next(
+        "/api/v2/cancel_order/", HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.2)
+    )
+    done = await service.cancel(order.client_order_id)
+    assert done.state is TrackState.CANCELLED
+    assert sim.requests[CANCEL] == 2
+    assert sim_ids(sim) == set()
+
+
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+async def test_a_failed_cancel_says_why_and_what_the_order_really_is(
+    refusal: str, sim: SimServer, service: TradingService, journal: Journal
+) -> None:
+    order = await service.submit(limit_at(below_bid(sim, "btcusd", 100)))
+    sim.faults.fail_next("/api/v2/cancel_order/", REFUSALS[refusal])
+    with pytest.raises(CancelFailed) as failed:
+        await service.cancel(order.client_order_id)
+    assert failed.value.order.state is TrackState.OPEN  # asked of the exchange afterwards
+    assert failed.value.confirmed
+    assert failed.value.reason
+    assert "still open" in str(failed.value)
+    assert failed.value.reason in str(failed.value)
+    assert sim_ids(sim) == {order.order_id}
+    phases = [
+        e.detail["phase"] for e in journal.events(order.client_order_id) if e.kind == "cancel"
+    ]
+    assert phases == ["request", "failed"]
+    # Asked again, it goes through.
+    assert (await service.cancel(order.client_order_id)).state is TrackState.CANCELLED
+
+
+async def test_cancel_all_that_fails_reports_nothing_cancelled_and_each_failure(
+    sim: SimServer, service: TradingService
+) -> None:
+    orders = [await service.submit(limit_at(below_bid(sim, "btcusd", n))) for n in (100, 200)]
+    sim.faults.fail_next("/api/v2/cancel_all_orders/", REFUSALS["500"])
+    report = await service.cancel_all()
+    assert report.cancelled == []
+    assert set(report.failed) == {o.client_order_id for o in orders}
+    assert all(reason for reason in report.failed.values())
+    assert {o.state for o in report.orders} == {TrackState.OPEN}
+    assert sim_ids(sim) == {o.order_id for o in orders}
+
+
+async def test_cancel_all_refused_by_a_429_is_sent_again_and_counts_what_it_cancelled(
+    sim: SimServer, service: TradingService
+) -> None:
+    orders = [await service.submit(limit_at(below_bid(sim, "btcusd", n))) for n in (100, 200)]
+    sim.faults.fail_next(
+        "/api/v2/cancel_all_orders/", HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.2)
+    )
+    report = await service.cancel_all()
+    assert sorted(o.client_order_id for o in report.cancelled) == sorted(
+        o.client_order_id for o in orders
+    )
+    assert report.failed == {}
+    assert sim.requests[CANCEL_ALL] == 2
+    assert sim_ids(sim) == set()
+
+
+async def test_with_429_500_and_502_mixed_in_every_cancel_ends_cancelled_or_says_why(
+    sim: SimServer, service: TradingService
+) -> None:
+    orders = [await service.submit(limit_at(below_bid(sim, "btcusd", 50 + n))) for n in range(7)]
+    # Every 2nd request a 429, every 3rd a JSON 500, every 5th an HTML 502: cancels and the
+    # order_status reads after them all meet some.
+    sim.faults.answer_429_every(2, retry_after_s=0.05)
+    sim.faults.answer_5xx_every(3)
+    sim.faults.answer_html_every(5)
+    failures: list[CancelFailed] = []
+    for order in orders:
+        try:
+            done = await service.cancel(order.client_order_id)
+        except CancelFailed as failed:
+            failures.append(failed)
+        else:
+            assert done.state is TrackState.CANCELLED
+            assert order.order_id not in sim_ids(sim)
+    assert 0 < len(failures) < len(orders)
+    for failed in failures:
+        assert failed.reason
+        if failed.confirmed:  # what it says the order is, the exchange says too
+            assert failed.order.state is TrackState.OPEN
+            assert failed.order.order_id in sim_ids(sim)
+        else:
+            assert "not confirmed" in str(failed)
