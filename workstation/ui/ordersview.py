@@ -45,9 +45,10 @@ def _age(seconds: float) -> str:
 
 
 def _client_id(order: TrackedOrder) -> Text | str:
-    """Ours: the start of our client id. Placed elsewhere: marked ``ext``, with its order id."""
+    """Ours: the start of our client id. Placed elsewhere: marked ``ext``, with the end of
+    its exchange order id (what tells two such orders apart)."""
     if order.external:
-        return Text(f"ext {order.order_id}"[:12], style="bold magenta")
+        return Text(f"ext {str(order.order_id)[-8:]}", style="bold magenta")
     return order.client_order_id[:12]
 
 
