@@ -37,42 +37,36 @@ def sim_ids(sim: SimServer) -> set[int]:
     return {o.order_id for o in sim.exchange.open_orders("demo", None)}
 
 
-async def test_a_cancel_refused_by_a_429_is_sent_again_after_the_pause(
-    sim: SimServer, service: TradingService
+async def test_a_failed_cancel_says_why_and_the_true_state_and_a_429_is_sent_again(
+    sim: SimServer, service: TradingService, journal: Journal
 ) -> None:
     order = await service.submit(limit_at(below_bid(sim, "btcusd", 100)))
+    cid = order.client_order_id
+    for refusal in REFUSALS.values():
+        sim.faults.fail_next("/api/v2/cancel_order/", refusal)
+        with pytest.raises(CancelFailed) as failed:
+            await service.cancel(cid)
+        assert failed.value.order.state is TrackState.OPEN  # asked of the exchange afterwards
+        assert failed.value.confirmed
+        assert failed.value.reason
+        assert "still open" in str(failed.value)
+        assert failed.value.reason in str(failed.value)
+        assert sim_ids(sim) == {order.order_id}
+    phases = [e.detail["phase"] for e in journal.events(cid) if e.kind == "cancel"]
+    assert phases == ["request", "failed"] * len(REFUSALS)
+
+    # A 429: sent again once the pause is over, and it goes through.
+    sent = sim.requests[CANCEL]
     sim.faults.fail_next(
         "/api/v2/cancel_order/", HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.2)
     )
-    done = await service.cancel(order.client_order_id)
+    done = await service.cancel(cid)
     assert done.state is TrackState.CANCELLED
-    assert sim.requests[CANCEL] == 2
+    assert sim.requests[CANCEL] - sent == 2
     assert sim_ids(sim) == set()
 
 
-@pytest.mark.parametrize("refusal", list(REFUSALS))
-async def test_a_failed_cancel_says_why_and_what_the_order_really_is(
-    refusal: str, sim: SimServer, service: TradingService, journal: Journal
-) -> None:
-    order = await service.submit(limit_at(below_bid(sim, "btcusd", 100)))
-    sim.faults.fail_next("/api/v2/cancel_order/", REFUSALS[refusal])
-    with pytest.raises(CancelFailed) as failed:
-        await service.cancel(order.client_order_id)
-    assert failed.value.order.state is TrackState.OPEN  # asked of the exchange afterwards
-    assert failed.value.confirmed
-    assert failed.value.reason
-    assert "still open" in str(failed.value)
-    assert failed.value.reason in str(failed.value)
-    assert sim_ids(sim) == {order.order_id}
-    phases = [
-        e.detail["phase"] for e in journal.events(order.client_order_id) if e.kind == "cancel"
-    ]
-    assert phases == ["request", "failed"]
-    # Asked again, it goes through.
-    assert (await service.cancel(order.client_order_id)).state is TrackState.CANCELLED
-
-
-async def test_cancel_all_that_fails_reports_nothing_cancelled_and_each_failure(
+async def test_cancel_all_reports_what_it_really_cancelled_and_each_failure(
     sim: SimServer, service: TradingService
 ) -> None:
     orders = [await service.submit(limit_at(below_bid(sim, "btcusd", n))) for n in (100, 200)]
@@ -84,11 +78,7 @@ async def test_cancel_all_that_fails_reports_nothing_cancelled_and_each_failure(
     assert {o.state for o in report.orders} == {TrackState.OPEN}
     assert sim_ids(sim) == {o.order_id for o in orders}
 
-
-async def test_cancel_all_refused_by_a_429_is_sent_again_and_counts_what_it_cancelled(
-    sim: SimServer, service: TradingService
-) -> None:
-    orders = [await service.submit(limit_at(below_bid(sim, "btcusd", n))) for n in (100, 200)]
+    # Refused by a 429: sent again after the pause.
     sim.faults.fail_next(
         "/api/v2/cancel_all_orders/", HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.2)
     )
@@ -97,7 +87,7 @@ async def test_cancel_all_refused_by_a_429_is_sent_again_and_counts_what_it_canc
         o.client_order_id for o in orders
     )
     assert report.failed == {}
-    assert sim.requests[CANCEL_ALL] == 2
+    assert sim.requests[CANCEL_ALL] == 3
     assert sim_ids(sim) == set()
 
 
