@@ -393,11 +393,13 @@ class Reconciler:
         return self._load(cid)  # still UNKNOWN: the next reconcile_open tries again
 
     async def reconcile_open(self) -> list[TrackedOrder]:
-        """Bring every journaled open order of this env to the exchange's truth.
+        """Bring every journaled open order of this env to the exchange's truth, after
+        adopting the account's open orders placed elsewhere.
 
         Acknowledged orders still resting with nothing new filled are confirmed from one
         ``open_orders`` call; the rest are asked by ``order_status``; PENDING and UNKNOWN ones
-        are chased like a lost submit. Submits in flight are left to their own reply.
+        are chased like a lost submit; one the exchange no longer knows ends LOST (after the
+        grace period, waited out if need be). Submits in flight are left to their own reply.
         Submits are allowed again once no order is left PENDING or UNKNOWN, unless the
         tracker was marked stale again meanwhile. Returns the orders' new snapshots.
         """
