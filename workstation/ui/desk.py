@@ -189,9 +189,10 @@ class TradingDesk:
             self.notify(f"Cancel failed: {what}: {failed}", severity="error", timeout=15)
         except Exception as error:  # noqa: BLE001 - shown to the trader, the app carries on
             self.notify(f"Cancel failed: {error}", severity="error", timeout=10)
-        else:
-            if done.state not in (TrackState.CANCELLED, *_NOTICE):  # told by notice() otherwise
-                self.notify(f"Cancel: {_order_text(self, done)} is {done.state.value}")
+        else:  # cancelled or ended otherwise: the pane and notice() tell it
+            if not done.state.is_final:  # "Cancel pending": accepted, not yet carried out
+                text = f"Cancel pending: {_order_text(self, done)} is still {done.state.value}"
+                self.notify(text, severity="warning")
 
     def _amend(self: WorkstationApp, order: TrackedOrder) -> None:
         market = self.markets.get(order.market)
