@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -149,6 +150,8 @@ async def test_unknown_submit_that_never_reached_the_book_is_rejected_after_grac
 ) -> None:
     # A 5xx on submit: the transport cannot tell whether the order exists.
     sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.SERVER_ERROR, status=503))
+    # A grace longer than one reply takes on a busy machine, so "asked again" is observable.
+    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=1.0)
     order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
     cid = order.client_order_id
     assert recorder.states(cid) == [TrackState.PENDING, TrackState.UNKNOWN, TrackState.REJECTED]

@@ -104,11 +104,12 @@ async def test_a_fill_by_the_market_is_learned_from_the_private_stream(
     )
 
 
-async def test_events_of_orders_that_are_not_ours_cost_no_order_status(
-    live_sim: SimServer, service: TradingService
+async def test_an_order_placed_elsewhere_is_adopted_from_its_event_once(
+    live_sim: SimServer, service: TradingService, journal: Journal
 ) -> None:
     status_path = "POST /api/v2/order_status/"
-    asked = live_sim.requests[status_path]
+    listed_path = "POST /api/v2/open_orders/btcusd/"
+    asked, listed = live_sim.requests[status_path], live_sim.requests[listed_path]
     balances_before = service.account.requests
     form = OrderForm(
         "limit",
@@ -120,10 +121,21 @@ async def test_events_of_orders_that_are_not_ours_cost_no_order_status(
             "client_order_id": "bot",
         },
     )
-    live_sim.exchange.place("demo", form)  # another client of the same account
+    ack = live_sim.exchange.place("demo", form)  # another client of the same account
     await until(lambda: service.account.requests > balances_before, "the balances refreshed")
-    assert live_sim.requests[status_path] == asked
-    assert service.open_orders() == []
+    await until(lambda: len(service.open_orders()) == 1, "the order placed elsewhere listed")
+    [adopted] = service.open_orders()
+    assert (adopted.external, adopted.order_id, adopted.state) == (
+        True,
+        ack.order_id,
+        TrackState.OPEN,
+    )
+    assert adopted.client_order_id == f"ext-{ack.order_id}"  # "bot" may be anyone's
+    assert journal.events(adopted.client_order_id)[0].detail["exchange_client_order_id"] == "bot"
+    await asyncio.sleep(0.3)
+    # One listing of the market and one order_status for its fills so far: nothing more.
+    assert live_sim.requests[listed_path] - listed == 1
+    assert live_sim.requests[status_path] - asked == 1
 
 
 async def test_a_dropped_private_stream_blocks_submits_until_reconciled_and_loses_no_fill(

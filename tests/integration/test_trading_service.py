@@ -146,10 +146,10 @@ async def test_balance_refreshes_are_throttled_with_a_trailing_one(
 ) -> None:
     requests = "POST /api/v2/account_balances/"
     await asyncio.sleep(1.1)  # past the start's refresh: the next one goes at once
-    before = sim.requests[requests]
+    before, sent = sim.requests[requests], service.account.requests
     for _ in range(50):
         service.account.request_refresh()
-    await until(lambda: service.account.requests == 1 + 1, "the first refresh sent")
+    await until(lambda: service.account.requests == sent + 1, "the first refresh sent")
     await until(lambda: sim.requests[requests] == before + 1, "the first refresh served")
     await asyncio.sleep(0.1)
     assert service.balances["BTC"].reserved == 0
@@ -229,7 +229,8 @@ async def test_cancel_all_for_one_pair_then_for_every_pair(
     ]
 
     done = await service.cancel_all("btcusd")
-    assert {o.client_order_id: o.state for o in done} == {
+    assert done.failed == {}
+    assert {o.client_order_id: o.state for o in done.cancelled} == {
         o.client_order_id: TrackState.CANCELLED for o in btc
     }
     assert {o.market for o in sim.exchange.open_orders("demo", None)} == {"ethusd", "btceur"}
@@ -239,7 +240,7 @@ async def test_cancel_all_for_one_pair_then_for_every_pair(
     }
 
     done = await service.cancel_all()
-    assert {o.client_order_id: o.state for o in done} == {
+    assert {o.client_order_id: o.state for o in done.orders} == {
         eth.client_order_id: TrackState.CANCELLED,
         eur.client_order_id: TrackState.CANCELLED,
     }
@@ -275,7 +276,11 @@ async def test_cancel_all_racing_a_fill(
     cancel_all = asyncio.create_task(service.cancel_all())
     await until(lambda: sim.requests["POST /api/v2/cancel_all_orders/"] == 1, "cancel_all sent")
     sell_into(sim, "0.01", price)
-    done = {o.client_order_id: o for o in await cancel_all}
+    report = await cancel_all
+    assert report.failed == {}
+    assert [o.client_order_id for o in report.ended_otherwise] == [filled.client_order_id]
+    assert [o.client_order_id for o in report.cancelled] == [resting.client_order_id]
+    done = {o.client_order_id: o for o in report.orders}
     assert done[filled.client_order_id].state is TrackState.FILLED
     assert done[filled.client_order_id].filled == D("0.01")
     assert done[resting.client_order_id].state is TrackState.CANCELLED

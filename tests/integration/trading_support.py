@@ -11,6 +11,8 @@ from typing import Any
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
+from workstation.domain.markets import OrderKind
+from workstation.domain.order_request import OrderRequest
 from workstation.domain.orders import OpenOrder
 from workstation.services.journal import Journal, TrackState
 from workstation.services.order_model import ReconcilePolicy
@@ -134,3 +136,8 @@ def sell_into(sim: SimServer, amount: str, price: D, market: str = "btcusd") -> 
 def sim_balance(sim: SimServer, currency: str) -> D:
     [row] = [b for b in sim.exchange.balances("demo") if b.currency == currency.lower()]
     return row.total
+
+
+def limit_at(price: D, amount: str = "0.01", market: str = "btcusd") -> OrderRequest:
+    """A limit buy (a bid that rests when ``price`` is under the best ask)."""
+    return OrderRequest(market, Side.BUY, OrderKind.LIMIT, D(amount), price)

@@ -157,3 +157,42 @@ def test_default_path_is_in_the_user_data_dir() -> None:
     path = Journal.default_path()
     assert path.name == "journal.sqlite3"
     assert "bitstamp-workstation" in str(path.parent)
+
+
+def test_a_journal_from_before_the_lost_state_takes_it_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    from workstation.services import journal as journal_module
+
+    path = tmp_path / "old.sqlite3"
+    old_schema = journal_module._SCHEMA.replace(", 'lost'", "")  # noqa: SLF001 - as written then
+    assert "'lost'" not in old_schema
+    db = sqlite3.connect(path)
+    db.executescript(old_schema)
+    stamp = "2026-01-01T00:00:00+00:00"
+    db.execute(
+        "INSERT INTO orders (client_order_id, env, market, side, kind, amount, price, state,"
+        " order_id, created_at, updated_at)"
+        " VALUES ('a', 'sim', 'btcusd', 'buy', 'limit', '0.01', '60000', 'open', 7, ?, ?)",
+        (stamp, stamp),
+    )
+    db.execute(
+        "INSERT INTO events (client_order_id, env, at, kind, detail)"
+        " VALUES ('a', 'sim', ?, 'intent', '{}')",
+        (stamp,),
+    )
+    db.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE orders SET state = 'lost'")
+    db.close()
+
+    with Journal(path) as journal:
+        journal.set_state("a", TrackState.LOST, reason="the venue no longer knows it")
+        row = journal.order("a")
+        assert row is not None
+        assert (row.state, row.order_id, row.amount) == (TrackState.LOST, 7, Decimal("0.01"))
+        assert [e.kind for e in journal.events("a")] == ["intent"]
+        journal.record_event("a", "reconciled", {"state": "lost"})
+        assert journal.open_orders("sim") == []
+        fk = journal._db.execute("PRAGMA foreign_keys").fetchone()  # noqa: SLF001
+        assert fk == (1,)  # references are enforced again

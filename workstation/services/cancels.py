@@ -1,21 +1,43 @@
-"""Cancelling our orders: one, or all of them on a market (reference 4.6).
+"""Cancelling orders: one, or all of them on a market (reference 4.6), ours and those of the
+account placed elsewhere alike (both by exchange order id once it is known).
 
 A cancel is allowed at any time, also while submits wait for a reconcile. Its reply is
 journaled but never trusted alone: every cancel ends with ``order_status`` for each order it
 touched, so a cancel that raced a fill ends in the fill's state (FILLED) with the fills, and
 one whose reply was lost ends in whatever state the order is really in.
+
+A cancel refused by a 429 is sent again once the rate budget's pause is over (a repeated
+cancel is harmless: "Order not found" or "Cancel pending" at worst). Any other failure is
+never swallowed: :meth:`Canceller.cancel` raises :class:`CancelFailed` with the reason and the
+order's true state when the order is still live, and :meth:`Canceller.cancel_all` reports
+what it really cancelled and why each of the others was not.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
 
-from ..bitstamp.errors import BitstampError
+from ..bitstamp.errors import BitstampError, RateLimited
 from .journal import TrackState
-from .order_model import TrackedOrder, error_detail
+from .order_model import CancelFailed, CancelReport, TrackedOrder, error_detail
 from .reconcile import Reconciler
 
-__all__ = ["Canceller"]
+__all__ = ["CANCEL_ATTEMPTS", "Canceller", "why"]
+
+CANCEL_ATTEMPTS = 4
+"""A cancel refused by a 429 is sent this many times in all before the refusal is shown."""
+
+_T = TypeVar("_T")
+
+
+def why(error: BitstampError) -> str:
+    """The reason shown for a failed request: the error's headline and message."""
+    if error.message == error.title:
+        return error.message
+    return f"{error.title}: {error.message}"
 
 
 class Canceller(Reconciler):
@@ -25,7 +47,8 @@ class Canceller(Reconciler):
         """Ask the exchange to cancel, then confirm the true state (and fills) by REST.
 
         Allowed while submits are blocked. A final order is returned unchanged. A cancel
-        that races a fill ends in the fill's state (FILLED), with the fills.
+        that races a fill ends in the fill's state (FILLED), with the fills. Raises
+        :class:`CancelFailed` when the cancel failed and the order is not final.
         """
         order = self._load(client_order_id)
         if order.state.is_final:
@@ -33,12 +56,20 @@ class Canceller(Reconciler):
         self.journal.record_event(
             client_order_id, "cancel", {"phase": "request", "order_id": order.order_id}
         )
+        failure: str | None = None
         try:
             if order.order_id is not None:
-                result = await self.rest.cancel_order(order_id=order.order_id)
+                order_id = order.order_id
+                result = await self._send_cancel(
+                    [client_order_id], lambda: self.rest.cancel_order(order_id=order_id)
+                )
             else:
-                result = await self.rest.cancel_order(client_order_id=client_order_id)
+                result = await self._send_cancel(
+                    [client_order_id],
+                    lambda: self.rest.cancel_order(client_order_id=client_order_id),
+                )
         except BitstampError as error:  # not found (already final) or failed: ask the truth
+            failure = why(error)
             detail = {"phase": "failed", **error_detail(error)}
             self.journal.record_event(client_order_id, "cancel", detail)
         else:
@@ -47,14 +78,17 @@ class Canceller(Reconciler):
             if result.status in (None, "Canceled"):
                 current = self._load(client_order_id)
                 self._move(current, TrackState.CANCELLED, order_id=result.order_id)
-        return await self.refresh(client_order_id)
+        order, unconfirmed = await self.check(client_order_id)
+        if failure is not None and not order.state.is_final:
+            raise CancelFailed(order, failure, confirmed=unconfirmed is None)
+        return order
 
-    async def cancel_all(self, market: str | None = None) -> list[TrackedOrder]:
+    async def cancel_all(self, market: str | None = None) -> CancelReport:
         """Cancel every open order on ``market`` (None: on every market) with one
-        ``cancel_all_orders``, then confirm each of our affected orders by REST, so one that
-        filled before the cancel reached it ends FILLED with its fills. Returns their
-        snapshots, oldest first. Orders on the account that are not ours are cancelled too
-        (that is what the endpoint does) but not tracked."""
+        ``cancel_all_orders``, then confirm each affected order by REST, so one that filled
+        before the cancel reached it ends FILLED with its fills. The endpoint cancels the
+        account's orders placed elsewhere too: one not yet known is adopted (journaled as
+        placed elsewhere) and counted. Returns the report, orders oldest first."""
         scope = [
             self._load(row.client_order_id)
             for row in self.journal.open_orders(self.env)
@@ -63,13 +97,23 @@ class Canceller(Reconciler):
         for order in scope:
             detail = {"phase": "request", "all": market or "*", "order_id": order.order_id}
             self.journal.record_event(order.client_order_id, "cancel", detail)
+        failure: str | None = None
         try:
-            result = await self.rest.cancel_all_orders(market)
+            result = await self._send_cancel(
+                [o.client_order_id for o in scope], lambda: self.rest.cancel_all_orders(market)
+            )
         except BitstampError as error:
+            failure = why(error)
             for order in scope:
                 detail = {"phase": "failed", **error_detail(error)}
                 self.journal.record_event(order.client_order_id, "cancel", detail)
         else:
+            ours = {o.order_id for o in scope}
+            for ack in result.canceled:  # placed elsewhere and not seen before: adopt it
+                if ack.order_id not in ours:
+                    seen = replace(ack, market=ack.market or market)
+                    if (adopted := self.adopt(seen, "cancel_all_orders")) is not None:
+                        scope.append(adopted)
             cancelled = {c.order_id: c for c in result.canceled}
             for order in scope:
                 current = self._load(order.client_order_id)
@@ -78,4 +122,26 @@ class Canceller(Reconciler):
                 detail = {"phase": "ack", "status": ack.status, "amount": ack.amount}
                 self.journal.record_event(order.client_order_id, "cancel", detail)
                 self._move(current, TrackState.CANCELLED)
-        return list(await asyncio.gather(*(self.refresh(o.client_order_id) for o in scope)))
+        checks = await asyncio.gather(*(self.check(o.client_order_id) for o in scope))
+        failed: dict[str, str] = {}
+        for order, unconfirmed in checks:
+            if not order.state.is_final:
+                reason = failure or "the exchange did not cancel it"
+                if unconfirmed is not None:
+                    reason += f" (state not confirmed: {unconfirmed})"
+                failed[order.client_order_id] = reason
+        return CancelReport(tuple(order for order, _ in checks), failed)
+
+    async def _send_cancel(self, cids: list[str], send: Callable[[], Awaitable[_T]]) -> _T:
+        """``send()``, again after a 429 (the transport paused the rate budget, so the next
+        attempt waits for the pause) up to :data:`CANCEL_ATTEMPTS` times in all."""
+        for attempt in range(1, CANCEL_ATTEMPTS + 1):
+            try:
+                return await send()
+            except RateLimited as error:
+                if attempt == CANCEL_ATTEMPTS:
+                    raise
+                for cid in cids:
+                    detail = {"phase": "retry", "attempt": attempt, **error_detail(error)}
+                    self.journal.record_event(cid, "cancel", detail)
+        raise AssertionError("unreachable")

@@ -52,11 +52,12 @@ EVENT_KINDS = ("intent", "request", "ack", "fill", "cancel", "reject", "unknown"
 
 
 class TrackState(enum.Enum):
-    """Where one of our orders stands, as the tracker knows it (the issue's eight states).
+    """Where one of our orders stands, as the tracker knows it.
 
     Different from :class:`workstation.domain.orders.OrderState`, which is what the exchange
-    reports: PENDING (journaled, not yet acknowledged) and UNKNOWN (sent, no trustworthy reply)
-    exist only on our side.
+    reports: PENDING (journaled, not yet acknowledged), UNKNOWN (sent, no trustworthy reply)
+    and LOST (the venue no longer knows an order it had acknowledged: "Order not found"
+    after the grace period, e.g. a venue restarted without its books) exist only on our side.
     """
 
     PENDING = "pending"
@@ -67,6 +68,7 @@ class TrackState(enum.Enum):
     EXPIRED = "expired"
     REJECTED = "rejected"
     UNKNOWN = "unknown"
+    LOST = "lost"
 
     @property
     def is_final(self) -> bool:
@@ -75,7 +77,13 @@ class TrackState(enum.Enum):
 
 
 _FINAL = frozenset(
-    {TrackState.FILLED, TrackState.CANCELLED, TrackState.EXPIRED, TrackState.REJECTED}
+    {
+        TrackState.FILLED,
+        TrackState.CANCELLED,
+        TrackState.EXPIRED,
+        TrackState.REJECTED,
+        TrackState.LOST,
+    }
 )
 
 _SCHEMA = f"""
@@ -205,6 +213,7 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._allow_every_state()
 
     @staticmethod
     def default_path() -> Path:
@@ -240,11 +249,14 @@ class Journal:
         amount: Decimal,
         price: Decimal | None,
         detail: Mapping[str, Any] | None = None,
+        created_at: dt.datetime | None = None,
     ) -> dt.datetime:
         """Write a new PENDING order and its intent event; on disk (fsync) when this returns.
 
         ``detail`` carries the preview numbers and flags the trader saw. Returns the time
         stamped on the row (the reconciler measures the exchange's grace period from it).
+        ``created_at`` (an order placed elsewhere: when the exchange says it was created)
+        replaces the clock for the row's ``created_at`` only.
         Raises ``sqlite3.IntegrityError`` when the ``client_order_id`` is already journaled.
         """
         at = self._now()
@@ -258,7 +270,7 @@ class Journal:
             plain(amount),
             None if price is None else plain(price),
             TrackState.PENDING.value,
-            stamp,
+            stamp if created_at is None else created_at.isoformat(),
             stamp,
         )
         event = dict(detail or {})
@@ -322,7 +334,7 @@ class Journal:
         """The orders of ``env`` not in a final state (pending, open, partial, unknown)."""
         final = [s.value for s in _FINAL]
         rows = self._db.execute(
-            "SELECT * FROM orders WHERE env = ? AND state NOT IN (?, ?, ?, ?)"
+            f"SELECT * FROM orders WHERE env = ? AND state NOT IN ({', '.join('?' * len(final))})"
             " ORDER BY created_at, client_order_id",
             (env, *final),
         )
@@ -354,6 +366,28 @@ class Journal:
         return self._db.execute(f"SELECT * FROM {table}").fetchall()
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _allow_every_state(self) -> None:
+        """Rebuild ``orders`` when its state CHECK predates a state (a journal written by an
+        older version): SQLite cannot alter a CHECK, so the rows move to a new table."""
+        (sql,) = self._db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'orders'"
+        ).fetchone()
+        if all(repr(state.value) in sql for state in TrackState):
+            return
+        create = _SCHEMA.split(";")[0].replace("IF NOT EXISTS orders", "orders_new")
+        self._db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+        try:
+            with self._transaction():
+                self._db.execute(create)
+                self._db.execute("INSERT INTO orders_new SELECT * FROM orders")
+                self._db.execute("DROP TABLE orders")
+                self._db.execute("ALTER TABLE orders_new RENAME TO orders")
+                self._db.execute("CREATE INDEX orders_env_state ON orders (env, state)")
+                if self._db.execute("PRAGMA foreign_key_check").fetchall():
+                    raise sqlite3.IntegrityError("journal rebuild broke a reference")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)

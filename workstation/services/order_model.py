@@ -8,16 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any
 
 from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
-from .journal import JournalOrder, TrackState
+from ..domain.numbers import parse_decimal
+from .journal import JournalEvent, JournalOrder, TrackState
 
 __all__ = [
+    "EXTERNAL_PREFIX",
     "AmendRefused",
+    "CancelFailed",
+    "CancelReport",
     "ReconcilePolicy",
     "SubmitsBlocked",
     "TrackedOrder",
@@ -33,6 +37,10 @@ _TIF_FIELDS = (
     ("moc_order", "moc"),
     ("gtd_order", "gtd"),
 )
+
+
+EXTERNAL_PREFIX = "ext-"
+"""The journal key of an order placed elsewhere is this prefix and its exchange order id."""
 
 
 def new_client_order_id() -> str:
@@ -105,6 +113,9 @@ class TrackedOrder:
     """A limit order's flag: ``gtc``, ``daily``, ``gtd``, ``ioc``, ``fok`` or ``moc``."""
     replaces: str | None = None
     """The ``client_order_id`` of the order this one replaced (an amend), if any."""
+    external: bool = False
+    """Placed elsewhere (the web, a phone, a bot) and adopted from what the exchange listed:
+    its key is ``ext-<order id>``; it is cancelled and amended by its exchange order id."""
 
     @property
     def remaining(self) -> Decimal:
@@ -122,15 +133,82 @@ class TrackedOrder:
         return self.filled_quote / self.filled
 
     @classmethod
+    def from_timeline(cls, row: JournalOrder, events: list[JournalEvent]) -> TrackedOrder:
+        """The snapshot of a journaled order: its row, its fills summed once each (by
+        ``tid``; they are the truth, even if a crash came before the row's update) and the
+        flags its intent recorded."""
+        tids: set[int] = set()
+        base = quote = fee = Decimal(0)
+        intent: dict[str, Any] = {}
+        for event in events:
+            detail = event.detail
+            if event.kind == "intent":
+                intent = detail
+            elif event.kind == "fill" and "tid" in detail:
+                tids.add(int(detail["tid"]))
+                base += parse_decimal(detail["base_amount"], field="base_amount")
+                quote += parse_decimal(detail["quote_amount"], field="quote_amount")
+                fee += parse_decimal(detail["fee"], field="fee")
+        if tids:
+            row = replace(row, filled=base)
+        return cls.from_journal(
+            row,
+            frozenset(tids),
+            filled_quote=quote,
+            fee=fee,
+            amount_in_quote=bool(intent.get("amount_in_quote", False)),
+            tif=tif_of(intent.get("options") or {}),
+            replaces=intent.get("replaces"),
+            external=bool(intent.get("external", False)),
+        )
+
+    @classmethod
     def from_journal(
         cls, row: JournalOrder, fill_tids: frozenset[int], **extra: Any
     ) -> TrackedOrder:
         """The snapshot of a journal row; ``extra`` sets the fields the row has no column
-        for (``filled_quote``, ``fee``, ``amount_in_quote``, ``tif``, ``replaces``)."""
+        for (``filled_quote``, ``fee``, ``amount_in_quote``, ``tif``, ``replaces``,
+        ``external``)."""
         mine = {f.name for f in fields(cls)}
         names = [f.name for f in fields(JournalOrder) if f.name in mine]
         values = {name: getattr(row, name) for name in names}
         return cls(**values, fill_tids=fill_tids, **extra)
+
+
+class CancelFailed(Exception):  # noqa: N818 - an answer to the trader, not a crash
+    """A cancel the exchange did not carry out, and the order is still live (or its state
+    could not be confirmed). ``order`` is its snapshot after asking the exchange."""
+
+    def __init__(self, order: TrackedOrder, reason: str, *, confirmed: bool) -> None:
+        self.order = order
+        self.reason = reason
+        self.confirmed = confirmed
+        """Whether ``order.state`` was confirmed by the exchange after the failure."""
+        if confirmed:
+            state = f"the order is still {order.state.value}"
+        else:
+            state = f"its state is not confirmed (last known: {order.state.value})"
+        super().__init__(f"{reason}; {state}")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReport:
+    """What a cancel-all did: every order it was about, in its true state afterwards, and
+    the reason for each one still live (or unconfirmed) after it."""
+
+    orders: tuple[TrackedOrder, ...]
+    failed: dict[str, str]
+    """``client_order_id`` -> why it was not cancelled."""
+
+    @property
+    def cancelled(self) -> list[TrackedOrder]:
+        """The orders it really cancelled (the exchange says so)."""
+        return [o for o in self.orders if o.state is TrackState.CANCELLED]
+
+    @property
+    def ended_otherwise(self) -> list[TrackedOrder]:
+        """Orders that ended another way first (filled, expired, lost)."""
+        return [o for o in self.orders if o.state.is_final and o.state is not TrackState.CANCELLED]
 
 
 def error_detail(error: BitstampError) -> dict[str, Any]:

@@ -17,6 +17,12 @@ new submits"):
 - while the stream is down, submits are still allowed (each is confirmed by REST on its
   own); the trader sees the stream is down (``connected``), and the reconnect reconciles.
 
+An event about an order the tracker does not know is an order of the account placed
+elsewhere: the tracker lists that market's open orders and adopts it
+(:meth:`OrderTracker.discover`), unless the event says it is already gone. Every connect
+also reloads the balances (``on_activity``), and so does the end of every resync: what
+happened while the stream was down, or on a venue that restarted, is shown as it is now.
+
 The first connect is part of :meth:`PrivateFeed.resync` at start: the service asks for it
 before the stream connects, and it waits for the subscriptions before reconciling, so an
 order that changes between the reconcile and the subscription is not missed either.
@@ -44,6 +50,7 @@ from ..bitstamp.stream import (
     FrameRejected,
     StreamClient,
 )
+from ..domain.orders import OrderEventKind
 from .orders import OrderTracker
 
 __all__ = ["PrivateFeed"]
@@ -196,9 +203,11 @@ class PrivateFeed:
                     self._ready.set()
         elif isinstance(event, OrderEventFrame):
             ev = event.order_event
-            self._order_activity(ev.client_order_id, ev.order_id)
+            gone = ev.kind is OrderEventKind.DELETED
+            self._order_activity(ev.client_order_id, ev.order_id, ev.market, gone=gone)
         elif isinstance(event, MyTradeFrame):
-            self._order_activity(event.trade.client_order_id, event.trade.order_id)
+            trade = event.trade
+            self._order_activity(trade.client_order_id, trade.order_id, trade.market)
         elif isinstance(event, StreamErrorEvent):
             self._error(f"private stream refused a request ({event.code}): {event.message}")
         elif isinstance(event, FrameRejected | UnknownEvent):
@@ -219,6 +228,8 @@ class PrivateFeed:
                 self._ready.set()
             first = self.connects == 0
             self.connects += 1
+            if not first and self._on_activity is not None:
+                self._on_activity()  # what the account holds now, whatever was missed
             if not self._resync_waiting and not self._closed:
                 # A reconnect (or a first connect that came after the start's reconcile
                 # stopped waiting for it): events may have been lost in between.
@@ -230,12 +241,16 @@ class PrivateFeed:
         if self._on_state is not None:
             self._on_state(event)
 
-    def _order_activity(self, client_order_id: str | None, order_id: int | None) -> None:
+    def _order_activity(
+        self, client_order_id: str | None, order_id: int | None, market: str, *, gone: bool = False
+    ) -> None:
         if self._on_activity is not None:
             self._on_activity()
         cid = self.tracker.find(client_order_id=client_order_id, order_id=order_id)
         if cid is not None:
             self._spawn(self.tracker.confirm(cid), "private-confirm")
+        elif not gone:  # placed elsewhere: list the market's open orders to adopt it
+            self._spawn(self.tracker.discover(market), "private-discover")
 
     def _confirm_live(self, market: str | None) -> None:
         for order in self.tracker.orders.values():
@@ -260,6 +275,8 @@ class PrivateFeed:
                 _log.exception("reconcile after a private stream (re)connect")
                 self._error(f"reconciling open orders failed: {type(exc).__name__}: {exc}")
             if self.tracker.submits_allowed:
+                if self._on_activity is not None:
+                    self._on_activity()
                 return
             await self._sleep(delay)
             delay = min(delay * 2, 30.0)

@@ -12,7 +12,15 @@ cancels on this base.
 - ``_reconcile``: chase an order of unknown outcome by ``client_order_id`` under capped
   backoff; "Order not found" is believed only after a grace period. Never resends.
 - ``reconcile_open``: on start and after a private-stream reconnect, bring every journaled
-  open order to a definite state; only then are submits allowed again.
+  open order to a definite state, and adopt every open order of the account placed elsewhere
+  (:mod:`~workstation.services.external_orders`); only then are submits allowed again.
+- ``discover``: the private stream named an order we do not know: list the market's open
+  orders (coalesced per market) and adopt the new ones.
+
+"Order not found" for an order the exchange had acknowledged means, once the grace period
+since its creation is over, that the venue no longer knows it (a venue restarted without its
+books, or an order older than the 30 days ``order_status`` covers): it ends LOST, journaled
+as a ``reconciled`` event, and is never again shown as open.
 
 Applying a status is monotonic: fills only ever add up (a tid is counted once), and a reply
 that says "Open" for an order we saw final (a stale read racing a newer one) does not reopen
@@ -24,17 +32,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
-from ..domain.numbers import parse_decimal
-from ..domain.orders import OrderState, OrderStatus
+from ..domain.orders import CancelResult, OpenOrder, OrderState, OrderStatus
+from .coalesce import Coalesced
+from .external_orders import external_key, journal_external
 from .journal import Journal, TrackState
 from .logs import log_order
-from .order_model import ReconcilePolicy, TrackedOrder, tif_of
+from .order_model import ReconcilePolicy, TrackedOrder
 
 __all__ = ["START_REASON", "Reconciler"]
 
@@ -45,14 +53,6 @@ _EXCHANGE_STATE = {
 }
 _UNDECIDED = (TrackState.PENDING, TrackState.UNKNOWN)
 START_REASON = "open orders not yet reconciled since start"
-
-
-@dataclass(eq=False)
-class _Confirming:
-    """One coalesced ``confirm`` in progress: ``again`` asks its loop for one more request."""
-
-    done: asyncio.Future[TrackedOrder]
-    again: bool = False
 
 
 class Reconciler:
@@ -92,7 +92,8 @@ class Reconciler:
         self._stale_epoch = 0
         self._in_flight: set[str] = set()
         """Submits awaiting their reply: they resolve themselves, reconcile_open skips them."""
-        self._confirming: dict[str, _Confirming] = {}
+        self._confirms = Coalesced(self._refresh_patiently, self._load)
+        self._discoveries = Coalesced(self._discover_once, lambda _market: [])
         self.confirm_attempts = 3
         """How often :meth:`confirm` asks when the exchange fails to answer."""
 
@@ -146,7 +147,11 @@ class Reconciler:
             if row is not None and row.env == self.env:
                 return client_order_id
         if order_id is not None:
-            return self._by_order_id.get(order_id)
+            if (cid := self._by_order_id.get(order_id)) is not None:
+                return cid
+            row = self.journal.order(external_key(order_id))
+            if row is not None and row.env == self.env:
+                return row.client_order_id
         return None
 
     def load_recent(self, limit: int) -> list[TrackedOrder]:
@@ -186,29 +191,7 @@ class Reconciler:
         row = self.journal.order(client_order_id)
         if row is None or row.env != self.env:
             raise KeyError(client_order_id)
-        tids: set[int] = set()
-        base = quote = fee = Decimal(0)
-        intent: dict[str, Any] = {}
-        for event in self.journal.events(client_order_id):
-            detail = event.detail
-            if event.kind == "intent":
-                intent = detail
-            elif event.kind == "fill" and "tid" in detail:
-                tids.add(int(detail["tid"]))
-                base += parse_decimal(detail["base_amount"], field="base_amount")
-                quote += parse_decimal(detail["quote_amount"], field="quote_amount")
-                fee += parse_decimal(detail["fee"], field="fee")
-        if tids:  # the fills are the truth, even if a crash came before the row's update
-            row = replace(row, filled=base)
-        order = TrackedOrder.from_journal(
-            row,
-            frozenset(tids),
-            filled_quote=quote,
-            fee=fee,
-            amount_in_quote=bool(intent.get("amount_in_quote", False)),
-            tif=tif_of(intent.get("options") or {}),
-            replaces=intent.get("replaces"),
-        )
+        order = TrackedOrder.from_timeline(row, self.journal.events(client_order_id))
         self._orders[client_order_id] = order
         if order.order_id is not None:
             self._by_order_id[order.order_id] = client_order_id
@@ -282,11 +265,80 @@ class Reconciler:
 
     async def refresh(self, client_order_id: str) -> TrackedOrder:
         """One ``order_status`` for the order; on error, the order unchanged."""
+        order, _ = await self.check(client_order_id)
+        return order
+
+    async def check(self, client_order_id: str) -> tuple[TrackedOrder, str | None]:
+        """:meth:`refresh`, and why the exchange could not say (None: it did)."""
         try:
             status = await self._status(client_order_id)
-        except BitstampError:
-            return self._load(client_order_id)
-        return self._apply_status(client_order_id, status, "order_status")
+        except OrderNotFound as error:
+            order = self._not_found(client_order_id, error)
+            return order, None if order.state is TrackState.LOST else error.message
+        except BitstampError as error:
+            return self._load(client_order_id), error.message
+        theirs = status.client_order_id
+        if theirs not in (None, client_order_id) and not self._load(client_order_id).external:
+            # A venue that restarted hands our order's id to another order: ours is gone.
+            order = self._not_found(client_order_id, OrderNotFound("its id names another order"))
+            return order, None if order.state is TrackState.LOST else "its id names another order"
+        return self._apply_status(client_order_id, status, "order_status"), None
+
+    def _not_found(self, cid: str, error: BitstampError) -> TrackedOrder:
+        """ "Order not found" for an order the exchange had acknowledged: LOST once the grace
+        period since its creation is over (before that, the order unchanged)."""
+        order = self._load(cid)
+        if order.order_id is None or order.state.is_final or order.state in _UNDECIDED:
+            return order  # never acknowledged: the chase of a lost submit decides
+        if self._within_grace(order):
+            return order
+        reason = f"the venue no longer knows this order ({error.message})"
+        self.journal.record_event(
+            cid,
+            "reconciled",
+            {"source": "order_status", "from": order.state, "state": TrackState.LOST,
+             "order_id": order.order_id, "reason": reason},
+        )  # fmt: skip
+        return self._move(order, TrackState.LOST, reason=reason)
+
+    def _within_grace(self, order: TrackedOrder) -> bool:
+        if order.created_at is None:
+            return False
+        age = (self.journal.now() - order.created_at).total_seconds()
+        return age < self.policy.not_found_grace_s
+
+    async def _check_settled(self, cid: str) -> TrackedOrder:
+        """:meth:`check`, asked again once the grace period is over when the exchange said
+        "not found" too early to believe it (a reconcile must not leave it open for ever)."""
+        order, failure = await self.check(cid)
+        if failure is None or order.created_at is None or not self._within_grace(order):
+            return order
+        age = (self.journal.now() - order.created_at).total_seconds()
+        await self._sleep(max(0.0, self.policy.not_found_grace_s - age))
+        return (await self.check(cid))[0]
+
+    # -- orders placed elsewhere ----------------------------------------------------------
+
+    def adopt(self, seen: OpenOrder | CancelResult, source: str) -> TrackedOrder | None:
+        """Journal an open order of the account that is not ours (placed elsewhere) and
+        publish it; None when it is ours or already known."""
+        theirs = getattr(seen, "client_order_id", None)
+        if self.find(client_order_id=theirs, order_id=seen.order_id) is not None:
+            return None
+        cid = journal_external(self.journal, self.env, seen, source)
+        return self._set(self._load(cid))
+
+    async def discover(self, market: str) -> list[TrackedOrder]:
+        """List ``market``'s open orders and adopt those placed elsewhere (each then asked
+        for its fills so far); coalesced per market like :meth:`confirm`."""
+        return await self._discoveries(market)
+
+    async def _discover_once(self, market: str) -> list[TrackedOrder]:
+        adopted = []
+        for seen in await self.rest.open_orders(market):
+            if (order := self.adopt(seen, "open_orders")) is not None:
+                adopted.append(await self.refresh(order.client_order_id))
+        return adopted
 
     async def _status(self, client_order_id: str) -> OrderStatus:
         order = self._load(client_order_id)
@@ -300,13 +352,11 @@ class Reconciler:
         final fill would otherwise show only at the next reconcile."""
         delays = self.policy.delays()
         for attempt in range(self.confirm_attempts):
-            try:
-                status = await self._status(client_order_id)
-            except BitstampError:
-                if attempt + 1 < self.confirm_attempts:
-                    await self._sleep(next(delays, self.policy.cap_s))
-                continue
-            return self._apply_status(client_order_id, status, "order_status")
+            order, failure = await self.check(client_order_id)
+            if failure is None:
+                return order
+            if attempt + 1 < self.confirm_attempts:
+                await self._sleep(next(delays, self.policy.cap_s))
         return self._load(client_order_id)
 
     async def confirm(self, client_order_id: str) -> TrackedOrder:
@@ -316,24 +366,7 @@ class Reconciler:
         prompted the call is seen) and returns with that request's result; any number of
         such calls share that one request.
         """
-        running = self._confirming.get(client_order_id)
-        if running is not None:
-            running.again = True
-            return await asyncio.shield(running.done)
-        running = _Confirming(asyncio.get_running_loop().create_future())
-        self._confirming[client_order_id] = running
-        try:
-            while True:
-                running.again = False
-                order = await self._refresh_patiently(client_order_id)
-                if not running.again:
-                    break
-            running.done.set_result(order)
-            return order
-        finally:
-            del self._confirming[client_order_id]
-            if not running.done.done():  # cancelled: waiters get what is known now
-                running.done.set_result(self._load(client_order_id))
+        return await self._confirms(client_order_id)
 
     async def _reconcile(self, cid: str, *, since: dt.datetime) -> TrackedOrder:
         """Chase an order of unknown outcome by ``client_order_id`` until the answer is definite.
@@ -362,11 +395,13 @@ class Reconciler:
         return self._load(cid)  # still UNKNOWN: the next reconcile_open tries again
 
     async def reconcile_open(self) -> list[TrackedOrder]:
-        """Bring every journaled open order of this env to the exchange's truth.
+        """Bring every journaled open order of this env to the exchange's truth, after
+        adopting the account's open orders placed elsewhere.
 
         Acknowledged orders still resting with nothing new filled are confirmed from one
         ``open_orders`` call; the rest are asked by ``order_status``; PENDING and UNKNOWN ones
-        are chased like a lost submit. Submits in flight are left to their own reply.
+        are chased like a lost submit; one the exchange no longer knows ends LOST (after the
+        grace period, waited out if need be). Submits in flight are left to their own reply.
         Submits are allowed again once no order is left PENDING or UNKNOWN, unless the
         tracker was marked stale again meanwhile. Returns the orders' new snapshots.
         """
@@ -377,10 +412,14 @@ class Reconciler:
             if row.client_order_id not in self._in_flight
         ]
         try:
-            resting = {o.client_order_id: o for o in await self.rest.open_orders()}
+            listed = await self.rest.open_orders()
         except BitstampError:
-            resting = {}
+            listed = []
+        resting = {o.order_id: o for o in listed}
         results = []
+        for seen in listed:
+            if (adopted := self.adopt(seen, "open_orders")) is not None:
+                results.append(await self.refresh(adopted.client_order_id))
         for row in rows:
             cid = row.client_order_id
             if cid in self._in_flight:  # submitted while we were waiting
@@ -391,11 +430,11 @@ class Reconciler:
                     self._mark_unknown(cid, {"error": "no answer journaled before a restart"})
                 results.append(await self._reconcile(cid, since=row.updated_at))
                 continue
-            open_order = resting.get(cid)
+            open_order = resting.get(order.order_id or -1)
             if open_order is not None and open_order.amount == order.remaining:
                 results.append(self._set(order))  # still resting, nothing new: confirmed
                 continue
-            results.append(await self.refresh(cid))
+            results.append(await self._check_settled(cid))
         undecided = [o for o in results if o.state in _UNDECIDED]
         if not undecided and epoch == self._stale_epoch:
             self._set_gate(None)

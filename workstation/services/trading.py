@@ -14,8 +14,15 @@ the event loop (the UI wraps it into a Textual message):
 
 Background failures become ``error`` changes; they never crash the caller. Calls the trader
 makes (submit, cancel, amend) raise: :class:`SubmitsBlocked` while orders are being
-reconciled, :class:`AmendRefused` for an amend that cannot be sent, ValueError for a market
-the environment does not have, KeyError for an order it never journaled.
+reconciled, :class:`AmendRefused` for an amend that cannot be sent, :class:`CancelFailed`
+for a cancel the exchange did not carry out (with the reason and the order's true state),
+ValueError for a market the environment does not have, KeyError for an order it never
+journaled.
+
+The orders listed are every open order of the account: those placed elsewhere (the web, a
+bot) are adopted from ``open_orders`` at start, on every reconcile and when the private
+stream shows one, and marked ``external``. Balances and open orders are reloaded after
+every reconnect of the private stream.
 """
 
 from __future__ import annotations
@@ -35,11 +42,25 @@ from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
 from .balances import AccountBook
 from .journal import Journal, TrackState
-from .order_model import AmendRefused, ReconcilePolicy, SubmitsBlocked, TrackedOrder
+from .order_model import (
+    AmendRefused,
+    CancelFailed,
+    CancelReport,
+    ReconcilePolicy,
+    SubmitsBlocked,
+    TrackedOrder,
+)
 from .orders import OrderTracker
 from .private_feed import PrivateFeed
 
-__all__ = ["AmendRefused", "SubmitsBlocked", "TradingChange", "TradingService"]
+__all__ = [
+    "AmendRefused",
+    "CancelFailed",
+    "CancelReport",
+    "SubmitsBlocked",
+    "TradingChange",
+    "TradingService",
+]
 
 _log = logging.getLogger("workstation.services.trading")
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -123,6 +144,7 @@ class TradingService:
             on_error=self._error,
             subscribe_wait_s=subscribe_wait_s,
         )
+        self._watching: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
 
@@ -149,6 +171,8 @@ class TradingService:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._watching):
+            task.cancel()
         await self.feed.close()
         await self.account.close()
 
@@ -217,12 +241,13 @@ class TradingService:
         return await self.tracker.submit(request, preview=preview)
 
     async def cancel(self, client_order_id: str) -> TrackedOrder:
-        """Cancel one order; returns its true state (FILLED if a fill got there first)."""
+        """Cancel one order; returns its true state (FILLED if a fill got there first).
+        Raises :class:`CancelFailed` (reason, true state) when the order is still live."""
         return await self.tracker.cancel(client_order_id)
 
-    async def cancel_all(self, market: str | None = None) -> list[TrackedOrder]:
-        """Cancel every open order on ``market`` (None: everywhere); our affected orders in
-        their true states."""
+    async def cancel_all(self, market: str | None = None) -> CancelReport:
+        """Cancel every open order of the account on ``market`` (None: everywhere): what
+        was really cancelled, and why the others were not."""
         return await self.tracker.cancel_all(market)
 
     async def amend(
@@ -248,6 +273,8 @@ class TradingService:
     def _order_changed(self, order: TrackedOrder) -> None:
         if order.state not in _NO_MONEY_MOVED:
             self.account.request_refresh()
+        if order.external and not order.state.is_final and order.market not in self.feed.markets:
+            self._watch_later(order.market)  # its events, like ours, prompt confirmations
         self._emit(TradingChange("order", order=order))
 
     def _gate_changed(self, reason: str | None) -> None:
@@ -258,6 +285,13 @@ class TradingService:
 
     def _error(self, text: str) -> None:
         self._emit(TradingChange("error", detail=text))
+
+    def _watch_later(self, market: str) -> None:
+        if self._closed or market not in self.markets:
+            return
+        task = asyncio.create_task(self.watch(market), name=f"watch-{market}")
+        self._watching.add(task)
+        task.add_done_callback(self._watching.discard)
 
     def _emit(self, change: TradingChange) -> None:
         if self._closed and change.kind != "order":

@@ -26,7 +26,7 @@ from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
 from ..domain.walk import booking_places
 from ..services.journal import TrackState
-from ..services.order_model import SubmitsBlocked, TrackedOrder
+from ..services.order_model import CancelFailed, SubmitsBlocked, TrackedOrder
 from .bookview import OrderBookView
 from .ordersview import OpenOrdersView
 from .screens import AskScreen
@@ -43,6 +43,7 @@ _NOTICE = {
     TrackState.REJECTED: ("rejected", "error"),
     TrackState.UNKNOWN: ("outcome unknown, reconciling", "warning"),
     TrackState.EXPIRED: ("expired", "information"),
+    TrackState.LOST: ("the venue no longer knows this order", "error"),
 }
 
 
@@ -184,9 +185,16 @@ class TradingDesk:
         trading = self.trading
         assert trading is not None
         try:
-            await trading.cancel(order.client_order_id)
+            done = await trading.cancel(order.client_order_id)
+        except CancelFailed as failed:
+            what = _order_text(self, failed.order)
+            self.notify(f"Cancel failed: {what}: {failed}", severity="error", timeout=15)
         except Exception as error:  # noqa: BLE001 - shown to the trader, the app carries on
             self.notify(f"Cancel failed: {error}", severity="error", timeout=10)
+        else:  # cancelled or ended otherwise: the pane and notice() tell it
+            if not done.state.is_final:  # "Cancel pending": accepted, not yet carried out
+                text = f"Cancel pending: {_order_text(self, done)} is still {done.state.value}"
+                self.notify(text, severity="warning")
 
     def _amend(self: WorkstationApp, order: TrackedOrder) -> None:
         market = self.markets.get(order.market)
@@ -226,11 +234,24 @@ class TradingDesk:
         trading = self.trading
         assert trading is not None
         try:
-            orders = await trading.cancel_all(market)
+            report = await trading.cancel_all(market)
         except Exception as error:  # noqa: BLE001 - shown to the trader
             self.notify(f"Cancel all failed: {error}", severity="error", timeout=10)
             return
-        self.notify(f"Cancel all: {len(orders)} orders")
+        text = f"Cancel all: {len(report.cancelled)} cancelled"
+        if report.ended_otherwise:
+            text += f", {len(report.ended_otherwise)} ended first (filled, expired or lost)"
+        if not report.failed:
+            self.notify(text)
+            return
+        by_cid = {o.client_order_id: o for o in report.orders}
+        failures = "; ".join(
+            f"{_order_text(self, by_cid[cid])}: {reason} (still {by_cid[cid].state.value})"
+            for cid, reason in report.failed.items()
+        )
+        self.notify(
+            f"{text}, {len(report.failed)} failed: {failures}", severity="error", timeout=20
+        )
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -248,6 +269,16 @@ class TradingDesk:
         what, severity = entry
         text = notice_text(order, self.markets.get(order.market), what)
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+
+def _order_text(app: WorkstationApp, order: TrackedOrder) -> str:
+    """``BUY 0.01 BTC/USD at 60000``, with ``(placed elsewhere)`` for such an order."""
+    market = app.markets.get(order.market)
+    name = market.name if market else order.market
+    text = f"{order.side.value.upper()} {plain(order.amount)} {name}"
+    if order.price is not None:
+        text += f" at {plain(order.price)}"
+    return text + (" (placed elsewhere)" if order.external else "")
 
 
 def notice_text(order: TrackedOrder, market: Market | None, what: str) -> str:

@@ -3,7 +3,9 @@
 Read from the trading service's order snapshots (never from the network). Keys act on the
 selected row: ``c`` cancels it, ``a`` amends its price or amount, ``k`` cancels all (for the
 pair or every pair, after a confirm). PENDING and UNKNOWN orders are listed too: an order
-whose outcome is unknown may be live on the exchange, and hiding it would be a lie.
+whose outcome is unknown may be live on the exchange, and hiding it would be a lie. So are
+the account's orders placed elsewhere (the web, a phone, a bot): their client id column
+reads ``ext`` and their exchange order id, and ``c``/``a``/``k`` act on them as on ours.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def _age(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60:.0f}m"
     return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}"
+
+
+def _client_id(order: TrackedOrder) -> Text | str:
+    """Ours: the start of our client id. Placed elsewhere: marked ``ext``, with the end of
+    its exchange order id (what tells two such orders apart)."""
+    if order.external:
+        return Text(f"ext {str(order.order_id)[-8:]}", style="bold magenta")
+    return order.client_order_id[:12]
 
 
 class OpenOrdersView(DataTable[Text | str]):
@@ -138,7 +148,7 @@ class OpenOrdersView(DataTable[Text | str]):
             Text(format_decimal(order.remaining, base_places), justify="right"),
             _age(max(0.0, now - created)),
             Text(state, style=style),
-            order.client_order_id[:12],
+            _client_id(order),
         ]
 
     def action_act(self, what: str) -> None:
