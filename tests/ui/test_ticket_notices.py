@@ -95,6 +95,12 @@ def test_notices_before_and_without_a_complete_fill_name_their_units() -> None:
     assert notice_text(expired, market, "expired") == (
         "SELL 0.05 BTC on BTC/USD: expired; 0.01 BTC filled at avg 67000.00 USD, fee 2.68000 USD"
     )
+    never_left = _order(
+        state=TrackState.REJECTED, amount_in_quote=True, reason="not sent: cannot reach 10.0.0.1"
+    )
+    assert notice_text(never_left, market, "rejected") == (
+        "BUY 5000 USD on BTC/USD: not sent: cannot reach 10.0.0.1"
+    )
     unknown_pair = _order(market="zzzusd", state=TrackState.UNKNOWN)
     assert (
         notice_text(unknown_pair, None, "outcome unknown") == "BUY 5000 on zzzusd: outcome unknown"

@@ -3,8 +3,10 @@ largest order for a budget holds at most the budget while one step more would no
 
 from __future__ import annotations
 
-from decimal import Decimal
+import threading
+from decimal import Context, Decimal, localcontext
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,3 +143,31 @@ def test_sells_of_the_whole_base_are_the_base_and_what_is_missing_is_none() -> N
     assert largest_order(MARKET, Side.BUY, OrderKind.LIMIT, D(100), fee_percent=D(0)) is None
     assert largest_order(MARKET, Side.BUY, OrderKind.MARKET, D(100), fee_percent=D(0)) is None
     assert largest_order(MARKET, Side.BUY, OrderKind.LIMIT, D(0), fee_percent=D(0)) == 0
+
+
+def _sized_within(seconds: float, **call: object) -> Decimal | None:
+    """``largest_order(**call)``, failing (not hanging) if it does not end in ``seconds``."""
+    result: list[Decimal | None] = []
+    worker = threading.Thread(target=lambda: result.append(largest_order(**call)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, f"largest_order did not end within {seconds} s: {call}"
+    return result[0]
+
+
+@pytest.mark.parametrize(
+    ("budget", "zeros"), [(D(1_000_000), 20), (D("1e12"), 36), (D("0.01"), 45)]
+)
+def test_a_limit_buy_at_an_absurdly_small_price_is_sized_and_ends(
+    budget: Decimal, zeros: int
+) -> None:
+    """Amounts of 30+ digits at a price of 1e-21 (typed by mistake) once made the bisection
+    round to the default 28 digits, never move, and freeze the app."""
+    price = D("0." + "0" * zeros + "1")
+    fee = D("0.5")
+    call = {"market": MARKET, "side": Side.BUY, "kind": OrderKind.LIMIT, "budget": budget}
+    amount = _sized_within(10, **call, fee_percent=fee, price=price)
+    assert amount is not None
+    with localcontext(Context(prec=200)):
+        assert buy_hold(MARKET, amount * price, fee) <= budget
+        assert buy_hold(MARKET, (amount + MARKET.lot) * price, fee) > budget

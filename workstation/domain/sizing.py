@@ -37,6 +37,8 @@ from .walk import EXACT, Row, booking_places, charge, fee_rate, walk_amount, wal
 __all__ = ["buy_hold", "largest_order"]
 
 ZERO = Decimal(0)
+_MAX_HALVINGS = 300
+"""log2(10**80): more halvings than EXACT's 80 digits can ever need."""
 
 
 def buy_hold(market: Market, value: Decimal, fee_percent: Decimal) -> Decimal:
@@ -126,10 +128,17 @@ def largest_order(
     high = sized(budget)
     if fits(high):
         return high
-    low = sized(budget - 2 * quantum(booking_places(market.quote)))
+    low = sized(EXACT.subtract(budget, 2 * quantum(booking_places(market.quote))))
     if not fits(low):
         low = ZERO  # the fills' own roundings overshoot: search from nothing
-    while high - low > step:  # a few dozen halvings at most
-        middle = low + EXACT.divide_int(high - low, 2 * step) * step
+    # Exact arithmetic throughout: an absurd price typed by mistake (1e-21) makes amounts of
+    # 30+ digits, which the default 28-digit context would round until the halving stood
+    # still. Each halving at least halves the gap, so the bound is never reached with
+    # EXACT's 80 digits; it is there so that no input can freeze the ticket.
+    for _ in range(_MAX_HALVINGS):
+        gap = EXACT.subtract(high, low)
+        if gap <= step:
+            break
+        middle = EXACT.add(low, EXACT.multiply(EXACT.divide_int(gap, 2 * step), step))
         low, high = (middle, high) if fits(middle) else (low, middle)
     return low

@@ -291,6 +291,9 @@ def notice_text(order: TrackedOrder, market: Market | None, what: str) -> str:
     else:
         base, quote, name = f" {market.base}", f" {market.quote}", market.name
     side = order.side.value.upper()
+    reason = order.reason
+    if reason and reason.startswith("not sent"):  # it never left: nothing was refused
+        what, reason = reason, ""
     avg = order.avg_price
     fills = ""
     if order.filled > 0 and avg is not None:
@@ -307,8 +310,8 @@ def notice_text(order: TrackedOrder, market: Market | None, what: str) -> str:
         text = f"{side} {plain(order.amount)}{unit} on {name}: {what}"
         if fills:
             text += f"; {plain(order.filled)}{base} filled {fills}"
-    if order.reason:
-        text += f" ({order.reason})"
+    if reason:
+        text += f" ({reason})"
     return text
 
 
