@@ -110,7 +110,7 @@ async def test_synced_book_equals_the_engine_and_trades_and_ticker_arrive(
     tape_ids = [t.id for t in feed.tape]
     assert set(tape_ids) <= engine_trades
     assert len(set(tape_ids)) == len(tape_ids)
-    assert feed.health.rest_latency.percentile(50) is not None
+    assert service.rest.transport.stats.market_data.percentile(50) is not None
     assert any(c.kind == "state" and c.symbol == SYMBOL and c.detail == "live" for c in changes)
 
 

@@ -8,7 +8,7 @@ here for widgets, which never import the wire). Plain numbers, read by widgets.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..bitstamp.reststats import LatencyWindow, RestStats
 
@@ -17,9 +17,8 @@ __all__ = ["FeedHealth", "LatencyWindow", "RestStats"]
 
 @dataclass
 class FeedHealth:
-    """One feed's health. ``rest_latency`` and ``rate_limited`` are the hub's own calls (shared
-    across its feeds); the status bar reads the session's ``RestStats``, which counts every
-    caller."""
+    """One feed's health; REST latency and 429s are the session's ``RestStats`` (every
+    caller, one count)."""
 
     connected: bool = False
     last_message_at: float | None = None
@@ -27,8 +26,6 @@ class FeedHealth:
     reconnects: int = 0
     resyncs: int = 0
     last_resync_reason: str = ""
-    rest_latency: LatencyWindow = field(default_factory=LatencyWindow)
-    rate_limited: int = 0
 
     def message_age(self, now: float | None = None) -> float | None:
         if self.last_message_at is None:

@@ -39,7 +39,6 @@ from ..bitstamp.stream import (
 from ..domain.markets import Market
 from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, window_for
 from .feed import MarketFeed
-from .health import LatencyWindow
 from .reachability import Reachability
 
 __all__ = ["FeedChange", "MarketHub"]
@@ -93,8 +92,6 @@ class MarketHub:
         self.stream = stream
         self.markets = markets
         self.feeds: dict[str, MarketFeed] = {}
-        self.rest_latency = LatencyWindow()
-        self.rate_limited = 0
         self.connection = ConnectionState.DISCONNECTED
         self._listener = listener
         self._ticker_every_s = ticker_every_s
@@ -139,7 +136,6 @@ class MarketHub:
             book_silence=book_silence,
             trade_silence=trade_silence,
         )
-        feed.health.rest_latency = self.rest_latency
         feed.connection_changed(self.connection is ConnectionState.CONNECTED, 0)
         self.feeds[symbol] = feed
         for prefix in ("diff_order_book_", "order_book_", "live_trades_"):
@@ -334,16 +330,12 @@ class MarketHub:
                 await self._fetch_ticker(feed)
 
     async def _timed(self, call: Awaitable[T], what: str = "") -> T | None:
-        """Await a REST call, recording its latency; failures are reported, not raised: the
-        venue's errors and replies that do not parse (ValueError from the codecs, whether or
-        not they are also BitstampErrors)."""
-        started = time.monotonic()
+        """Await a REST call; failures are reported, not raised: the venue's errors and
+        replies that do not parse. Its latency and any 429 are counted by the transport's
+        ``RestStats`` (one count per session, every caller)."""
         try:
             result = await call
-        except RateLimited as exc:
-            self.rate_limited += 1
-            for feed in self.feeds.values():
-                feed.health.rate_limited = self.rate_limited
+        except RateLimited as exc:  # counted by the session's RestStats, every caller at once
             self._notify(FeedChange("error", None, f"rate limited: {exc}"))
             return None
         except TransportError as exc:  # said on the status bar by the reachability
@@ -359,7 +351,6 @@ class MarketHub:
             _log.warning("market data: %s failed: %s", what or "a request", exc)
             self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
-        self.rest_latency.add(time.monotonic() - started)
         if self.reach is not None and self.reach.down:
             self.reach.reached()
         return result
