@@ -22,7 +22,6 @@ __all__ = ["EMBEDDED_SCOPE", "VENUE_ENDED", "close_ended_run", "close_other_runs
 EMBEDDED_SCOPE = "sim@embedded-"
 """The journal scopes of embedded-simulator runs start so (``Venue.journal_env``)."""
 VENUE_ENDED = "venue ended"
-_STATE, _ENV, _ID = 7, 1, 0  # columns of the journal's orders table
 
 
 def close_ended_run(journal_path: Path, scope: str) -> int:
@@ -40,13 +39,13 @@ def _close(journal_path: Path, ended: Callable[[str], bool]) -> int:
         return 0  # nothing was ever journaled: do not create a journal to say so
     closed = 0
     with Journal(journal_path) as journal:
-        for row in journal.raw_rows("orders"):
-            env, state = str(row[_ENV]), TrackState(row[_STATE])
-            if not env.startswith(EMBEDDED_SCOPE) or state.is_final or not ended(env):
+        for scope in journal.scopes_with_open_orders():
+            if not scope.startswith(EMBEDDED_SCOPE) or not ended(scope):
                 continue
-            cid = str(row[_ID])
-            detail = {"source": VENUE_ENDED, "from": state, "state": TrackState.EXPIRED}
-            journal.record_event(cid, "reconciled", {**detail, "reason": VENUE_ENDED})
-            journal.set_state(cid, TrackState.EXPIRED, reason=VENUE_ENDED)
-            closed += 1
+            for order in journal.open_orders(scope):
+                cid = order.client_order_id
+                detail = {"source": VENUE_ENDED, "from": order.state, "state": TrackState.EXPIRED}
+                journal.record_event(cid, "reconciled", {**detail, "reason": VENUE_ENDED})
+                journal.set_state(cid, TrackState.EXPIRED, reason=VENUE_ENDED)
+                closed += 1
     return closed

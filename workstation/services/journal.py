@@ -340,6 +340,16 @@ class Journal:
         )
         return [self._order(row) for row in rows]
 
+    def scopes_with_open_orders(self) -> list[str]:
+        """Every venue scope (``env``) that has an order not in a final state."""
+        final = [s.value for s in _FINAL]
+        rows = self._db.execute(
+            f"SELECT DISTINCT env FROM orders WHERE state NOT IN ({', '.join('?' * len(final))})"
+            " ORDER BY env",
+            final,
+        )
+        return [str(row[0]) for row in rows]
+
     def events(self, client_order_id: str) -> list[JournalEvent]:
         """An order's timeline, oldest first."""
         rows = self._db.execute(
