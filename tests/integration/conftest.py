@@ -18,11 +18,12 @@ from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.services.journal import Journal
+from workstation.services.orders import OrderTracker
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 
-from .trading_support import Changes
+from .trading_support import FAST, Changes, Recorder
 
 
 @pytest.fixture
@@ -129,3 +130,16 @@ async def journal(journal_path: Path) -> AsyncIterator[Journal]:
 def changes() -> Changes:
     """Every change a TradingService reports, in order."""
     return Changes()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def tracker(rest: RestClient, journal: Journal, recorder: Recorder) -> OrderTracker:
+    """An order tracker on ``rest`` with fast reconcile pauses, having found nothing open."""
+    tracker = OrderTracker(rest, journal, "sim", policy=FAST, on_change=recorder)
+    assert await tracker.reconcile_open() == []
+    return tracker

@@ -22,45 +22,18 @@ from workstation.services.journal import Journal
 from workstation.services.orders import (
     AmendRefused,
     OrderTracker,
-    ReconcilePolicy,
     SubmitsBlocked,
-    TrackedOrder,
     TrackState,
 )
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
+from .trading_support import FAST, Recorder
+
 BUY_PATH = "POST /api/v2/buy/btcusd/"
-FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
 
 D = Decimal
-
-
-class Recorder:
-    """Collects every snapshot the tracker publishes."""
-
-    def __init__(self) -> None:
-        self.seen: list[TrackedOrder] = []
-
-    def __call__(self, order: TrackedOrder) -> None:
-        self.seen.append(order)
-
-    def states(self, cid: str) -> list[TrackState]:
-        states = [o.state for o in self.seen if o.client_order_id == cid]
-        return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def tracker(rest: RestClient, journal: Journal, recorder: Recorder) -> OrderTracker:
-    tracker = OrderTracker(rest, journal, "sim", policy=FAST, on_change=recorder)
-    assert await tracker.reconcile_open() == []
-    return tracker
 
 
 def _sim_orders(sim: SimServer, cid: str) -> list[Any]:

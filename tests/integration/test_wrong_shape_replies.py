@@ -21,42 +21,17 @@ from workstation.bitstamp.rest import RestClient
 from workstation.cli import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
-from workstation.services.journal import Journal
-from workstation.services.orders import OrderTracker, ReconcilePolicy, TrackedOrder, TrackState
+from workstation.services.orders import OrderTracker, TrackState
 from workstation.sim.faults import WRONG_SHAPE_BODY, HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 
 from .conftest import credentials_for, sim_process
+from .trading_support import Recorder
 
 D = Decimal
 BUY_PATH = "POST /api/v2/buy/btcusd/"
 REPLACE_PATH = "POST /api/v2/replace_order/"
 WRONG_SHAPE = HttpFault(HttpFaultKind.WRONG_SHAPE, status=200)
-FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[TrackedOrder] = []
-
-    def __call__(self, order: TrackedOrder) -> None:
-        self.seen.append(order)
-
-    def states(self, cid: str) -> list[TrackState]:
-        states = [o.state for o in self.seen if o.client_order_id == cid]
-        return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def tracker(rest: RestClient, journal: Journal, recorder: Recorder) -> OrderTracker:
-    tracker = OrderTracker(rest, journal, "sim", policy=FAST, on_change=recorder)
-    assert await tracker.reconcile_open() == []
-    return tracker
 
 
 def sim_orders(sim: SimServer) -> list[tuple[str | None, Decimal]]:

@@ -15,13 +15,28 @@ from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.orders import OpenOrder
 from workstation.services.journal import Journal, TrackState
-from workstation.services.order_model import ReconcilePolicy
+from workstation.services.order_model import ReconcilePolicy, TrackedOrder
 from workstation.services.trading import TradingChange, TradingService
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
 D = Decimal
 FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
+
+
+class Recorder:
+    """Every order snapshot the tracker publishes, in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[TrackedOrder] = []
+
+    def __call__(self, order: TrackedOrder) -> None:
+        self.seen.append(order)
+
+    def states(self, cid: str) -> list[TrackState]:
+        """The states ``cid`` went through, repeats folded."""
+        states = [o.state for o in self.seen if o.client_order_id == cid]
+        return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
 
 
 class Changes:
