@@ -116,3 +116,23 @@ def test_app_in_tmux_shows_a_moving_market_and_quits_clean(tmp_path: Path) -> No
         wait_for(lambda: not any(alive(p) for p in processes), 10, "no process left behind")
     finally:
         tmux.kill()
+
+
+@pytest.mark.parametrize("typed_ahead", ["s", "p", "?b"])
+def test_keys_typed_right_after_q_still_quit_clean(tmp_path: Path, typed_ahead: str) -> None:
+    """`q` and the next keys in one burst (a fast typist, a paste, a slow SSH link): a
+    ticket, the pair picker or the help used to open on an app already closing, never
+    composed, and the app crashed on its way out with exit status 1."""
+    tmux = Tmux()
+    done = tmp_path / "exit-status"
+    try:
+        command = (
+            f"TERM=xterm-256color COLUMNS=80 LINES=24 {WORKSTATION} --seed 5; echo $? > {done}"
+        )
+        tmux.run("new-session", "-d", "-x", "80", "-y", "24", command)
+        wait_for(lambda: "spread " in tmux.screen(), 30, "the order book", tmux.screen)
+        tmux.run("send-keys", "-l", "q" + typed_ahead)
+        wait_for(done.exists, 20, "the app to exit", tmux.screen)
+        assert done.read_text().strip() == "0", tmux.screen()
+    finally:
+        tmux.kill()

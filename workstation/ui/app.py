@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -136,6 +137,8 @@ class WorkstationApp(TradingDesk, App[None]):
         self.markets: dict[str, Market] = {}
         self.watched: list[str] = []
         self.current: str | None = None
+        self.quitting = False
+        """Set once the app is exiting: no key's action runs any more."""
         self._read_on: deque[tuple[events.Key, Screen[object] | None]] = deque(maxlen=16)
         """The last keys read and the screen each was read on (see ``on_key``)."""
 
@@ -254,6 +257,16 @@ class WorkstationApp(TradingDesk, App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._read_on.append((event, self.screen_stack[-1] if self.screen_stack else None))
         await super().on_event(event)
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Exit, and from now on run no key's action: `q` and the keys typed right after it
+        (a burst, a paste, a slow SSH link) must end the app, not open a ticket on its way
+        out (a screen pushed then never composes, and the app crashed)."""
+        self.quitting = True
+        super().exit(*args, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return False if self.quitting else super().check_action(action, parameters)
 
     def on_key(self, event: events.Key) -> None:
         """One key, one action: a key that closed or opened a screen on its way is spent.

@@ -171,7 +171,7 @@ class TradingDesk:
 
     def on_open_orders_view_action(self: WorkstationApp, message: OpenOrdersView.Action) -> None:
         trading = self.trading
-        if trading is None:
+        if trading is None or self.quitting:  # a key typed right after `q` does nothing
             return
         order = message.order
         if message.what == "cancel" and order is not None:
