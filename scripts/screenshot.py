@@ -13,6 +13,7 @@ import asyncio
 from pathlib import Path
 
 from workstation.services.feed import FeedState
+from workstation.services.health import RestStats
 from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
@@ -41,7 +42,8 @@ async def shoot(size: tuple[int, int], out: Path) -> None:
             app.query_one(StatusBar).now = lambda: feed.health.last_message_at or 0.0
             await pilot.press("down", "down")
             await pilot.pause(1.0)
-            app.hub.rest_latency.clear()  # figures of this machine's load, not of the app
+            # figures of this machine's load are not the app's: an empty count, never fed
+            app.query_one(StatusBar).rest = RestStats()
             app.query_one(StatusBar).redraw()
             await pilot.pause(0.1)
             out.parent.mkdir(parents=True, exist_ok=True)
