@@ -206,7 +206,10 @@ async def test_rate_limited_submit_is_not_retried(sim: SimServer, rest: RestClie
     ],
 )
 async def test_submit_without_a_reply_is_outcome_unknown(sim: SimServer, fault: HttpFault) -> None:
-    client = RestClient.for_url(sim.rest_url, credentials=credentials_for(sim), timeout_s=0.5)
+    # The hang needs a timeout shorter than itself; a short one elsewhere made a slow connect
+    # on a loaded machine a connect timeout (TransportError: never sent), not the fault.
+    timeout_s = 1.0 if fault.kind is HttpFaultKind.HANG_AFTER_ACCEPT else 10.0
+    client = RestClient.for_url(sim.rest_url, credentials=credentials_for(sim), timeout_s=timeout_s)
     sim.faults.fail_next("/api/v2/buy/", fault)
     async with client:
         with pytest.raises(OutcomeUnknown) as caught:
