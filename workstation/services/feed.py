@@ -55,11 +55,11 @@ WIRE_AMOUNT_DECIMALS = 8
 """Most Bitstamp amounts come with 8 decimals (USDT pairs' with 5): the book keeps 8 or the
 market's base decimals if more, and reads fewer exactly."""
 CHECK_EVERY_S = 1.0
+"""The top-100 cross-check runs at most this often per pair: a silent gap is still caught
+within a few seconds, and a busy pair's ten frames a second cost nothing to skip."""
 SILENCE_CHECK_DEPTH = 100
 """Levels per side compared with a REST snapshot when the diff channel was silent: the same
 depth as the ``order_book`` cross-check."""
-"""The top-100 cross-check runs at most this often per pair: a silent gap is still caught
-within a few seconds, and a busy pair's ten frames a second cost nothing to skip."""
 
 Rows = Sequence[tuple[str, str]]
 
