@@ -76,3 +76,72 @@ def test_a_check_that_finds_nothing_moved_clears_missing_but_a_lost_gap_is_not_l
     assert not cadence.missing
     assert cadence.frame(last + 6.0) == 6.0
     assert cadence.limit_s() == 2.0
+
+
+class ReferenceCadence:
+    """The rule of :meth:`Cadence.frame` written plainly (no per-frame shortcut): the fast
+    path for frames in rhythm must answer and learn exactly as this does."""
+
+    def __init__(self, policy: SilencePolicy) -> None:
+        self.policy, self.average, self.gaps = policy, None, 0
+        self.usual_s: float | None = None
+        self.last: float | None = None
+        self.missing = self.lost = self.quiet = False
+
+    def limit(self) -> float:
+        p = self.policy
+        if self.usual_s is None:
+            return p.ceiling_s
+        return min(p.ceiling_s, max(p.floor_s, p.multiple * self.usual_s))
+
+    def frame(self, now: float) -> float | None:
+        limit = self.limit()
+        gap = None if self.last is None else now - self.last
+        suspect = gap is not None and (gap > limit or self.lost)
+        if gap is not None and (gap <= limit or (self.quiet and not self.lost)):
+            learned = min(gap, self.policy.ceiling_s)
+            self.gaps += 1
+            a = self.average
+            self.average = learned if a is None else a + 0.1 * (learned - a)
+            if self.gaps >= self.policy.learn_after:
+                self.usual_s = self.average
+        self.last = now
+        self.missing = self.lost = self.quiet = False
+        return gap if suspect else None
+
+    def checked(self, missed: bool) -> None:
+        self.missing = missed
+        self.lost = self.lost or missed
+        self.quiet = self.quiet or not missed
+
+    def restart(self) -> None:
+        self.last = None
+        self.missing = self.lost = self.quiet = False
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("frame"), st.floats(min_value=0.0, max_value=100.0)),
+            st.tuples(st.just("check"), st.booleans()),
+            st.tuples(st.just("restart"), st.none()),
+        ),
+        max_size=60,
+    )
+)
+def test_the_per_frame_path_answers_as_the_plain_rule(steps: list[tuple[str, object]]) -> None:
+    cadence, reference, now = Cadence(POLICY), ReferenceCadence(POLICY), 0.0
+    for what, value in steps:
+        if what == "frame":
+            assert isinstance(value, float)
+            now += value
+            assert cadence.frame(now) == reference.frame(now)
+        elif what == "check":
+            cadence.checked(now, missed=bool(value))
+            reference.checked(bool(value))
+        else:
+            cadence.restart(now)
+            reference.restart()
+        assert cadence.usual_s == reference.usual_s
+        assert cadence.missing == reference.missing
+        assert cadence.limit_s() == reference.limit()

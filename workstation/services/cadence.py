@@ -58,13 +58,17 @@ class Cadence:
         made); cleared by the channel's next frame or a check that finds nothing moved."""
         self._lost_in_gap = False
         self._quiet_confirmed = False
+        self._checked = False
+        """A check ran since the last frame (``missing``, ``_lost_in_gap`` or
+        ``_quiet_confirmed`` may be set): the next frame takes the full path."""
+        self._limit = policy.ceiling_s
+        """``limit_s()`` as of the last frame learned, for the per-frame path."""
 
     def limit_s(self) -> float:
         """How long a silence may last before it is checked."""
-        policy = self.policy
         if self.usual_s is None:
-            return policy.ceiling_s
-        return min(policy.ceiling_s, max(policy.floor_s, policy.multiple * self.usual_s))
+            return self.policy.ceiling_s
+        return self._bounded(self.usual_s)
 
     def restart(self, now: float) -> None:
         """A new subscription: the silence before it was a disconnection, not this channel's
@@ -74,17 +78,40 @@ class Cadence:
         self.missing = False
         self._lost_in_gap = False
         self._quiet_confirmed = False
+        self._checked = False
 
     def frame(self, now: float) -> float | None:
         """A frame came. Returns the silence it ends when frames may have been lost in it
-        (longer than the limit, or a check found frames missing), else None."""
+        (longer than the limit, or a check found frames missing), else None.
+
+        Called for every frame of every channel (the book's hot path): a frame in rhythm
+        with no check since the last one costs a few operations; anything else takes
+        :meth:`_frame_after_silence`."""
+        last = self.last_frame_at
+        if last is not None and not self._checked:
+            gap = now - last
+            if gap <= self._limit:
+                self.last_frame_at = self.heard_at = now
+                # _learn, inlined: a method call costs as much as the rest of this path
+                average = self._average
+                self._average = average = (
+                    gap if average is None else average + _WEIGHT * (gap - average)
+                )
+                self._gaps += 1
+                if self._gaps >= self.policy.learn_after:
+                    self.usual_s = average
+                    self._limit = self._bounded(average)
+                return None
+        return self._frame_after_silence(now)
+
+    def _frame_after_silence(self, now: float) -> float | None:
         limit = self.limit_s()
         gap = None if self.last_frame_at is None else now - self.last_frame_at
         suspect = gap is not None and (gap > limit or self._lost_in_gap)
         if gap is not None and (gap <= limit or (self._quiet_confirmed and not self._lost_in_gap)):
             self._learn(min(gap, self.policy.ceiling_s))
         self.last_frame_at = self.heard_at = now
-        self.missing = self._lost_in_gap = self._quiet_confirmed = False
+        self.missing = self._lost_in_gap = self._quiet_confirmed = self._checked = False
         return gap if suspect else None
 
     def silent_for(self, now: float) -> float | None:
@@ -99,6 +126,7 @@ class Cadence:
         check failed); else what we hold is the venue's, as of now."""
         self.heard_at = now
         self.missing = missed
+        self._checked = True
         if missed:
             self._lost_in_gap = True
         else:
@@ -115,9 +143,18 @@ class Cadence:
     def _learn(self, gap: float) -> None:
         self._gaps += 1
         average = self._average
-        self._average = gap if average is None else average + _WEIGHT * (gap - average)
+        self._average = average = gap if average is None else average + _WEIGHT * (gap - average)
         if self._gaps >= self.policy.learn_after:
-            self.usual_s = self._average
+            self.usual_s = average
+            self._limit = self._bounded(average)
+
+    def _bounded(self, usual_s: float) -> float:
+        """``multiple`` usual gaps, within the floor and the ceiling."""
+        policy = self.policy
+        limit = policy.multiple * usual_s
+        if limit < policy.floor_s:
+            return policy.floor_s
+        return policy.ceiling_s if limit > policy.ceiling_s else limit
 
 
 def window_for(gap_s: float) -> str:
