@@ -216,8 +216,8 @@ class OutcomeUnknown(BitstampError):
         why = f" ({cause})" if cause else ""
         super().__init__(
             f"No readable reply came for order {client_order_id}{why}. It may or may not exist "
-            "on the "
-            "exchange. It will be reconciled by its client_order_id and will not be resent.",
+            "on the exchange. It will be reconciled by its client_order_id and will not be "
+            "resent.",
             endpoint=endpoint,
         )
         self.client_order_id = client_order_id

@@ -347,7 +347,7 @@ class MarketHub:
             else:
                 self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
-        except (BitstampError, ValueError) as exc:
+        except BitstampError as exc:  # every parse failure is one too (ProtocolError)
             _log.warning("market data: %s failed: %s", what or "a request", exc)
             self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
             return None
@@ -365,16 +365,7 @@ class MarketHub:
         (at once if it is not known down yet), again after each of its pauses, until it
         answers."""
         try:
-            while not self._closed:
-                if reach.next_try_at is not None:
-                    await asyncio.sleep(max(0.0, reach.next_try_at - time.time()))
-                try:
-                    await self.rest.markets()
-                except (BitstampError, ValueError) as exc:  # ValueError: a codec's
-                    reach.failed_on(exc)
-                    continue
-                reach.reached()
-                return
+            await reach.retry(self.rest.markets)  # cancelled when the hub closes
         finally:
             self._probing = False
 

@@ -11,14 +11,18 @@ since one may get through and a refused one changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ..bitstamp.errors import BitstampError, ExchangeUnavailable, RateLimited, TransportError
 
 __all__ = ["RETRY_DELAYS_S", "Reachability", "host_of"]
+
+_T = TypeVar("_T")
 
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 """Pause before each try after a failure in a row; the last repeats."""
@@ -70,15 +74,28 @@ class Reachability:
         self.next_try_at = now + delay
         return delay
 
-    def failed_on(self, exc: Exception) -> float:
+    def failed_on(self, exc: BitstampError) -> float:
         """:meth:`failed` for what a request raised: a transport failure means the host
         could not be reached; a venue error or a reply that does not parse, that it refused
         (a 429's or 5xx's Retry-After is kept)."""
         if isinstance(exc, TransportError):
             return self.failed(exc.message.rpartition(": ")[2])
         wait = exc.retry_after if isinstance(exc, RateLimited | ExchangeUnavailable) else None
-        title = exc.title if isinstance(exc, BitstampError) else "unreadable reply"
-        return self.failed(f"{title}: {exc}", wait_s=wait, refused=True)
+        return self.failed(f"{exc.title}: {exc}", wait_s=wait, refused=True)
+
+    async def retry(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """``call()`` until the host answers it: after each failure, the pause this object
+        sets (:attr:`next_try_at`), shown meanwhile by :meth:`describe`."""
+        while True:
+            if self.next_try_at is not None:
+                await asyncio.sleep(max(0.0, self.next_try_at - self._clock()))
+            try:
+                result = await call()
+            except BitstampError as exc:  # every parse failure is one too (ProtocolError)
+                self.failed_on(exc)
+                continue
+            self.reached()
+            return result
 
     def reached(self) -> None:
         """The host answered."""

@@ -9,7 +9,6 @@ session (market hub, order tracker, balances, the private feed's token) calls th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from ..bitstamp.auth import Credentials
@@ -77,7 +76,7 @@ class Session:
         """Load the markets, open the shared WebSocket and start the market data service.
         While the venue cannot be reached (or refuses: a 429, a 5xx, a reply that does not
         parse) the markets are asked again after a growing pause; :attr:`reach` says so."""
-        self.markets = {m.symbol: m for m in await self._load_markets()}
+        self.markets = {m.symbol: m for m in await self.reach.retry(self.rest.markets)}
         self.hub = MarketHub(
             self.rest,
             StreamClient(self.venue.ws_url),
@@ -87,16 +86,6 @@ class Session:
         )
         await self.hub.start()
         return self.hub
-
-    async def _load_markets(self) -> list[Market]:
-        while True:
-            try:
-                markets = await self.rest.markets()
-            except (BitstampError, ValueError) as exc:  # ValueError: a codec's parse error
-                await asyncio.sleep(self.reach.failed_on(exc))
-                continue
-            self.reach.reached()
-            return markets
 
     async def ticker(self, market: str) -> Ticker:
         return await self.rest.ticker(market)

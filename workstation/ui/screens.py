@@ -95,7 +95,7 @@ class PairPicker(ModalScreen[str | None]):
         self.typed = ""
         """The prefix typed so far, as the trader typed it ('/' kept, for the title)."""
         self.clock: Callable[[], float] = time.monotonic
-        self._typed_at = float("-inf")
+        self._typed_at = float("-inf")  # float-ok: a monotonic time, "never typed"
 
     def compose(self) -> ComposeResult:
         options = [
