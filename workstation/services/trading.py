@@ -291,7 +291,14 @@ class TradingService:
             return
         task = asyncio.create_task(self.watch(market), name=f"watch-{market}")
         self._watching.add(task)
-        task.add_done_callback(self._watching.discard)
+        task.add_done_callback(self._watched)
+
+    def _watched(self, task: asyncio.Task[None]) -> None:
+        """A watch started for an order placed elsewhere ended: a failure is told, not lost."""
+        self._watching.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            _log.warning("following %s failed: %s", task.get_name(), error)
+            self._error(f"cannot follow the orders of {task.get_name()[6:]}: {error}")
 
     def _emit(self, change: TradingChange) -> None:
         if self._closed and change.kind != "order":

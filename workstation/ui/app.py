@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -32,6 +34,7 @@ from ..paths import styles_path
 from ..services.feed import MarketFeed
 from ..services.hub import FeedChange, MarketHub
 from ..services.journal import Journal, TrackState
+from ..services.logs import report_crash
 from ..services.session import Session
 from ..services.trading import TradingChange, TradingService
 from ..services.venue import EmbeddedSim, Venue
@@ -97,7 +100,7 @@ class WorkstationApp(TradingDesk, App[None]):
         Binding("s", "ticket('sell')", "Sell"),
         Binding("l", "take('buy')", "Lift ask", show=False),
         Binding("h", "take('sell')", "Hit bid", show=False),
-        Binding("o", "focus_orders", "Orders"),
+        Binding("o", "pane('orders')", "Orders"),
         Binding("4", "pane('balances')", "Balances"),
         Binding("1", "pane('book')", "Book", show=False),
         Binding("2", "pane('tape')", "Trades", show=False),
@@ -436,12 +439,6 @@ def run_app(
     local variables of every frame*, where a key or a secret can sit. That printout is
     dropped: the traceback goes to the log (masked) and stderr gets one line naming the file.
     """
-    import io
-
-    from rich.console import Console
-
-    from ..services.logs import report_crash
-
     app = WorkstationApp(venue, seed=seed, mono=mono, confirm=confirm, journal_path=journal_path)
     app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
     app.run()

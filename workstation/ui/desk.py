@@ -165,10 +165,6 @@ class TradingDesk:
 
     # -- open orders ----------------------------------------------------------------------
 
-    def action_focus_orders(self: WorkstationApp) -> None:
-        if len(self.screen_stack) == 1:
-            self.query_one(OpenOrdersView).focus()
-
     def on_open_orders_view_action(self: WorkstationApp, message: OpenOrdersView.Action) -> None:
         trading = self.trading
         if trading is None or self.quitting:  # a key typed right after `q` does nothing
