@@ -15,50 +15,26 @@ from decimal import Decimal
 
 import pytest
 
-from workstation.bitstamp.rest import RestClient
-from workstation.bitstamp.stream import Backoff, StreamClient
 from workstation.domain.common import Side
 from workstation.services.feed import FeedState, MarketFeed
 from workstation.services.hub import FeedChange, MarketHub
-from workstation.sim.clock import SimClock
-from workstation.sim.exchange import OrderForm, SimExchange
+from workstation.sim.exchange import OrderForm
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 
-SYMBOL = "btcusd"
+from .market_support import SYMBOL, manual_sim, running_hub, until
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    clock = SimClock(manual_start_us=time.time_ns() // 1000)
-    server = SimServer(SimExchange(seed=5, speed=5, clock=clock, history_s=900))
-    async with server:
+    async with manual_sim(history_s=900) as server:
         yield server
 
 
 @pytest.fixture
 async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[FeedChange]]]:
-    rest = RestClient.for_url(sim.rest_url, timeout_s=5.0)
-    stream = StreamClient(
-        sim.ws_url, heartbeat_s=0.5, idle_timeout_s=5.0, backoff=Backoff(base_s=0.05, cap_s=0.2)
-    )
-    changes: list[FeedChange] = []
-    markets = {m.symbol: m for m in await rest.markets()}
-    service = MarketHub(rest, stream, markets, listener=changes.append, ticker_every_s=0.5)
-    await service.start()
-    try:
-        yield service, changes
-    finally:
-        await service.close()
-        await rest.aclose()
-
-
-async def until(condition: Callable[[], bool], within: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.02)
+    async with running_hub(sim, ticker_every_s=0.5) as running:
+        yield running
 
 
 async def move_market(sim: SimServer, steps: int = 10) -> None:

@@ -11,49 +11,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
-from workstation.bitstamp.rest import RestClient
-from workstation.bitstamp.stream import Backoff, StreamClient
 from workstation.domain.common import Side
 from workstation.services.cadence import SilencePolicy
 from workstation.services.feed import FeedState, MarketFeed
 from workstation.services.hub import FeedChange, MarketHub
-from workstation.sim.clock import SimClock
-from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 
-SYMBOL = "btcusd"
+from .market_support import SYMBOL, manual_sim, running_hub, until
+
 QUICK = SilencePolicy(floor_s=1.0, ceiling_s=5.0, multiple=8)
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    clock = SimClock(manual_start_us=time.time_ns() // 1000)
-    server = SimServer(SimExchange(seed=5, speed=5, clock=clock, history_s=120))
-    async with server:
+    async with manual_sim(history_s=120) as server:
         yield server
 
 
 @pytest.fixture
 async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[FeedChange]]]:
-    rest = RestClient.for_url(sim.rest_url, timeout_s=5.0)
-    stream = StreamClient(
-        sim.ws_url, heartbeat_s=0.5, idle_timeout_s=5.0, backoff=Backoff(base_s=0.05, cap_s=0.2)
-    )
-    changes: list[FeedChange] = []
-    markets = {m.symbol: m for m in await rest.markets()}
-    service = MarketHub(
-        rest, stream, markets, listener=changes.append, book_silence=QUICK, trade_silence=QUICK
-    )
-    await service.start()
-    try:
-        yield service, changes
-    finally:
-        await service.close()
-        await rest.aclose()
+    async with running_hub(sim, book_silence=QUICK, trade_silence=QUICK) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager
@@ -72,14 +54,6 @@ async def moving(sim: SimServer) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def until(condition: Callable[[], bool], within: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.02)
 
 
 async def stale_throughout(feed: MarketFeed, seconds: float) -> None:
