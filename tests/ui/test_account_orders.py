@@ -13,7 +13,6 @@ from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
@@ -21,20 +20,9 @@ from workstation.ui.app import WorkstationApp
 from workstation.ui.ordersview import OpenOrdersView
 
 from .harness import until
+from .test_trading import ready
 
 D = Decimal
-
-
-def ready(app: WorkstationApp) -> bool:
-    feed = app.hub.feeds.get("btcusd") if app.hub else None
-    trading = app.trading
-    return bool(
-        feed is not None
-        and feed.state is FeedState.LIVE
-        and trading is not None
-        and trading.submits_allowed
-        and trading.private_connected
-    )
 
 
 def client_ids(app: WorkstationApp) -> list[str]:

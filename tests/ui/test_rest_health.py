@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
@@ -14,6 +13,7 @@ from workstation.ui.app import WorkstationApp
 from workstation.ui.statusbar import StatusBar
 
 from .harness import until
+from .test_trading import ready
 
 
 async def test_the_status_bar_counts_every_429_of_market_data_and_trading(
@@ -21,19 +21,7 @@ async def test_the_status_bar_counts_every_429_of_market_data_and_trading(
 ) -> None:
     app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
     async with app.run_test(size=(120, 40)) as pilot:
-
-        def ready() -> bool:
-            feed = app.hub.feeds.get("btcusd") if app.hub else None
-            trading = app.trading
-            return bool(
-                feed is not None
-                and feed.state is FeedState.LIVE
-                and trading is not None
-                and trading.submits_allowed
-                and trading.balances
-            )
-
-        await until(pilot, ready, "the market and the account")
+        await until(pilot, lambda: ready(app), "the market and the account")
         assert app.hub is not None
         assert app.trading is not None
         limited = HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.01)
