@@ -91,7 +91,11 @@ def _staged_rows(stream: Stream) -> tuple[int, int, int, int]:
 def profile_ours(stream: Stream) -> dict[str, Any]:
     ours = Ours()
     frames = stream.frames
-    events = [parse_frame(text) for text in frames]
+    events: list[BookDiffEvent] = []
+    for text in frames:
+        event = parse_frame(text)
+        assert isinstance(event, BookDiffEvent)  # the recorded streams are book diffs
+        events.append(event)
 
     def decode(_: Any) -> None:
         for text in frames:
@@ -124,7 +128,7 @@ def profile_ours(stream: Stream) -> dict[str, Any]:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
 
-    result = {
+    result: dict[str, Any] = {
         "us_per_frame": {
             "parse_frame_plus_apply_packed": round(whole, 3),
             "parse_frame": round(parse, 3),

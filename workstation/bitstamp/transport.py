@@ -120,7 +120,9 @@ class Transport:
             shared.add_done_callback(lambda done: self._forget_inflight(key, done))
         return await asyncio.shield(shared)
 
-    def _forget_inflight(self, key: tuple, done: asyncio.Future[bytes]) -> None:
+    def _forget_inflight(
+        self, key: tuple[str, tuple[tuple[str, str], ...]], done: asyncio.Future[bytes]
+    ) -> None:
         if self._inflight.get(key) is done:
             del self._inflight[key]
         if not done.cancelled():

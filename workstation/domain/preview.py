@@ -172,6 +172,7 @@ def _view(book: OrderBook | BookSnapshot, side: Side) -> _View:
     if isinstance(book, OrderBook):
         units = book.top_units(Side.SELL if buy else Side.BUY)
         pp, ap = book.price_places, book.amount_places
+        rows: Iterator[tuple[Decimal, Decimal]]
         rows = ((from_units(p, pp), from_units(a, ap)) for p, a in units)
         visible = from_units(sum(a for _, a in units), ap)
         bid, ask = book.best_bid(), book.best_ask()

@@ -80,8 +80,8 @@ def largest_order(
             return None
         # the quote the walk of the whole budget brings, floored: walking that quote back
         # takes lot multiples worth at most it, so never more base than the budget
-        worth = walk_amount(rows, base, buy=False).value
-        return round_to(worth, market.instant_quote_decimals, rounding=ROUND_DOWN)
+        brings = walk_amount(rows, base, buy=False).value
+        return round_to(brings, market.instant_quote_decimals, rounding=ROUND_DOWN)
     taken = None if rows is None else list(rows)
     if kind is OrderKind.MARKET and taken is None:
         return None

@@ -14,8 +14,19 @@ lost frames in it, so the feed recovers (resync, backfill) then too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["BOOK_SILENCE", "TRADE_SILENCE", "Cadence", "SilencePolicy", "window_for"]
+__all__ = [
+    "BOOK_SILENCE",
+    "TRADE_SILENCE",
+    "Cadence",
+    "SilencePolicy",
+    "TradesWindow",
+    "window_for",
+]
+
+TradesWindow = Literal["minute", "hour", "day"]
+"""The windows REST ``transactions`` knows (reference 3.4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +168,7 @@ class Cadence:
         return policy.ceiling_s if limit > policy.ceiling_s else limit
 
 
-def window_for(gap_s: float) -> str:
+def window_for(gap_s: float) -> TradesWindow:
     """The shortest REST ``transactions`` window (reference 3.4) that covers a silence of
     ``gap_s``: what a backfill across it asks for."""
     if gap_s < 50:

@@ -94,6 +94,7 @@ class Canceller(Reconciler):
             for row in self.journal.open_orders(self.env)
             if market is None or row.market == market
         ]
+        detail: dict[str, object]
         for order in scope:
             detail = {"phase": "request", "all": market or "*", "order_id": order.order_id}
             self.journal.record_event(order.client_order_id, "cancel", detail)
@@ -117,9 +118,9 @@ class Canceller(Reconciler):
             cancelled = {c.order_id: c for c in result.canceled}
             for order in scope:
                 current = self._load(order.client_order_id)
-                if (ack := cancelled.get(current.order_id or -1)) is None:
+                if (acked := cancelled.get(current.order_id or -1)) is None:
                     continue
-                detail = {"phase": "ack", "status": ack.status, "amount": ack.amount}
+                detail = {"phase": "ack", "status": acked.status, "amount": acked.amount}
                 self.journal.record_event(order.client_order_id, "cancel", detail)
                 self._move(current, TrackState.CANCELLED)
         checks = await asyncio.gather(*(self.check(o.client_order_id) for o in scope))

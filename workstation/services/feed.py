@@ -42,7 +42,14 @@ from ..domain.market_data import BookSnapshot, Ticker, Trade
 from ..domain.markets import Market
 from ..domain.numbers import NumberFormatError
 from ..domain.orderbook import OrderBook
-from .cadence import BOOK_SILENCE, TRADE_SILENCE, Cadence, SilencePolicy, window_for
+from .cadence import (
+    BOOK_SILENCE,
+    TRADE_SILENCE,
+    Cadence,
+    SilencePolicy,
+    TradesWindow,
+    window_for,
+)
 from .health import FeedHealth
 from .tape import TradeTape
 
@@ -385,7 +392,7 @@ class MarketFeed:
             return
         self.trades.checked(now, missed=new_trades > 0)
 
-    def backfill_window(self, now: float) -> str:
+    def backfill_window(self, now: float) -> TradesWindow:
         """The REST ``transactions`` window that covers the time since the last live trade
         (the last hour when there was none: a full tape from the start)."""
         last = self.trades.last_frame_at

@@ -37,7 +37,7 @@ from ..bitstamp.stream import (
     StreamClient,
 )
 from ..domain.markets import Market
-from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, window_for
+from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, TradesWindow, window_for
 from .feed import MarketFeed
 from .reachability import Reachability
 
@@ -82,7 +82,7 @@ class MarketHub:
         stream: StreamClient,
         markets: dict[str, Market],
         *,
-        listener: Callable[[FeedChange], None] | None = None,
+        listener: Callable[[FeedChange], object] | None = None,
         ticker_every_s: float = TICKER_EVERY_S,
         book_silence: SilencePolicy = BOOK_SILENCE,
         trade_silence: SilencePolicy = TRADE_SILENCE,
@@ -265,7 +265,7 @@ class MarketHub:
         finally:
             self._fetching.discard(feed.symbol)
 
-    async def _backfill(self, feed: MarketFeed, window: str) -> None:
+    async def _backfill(self, feed: MarketFeed, window: TradesWindow) -> None:
         """Fill the tape from REST: the last hour when it is empty (a full pane from the
         start), else a window that covers what the stream missed (a reconnect, a stall)."""
         trades = await self._timed(

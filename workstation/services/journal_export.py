@@ -113,7 +113,8 @@ def journal_rows(db: sqlite3.Connection, *, env: str | None = None) -> Iterator[
     ``env`` keeps one scope: an exact ``env`` (``live``, ``sim@127.0.0.1:8765``...), and
     ``sim`` also takes every simulator scope (``sim@...``).
     """
-    where, args = "", ()
+    where = ""
+    args: tuple[str, ...] = ()
     if env is not None:
         where = "WHERE e.env = ? OR (? = 'sim' AND substr(e.env, 1, 4) = 'sim@')"
         args = (env, env)

@@ -21,13 +21,14 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import re
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -114,7 +115,7 @@ def mask(*values: str | None) -> None:
 class _OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating file whose every incarnation is created (and kept) with mode 0600."""
 
-    def _open(self) -> IO[Any]:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)  # a file left by an older version may be world-readable
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)

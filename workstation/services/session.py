@@ -72,7 +72,7 @@ class Session:
         await self.close_streams()
         await self.rest.aclose()
 
-    async def open_market_hub(self, listener: Callable[[FeedChange], None]) -> MarketHub:
+    async def open_market_hub(self, listener: Callable[[FeedChange], object]) -> MarketHub:
         """Load the markets, open the shared WebSocket and start the market data service.
         While the venue cannot be reached (or refuses: a 429, a 5xx, a reply that does not
         parse) the markets are asked again after a growing pause; :attr:`reach` says so."""

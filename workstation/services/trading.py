@@ -107,7 +107,7 @@ class TradingService:
         env: str,
         markets: dict[str, Market],
         *,
-        listener: Callable[[TradingChange], None],
+        listener: Callable[[TradingChange], object],
         policy: ReconcilePolicy | None = None,
         balances_interval_s: float = 1.0,
         start_wait_s: float = 10.0,

@@ -91,7 +91,7 @@ async def run_sim(options: SimOptions) -> int:
             loop.add_signal_handler(sig, stop.set)
     await server.start()
     key, secret = exchange.demo.api_key, exchange.demo.secret
-    watchers = [asyncio.create_task(stop.wait())]
+    watchers: list[asyncio.Task[object]] = [asyncio.create_task(stop.wait())]
     if options.embedded:
         ready = {
             "rest_url": server.rest_url,

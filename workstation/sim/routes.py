@@ -292,7 +292,7 @@ class _Routes:
 
 
 def _form_str(form: object, name: str) -> str | None:
-    value = form.get(name) if hasattr(form, "get") else None  # type: ignore[attr-defined]
+    value = form.get(name) if hasattr(form, "get") else None
     return value if isinstance(value, str) and value != "" else None
 
 

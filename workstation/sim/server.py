@@ -134,9 +134,9 @@ class SimServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server is not None else ()  # noqa: SLF001
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # each listening socket's (host, port, ...)
+        if addresses:
+            self.port = addresses[0][1]
         await self.exchange.start()
         self._periodic.start()
 

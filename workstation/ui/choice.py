@@ -45,7 +45,7 @@ class Choice(Widget, Generic[T], can_focus=True):
 
     @dataclass
     class Changed(Message):
-        choice: Choice  # type: ignore[type-arg]
+        choice: Choice
 
     def __init__(
         self,

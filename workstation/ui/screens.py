@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.markup import escape
 from rich.text import Text
@@ -159,7 +159,7 @@ class AskScreen(ModalScreen[object]):
     NO = object()
     BINDINGS = [Binding("escape,n", "answer('')", "No")]
 
-    def __init__(self, question: str, choices: list[tuple[str, str, object]]) -> None:
+    def __init__(self, question: str, choices: Sequence[tuple[str, str, object]]) -> None:
         super().__init__()
         self.question = question
         self.choices = choices

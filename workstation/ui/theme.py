@@ -4,6 +4,8 @@ above the spread line, bids below) and by the depth bars' shade, never by hue al
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.theme import Theme
 
@@ -27,5 +29,5 @@ _MONO = Theme(
 )
 
 
-def register_themes(app: App[object]) -> None:
+def register_themes(app: App[Any]) -> None:
     app.register_theme(_MONO)
