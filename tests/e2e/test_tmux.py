@@ -63,7 +63,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def wait_for(condition, within: float, what: str, screen=None) -> None:  # noqa: ANN001
+def wait_for(condition, within: float, what: str, screen=None) -> None:
     """Poll ``condition``; on timeout the error shows ``screen()`` (what the user saw)."""
     deadline = time.monotonic() + within
     while not condition():

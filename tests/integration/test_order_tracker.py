@@ -371,7 +371,7 @@ async def test_a_reconcile_that_began_before_a_reconnect_does_not_open_the_gate(
     sim: SimServer, tracker: OrderTracker
 ) -> None:
     gates: list[str | None] = []
-    tracker._on_gate = gates.append  # noqa: SLF001 - what the service passes at construction
+    tracker._on_gate = gates.append  # what the service passes at construction
     sim.faults.fail_next("/api/v2/open_orders/", HttpFault(HttpFaultKind.DELAY, seconds=0.5))
     asked = sim.requests["POST /api/v2/open_orders/all/"]
     first = asyncio.create_task(tracker.reconcile_open())

@@ -31,7 +31,7 @@ def client_ids(app: WorkstationApp) -> list[str]:
 
 
 def notices(app: WorkstationApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]  # noqa: SLF001 - what is on screen
+    return [str(n.message) for n in app._notifications]  # what is on screen
 
 
 async def place_elsewhere(sim: SimServer, price: D) -> int:

@@ -46,7 +46,7 @@ def on_screen(app: App[None], widget: Widget) -> bool:
     return bool(widget.display and region.area and app.screen.region.contains_region(region))
 
 
-async def ready(pilot, app: WorkstationApp) -> None:  # noqa: ANN001
+async def ready(pilot, app: WorkstationApp) -> None:
     def trading() -> bool:
         feed = app.hub.feeds.get("btcusd") if app.hub else None
         return bool(

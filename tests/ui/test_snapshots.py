@@ -37,13 +37,13 @@ def _collect_leaks_here():
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
-def test_main_screen(snap_compare, size: tuple[int, int]) -> None:  # noqa: ANN001 - plugin
+def test_main_screen(snap_compare, size: tuple[int, int]) -> None:
     with SimThread(seed=3) as venue:
         assert snap_compare(WorkstationApp(venue), terminal_size=size, run_before=settle)
 
 
-def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:  # noqa: ANN001
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("down", "down", "down", "plus")
         await settle(pilot)
@@ -53,8 +53,8 @@ def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:  # noqa: AN
         assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
 
-def test_ticket_with_a_market_order_preview(snap_compare) -> None:  # noqa: ANN001
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def test_ticket_with_a_market_order_preview(snap_compare) -> None:
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("b", "tab", "tab", "right", "shift+tab")  # a market buy
         await pilot.press("1", "full_stop", "5")
@@ -66,14 +66,14 @@ def test_ticket_with_a_market_order_preview(snap_compare) -> None:  # noqa: ANN0
         assert snap_compare(WorkstationApp(venue), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = iter(f"{n:08x}{'0' * 24}" for n in range(0xC0FFEE0, 0xC0FFEE0 + 10))
     monkeypatch.setattr(orders, "new_client_order_id", lambda: next(ids))
     # the journal's clock stands still, so every order is the same age on every run
     frozen = dt.datetime.fromtimestamp(FROZEN_US / 1e6, dt.UTC)
     monkeypatch.setattr(Journal.__init__, "__kwdefaults__", {"now": lambda: frozen})
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await settle(pilot)
         app = pilot.app
         assert isinstance(app, WorkstationApp)
@@ -107,8 +107,8 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
         assert snap_compare(WorkstationApp(venue), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_help_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
-    async def run_before(pilot) -> None:  # noqa: ANN001
+def test_help_at_80x24(snap_compare) -> None:
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
@@ -117,10 +117,10 @@ def test_help_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
         assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_balances_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
+def test_balances_at_80x24(snap_compare) -> None:
     """Key 4 brings the balances where the open orders are."""
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("4")
         await pilot.pause(0.3)
@@ -134,10 +134,10 @@ def test_balances_at_80x24(snap_compare) -> None:  # noqa: ANN001 - plugin
     [("b", 0, "0.1"), ("b", 1, "0.1"), ("s", 3, "1000")],
     ids=["limit-buy", "market-buy", "instant-sell-usd"],
 )
-def test_ticket_kinds_at_80x24(snap_compare, side: str, steps: int, amount: str) -> None:  # noqa: ANN001
+def test_ticket_kinds_at_80x24(snap_compare, side: str, steps: int, amount: str) -> None:
     """Every kind's ticket whole at 80 columns (the choices were cut: ``Kind ‹ instant``)."""
 
-    async def run_before(pilot) -> None:  # noqa: ANN001
+    async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press(side, "shift+tab", "shift+tab")  # Amount -> Time in force -> Kind
         await pilot.press(*["right"] * steps)

@@ -165,7 +165,7 @@ def test_a_journal_from_before_the_lost_state_takes_it_and_keeps_its_rows(
     from workstation.services import journal as journal_module
 
     path = tmp_path / "old.sqlite3"
-    old_schema = journal_module._SCHEMA.replace(", 'lost'", "")  # noqa: SLF001 - as written then
+    old_schema = journal_module._SCHEMA.replace(", 'lost'", "")  # as written then
     assert "'lost'" not in old_schema
     db = sqlite3.connect(path)
     db.executescript(old_schema)
@@ -194,5 +194,5 @@ def test_a_journal_from_before_the_lost_state_takes_it_and_keeps_its_rows(
         assert [e.kind for e in journal.events("a")] == ["intent"]
         journal.record_event("a", "reconciled", {"state": "lost"})
         assert journal.open_orders("sim") == []
-        fk = journal._db.execute("PRAGMA foreign_keys").fetchone()  # noqa: SLF001
+        fk = journal._db.execute("PRAGMA foreign_keys").fetchone()
         assert fk == (1,)  # references are enforced again

@@ -156,7 +156,7 @@ class MarketHub:
         async for event in self.stream:
             try:
                 self._route(event)
-            except Exception:  # a bug in one handler must not stop every feed
+            except Exception:  # noqa: BLE001 - a bug in one handler must not stop every feed
                 _log.exception("market hub: handling %r failed", type(event).__name__)
             handled += 1
             if handled % YIELD_EVERY == 0:
@@ -285,7 +285,7 @@ class MarketHub:
                 try:
                     feed.check_pending_top(now)
                     book, tape = feed.silence(now)
-                except Exception:  # a bug in one feed must not stop every check
+                except Exception:  # noqa: BLE001 - a bug in one feed must not stop every check
                     _log.exception("market hub: checking %s's channels failed", feed.symbol)
                     continue
                 if book:
@@ -320,7 +320,7 @@ class MarketHub:
                 if feed.unsettled:
                     try:
                         feed.settle()
-                    except Exception:  # a bug in one book must not stop every check
+                    except Exception:  # noqa: BLE001 - a bug in one book must not stop every check
                         _log.exception("market hub: settling %s failed", feed.symbol)
 
     async def _poll_tickers(self) -> None:

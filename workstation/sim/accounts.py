@@ -8,6 +8,7 @@ One demo account is funded at start (reference checklist: e.g. 5 BTC, 50 ETH, 10
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -68,7 +69,7 @@ class Accounts:
     def by_owner(self, owner: str) -> Account | None:
         return self._by_owner.get(owner)
 
-    def __iter__(self):  # noqa: ANN204 - iterator of accounts
+    def __iter__(self) -> Iterator[Account]:
         return iter(tuple(self._by_owner.values()))
 
     def issue_token(self, owner: str) -> WebsocketToken:

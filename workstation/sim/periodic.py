@@ -91,6 +91,6 @@ class Periodic:
                 result = action()
                 if inspect.isawaitable(result):
                     await result
-            except Exception:  # one failed round must not end the schedule
+            except Exception:  # noqa: BLE001 - one failed round must not end the schedule
                 _log.exception("periodic fault %s failed", name)
             self.runs[name] += 1

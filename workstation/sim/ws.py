@@ -137,7 +137,7 @@ class StreamHub:
         """Close every connection abruptly (as a network failure or server restart would)."""
         for conn in tuple(self._connections):
             self._forget(conn)
-            transport = conn.ws._req.transport if conn.ws._req is not None else None  # noqa: SLF001
+            transport = conn.ws._req.transport if conn.ws._req is not None else None
             if transport is not None:
                 transport.abort()
             conn.queue.put_nowait(None)
