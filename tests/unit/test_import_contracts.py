@@ -37,9 +37,9 @@ PLANTS = [
     ("domain", "import httpx", {DOMAIN_NO_IO, NETWORK_IN_WIRE}),
     ("domain", "import sqlite3", {DOMAIN_NO_IO}),
     ("domain", "import asyncio", {DOMAIN_NO_IO}),
-    # the I/O contract follows chains: paths reads files, the journal keeps SQLite
+    ("domain", "import workstation.services", {DOMAIN_PURE}),
+    # the I/O contract follows chains: paths reads files (pathlib)
     ("domain", "import workstation.paths", {DOMAIN_PURE, DOMAIN_NO_IO}),
-    ("domain", "from workstation.services import journal", {DOMAIN_PURE, DOMAIN_NO_IO}),
     ("bitstamp", "import workstation.paths", {WIRE_ONLY_DOMAIN}),
     ("bitstamp", "import workstation.services", {WIRE_ONLY_DOMAIN}),
     ("services", "import aiohttp", {AIOHTTP_IN_SIM}),
