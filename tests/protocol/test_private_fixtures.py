@@ -18,7 +18,7 @@ import pytest
 
 from workstation.bitstamp import codec_order_frames as order_frames
 from workstation.bitstamp import codec_private as cp
-from workstation.bitstamp.codec_fields import dumps
+from workstation.bitstamp.fields import dumps
 from workstation.domain.account import Balance
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderEvent, OrderEventKind

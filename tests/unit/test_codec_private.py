@@ -22,9 +22,8 @@ from workstation.bitstamp import codec_cancel as cc
 from workstation.bitstamp import codec_order_frames as frames
 from workstation.bitstamp import codec_orders as co
 from workstation.bitstamp import codec_private as cp
-from workstation.bitstamp.codec_fields import dumps, market_name
-from workstation.bitstamp.codec_wire import PayloadError
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import PayloadError, dumps, market_name
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.orders import (

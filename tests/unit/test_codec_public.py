@@ -54,8 +54,8 @@ from workstation.bitstamp.codec_stream_server import (
     encode_trade_frame,
     encode_unsubscribe_ack,
 )
-from workstation.bitstamp.codec_wire import PayloadError, book_number
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import PayloadError, book_number
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from workstation.domain.numbers import NumberFormatError, parse_decimal

@@ -536,7 +536,7 @@ def test_every_codec_error_is_a_protocol_error() -> None:
     BitstampError (the order tracker, cancels, the hub) must see it."""
     from workstation.bitstamp.codec_markets import MarketCodecError
     from workstation.bitstamp.codec_stream import FrameError
-    from workstation.bitstamp.codec_wire import PayloadError
+    from workstation.bitstamp.fields import PayloadError
 
     for cls in (PayloadError, FrameError, MarketCodecError):
         assert issubclass(cls, ProtocolError), cls

@@ -15,12 +15,12 @@ from typing import Any
 
 import msgspec
 
-from workstation.bitstamp.codec_fields import (
+from workstation.bitstamp.fields import (
     Number,
+    PayloadError,
     decoder,
     format_datetime,
     market_name,
-    market_symbol,
     number,
     padded,
     read,
@@ -28,8 +28,8 @@ from workstation.bitstamp.codec_fields import (
     to_datetime,
     to_decimal,
     to_int,
+    to_market,
 )
-from workstation.bitstamp.codec_wire import PayloadError  # one payload error for every codec
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 
 __all__ = [
@@ -168,7 +168,7 @@ def _trading_fees(wire: list[_TradingFeeWire] | _TradingFeeWire) -> list[Trading
     rows = wire if isinstance(wire, list) else [wire]
     return [
         TradingFee(
-            market=market_symbol(row.market or row.currency_pair or ""),
+            market=to_market(row.market or row.currency_pair or ""),
             maker_percent=to_decimal(row.fees.maker, "fees.maker"),
             taker_percent=to_decimal(row.fees.taker, "fees.taker"),
         )
