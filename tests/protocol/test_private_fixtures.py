@@ -28,7 +28,7 @@ CREATED, CHANGED, DELETED = OrderEventKind
 
 
 class _Frame(msgspec.Struct):
-    data: msgspec.Raw  # the exact bytes, as codec_stream hands them over
+    data: msgspec.Raw  # the exact bytes, as stream_frames hands them over
     channel: str
     event: str
 

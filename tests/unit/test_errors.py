@@ -498,8 +498,8 @@ def _parsers() -> dict[str, Any]:
         codec_order_frames,
         codec_orders,
         codec_private,
-        codec_public,
-        codec_stream,
+        market_data,
+        stream_frames,
     )
 
     return {
@@ -516,12 +516,12 @@ def _parsers() -> dict[str, Any]:
         "trading_fees": codec_private.parse_trading_fees,
         "websockets_token": codec_private.parse_websockets_token,
         "user_transactions": codec_private.parse_user_transactions,
-        "ticker": lambda body: codec_public.parse_ticker(body, "btcusd"),
-        "tickers": codec_public.parse_tickers,
-        "order_book": lambda body: codec_public.parse_order_book(body, "btcusd"),
-        "transactions": lambda body: codec_public.parse_transactions(body, "btcusd"),
-        "ohlc": codec_public.parse_ohlc,
-        "frame": codec_stream.parse_frame,
+        "ticker": lambda body: market_data.parse_ticker(body, "btcusd"),
+        "tickers": market_data.parse_tickers,
+        "order_book": lambda body: market_data.parse_order_book(body, "btcusd"),
+        "transactions": lambda body: market_data.parse_transactions(body, "btcusd"),
+        "ohlc": market_data.parse_ohlc,
+        "frame": stream_frames.parse_frame,
         "order_event": lambda body: codec_order_frames.parse_order_event(
             "order_created", "private-my_orders_btcusd-7", body
         ),
@@ -535,8 +535,8 @@ def test_every_codec_error_is_a_protocol_error() -> None:
     """A reply we cannot read is a failure of the call like any other: callers that catch
     BitstampError (the order tracker, cancels, the hub) must see it."""
     from workstation.bitstamp.codec_markets import MarketCodecError
-    from workstation.bitstamp.codec_stream import FrameError
     from workstation.bitstamp.fields import PayloadError
+    from workstation.bitstamp.stream_frames import FrameError
 
     for cls in (PayloadError, FrameError, MarketCodecError):
         assert issubclass(cls, ProtocolError), cls

@@ -31,7 +31,7 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import codec_cancel, codec_markets, codec_orders, codec_private, codec_public
+from . import codec_cancel, codec_markets, codec_orders, codec_private, market_data
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
@@ -139,13 +139,13 @@ class RestClient:
 
     async def ticker(self, market: str) -> Ticker:
         body = await self.transport.get_public(f"/api/v2/ticker/{_market(market)}/")
-        return codec_public.parse_ticker(body, market)
+        return market_data.parse_ticker(body, market)
 
     async def order_book(self, market: str, group: Literal[0, 1, 2] = 1) -> BookSnapshot:
         """The full-depth book. ``group=1`` aggregates per price (Bitstamp's default)."""
         params = {"group": str(group)} if group != 1 else None
         body = await self.transport.get_public(f"/api/v2/order_book/{_market(market)}/", params)
-        return codec_public.parse_order_book(body, market)
+        return market_data.parse_order_book(body, market)
 
     async def transactions(
         self, market: str, time: Literal["minute", "hour", "day"] = "hour"
@@ -153,7 +153,7 @@ class RestClient:
         """Public trades of the last minute/hour/day, newest first."""
         path = f"/api/v2/transactions/{_market(market)}/"
         body = await self.transport.get_public(path, {"time": time})
-        return codec_public.parse_transactions(body, market)
+        return market_data.parse_transactions(body, market)
 
     async def ohlc(
         self,
@@ -170,7 +170,7 @@ class RestClient:
         if end is not None:
             params["end"] = str(end)
         body = await self.transport.get_public(f"/api/v2/ohlc/{_market(market)}/", params)
-        return codec_public.parse_ohlc(body)
+        return market_data.parse_ohlc(body)
 
     async def markets(self) -> list[Market]:
         """Market rules from ``/api/v2/markets/`` (the current endpoint)."""

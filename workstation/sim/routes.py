@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_markets, codec_orders, codec_private, codec_public
+from ..bitstamp import codec_markets, codec_orders, codec_private
 from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
@@ -21,6 +21,7 @@ from .catalog import CURRENCY_DECIMALS
 from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
+from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
 
 __all__ = ["USER", "add_routes"]
 
@@ -88,12 +89,12 @@ class _Routes:
             return json_reply(error_body("Invalid GET parameter.", response_code="400.018"), 400)
         m = self.market(request)
         return json_reply(
-            codec_public.encode_ticker(self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals)
+            encode_ticker(self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals)
         )
 
     async def tickers(self, request: web.Request) -> web.Response:
         rows = [
-            codec_public.encode_ticker(
+            encode_ticker(
                 self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals, market_name=m.name
             )
             for m in self.ex.markets.values()
@@ -107,9 +108,7 @@ class _Routes:
             return json_reply(error_body("Invalid GET parameter."), 400)
         group = int(group_text)
         snapshot = self.ex.book(m.symbol, with_orders=group != 1)
-        return json_reply(
-            codec_public.encode_order_book(snapshot, m.base_decimals, m.quote_decimals, group)
-        )
+        return json_reply(encode_order_book(snapshot, m.base_decimals, m.quote_decimals, group))
 
     async def transactions(self, request: web.Request) -> web.Response:
         m = self.market(request)
@@ -117,9 +116,7 @@ class _Routes:
         if window is None:
             return json_reply(error_body({"time": ["Not a valid choice."]}), 400)
         trades = self.ex.transactions(m.symbol, window)
-        return json_reply(
-            codec_public.encode_transactions(trades, m.base_decimals, m.quote_decimals)
-        )
+        return json_reply(encode_transactions(trades, m.base_decimals, m.quote_decimals))
 
     async def ohlc(self, request: web.Request) -> web.Response:
         m = self.market(request)
@@ -136,9 +133,7 @@ class _Routes:
         if problems or step is None or limit is None:
             return json_reply(error_body(problems), 400)
         candles = self.ex.candles(m.symbol, step=step, limit=limit, start=start, end=end)
-        return json_reply(
-            codec_public.encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals)
-        )
+        return json_reply(encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals))
 
     async def markets(self, request: web.Request) -> web.Response:
         return json_reply(codec_markets.encode_markets(list(self.ex.markets.values())))

@@ -1,5 +1,5 @@
 """WebSocket v2 frames: client requests, and server frames parsed into typed events
-(reference 7.2-7.4). What the simulator sends back lives in ``codec_stream_server``.
+(reference 7.2-7.4). What the simulator sends lives in ``workstation.sim.wire.stream_frames``.
 
 ``parse_frame`` is pure and total over valid JSON: every Bitstamp event becomes a
 ``StreamEvent``; an event it does not know becomes ``UnknownEvent``. Only text that is not a
@@ -21,17 +21,9 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from workstation.bitstamp.codec_public import parse_order_book
-
-# The market data frames are re-exported for workstation/sim/marketdata.py, which reads them
-# from here.
-from workstation.bitstamp.codec_stream_server import (
-    encode_book_frame,
-    encode_diff_frame,
-    encode_trade_frame,
-)
 from workstation.bitstamp.errors import ProtocolError
 from workstation.bitstamp.fields import levels, to_int, to_side, twin_decimal
+from workstation.bitstamp.market_data import parse_order_book
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
 from workstation.domain.orderbook import OrderBook
 
@@ -53,11 +45,8 @@ __all__ = [
     "TradeEvent",
     "UnknownEvent",
     "UnsubscriptionSucceeded",
-    "encode_book_frame",
-    "encode_diff_frame",
     "encode_heartbeat",
     "encode_subscribe",
-    "encode_trade_frame",
     "encode_unsubscribe",
     "parse_frame",
 ]

@@ -1,9 +1,9 @@
-"""Public REST payloads parsed: ticker, order book, transactions, OHLC (reference 3.1-3.5).
+"""Public market data payloads read: ticker, order book, transactions, OHLC (reference 3.1-3.5).
 
 Wire structs mirror Bitstamp's JSON exactly: public REST sends every number as a string
 (reference section 2), so those fields stay ``str`` and go through the strict
-``workstation.domain.numbers.parse_decimal``. The reverse direction, which the simulator
-serves, lives in ``codec_public_server``; the shared number readers in ``codec_wire``.
+``workstation.domain.numbers.parse_decimal``. The simulator writes these payloads in
+``workstation.sim.wire.market_data``; the field readers are in ``fields``.
 
 Malformed payloads raise ``PayloadError`` (a ``ProtocolError``) naming what was wrong.
 """
@@ -16,13 +16,6 @@ from decimal import Decimal
 
 import msgspec
 
-# The encoders are re-exported for workstation/sim/routes.py, which reads them from here.
-from workstation.bitstamp.codec_public_server import (
-    encode_ohlc,
-    encode_order_book,
-    encode_ticker,
-    encode_transactions,
-)
 from workstation.bitstamp.fields import PayloadError, book_number, to_int, to_side
 from workstation.domain.market_data import (
     BookSnapshot,
@@ -35,11 +28,6 @@ from workstation.domain.market_data import (
 from workstation.domain.numbers import parse_decimal
 
 __all__ = [
-    "PayloadError",
-    "encode_ohlc",
-    "encode_order_book",
-    "encode_ticker",
-    "encode_transactions",
     "parse_ohlc",
     "parse_order_book",
     "parse_ticker",
