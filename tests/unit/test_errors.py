@@ -494,11 +494,11 @@ wire_json = st.recursive(
 def _parsers() -> dict[str, Any]:
     from workstation.bitstamp import (
         codec_cancel,
-        codec_markets,
         codec_order_frames,
         codec_orders,
         codec_private,
         market_data,
+        markets,
         stream_frames,
     )
 
@@ -506,8 +506,8 @@ def _parsers() -> dict[str, Any]:
         "cancel": codec_cancel.parse_cancel,
         "cancel_all": codec_cancel.parse_cancel_all,
         "replace": codec_cancel.parse_replace,
-        "markets": codec_markets.parse_markets,
-        "trading_pairs_info": codec_markets.parse_trading_pairs_info,
+        "markets": markets.parse_markets,
+        "trading_pairs_info": markets.parse_trading_pairs_info,
         "order_ack": codec_orders.parse_order_ack,
         "open_orders": codec_orders.parse_open_orders,
         "order_status": codec_orders.parse_order_status,
@@ -534,8 +534,8 @@ def _parsers() -> dict[str, Any]:
 def test_every_codec_error_is_a_protocol_error() -> None:
     """A reply we cannot read is a failure of the call like any other: callers that catch
     BitstampError (the order tracker, cancels, the hub) must see it."""
-    from workstation.bitstamp.codec_markets import MarketCodecError
     from workstation.bitstamp.fields import PayloadError
+    from workstation.bitstamp.markets import MarketCodecError
     from workstation.bitstamp.stream_frames import FrameError
 
     for cls in (PayloadError, FrameError, MarketCodecError):

@@ -31,7 +31,7 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import codec_cancel, codec_markets, codec_orders, codec_private, market_data
+from . import codec_cancel, codec_orders, codec_private, market_data, markets
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
@@ -174,12 +174,12 @@ class RestClient:
 
     async def markets(self) -> list[Market]:
         """Market rules from ``/api/v2/markets/`` (the current endpoint)."""
-        return codec_markets.parse_markets(await self.transport.get_public("/api/v2/markets/"))
+        return markets.parse_markets(await self.transport.get_public("/api/v2/markets/"))
 
     async def trading_pairs_info(self) -> list[Market]:
         """Market rules from the legacy ``/api/v2/trading-pairs-info/``."""
         body = await self.transport.get_public("/api/v2/trading-pairs-info/")
-        return codec_markets.parse_trading_pairs_info(body)
+        return markets.parse_trading_pairs_info(body)
 
     # -- private reads (safe to repeat) ---------------------------------------------------
 

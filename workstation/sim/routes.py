@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_markets, codec_orders, codec_private
+from ..bitstamp import codec_orders, codec_private
 from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
@@ -22,6 +22,7 @@ from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
 from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
+from .wire.markets import encode_markets, encode_trading_pairs_info
 
 __all__ = ["USER", "add_routes"]
 
@@ -136,10 +137,10 @@ class _Routes:
         return json_reply(encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals))
 
     async def markets(self, request: web.Request) -> web.Response:
-        return json_reply(codec_markets.encode_markets(list(self.ex.markets.values())))
+        return json_reply(encode_markets(list(self.ex.markets.values())))
 
     async def trading_pairs_info(self, request: web.Request) -> web.Response:
-        return json_reply(codec_markets.encode_trading_pairs_info(list(self.ex.markets.values())))
+        return json_reply(encode_trading_pairs_info(list(self.ex.markets.values())))
 
     # -- private reads ----------------------------------------------------------------------
 
