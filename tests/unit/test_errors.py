@@ -493,10 +493,10 @@ wire_json = st.recursive(
 
 def _parsers() -> dict[str, Any]:
     from workstation.bitstamp import (
+        account,
         codec_cancel,
         codec_order_frames,
         codec_orders,
-        codec_private,
         market_data,
         markets,
         stream_frames,
@@ -511,11 +511,11 @@ def _parsers() -> dict[str, Any]:
         "order_ack": codec_orders.parse_order_ack,
         "open_orders": codec_orders.parse_open_orders,
         "order_status": codec_orders.parse_order_status,
-        "account_balances": codec_private.parse_account_balances,
-        "legacy_balance": codec_private.parse_legacy_balance,
-        "trading_fees": codec_private.parse_trading_fees,
-        "websockets_token": codec_private.parse_websockets_token,
-        "user_transactions": codec_private.parse_user_transactions,
+        "account_balances": account.parse_account_balances,
+        "legacy_balance": account.parse_legacy_balance,
+        "trading_fees": account.parse_trading_fees,
+        "websockets_token": account.parse_websockets_token,
+        "user_transactions": account.parse_user_transactions,
         "ticker": lambda body: market_data.parse_ticker(body, "btcusd"),
         "tickers": market_data.parse_tickers,
         "order_book": lambda body: market_data.parse_order_book(body, "btcusd"),

@@ -31,7 +31,7 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import codec_cancel, codec_orders, codec_private, market_data, markets
+from . import account, codec_cancel, codec_orders, market_data, markets
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
@@ -187,11 +187,11 @@ class RestClient:
         return await self.transport.post_private(path, data, safe=True)
 
     async def account_balances(self) -> list[Balance]:
-        return codec_private.parse_account_balances(await self._read("/api/v2/account_balances/"))
+        return account.parse_account_balances(await self._read("/api/v2/account_balances/"))
 
     async def trading_fees(self, market: str | None = None) -> list[TradingFee]:
         path = f"/api/v2/fees/trading/{_market(market)}/" if market else "/api/v2/fees/trading/"
-        return codec_private.parse_trading_fees(await self._read(path))
+        return account.parse_trading_fees(await self._read(path))
 
     async def user_transactions(
         self,
@@ -215,7 +215,7 @@ class RestClient:
             if value is not None
         }
         path = "/api/v2/user_transactions/" + (f"{_market(market)}/" if market else "")
-        return codec_private.parse_user_transactions(await self._read(path, data))
+        return account.parse_user_transactions(await self._read(path, data))
 
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         """Open orders on one market, or on every market."""
@@ -241,7 +241,7 @@ class RestClient:
 
     async def websockets_token(self) -> WebsocketToken:
         """A short-lived token for private WebSocket channels; fetch a fresh one per use."""
-        return codec_private.parse_websockets_token(await self._read("/api/v2/websockets_token/"))
+        return account.parse_websockets_token(await self._read("/api/v2/websockets_token/"))
 
     # -- orders (never retried) -----------------------------------------------------------
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_orders, codec_private
+from ..bitstamp import codec_orders
 from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
@@ -21,6 +21,12 @@ from .catalog import CURRENCY_DECIMALS
 from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
+from .wire.account import (
+    encode_account_balances,
+    encode_trading_fees,
+    encode_user_transactions,
+    encode_websockets_token,
+)
 from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
 from .wire.markets import encode_markets, encode_trading_pairs_info
 
@@ -146,14 +152,14 @@ class _Routes:
 
     async def balances(self, request: web.Request) -> web.Response:
         rows = self.ex.balances(request[USER])
-        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS))
+        return json_reply(encode_account_balances(rows, CURRENCY_DECIMALS))
 
     async def balance(self, request: web.Request) -> web.Response:
         currency = request.match_info["currency"].lower()
         rows = [b for b in self.ex.balances(request[USER]) if b.currency == currency]
         if not rows:
             raise web.HTTPNotFound()
-        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS)[0])
+        return json_reply(encode_account_balances(rows, CURRENCY_DECIMALS)[0])
 
     async def fees(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -161,7 +167,7 @@ class _Routes:
         if isinstance(symbol, str) and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         fees = self.ex.fees(request[USER], symbol if isinstance(symbol, str) else None)
-        rows = codec_private.encode_trading_fees(fees)
+        rows = encode_trading_fees(fees)
         return json_reply(rows[0] if "market" in request.match_info else rows)
 
     async def user_transactions(self, request: web.Request) -> web.Response:
@@ -191,9 +197,7 @@ class _Routes:
             since_timestamp=since_ts,
         )
         currencies = [b.currency for b in self.ex.balances(request[USER])]
-        return json_reply(
-            codec_private.encode_user_transactions(rows, currencies, CURRENCY_DECIMALS)
-        )
+        return json_reply(encode_user_transactions(rows, currencies, CURRENCY_DECIMALS))
 
     async def open_orders(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
@@ -225,7 +229,7 @@ class _Routes:
 
     async def websockets_token(self, request: web.Request) -> web.Response:
         token = self.ex.issue_ws_token(request[USER])
-        return json_reply(codec_private.encode_websockets_token(token))
+        return json_reply(encode_websockets_token(token))
 
     # -- orders -----------------------------------------------------------------------------
 
