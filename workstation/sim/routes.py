@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..bitstamp import codec_orders
-from ..bitstamp.errors import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
@@ -27,6 +26,7 @@ from .wire.account import (
     encode_user_transactions,
     encode_websockets_token,
 )
+from .wire.error_bodies import error_body
 from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
 from .wire.markets import encode_markets, encode_trading_pairs_info
 
