@@ -188,8 +188,10 @@ def to_int(value: int | str, field: str, *, unsigned: bool = False) -> int:
     ``unsigned`` is the rule of public payloads, whose ids and times are never negative.
     """
     if isinstance(value, str):
-        digits = value[1:] if value[:1] == "-" and not unsigned else value
-        if digits.isdigit() and digits.isascii() and len(value) <= MAX_NUMBER_LENGTH:
+        if value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_LENGTH:
+            return int(value)  # the common case, on every trade and book frame: three checks
+        negative = not unsigned and value[:1] == "-"
+        if negative and value[1:].isdigit() and value.isascii() and len(value) <= MAX_NUMBER_LENGTH:
             return int(value)
     elif isinstance(value, int) and not isinstance(value, bool) and (value >= 0 or not unsigned):
         return value
