@@ -33,7 +33,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
-from workstation.bitstamp.codec_stream import BookDiffEvent, parse_frame
+from workstation.bitstamp.stream_frames import BookDiffEvent, parse_frame
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from workstation.bitstamp.codec_stream import BookDiffEvent, parse_frame
+from workstation.bitstamp.stream_frames import BookDiffEvent, parse_frame
 from workstation.domain.book_rows import PackedRules
 
 from .common import say

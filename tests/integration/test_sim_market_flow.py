@@ -12,10 +12,10 @@ from decimal import Decimal
 
 import pytest
 
-from workstation.bitstamp.codec_stream import BookDiffEvent, SubscriptionSucceeded
 from workstation.bitstamp.errors import OrderNotFound
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.stream import Backoff, StreamClient
+from workstation.bitstamp.stream_frames import BookDiffEvent, SubscriptionSucceeded
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
 from workstation.sim.server import SimServer

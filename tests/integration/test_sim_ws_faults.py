@@ -14,17 +14,17 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from workstation.bitstamp.codec_stream import (
-    ReconnectRequested,
-    SubscriptionSucceeded,
-    TradeEvent,
-)
 from workstation.bitstamp.stream import (
     Backoff,
     ClientEvent,
     ConnectionState,
     FrameRejected,
     StreamClient,
+)
+from workstation.bitstamp.stream_frames import (
+    ReconnectRequested,
+    SubscriptionSucceeded,
+    TradeEvent,
 )
 from workstation.cli import parse_sim_args
 from workstation.domain.common import Side

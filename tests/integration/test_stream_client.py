@@ -9,13 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from workstation.bitstamp.codec_stream import (
-    OrderEventFrame,
-    ReconnectRequested,
-    StreamErrorEvent,
-    SubscriptionSucceeded,
-    TradeEvent,
-)
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.stream import (
     Backoff,
@@ -24,6 +17,13 @@ from workstation.bitstamp.stream import (
     ConnectionStateChanged,
     FrameRejected,
     StreamClient,
+)
+from workstation.bitstamp.stream_frames import (
+    OrderEventFrame,
+    ReconnectRequested,
+    StreamErrorEvent,
+    SubscriptionSucceeded,
+    TradeEvent,
 )
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderEventKind

@@ -11,12 +11,6 @@ from typing import Any
 
 import pytest
 
-from workstation.bitstamp.error_bodies import (
-    blocked_text,
-    error_body,
-    legacy_error_body,
-    not_found_page,
-)
 from workstation.bitstamp.error_rules import classify
 from workstation.bitstamp.errors import (
     AuthenticationError,
@@ -35,6 +29,12 @@ from workstation.bitstamp.errors import (
     RateLimited,
     TimestampOutOfWindow,
     TradingDisabled,
+)
+from workstation.sim.wire.error_bodies import (
+    blocked_text,
+    error_body,
+    legacy_error_body,
+    not_found_page,
 )
 
 BUY = "/api/v2/buy/btcusd/"

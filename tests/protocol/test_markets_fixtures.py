@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 
-from workstation.bitstamp.codec_markets import (
-    MarketCodecError,
-    encode_markets,
-    encode_trading_pairs_info,
-    parse_markets,
-    parse_trading_pairs_info,
-)
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.markets import MarketCodecError, parse_markets, parse_trading_pairs_info
 from workstation.domain.markets import Market
+from workstation.sim.wire.markets import encode_markets, encode_trading_pairs_info
 
 PAIRS_INFO_URL = "https://www.bitstamp.net/api/v2/trading-pairs-info/"
 

@@ -16,19 +16,20 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from workstation.bitstamp import account
 from workstation.bitstamp import codec_order_frames as order_frames
-from workstation.bitstamp import codec_private as cp
-from workstation.bitstamp.codec_fields import dumps
+from workstation.bitstamp.fields import PayloadError, dumps
 from workstation.domain.account import Balance
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderEvent, OrderEventKind
+from workstation.sim.wire.account import encode_legacy_balance, encode_user_transactions
 
 D = Decimal
 CREATED, CHANGED, DELETED = OrderEventKind
 
 
 class _Frame(msgspec.Struct):
-    data: msgspec.Raw  # the exact bytes, as codec_stream hands them over
+    data: msgspec.Raw  # the exact bytes, as stream_frames hands them over
     channel: str
     event: str
 
@@ -131,7 +132,7 @@ def test_re_encoded_my_orders_frames_match_the_recorded_keys_and_types(recorded:
 def test_legacy_balance_with_a_fee_number(recorded: Path) -> None:
     body = _http_body(recorded, "get_account_balance_200.txt")
     assert b'"fee": 0.2200' in body  # a bare JSON number beside string balances: skipped
-    assert cp.parse_legacy_balance(body) == [
+    assert account.parse_legacy_balance(body) == [
         Balance("btc", D("156"), D("156"), D("0")),
         Balance("eur", D("0.01"), D("0.01"), D("0")),
     ]
@@ -139,7 +140,7 @@ def test_legacy_balance_with_a_fee_number(recorded: Path) -> None:
 
 def test_legacy_balances_of_every_currency(recorded: Path) -> None:
     body = _http_body(recorded, "get_account_balances_200.txt")
-    balances = cp.parse_legacy_balance(body)
+    balances = account.parse_legacy_balance(body)
     listed = re.findall(rb'"([a-z0-9]+)_balance"', body)
     assert [b.currency.encode() for b in balances] == listed
     assert len(balances) > 40
@@ -149,7 +150,7 @@ def test_legacy_balances_of_every_currency(recorded: Path) -> None:
     assert all(b.total == b.available + b.reserved for b in balances)
     # Re-encoded, the balance keys come back with the same string values.
     flat = json.loads(body)
-    ours = json.loads(dumps(cp.encode_legacy_balance(balances)))
+    ours = json.loads(dumps(encode_legacy_balance(balances)))
     assert ours == {key: flat[key] for key in ours}
     parts = {"available", "balance", "reserved"}
     assert set(ours) == {key for key in flat if key.rpartition("_")[2] in parts}
@@ -157,7 +158,7 @@ def test_legacy_balances_of_every_currency(recorded: Path) -> None:
 
 def test_user_transactions_with_mixed_types(recorded: Path) -> None:
     body = _http_body(recorded, "get_user_transactions_200.txt")
-    rows = cp.parse_user_transactions(body)
+    rows = account.parse_user_transactions(body)
     assert [tx.id for tx in rows] == [1, 2, 3, 4]
     deposit, trade = rows[0], rows[1]
     assert deposit.type_code == 0
@@ -175,18 +176,18 @@ def test_user_transactions_with_mixed_types(recorded: Path) -> None:
 
 def test_user_transactions_re_encode_with_the_recorded_types(recorded: Path) -> None:
     body = _http_body(recorded, "get_user_transactions_200.txt")
-    rows = cp.parse_user_transactions(body)
-    ours = json.loads(dumps(cp.encode_user_transactions(rows, currencies=["usd", "btc"])))
+    rows = account.parse_user_transactions(body)
+    ours = json.loads(dumps(encode_user_transactions(rows, currencies=["usd", "btc"])))
     for mine, theirs in zip(ours[1:], json.loads(body)[1:], strict=True):  # the trades
         assert mine == theirs
     # The deposit's zero "btc_usd": "0.00" rate is dropped; everything else is kept.
     assert ours[0] == {k: v for k, v in json.loads(body)[0].items() if k != "btc_usd"}
-    assert cp.parse_user_transactions(dumps(ours)) == rows
+    assert account.parse_user_transactions(dumps(ours)) == rows
 
 
 def test_user_transactions_without_results_and_the_200_error(recorded: Path) -> None:
     empty = _http_body(recorded, "get_user_transactions_200_no_results.txt")
-    assert cp.parse_user_transactions(empty) == []
+    assert account.parse_user_transactions(empty) == []
     error = _http_body(recorded, "get_user_transactions_200_with_validation_error.txt")
-    with pytest.raises(cp.PayloadError, match="user_transactions: Expected `array`, got `object`"):
-        cp.parse_user_transactions(error)
+    with pytest.raises(PayloadError, match="user_transactions: Expected `array`, got `object`"):
+        account.parse_user_transactions(error)

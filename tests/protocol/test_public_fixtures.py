@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from workstation.bitstamp.codec_public import parse_order_book, parse_ticker
-from workstation.bitstamp.codec_public_server import encode_order_book, encode_ticker
+from workstation.bitstamp.market_data import parse_order_book, parse_ticker
 from workstation.domain.market_data import BookSnapshot
+from workstation.sim.wire.market_data import encode_order_book, encode_ticker
 
 MARKETS = {
     "sgbeur",

@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 
 from workstation.bitstamp import codec_orders as co
-from workstation.bitstamp import codec_private as cp
 from workstation.domain.account import Balance, UserTransaction
 from workstation.domain.common import Side
 from workstation.domain.orders import OpenOrder, OrderAck, OrderState, OrderStatus, OrderTransaction
+from workstation.sim.wire.account import encode_account_balances, encode_user_transactions
 
 from .shapes import assert_same, shape, union
 from .sim_session import Reply, rest_session, small_sim
@@ -252,11 +252,11 @@ def test_the_encoders_pad_once_given_the_decimals() -> None:
         Balance("btc", D(5), D("4.99"), D("0.01")),
         Balance("usd", D("9.12345"), D(9), D(0)),  # a fee booked to 5 places: not rounded
     ]
-    assert cp.encode_account_balances(balances, {"btc": 8, "usd": 2}) == [
+    assert encode_account_balances(balances, {"btc": 8, "usd": 2}) == [
         {"currency": "btc", "total": "5.00000000", "available": "4.99000000",
          "reserved": "0.01000000"},
         {"currency": "usd", "total": "9.12345", "available": "9.00", "reserved": "0.00"},
     ]  # fmt: skip
     trade = UserTransaction(3, T, 2, D("0.27"), {"btc": D("-0.001"), "usd": D("67")}, D(67000))
-    (row,) = cp.encode_user_transactions([trade], ["eur"], {"btc": 8, "usd": 2})
+    (row,) = encode_user_transactions([trade], ["eur"], {"btc": 8, "usd": 2})
     assert (row["btc"], row["usd"], row["eur"]) == ("-0.00100000", "67.00", 0)

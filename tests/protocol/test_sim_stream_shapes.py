@@ -27,7 +27,7 @@ import pytest
 import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
-from workstation.bitstamp.codec_stream import (
+from workstation.bitstamp.stream_frames import (
     encode_heartbeat,
     encode_subscribe,
     encode_unsubscribe,

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from workstation.bitstamp.codec_public import parse_order_book
-from workstation.bitstamp.codec_stream import (
+from workstation.bitstamp.market_data import parse_order_book
+from workstation.bitstamp.stream_frames import (
     BookDiffEvent,
     OrderEventFrame,
     StreamEvent,
@@ -27,13 +27,13 @@ from workstation.bitstamp.codec_stream import (
     encode_subscribe,
     parse_frame,
 )
-from workstation.bitstamp.codec_stream_server import (
+from workstation.domain.common import Side
+from workstation.domain.market_data import Trade
+from workstation.sim.wire.stream_frames import (
     encode_ack,
     encode_diff_frame,
     encode_trade_frame,
 )
-from workstation.domain.common import Side
-from workstation.domain.market_data import Trade
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,9 @@ from workstation.bitstamp.auth import (
     ResponseSignatureError,
     ServerClock,
     new_nonce,
-    response_signature,
-    signature,
-    string_to_sign,
 )
 from workstation.bitstamp.errors import BitstampError
+from workstation.bitstamp.signing import response_signature, signature, string_to_sign
 
 KEY = "kEy7Hq2ZpLw9Xc4Vb8Nm1As5Df3Gh6Jj"
 SECRET = "sEcReT-9f8e7d6c5b4a3928170fedcba9876543"

@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workstation.bitstamp.auth import BitstampAuth, Credentials, ServerClock
-from workstation.bitstamp.auth_server import (
+from workstation.bitstamp.signing import response_signature
+from workstation.sim.wire.auth import (
     NONCE_RETENTION_MS,
     REASONS,
     AuthRejected,
     NonceStore,
-    response_signature,
     verify_request,
 )
 

@@ -1,4 +1,4 @@
-"""Private payload codecs (codec_private, codec_orders, codec_cancel, codec_order_frames):
+"""Private payload codecs (account, codec_orders, codec_cancel, codec_order_frames):
 documented shapes, mixed JSON types, wire errors, and encode -> JSON bytes -> parse round
 trips for every encoder.
 
@@ -18,13 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workstation.bitstamp import account
 from workstation.bitstamp import codec_cancel as cc
 from workstation.bitstamp import codec_order_frames as frames
 from workstation.bitstamp import codec_orders as co
-from workstation.bitstamp import codec_private as cp
-from workstation.bitstamp.codec_fields import dumps, market_name
-from workstation.bitstamp.codec_wire import PayloadError
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import PayloadError, dumps, market_name
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.orders import (
@@ -39,6 +38,13 @@ from workstation.domain.orders import (
     OrderStatus,
     OrderTransaction,
     ReplaceResult,
+)
+from workstation.sim.wire.account import (
+    encode_account_balances,
+    encode_legacy_balance,
+    encode_trading_fees,
+    encode_user_transactions,
+    encode_websockets_token,
 )
 
 D = Decimal
@@ -154,19 +160,19 @@ def test_order_states() -> None:
 def test_balances_array_single_object_and_fees() -> None:
     row = b'{"currency": "USDT", "total": "7.00000", "available": "5.0", "reserved": "2.00000"}'
     expected = [Balance("usdt", D(7), D(5), D(2))]
-    assert cp.parse_account_balances(b"[" + row + b"]") == expected
-    assert cp.parse_account_balances(row) == expected
+    assert account.parse_account_balances(b"[" + row + b"]") == expected
+    assert account.parse_account_balances(row) == expected
     fee = (
         b'{"currency_pair": "btcusd", "market": "btcusd", "fees": {"maker": "0.3", "taker": "0.4"}}'
     )
-    assert cp.parse_trading_fees(fee) == [TradingFee("btcusd", D("0.3"), D("0.4"))]
+    assert account.parse_trading_fees(fee) == [TradingFee("btcusd", D("0.3"), D("0.4"))]
     both = b"[" + fee + b"," + fee.replace(b"btcusd", b"etheur") + b"]"
-    assert [f.market for f in cp.parse_trading_fees(both)] == ["btcusd", "etheur"]
+    assert [f.market for f in account.parse_trading_fees(both)] == ["btcusd", "etheur"]
 
 
 def test_websockets_token_parses_and_never_shows_the_token() -> None:
     body = b'{"token": "s3cr3tT0k3nABCDEFGHIJKLMNOPQRSTUV", "valid_sec": 60, "user_id": 4848701}'
-    token = cp.parse_websockets_token(body)
+    token = account.parse_websockets_token(body)
     assert token == WebsocketToken("s3cr3tT0k3nABCDEFGHIJKLMNOPQRSTUV", 60, 4848701)
     assert "s3cr3t" not in repr(token)
     assert "4848701" in repr(token)
@@ -207,10 +213,14 @@ _TX_NO_BTC = {k: v for k, v in TX.items() if k != "btc"}
         (co.parse_order_status, _body(STATUS, status="Gone"), "unknown order status"),
         (co.parse_order_status, _body(STATUS, transactions=[_TX_NO_BTC]), "btc is missing"),
         (co.parse_order_status, _body(STATUS, market="BTCUSD"), "'BTC/USD'"),
-        (cp.parse_user_transactions, b'[{"id": 1, "type": "2", "fee": "0"}]', "datetime is"),
-        (cp.parse_legacy_balance, b'{"btc_available": "1", "btc_balance": "1"}', "btc_reserved"),
-        (cp.parse_websockets_token, b'{"token": "", "valid_sec": 60, "user_id": 1}', "empty"),
-        (cp.parse_account_balances, b'[{"currency": "btc", "total": "1"', "not valid JSON"),
+        (account.parse_user_transactions, b'[{"id": 1, "type": "2", "fee": "0"}]', "datetime is"),
+        (
+            account.parse_legacy_balance,
+            b'{"btc_available": "1", "btc_balance": "1"}',
+            "btc_reserved",
+        ),
+        (account.parse_websockets_token, b'{"token": "", "valid_sec": 60, "user_id": 1}', "empty"),
+        (account.parse_account_balances, b'[{"currency": "btc", "total": "1"', "not valid JSON"),
     ],
 )
 def test_wire_errors_raise_payload_error(parse: Any, body: bytes, message: str) -> None:
@@ -224,7 +234,7 @@ def test_user_transaction_with_a_bad_amount_names_the_currency() -> None:
         b'[{"id": 1, "datetime": "2022-01-31 14:43:15", "type": "2", "fee": "0", "btc": "1.2.3"}]'
     )
     with pytest.raises(PayloadError, match="user_transactions: btc has more than one"):
-        cp.parse_user_transactions(body)
+        account.parse_user_transactions(body)
 
 
 def test_order_event_rejects_unknown_events_and_foreign_channels() -> None:
@@ -267,28 +277,28 @@ def test_balances_round_trip_as_strings() -> None:
         Balance("btc", D("1.50000000"), D("1.00000000"), D("0.50000000")),
         Balance("usd", D("10.00"), D("10.00"), D("0.00")),
     ]
-    text = dumps(cp.encode_account_balances(balances))
+    text = dumps(encode_account_balances(balances))
     assert b'"total":"1.50000000"' in text
-    assert cp.parse_account_balances(text) == balances
-    legacy = dumps(cp.encode_legacy_balance(balances))
+    assert account.parse_account_balances(text) == balances
+    legacy = dumps(encode_legacy_balance(balances))
     assert b'"btc_balance":"1.50000000"' in legacy
-    assert cp.parse_legacy_balance(legacy) == balances
+    assert account.parse_legacy_balance(legacy) == balances
 
 
 def test_fees_and_token_round_trip() -> None:
     fees = [TradingFee("btcusd", D("0.30000"), D("0.40000"))]
-    assert cp.parse_trading_fees(dumps(cp.encode_trading_fees(fees))) == fees
+    assert account.parse_trading_fees(dumps(encode_trading_fees(fees))) == fees
     token = WebsocketToken("a" * 32, 60, 4848701)
-    text = dumps(cp.encode_websockets_token(token))
+    text = dumps(encode_websockets_token(token))
     assert json.loads(text) == {"token": "a" * 32, "valid_sec": 60, "user_id": 4848701}
-    assert cp.parse_websockets_token(text) == token
+    assert account.parse_websockets_token(text) == token
 
 
 def test_user_transactions_round_trip_with_mixed_types() -> None:
     amounts = {"xrp": D("1526.87974528"), "eur": D("-250.00000")}
     trade = UserTransaction(2, T1, 2, D("0.50"), amounts, D("0.16332"), "xrpeur", 1)
     deposit = UserTransaction(1, T0, 0, D("0.00"), {"eur": D("250000.00")})
-    text = dumps(cp.encode_user_transactions([trade, deposit], currencies=["usd", "btc"]))
+    text = dumps(encode_user_transactions([trade, deposit], currencies=["usd", "btc"]))
     rows = json.loads(text)
     assert rows[0] == {
         "id": 2,
@@ -305,7 +315,7 @@ def test_user_transactions_round_trip_with_mixed_types() -> None:
     assert b'"xrp_eur":0.16332' in text
     assert "order_id" not in rows[1]
     assert rows[1]["datetime"] == "2022-01-31 14:43:15.000000"
-    assert cp.parse_user_transactions(text) == [trade, deposit]
+    assert account.parse_user_transactions(text) == [trade, deposit]
 
 
 def test_order_ack_and_open_orders_round_trip_as_strings() -> None:

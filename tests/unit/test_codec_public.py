@@ -1,6 +1,7 @@
-"""Edge cases of the public wire codecs: REST payloads (codec_public) and stream frames
-(codec_stream). Payload shapes follow reference sections 3.1-3.5 and 7.2-7.4; the recorded
-real traffic is exercised in tests/protocol.
+"""Edge cases of the public wire codecs: REST payloads (bitstamp.market_data) and stream
+frames (bitstamp.stream_frames), with the simulator's encoders (sim.wire). Payload shapes
+follow reference sections 3.1-3.5 and 7.2-7.4; the recorded real traffic is exercised in
+tests/protocol.
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workstation.bitstamp.codec_public import (
+from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import PayloadError, book_number
+from workstation.bitstamp.market_data import (
     parse_ohlc,
     parse_order_book,
     parse_ticker,
     parse_tickers,
     parse_transactions,
 )
-from workstation.bitstamp.codec_public_server import (
-    encode_ohlc,
-    encode_order_book,
-    encode_ticker,
-    encode_transactions,
-)
-from workstation.bitstamp.codec_stream import (
+from workstation.bitstamp.stream_frames import (
     BookDiffEvent,
     BookSnapshotEvent,
     BookTopEvent,
@@ -44,7 +41,16 @@ from workstation.bitstamp.codec_stream import (
     encode_unsubscribe,
     parse_frame,
 )
-from workstation.bitstamp.codec_stream_server import (
+from workstation.domain.common import Side
+from workstation.domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
+from workstation.domain.numbers import NumberFormatError, parse_decimal
+from workstation.sim.wire.market_data import (
+    encode_ohlc,
+    encode_order_book,
+    encode_ticker,
+    encode_transactions,
+)
+from workstation.sim.wire.stream_frames import (
     encode_ack,
     encode_book_frame,
     encode_diff_frame,
@@ -54,11 +60,6 @@ from workstation.bitstamp.codec_stream_server import (
     encode_trade_frame,
     encode_unsubscribe_ack,
 )
-from workstation.bitstamp.codec_wire import PayloadError, book_number
-from workstation.bitstamp.errors import ProtocolError
-from workstation.domain.common import Side
-from workstation.domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
-from workstation.domain.numbers import NumberFormatError, parse_decimal
 
 D = Decimal
 

@@ -493,35 +493,35 @@ wire_json = st.recursive(
 
 def _parsers() -> dict[str, Any]:
     from workstation.bitstamp import (
+        account,
         codec_cancel,
-        codec_markets,
         codec_order_frames,
         codec_orders,
-        codec_private,
-        codec_public,
-        codec_stream,
+        market_data,
+        markets,
+        stream_frames,
     )
 
     return {
         "cancel": codec_cancel.parse_cancel,
         "cancel_all": codec_cancel.parse_cancel_all,
         "replace": codec_cancel.parse_replace,
-        "markets": codec_markets.parse_markets,
-        "trading_pairs_info": codec_markets.parse_trading_pairs_info,
+        "markets": markets.parse_markets,
+        "trading_pairs_info": markets.parse_trading_pairs_info,
         "order_ack": codec_orders.parse_order_ack,
         "open_orders": codec_orders.parse_open_orders,
         "order_status": codec_orders.parse_order_status,
-        "account_balances": codec_private.parse_account_balances,
-        "legacy_balance": codec_private.parse_legacy_balance,
-        "trading_fees": codec_private.parse_trading_fees,
-        "websockets_token": codec_private.parse_websockets_token,
-        "user_transactions": codec_private.parse_user_transactions,
-        "ticker": lambda body: codec_public.parse_ticker(body, "btcusd"),
-        "tickers": codec_public.parse_tickers,
-        "order_book": lambda body: codec_public.parse_order_book(body, "btcusd"),
-        "transactions": lambda body: codec_public.parse_transactions(body, "btcusd"),
-        "ohlc": codec_public.parse_ohlc,
-        "frame": codec_stream.parse_frame,
+        "account_balances": account.parse_account_balances,
+        "legacy_balance": account.parse_legacy_balance,
+        "trading_fees": account.parse_trading_fees,
+        "websockets_token": account.parse_websockets_token,
+        "user_transactions": account.parse_user_transactions,
+        "ticker": lambda body: market_data.parse_ticker(body, "btcusd"),
+        "tickers": market_data.parse_tickers,
+        "order_book": lambda body: market_data.parse_order_book(body, "btcusd"),
+        "transactions": lambda body: market_data.parse_transactions(body, "btcusd"),
+        "ohlc": market_data.parse_ohlc,
+        "frame": stream_frames.parse_frame,
         "order_event": lambda body: codec_order_frames.parse_order_event(
             "order_created", "private-my_orders_btcusd-7", body
         ),
@@ -534,9 +534,9 @@ def _parsers() -> dict[str, Any]:
 def test_every_codec_error_is_a_protocol_error() -> None:
     """A reply we cannot read is a failure of the call like any other: callers that catch
     BitstampError (the order tracker, cancels, the hub) must see it."""
-    from workstation.bitstamp.codec_markets import MarketCodecError
-    from workstation.bitstamp.codec_stream import FrameError
-    from workstation.bitstamp.codec_wire import PayloadError
+    from workstation.bitstamp.fields import PayloadError
+    from workstation.bitstamp.markets import MarketCodecError
+    from workstation.bitstamp.stream_frames import FrameError
 
     for cls in (PayloadError, FrameError, MarketCodecError):
         assert issubclass(cls, ProtocolError), cls

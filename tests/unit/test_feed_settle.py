@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from workstation.bitstamp.codec_stream import BookDiffEvent, encode_diff_frame, parse_frame
+from workstation.bitstamp.stream_frames import BookDiffEvent, parse_frame
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff, BookSnapshot
 from workstation.services.feed import FeedState, MarketFeed
 from workstation.sim.catalog import DEFAULT_MARKETS
+from workstation.sim.wire.stream_frames import encode_diff_frame
 
 D = Decimal
 BTCUSD = next(m for m in DEFAULT_MARKETS if m.symbol == "btcusd")

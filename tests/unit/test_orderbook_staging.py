@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workstation.bitstamp.codec_stream import BookDiffEvent, encode_diff_frame, parse_frame
+from workstation.bitstamp.stream_frames import BookDiffEvent, parse_frame
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookDiff
 from workstation.domain.numbers import NumberFormatError, to_units
 from workstation.domain.orderbook import COALESCE_FROM, STAGED_LIMIT, OrderBook
+from workstation.sim.wire.stream_frames import encode_diff_frame
 
 D = Decimal
 Model = dict[Side, dict[Decimal, Decimal]]

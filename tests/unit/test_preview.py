@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workstation.bitstamp import codec_private
+from workstation.bitstamp import account
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
@@ -200,7 +200,7 @@ def test_per_order_snapshot_charges_each_order() -> None:
 def test_recorded_sells_book_their_value_half_up(recorded: Path) -> None:
     raw = (recorded / "georlav" / "get_user_transactions_200.txt").read_bytes()
     body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")[2].strip()
-    sells = [t for t in codec_private.parse_user_transactions(body) if t.amounts.get("xrp", 0) < 0]
+    sells = [t for t in account.parse_user_transactions(body) if t.amounts.get("xrp", 0) < 0]
     assert len(sells) == 2
     for row in sells:
         assert row.rate is not None

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from workstation.bitstamp.codec_stream import FrameError, parse_frame
+from workstation.bitstamp.stream_frames import FrameError, parse_frame
 from workstation.sim.faultplan import FaultPlan
 from workstation.sim.faults import (
     Faults,

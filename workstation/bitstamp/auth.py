@@ -1,5 +1,9 @@
 """Bitstamp v2 request signing, client side (reference section 5).
 
+The signature itself (the message and its HMAC) is in ``signing``, which the simulator's
+verification shares; this module is what only a client needs: the credentials, the clock and
+the ``httpx.Auth`` that stamps every private request.
+
 `BitstampAuth` is an ``httpx.Auth``: the REST client hands it to httpx once and every private
 request is signed on the way out, so no call site builds auth headers by hand. Each pass
 through the flow signs afresh (new nonce, new timestamp), so a retried request is a new
@@ -9,7 +13,7 @@ Choices where the reference is uncertain (section 5.1, section 11):
 
 * Query string: signed *without* the leading ``?`` (the official examples put "any query
   parameters" between path and content type and never show a ``?``). Only a handful of private
-  GETs carry a query; the simulator accepts both forms (``auth_server``).
+  GETs carry a query; the simulator accepts both forms (``workstation.sim.wire.auth``).
 * Host: the URL's host, plus ``:port`` only when the URL carries an explicit non-default port,
   so real Bitstamp is signed as ``www.bitstamp.net``.
 * Content type: private bodies must be exactly ``application/x-www-form-urlencoded`` (API0019
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import calendar
 import email.utils
-import hashlib
 import hmac
 import json
 import re
@@ -38,10 +41,15 @@ from dataclasses import dataclass
 import httpx
 
 from .errors import BitstampError
+from .signing import (
+    AUTH_VERSION,
+    FORM_CONTENT_TYPE,
+    response_signature,
+    signature,
+    string_to_sign,
+)
 
 __all__ = [
-    "AUTH_VERSION",
-    "FORM_CONTENT_TYPE",
     "AuthError",
     "BitstampAuth",
     "Clock",
@@ -50,14 +58,9 @@ __all__ = [
     "ResponseSignatureError",
     "ServerClock",
     "new_nonce",
-    "response_signature",
-    "signature",
-    "string_to_sign",
     "wall_clock_ms",
 ]
 
-AUTH_VERSION = "v2"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _NONCE_RE = re.compile(r"[0-9a-f-]{36}")
 _KEY_RE = re.compile(r"[!-~]+")  # visible ASCII, no spaces: it goes into a header
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -125,48 +128,6 @@ class Credentials:
         return f"Credentials(env={self.env!r}, host={self.host!r}, key=<hidden>, secret=<hidden>)"
 
     __str__ = __repr__
-
-
-def string_to_sign(
-    *,
-    api_key: str,
-    method: str,
-    host: str,
-    path: str,
-    query: str,
-    content_type: str,
-    nonce: str,
-    timestamp_ms: int | str,
-    body: str,
-) -> str:
-    """The v2 message: plain concatenation in the documented order, no separators (5.1).
-
-    ``query`` and ``content_type`` are inserted verbatim ("" when absent); ``timestamp_ms`` is
-    inserted as its decimal string (a server passes the header text unchanged).
-    """
-    return (
-        f"BITSTAMP {api_key}{method}{host}{path}{query}{content_type}"
-        f"{nonce}{timestamp_ms}{AUTH_VERSION}{body}"
-    )
-
-
-def signature(secret: str, message: str | bytes) -> str:
-    """Lowercase hex HMAC-SHA256 of ``message`` (str as UTF-8) keyed by the API secret (5.1).
-
-    Bytes are accepted so a raw body can be appended to the encoded message unchanged.
-    """
-    data = message.encode("utf-8") if isinstance(message, str) else message
-    return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
-
-
-def response_signature(
-    secret: str, nonce: str, timestamp: int | str, content_type: str, body: bytes
-) -> str:
-    """``X-Server-Auth-Signature``: HMAC(secret, nonce + timestamp + Content-Type + body) (5.2).
-
-    Uses the *request's* nonce and timestamp and the response's Content-Type header value.
-    """
-    return signature(secret, f"{nonce}{timestamp}{content_type}".encode() + body)
 
 
 def _parse_http_date_ms(value: str) -> int | None:

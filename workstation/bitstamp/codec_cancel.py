@@ -12,14 +12,13 @@ from typing import Any
 
 import msgspec
 
-from workstation.bitstamp.codec_fields import (
+from workstation.bitstamp.fields import (
     Names,
     Number,
     client_id,
     decoder,
     format_datetime,
     market_name,
-    market_symbol,
     number,
     optional_decimal,
     present,
@@ -29,6 +28,7 @@ from workstation.bitstamp.codec_fields import (
     to_datetime,
     to_decimal,
     to_int,
+    to_market,
     to_side,
 )
 from workstation.domain.orders import CancelAllResult, CancelResult, ReplaceResult
@@ -142,7 +142,7 @@ def _replace(w: _ReplaceWire) -> ReplaceResult:
         order_id=to_int(w.order_id, "order_id"),
         orig_order_id=None if w.orig_order_id is None else to_int(w.orig_order_id, "orig_id"),
         orig_client_order_id=client_id(w.orig_client_order_id),
-        market=None if w.market is None else market_symbol(w.market),
+        market=None if w.market is None else to_market(w.market),
         side=to_side(w.order_type) if w.order_type in (0, 1, "0", "1") else None,
         amount=optional_decimal(w.amount, "amount"),
         price=optional_decimal(w.price, "price"),

@@ -10,12 +10,12 @@ with the market in the channel name and JSON numbers beside ``*_str`` twins.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import msgspec
 
-from workstation.bitstamp.codec_fields import (
+from workstation.bitstamp.fields import (
     Number,
+    PayloadError,
     client_id,
     decoder,
     dumps,
@@ -27,9 +27,9 @@ from workstation.bitstamp.codec_fields import (
     to_decimal,
     to_int,
     to_side,
+    twin_decimal,
 )
-from workstation.bitstamp.codec_wire import PayloadError
-from workstation.domain.numbers import format_decimal, parse_decimal, plain
+from workstation.domain.numbers import format_decimal, plain
 from workstation.domain.orders import MyTrade, OrderEvent, OrderEventKind
 
 __all__ = [
@@ -72,16 +72,6 @@ _ORDERS_CHANNEL = re.compile(r"live_orders_([a-z0-9-]+)|private-my_orders_([a-z0
 _TRADES_CHANNEL = re.compile(r"private-my_trades_([a-z0-9-]+)-[0-9]+")
 
 
-def _twin(string: str | None, value: Number, field: str) -> Decimal:
-    """The ``*_str`` twin when present (exact as written: ``"0.00000001"``, not ``1e-8``),
-    else the JSON number."""
-    if string is not None:
-        return parse_decimal(string, field=f"{field}_str")
-    if value is None:
-        raise PayloadError(f"{field} is missing")
-    return to_decimal(value, field)
-
-
 def parse_order_event(event: str, channel: str, data: bytes | str) -> OrderEvent:
     """The ``data`` of an ``order_created``/``order_changed``/``order_deleted`` frame on
     ``live_orders_{market}`` or ``private-my_orders_{market}-{uid}``; the market comes from
@@ -100,8 +90,8 @@ def parse_order_event(event: str, channel: str, data: bytes | str) -> OrderEvent
             market=match[1] or match[2],
             order_id=to_int(w.id_str if w.id_str is not None else w.id, "id"),
             side=to_side(w.order_type, "order_type"),
-            price=_twin(w.price_str, w.price, "price"),
-            amount=_twin(w.amount_str, w.amount, "amount"),
+            price=twin_decimal(w.price_str, w.price, "price"),
+            amount=twin_decimal(w.amount_str, w.amount, "amount"),
             timestamp_us=to_int(w.microtimestamp, "microtimestamp"),
             amount_traded=optional_decimal(w.amount_traded, "amount_traded"),
             amount_at_create=optional_decimal(w.amount_at_create, "amount_at_create"),

@@ -16,14 +16,14 @@ import msgspec
 # The cancel and replace encoders are re-exported for workstation/sim/routes.py, which reads
 # them from here.
 from workstation.bitstamp.codec_cancel import encode_cancel, encode_cancel_all, encode_replace
-from workstation.bitstamp.codec_fields import (
+from workstation.bitstamp.fields import (
     Names,
     Number,
+    PayloadError,
     client_id,
     decoder,
     format_datetime,
     market_name,
-    market_symbol,
     optional_decimal,
     padded,
     present,
@@ -33,9 +33,9 @@ from workstation.bitstamp.codec_fields import (
     to_datetime,
     to_decimal,
     to_int,
+    to_market,
     to_side,
 )
-from workstation.bitstamp.codec_wire import PayloadError
 from workstation.domain.orders import (
     OpenOrder,
     OrderAck,
@@ -227,7 +227,7 @@ def _order_status(w: _OrderStatusWire) -> OrderStatus:
         datetime=to_datetime(w.datetime),
         side=to_side(w.type),
         state=OrderState.from_wire(w.status),
-        market=market_symbol(name or ""),
+        market=to_market(name or ""),
         amount_remaining=optional_decimal(w.amount_remaining, "amount_remaining"),
         client_order_id=client_id(w.client_order_id),
         transactions=tuple(_transaction(tx, base, quote) for tx in w.transactions),

@@ -1,8 +1,9 @@
 """Every way a Bitstamp call can fail, as one typed tree: the errors callers catch.
 
 How a reply becomes one of these is :func:`workstation.bitstamp.error_rules.classify`
-(reference §6); the error bodies the simulator sends are built in ``error_bodies`` and
-re-exported here. This module is only the contract: the classes and ``is_retryable``.
+(reference §6); the error bodies the simulator sends are built in
+``workstation.sim.wire.error_bodies``. This module is only the contract: the classes and
+``is_retryable``.
 
 The tree::
 
@@ -48,8 +49,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from .error_bodies import blocked_text, error_body, legacy_error_body, not_found_page
-
 __all__ = [
     "AuthenticationError",
     "BadRequest",
@@ -71,11 +70,7 @@ __all__ = [
     "TimestampOutOfWindow",
     "TradingDisabled",
     "TransportError",
-    "blocked_text",
-    "error_body",
     "is_retryable",
-    "legacy_error_body",
-    "not_found_page",
 ]
 
 

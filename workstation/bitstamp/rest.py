@@ -31,7 +31,7 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import codec_cancel, codec_markets, codec_orders, codec_private, codec_public
+from . import account, codec_cancel, codec_orders, market_data, markets
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
 from .ratelimit import RateBudget
@@ -139,13 +139,13 @@ class RestClient:
 
     async def ticker(self, market: str) -> Ticker:
         body = await self.transport.get_public(f"/api/v2/ticker/{_market(market)}/")
-        return codec_public.parse_ticker(body, market)
+        return market_data.parse_ticker(body, market)
 
     async def order_book(self, market: str, group: Literal[0, 1, 2] = 1) -> BookSnapshot:
         """The full-depth book. ``group=1`` aggregates per price (Bitstamp's default)."""
         params = {"group": str(group)} if group != 1 else None
         body = await self.transport.get_public(f"/api/v2/order_book/{_market(market)}/", params)
-        return codec_public.parse_order_book(body, market)
+        return market_data.parse_order_book(body, market)
 
     async def transactions(
         self, market: str, time: Literal["minute", "hour", "day"] = "hour"
@@ -153,7 +153,7 @@ class RestClient:
         """Public trades of the last minute/hour/day, newest first."""
         path = f"/api/v2/transactions/{_market(market)}/"
         body = await self.transport.get_public(path, {"time": time})
-        return codec_public.parse_transactions(body, market)
+        return market_data.parse_transactions(body, market)
 
     async def ohlc(
         self,
@@ -170,16 +170,16 @@ class RestClient:
         if end is not None:
             params["end"] = str(end)
         body = await self.transport.get_public(f"/api/v2/ohlc/{_market(market)}/", params)
-        return codec_public.parse_ohlc(body)
+        return market_data.parse_ohlc(body)
 
     async def markets(self) -> list[Market]:
         """Market rules from ``/api/v2/markets/`` (the current endpoint)."""
-        return codec_markets.parse_markets(await self.transport.get_public("/api/v2/markets/"))
+        return markets.parse_markets(await self.transport.get_public("/api/v2/markets/"))
 
     async def trading_pairs_info(self) -> list[Market]:
         """Market rules from the legacy ``/api/v2/trading-pairs-info/``."""
         body = await self.transport.get_public("/api/v2/trading-pairs-info/")
-        return codec_markets.parse_trading_pairs_info(body)
+        return markets.parse_trading_pairs_info(body)
 
     # -- private reads (safe to repeat) ---------------------------------------------------
 
@@ -187,11 +187,11 @@ class RestClient:
         return await self.transport.post_private(path, data, safe=True)
 
     async def account_balances(self) -> list[Balance]:
-        return codec_private.parse_account_balances(await self._read("/api/v2/account_balances/"))
+        return account.parse_account_balances(await self._read("/api/v2/account_balances/"))
 
     async def trading_fees(self, market: str | None = None) -> list[TradingFee]:
         path = f"/api/v2/fees/trading/{_market(market)}/" if market else "/api/v2/fees/trading/"
-        return codec_private.parse_trading_fees(await self._read(path))
+        return account.parse_trading_fees(await self._read(path))
 
     async def user_transactions(
         self,
@@ -215,7 +215,7 @@ class RestClient:
             if value is not None
         }
         path = "/api/v2/user_transactions/" + (f"{_market(market)}/" if market else "")
-        return codec_private.parse_user_transactions(await self._read(path, data))
+        return account.parse_user_transactions(await self._read(path, data))
 
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         """Open orders on one market, or on every market."""
@@ -241,7 +241,7 @@ class RestClient:
 
     async def websockets_token(self) -> WebsocketToken:
         """A short-lived token for private WebSocket channels; fetch a fresh one per use."""
-        return codec_private.parse_websockets_token(await self._read("/api/v2/websockets_token/"))
+        return account.parse_websockets_token(await self._read("/api/v2/websockets_token/"))
 
     # -- orders (never retried) -----------------------------------------------------------
 

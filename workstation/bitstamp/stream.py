@@ -11,7 +11,7 @@ What it does (reference section 7):
   their names get the ``-{user_id}`` suffix from that token.
 - Sends ``bts:heartbeat`` periodically (quiet channels otherwise trip idle timeouts) and
   reconnects when nothing at all arrives for ``idle_timeout_s``.
-- Yields typed events from :mod:`codec_stream` plus :class:`ConnectionStateChanged` and
+- Yields typed events from :mod:`stream_frames` plus :class:`ConnectionStateChanged` and
   :class:`FrameRejected`; never a raw dict. A frame that fails to parse is reported, not
   raised: the book service resyncs on it.
 """
@@ -30,8 +30,8 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from ..domain.account import WebsocketToken
-from . import codec_stream
-from .codec_stream import FrameError, HeartbeatReply, ReconnectRequested, StreamEvent
+from . import stream_frames
+from .stream_frames import FrameError, HeartbeatReply, ReconnectRequested, StreamEvent
 
 __all__ = [
     "Backoff",
@@ -142,7 +142,7 @@ class StreamClient:
         if channel in self._public:
             return
         self._public[channel] = None
-        await self._send_if_open(codec_stream.encode_subscribe(channel))
+        await self._send_if_open(stream_frames.encode_subscribe(channel))
 
     async def subscribe_private(self, base_channel: str) -> None:
         """Subscribe to e.g. ``private-my_orders_btcusd``; the ``-{user_id}`` suffix and the
@@ -159,11 +159,11 @@ class StreamClient:
         """Leave a public channel, or a private one by its base name."""
         if channel in self._public:
             del self._public[channel]
-            await self._send_if_open(codec_stream.encode_unsubscribe(channel))
+            await self._send_if_open(stream_frames.encode_unsubscribe(channel))
         elif channel in self._private:
             full = self._private.pop(channel)
             if full is not None:
-                await self._send_if_open(codec_stream.encode_unsubscribe(full))
+                await self._send_if_open(stream_frames.encode_unsubscribe(full))
 
     @property
     def channels(self) -> list[str]:
@@ -251,7 +251,7 @@ class StreamClient:
 
     async def _replay(self, ws: ClientConnection) -> None:
         for channel in self._public:
-            await ws.send(codec_stream.encode_subscribe(channel))
+            await ws.send(stream_frames.encode_subscribe(channel))
         if self._private:
             await self._subscribe_private_now(list(self._private))
 
@@ -264,7 +264,7 @@ class StreamClient:
         for base in bases:
             full = f"{base}-{token.user_id}"
             self._private[base] = full
-            await ws.send(codec_stream.encode_subscribe(full, auth=token.token))
+            await ws.send(stream_frames.encode_subscribe(full, auth=token.token))
 
     async def _pump(self, ws: ClientConnection) -> None:
         heartbeat = asyncio.create_task(self._heartbeats(ws), name="bitstamp-heartbeat")
@@ -282,7 +282,7 @@ class StreamClient:
                 except TimeoutError:
                     raise _Reconnect(f"no message for {self.idle_timeout_s:g} s") from None
                 try:
-                    event = codec_stream.parse_frame(frame)
+                    event = stream_frames.parse_frame(frame)
                 except FrameError as exc:
                     self._events.put_nowait(FrameRejected(str(exc), exc.channel))
                     continue
@@ -297,7 +297,7 @@ class StreamClient:
                 await heartbeat
 
     async def _heartbeats(self, ws: ClientConnection) -> None:
-        frame = codec_stream.encode_heartbeat()
+        frame = stream_frames.encode_heartbeat()
         while True:
             await asyncio.sleep(self.heartbeat_s)
             try:

@@ -1,6 +1,6 @@
 """Public market data as immutable values: ticker, trades, book snapshots and diffs, candles.
 
-These are what the wire codecs (``workstation.bitstamp.codec_public`` / ``codec_stream``) turn
+These are what the wire codecs (``workstation.bitstamp.market_data`` / ``stream_frames``) turn
 Bitstamp's payloads into, and what the simulator turns back into payloads. Every price and
 amount is an exact ``Decimal``; times are integers (Unix seconds or microseconds, as named).
 A market is Bitstamp's lowercase symbol (``"btcusd"``), never the display name ``"BTC/USD"``.

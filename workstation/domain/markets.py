@@ -7,7 +7,7 @@ checks an order as the trader typed it (text, not numbers) and returns every pro
 once, in words fit for the order ticket, so the UI never has to send an order just to learn
 it breaks a rule Bitstamp would reject (reference 4.3 and the 400.0xx codes in section 6).
 
-Pure: no I/O, no wire formats (those live in ``workstation.bitstamp.codec_markets``).
+Pure: no I/O, no wire formats (those live in ``workstation.bitstamp.markets``).
 """
 
 from __future__ import annotations

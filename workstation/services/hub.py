@@ -21,13 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..bitstamp.codec_stream import (
-    BookDiffEvent,
-    BookTopEvent,
-    StreamErrorEvent,
-    SubscriptionSucceeded,
-    TradeEvent,
-)
 from ..bitstamp.errors import BitstampError, RateLimited, TransportError
 from ..bitstamp.rest import RestClient
 from ..bitstamp.stream import (
@@ -35,6 +28,13 @@ from ..bitstamp.stream import (
     ConnectionStateChanged,
     FrameRejected,
     StreamClient,
+)
+from ..bitstamp.stream_frames import (
+    BookDiffEvent,
+    BookTopEvent,
+    StreamErrorEvent,
+    SubscriptionSucceeded,
+    TradeEvent,
 )
 from ..domain.markets import Market
 from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, TradesWindow, window_for

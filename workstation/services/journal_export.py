@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from ..bitstamp.codec_fields import market_name
+from ..bitstamp.fields import market_name
 
 __all__ = [
     "EXPORT_COLUMNS",

@@ -36,19 +36,19 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from ..bitstamp.codec_stream import (
-    MyTradeFrame,
-    OrderEventFrame,
-    StreamErrorEvent,
-    SubscriptionSucceeded,
-    UnknownEvent,
-)
 from ..bitstamp.stream import (
     ClientEvent,
     ConnectionState,
     ConnectionStateChanged,
     FrameRejected,
     StreamClient,
+)
+from ..bitstamp.stream_frames import (
+    MyTradeFrame,
+    OrderEventFrame,
+    StreamErrorEvent,
+    SubscriptionSucceeded,
+    UnknownEvent,
 )
 from ..domain.orders import OrderEventKind
 from .orders import OrderTracker

@@ -19,7 +19,6 @@ import random
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..bitstamp.auth_server import NonceStore
 from ..domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot, Candle, Ticker, Trade
@@ -47,6 +46,7 @@ from .ledger import Ledger
 from .marketdata import MarketData, Publisher
 from .orderform import OrderForm, SimRejection, parse_order_form
 from .orderlog import OrderLog, SimOrder, not_found, utc
+from .wire.auth import NonceStore
 
 __all__ = ["OrderForm", "Publisher", "SimExchange", "SimRejection"]
 

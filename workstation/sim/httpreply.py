@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import msgspec
 from aiohttp import web
 
-from ..bitstamp.error_bodies import not_found_page
+from .wire.error_bodies import not_found_page
 
 __all__ = ["HTML_404", "html_error_page", "json_reply"]
 

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from ..bitstamp.codec_stream import encode_book_frame, encode_diff_frame, encode_trade_frame
 from ..domain.common import Side
 from ..domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
 from .clock import SimClock
 from .engine import MatchingEngine
+from .wire.stream_frames import encode_book_frame, encode_diff_frame, encode_trade_frame
 
 __all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher"]
 

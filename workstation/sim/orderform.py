@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..bitstamp.error_bodies import error_body
 from ..domain.common import Side
 from ..domain.markets import Market
 from ..domain.numbers import NumberFormatError, decimal_places, parse_decimal
+from .wire.error_bodies import error_body
 
 __all__ = ["OrderForm", "ParsedOrder", "SimRejection", "parse_order_form"]
 

@@ -13,14 +13,22 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_markets, codec_orders, codec_private, codec_public
-from ..bitstamp.errors import error_body
+from ..bitstamp import codec_orders
 from ..domain.common import Side
 from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
 from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
+from .wire.account import (
+    encode_account_balances,
+    encode_trading_fees,
+    encode_user_transactions,
+    encode_websockets_token,
+)
+from .wire.error_bodies import error_body
+from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
+from .wire.markets import encode_markets, encode_trading_pairs_info
 
 __all__ = ["USER", "add_routes"]
 
@@ -88,12 +96,12 @@ class _Routes:
             return json_reply(error_body("Invalid GET parameter.", response_code="400.018"), 400)
         m = self.market(request)
         return json_reply(
-            codec_public.encode_ticker(self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals)
+            encode_ticker(self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals)
         )
 
     async def tickers(self, request: web.Request) -> web.Response:
         rows = [
-            codec_public.encode_ticker(
+            encode_ticker(
                 self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals, market_name=m.name
             )
             for m in self.ex.markets.values()
@@ -107,9 +115,7 @@ class _Routes:
             return json_reply(error_body("Invalid GET parameter."), 400)
         group = int(group_text)
         snapshot = self.ex.book(m.symbol, with_orders=group != 1)
-        return json_reply(
-            codec_public.encode_order_book(snapshot, m.base_decimals, m.quote_decimals, group)
-        )
+        return json_reply(encode_order_book(snapshot, m.base_decimals, m.quote_decimals, group))
 
     async def transactions(self, request: web.Request) -> web.Response:
         m = self.market(request)
@@ -117,9 +123,7 @@ class _Routes:
         if window is None:
             return json_reply(error_body({"time": ["Not a valid choice."]}), 400)
         trades = self.ex.transactions(m.symbol, window)
-        return json_reply(
-            codec_public.encode_transactions(trades, m.base_decimals, m.quote_decimals)
-        )
+        return json_reply(encode_transactions(trades, m.base_decimals, m.quote_decimals))
 
     async def ohlc(self, request: web.Request) -> web.Response:
         m = self.market(request)
@@ -136,28 +140,26 @@ class _Routes:
         if problems or step is None or limit is None:
             return json_reply(error_body(problems), 400)
         candles = self.ex.candles(m.symbol, step=step, limit=limit, start=start, end=end)
-        return json_reply(
-            codec_public.encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals)
-        )
+        return json_reply(encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals))
 
     async def markets(self, request: web.Request) -> web.Response:
-        return json_reply(codec_markets.encode_markets(list(self.ex.markets.values())))
+        return json_reply(encode_markets(list(self.ex.markets.values())))
 
     async def trading_pairs_info(self, request: web.Request) -> web.Response:
-        return json_reply(codec_markets.encode_trading_pairs_info(list(self.ex.markets.values())))
+        return json_reply(encode_trading_pairs_info(list(self.ex.markets.values())))
 
     # -- private reads ----------------------------------------------------------------------
 
     async def balances(self, request: web.Request) -> web.Response:
         rows = self.ex.balances(request[USER])
-        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS))
+        return json_reply(encode_account_balances(rows, CURRENCY_DECIMALS))
 
     async def balance(self, request: web.Request) -> web.Response:
         currency = request.match_info["currency"].lower()
         rows = [b for b in self.ex.balances(request[USER]) if b.currency == currency]
         if not rows:
             raise web.HTTPNotFound()
-        return json_reply(codec_private.encode_account_balances(rows, CURRENCY_DECIMALS)[0])
+        return json_reply(encode_account_balances(rows, CURRENCY_DECIMALS)[0])
 
     async def fees(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -165,7 +167,7 @@ class _Routes:
         if isinstance(symbol, str) and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         fees = self.ex.fees(request[USER], symbol if isinstance(symbol, str) else None)
-        rows = codec_private.encode_trading_fees(fees)
+        rows = encode_trading_fees(fees)
         return json_reply(rows[0] if "market" in request.match_info else rows)
 
     async def user_transactions(self, request: web.Request) -> web.Response:
@@ -195,9 +197,7 @@ class _Routes:
             since_timestamp=since_ts,
         )
         currencies = [b.currency for b in self.ex.balances(request[USER])]
-        return json_reply(
-            codec_private.encode_user_transactions(rows, currencies, CURRENCY_DECIMALS)
-        )
+        return json_reply(encode_user_transactions(rows, currencies, CURRENCY_DECIMALS))
 
     async def open_orders(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
@@ -229,7 +229,7 @@ class _Routes:
 
     async def websockets_token(self, request: web.Request) -> web.Response:
         token = self.ex.issue_ws_token(request[USER])
-        return json_reply(codec_private.encode_websockets_token(token))
+        return json_reply(encode_websockets_token(token))
 
     # -- orders -----------------------------------------------------------------------------
 

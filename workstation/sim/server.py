@@ -24,8 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import hdrs, web
 
-from ..bitstamp.auth_server import AuthRejected, response_signature, verify_request
-from ..bitstamp.error_bodies import error_body
+from ..bitstamp.signing import response_signature
 from .exchange import SimExchange
 from .faultplan import FaultPlan
 from .faults import WRONG_SHAPE_BODY, Faults, HttpFault, HttpFaultKind, MalformedFrame
@@ -33,6 +32,8 @@ from .httpreply import HTML_404, html_error_page, json_reply
 from .periodic import Periodic
 from .ratelimit import RateLimiter, RateLimits
 from .routes import USER, add_routes
+from .wire.auth import AuthRejected, verify_request
+from .wire.error_bodies import error_body
 from .ws import StreamHub
 
 __all__ = ["BITSTAMP_LIMITS", "SimServer"]

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from ..bitstamp.codec_stream_server import (
+from .faults import DIFF_PREFIX, Faults, MalformedFrame
+from .wire.stream_frames import (
     encode_ack,
     encode_error,
     encode_heartbeat_reply,
     encode_reconnect_request,
     encode_unsubscribe_ack,
 )
-from .faults import DIFF_PREFIX, Faults, MalformedFrame
 
 __all__ = ["StreamHub", "is_channel"]
 

@@ -1,8 +1,9 @@
 """WebSocket v2 frames the simulator sends: market data and control frames, in the keys,
 key order and JSON types of recorded Bitstamp frames (reference 7.3, 7.4).
 
-Kept apart from ``codec_stream``, which the workstation uses to read frames: only the server
-side writes these, and the hot encoders (trade, book, diff frames) build their text directly.
+Kept apart from ``workstation.bitstamp.stream_frames``, which the workstation uses to read
+frames: only the server side writes these, and the hot encoders (trade, book, diff frames)
+build their text directly.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 import msgspec
 
-from workstation.bitstamp.codec_public_server import book_side_rows
-from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
-from workstation.domain.numbers import format_decimal, plain
+from ...domain.market_data import BookDiff, BookSnapshot, Trade
+from ...domain.numbers import format_decimal, plain
+from .market_data import book_side_rows
 
 __all__ = [
     "BOOK_FRAME_DEPTH",

@@ -1,5 +1,5 @@
 """WebSocket v2 frames: client requests, and server frames parsed into typed events
-(reference 7.2-7.4). What the simulator sends back lives in ``codec_stream_server``.
+(reference 7.2-7.4). What the simulator sends lives in ``workstation.sim.wire.stream_frames``.
 
 ``parse_frame`` is pure and total over valid JSON: every Bitstamp event becomes a
 ``StreamEvent``; an event it does not know becomes ``UnknownEvent``. Only text that is not a
@@ -21,19 +21,10 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from workstation.bitstamp.codec_public import parse_order_book
-
-# The market data frames are re-exported for workstation/sim/marketdata.py, which reads them
-# from here.
-from workstation.bitstamp.codec_stream_server import (
-    encode_book_frame,
-    encode_diff_frame,
-    encode_trade_frame,
-)
-from workstation.bitstamp.codec_wire import levels, parse_uint, side_from_code
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import levels, to_int, to_side, twin_decimal
+from workstation.bitstamp.market_data import parse_order_book
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
-from workstation.domain.numbers import parse_decimal
 from workstation.domain.orderbook import OrderBook
 
 if TYPE_CHECKING:
@@ -54,11 +45,8 @@ __all__ = [
     "TradeEvent",
     "UnknownEvent",
     "UnsubscriptionSucceeded",
-    "encode_book_frame",
-    "encode_diff_frame",
     "encode_heartbeat",
     "encode_subscribe",
-    "encode_trade_frame",
     "encode_unsubscribe",
     "parse_frame",
 ]
@@ -302,31 +290,20 @@ _SIDE_ROWS = msgspec.json.Decoder(list[tuple[str, str]])
 _ANY = msgspec.json.Decoder()
 
 
-def _twin(number: Decimal | None, text: str | None, field: str) -> Decimal:
-    """The string twin when present (exact as Bitstamp formatted it), else the JSON number."""
-    if text is not None:
-        return parse_decimal(text, field=field)
-    if number is None:
-        raise ValueError(f"{field} is missing")
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"{field} must be a non-negative number, not {number}")
-    return number
-
-
 def _trade(data: msgspec.Raw, market: str) -> Trade:
     w = _TRADE.decode(data)
     if w.microtimestamp is not None:
-        us = parse_uint(w.microtimestamp, "microtimestamp")
+        us = to_int(w.microtimestamp, "microtimestamp", unsigned=True)
     elif w.timestamp is not None:
-        us = parse_uint(w.timestamp, "timestamp") * 1_000_000
+        us = to_int(w.timestamp, "timestamp", unsigned=True) * 1_000_000
     else:
         raise ValueError("trade without microtimestamp or timestamp")
     return Trade(
         market=market,
         id=w.id,
-        price=_twin(w.price, w.price_str, "price"),
-        amount=_twin(w.amount, w.amount_str, "amount"),
-        side=side_from_code(w.type),
+        price=twin_decimal(w.price_str, w.price, "price"),
+        amount=twin_decimal(w.amount_str, w.amount, "amount"),
+        side=to_side(w.type, codes_only=True),
         timestamp_us=us,
         buy_order_id=w.buy_order_id,
         sell_order_id=w.sell_order_id,
@@ -335,7 +312,9 @@ def _trade(data: msgspec.Raw, market: str) -> Trade:
 
 def _diff(data: msgspec.Raw, market: str) -> BookDiffEvent:
     w = _DIFF.decode(data)
-    return BookDiffEvent(market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks)
+    return BookDiffEvent(
+        market, to_int(w.microtimestamp, "microtimestamp", unsigned=True), w.bids, w.asks
+    )
 
 
 def _side_rows(side: msgspec.Raw, market: str) -> list[tuple[str, str]]:
@@ -377,7 +356,7 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
             w = _TOP.decode(data)  # a diff's shape, but rows: a feed compares them as such
             market = channel[11:]
             return BookTopEvent(
-                market, parse_uint(w.microtimestamp, "microtimestamp"), w.bids, w.asks
+                market, to_int(w.microtimestamp, "microtimestamp", unsigned=True), w.bids, w.asks
             )
         if channel.startswith("detail_order_book_"):
             return BookSnapshotEvent(parse_order_book(data, channel[18:]))

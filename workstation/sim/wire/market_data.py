@@ -1,10 +1,10 @@
-"""Public REST payloads encoded for the simulator to serve (reference 3.1-3.5).
+"""Public market data payloads written for the simulator to serve (reference 3.1-3.5).
 
 Plain JSON-ready objects with Bitstamp's keys, key order and types, every number a string
-formatted with the market's decimals. Kept apart from the parsers in ``codec_public`` because
-only the server side writes them: the workstation reads, the simulator writes, and neither
-needs the other's half. ``book_side_rows`` also builds the rows of the stream's book frames
-(``codec_stream_server``).
+formatted with the market's decimals. Kept apart from the parsers in
+``workstation.bitstamp.market_data`` because only the server side writes them: the
+workstation reads, the simulator writes, and neither needs the other's half.
+``book_side_rows`` also builds the rows of the stream's book frames (``stream_frames``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from workstation.domain.market_data import BookSnapshot, Candle, Level, Ticker, Trade
-from workstation.domain.numbers import format_decimal
+from ...domain.market_data import BookSnapshot, Candle, Level, Ticker, Trade
+from ...domain.numbers import format_decimal
 
 __all__ = [
     "book_side_rows",

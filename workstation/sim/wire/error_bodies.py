@@ -1,10 +1,9 @@
 """Error replies exactly as Bitstamp sends them, built for the simulator (reference §6, §3).
 
-The other direction from ``error_rules.classify``: the client reads error bodies, the
-simulator writes them, and the protocol tests check that ``classify`` reads each of these
-back as the right error. Separate from the error tree because they build wire bytes, not
-exceptions; they import nothing from it, so ``errors.py`` can re-export them for the modules
-that import them from there.
+The other direction from ``workstation.bitstamp.error_rules.classify``: the client reads
+error bodies, the simulator writes them, and the protocol tests check that ``classify`` reads
+each of these back as the right error. Separate from the error tree because they build wire
+bytes, not exceptions.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Public REST payloads parsed: ticker, order book, transactions, OHLC (reference 3.1-3.5).
+"""Public market data payloads read: ticker, order book, transactions, OHLC (reference 3.1-3.5).
 
 Wire structs mirror Bitstamp's JSON exactly: public REST sends every number as a string
 (reference section 2), so those fields stay ``str`` and go through the strict
-``workstation.domain.numbers.parse_decimal``. The reverse direction, which the simulator
-serves, lives in ``codec_public_server``; the shared number readers in ``codec_wire``.
+``workstation.domain.numbers.parse_decimal``. The simulator writes these payloads in
+``workstation.sim.wire.market_data``; the field readers are in ``fields``.
 
 Malformed payloads raise ``PayloadError`` (a ``ProtocolError``) naming what was wrong.
 """
@@ -16,14 +16,7 @@ from decimal import Decimal
 
 import msgspec
 
-# The encoders are re-exported for workstation/sim/routes.py, which reads them from here.
-from workstation.bitstamp.codec_public_server import (
-    encode_ohlc,
-    encode_order_book,
-    encode_ticker,
-    encode_transactions,
-)
-from workstation.bitstamp.codec_wire import PayloadError, book_number, parse_uint, side_from_code
+from workstation.bitstamp.fields import PayloadError, book_number, to_int, to_side
 from workstation.domain.market_data import (
     BookSnapshot,
     Candle,
@@ -35,11 +28,6 @@ from workstation.domain.market_data import (
 from workstation.domain.numbers import parse_decimal
 
 __all__ = [
-    "PayloadError",
-    "encode_ohlc",
-    "encode_order_book",
-    "encode_ticker",
-    "encode_transactions",
     "parse_ohlc",
     "parse_order_book",
     "parse_ticker",
@@ -88,7 +76,7 @@ _TICKERS = msgspec.json.Decoder(list[_TickerWire])
 def _ticker(w: _TickerWire, market: str) -> Ticker:
     return Ticker(
         market=market,
-        timestamp=parse_uint(w.timestamp, "timestamp"),
+        timestamp=to_int(w.timestamp, "timestamp", unsigned=True),
         last=_num(w.last, "last"),
         high=_num(w.high, "high"),
         low=_num(w.low, "low"),
@@ -103,7 +91,7 @@ def _ticker(w: _TickerWire, market: str) -> Ticker:
             if w.percent_change_24 is None
             else _num(w.percent_change_24, "percent_change_24", signed=True)
         ),
-        side=None if w.side is None else side_from_code(w.side, "side"),
+        side=None if w.side is None else to_side(w.side, "side", codes_only=True),
     )
 
 
@@ -148,7 +136,7 @@ def book_rows(rows: list[list[str]], side: str) -> tuple[tuple[Level, ...], tupl
     out = tuple([(book_number(row[0]), book_number(row[1])) for row in rows])
     if width == 2:
         return out, None
-    return out, tuple([parse_uint(row[2], f"{side} order id") for row in rows])
+    return out, tuple([to_int(row[2], f"{side} order id", unsigned=True) for row in rows])
 
 
 def book_snapshot(w: _RestBookWire, market: str) -> BookSnapshot:
@@ -160,7 +148,7 @@ def book_snapshot(w: _RestBookWire, market: str) -> BookSnapshot:
     grouped = bid_ids is not None or ask_ids is not None
     return BookSnapshot(
         market=market,
-        timestamp_us=parse_uint(w.microtimestamp, "microtimestamp"),
+        timestamp_us=to_int(w.microtimestamp, "microtimestamp", unsigned=True),
         bids=bids,
         asks=asks,
         bid_order_ids=(bid_ids or ()) if grouped else None,
@@ -200,11 +188,11 @@ def parse_transactions(body: bytes | str, market: str) -> list[Trade]:
         return [
             Trade(
                 market=market,
-                id=parse_uint(str(r.tid), "tid"),
+                id=to_int(r.tid, "tid", unsigned=True),
                 price=_num(r.price, "price"),
                 amount=_num(r.amount, "amount"),
-                side=side_from_code(r.type),
-                timestamp_us=parse_uint(r.date, "date") * 1_000_000,
+                side=to_side(r.type, codes_only=True),
+                timestamp_us=to_int(r.date, "date", unsigned=True) * 1_000_000,
             )
             for r in _TRANSACTIONS.decode(body)
         ]
@@ -240,7 +228,7 @@ def parse_ohlc(body: bytes | str) -> list[Candle]:
     with _payload("ohlc"):
         return [
             Candle(
-                timestamp=parse_uint(c.timestamp, "timestamp"),
+                timestamp=to_int(c.timestamp, "timestamp", unsigned=True),
                 open=_num(c.open, "open"),
                 high=_num(c.high, "high"),
                 low=_num(c.low, "low"),

@@ -1,4 +1,4 @@
-"""Wire codec for market lists: Bitstamp JSON <-> ``Market``.
+"""Market lists read: Bitstamp's trading pairs as ``Market`` values.
 
 Two endpoints describe the pairs:
 
@@ -11,32 +11,32 @@ Two endpoints describe the pairs:
 Rows are decoded by msgspec into structs that mirror the payload (numbers that Bitstamp sends
 as strings stay strings and go through the strict ``parse_decimal``); unknown extra keys are
 ignored, so new Bitstamp fields do not break us. Any wire error raises ``MarketCodecError``
-naming the row and the field. The encoders produce JSON-ready rows with Bitstamp's keys and
-JSON types, for the simulator to serve.
+naming the row and the field. The simulator writes these lists in
+``workstation.sim.wire.markets``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
 from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.markets import Market, parse_minimum_order
-from workstation.domain.numbers import decimal_places, format_decimal, parse_decimal, plain
+from workstation.domain.numbers import parse_decimal
 
 __all__ = [
+    "DISABLED",
+    "ENABLED",
     "MarketCodecError",
-    "encode_markets",
-    "encode_trading_pairs_info",
     "parse_markets",
     "parse_trading_pairs_info",
 ]
 
-_ENABLED = "Enabled"
-_DISABLED = "Disabled"
+#: The values of ``trading`` and ``instant_and_market_orders``.
+ENABLED = "Enabled"
+DISABLED = "Disabled"
 
 _Status = Literal["Enabled", "Disabled"]
 _Places = Annotated[int, msgspec.Meta(ge=0, le=30)]
@@ -113,55 +113,6 @@ def parse_trading_pairs_info(body: bytes) -> list[Market]:
     return [_convert(i, row.url_symbol, _market_from_pair_info, row) for i, row in enumerate(rows)]
 
 
-def encode_markets(markets: Iterable[Market]) -> list[dict[str, Any]]:
-    """Rows for ``GET /api/v2/markets/`` exactly as Bitstamp sends them (reference 3.6).
-
-    ``minimum_order_value`` is a string with the quote decimals (more if the value needs
-    them, so nothing is rounded away). A description that would not split into two parts on
-    ``" / "`` is replaced by ``"BASE / QUOTE"``, because ccxt throws on it.
-    """
-    return [
-        {
-            "name": market.name,
-            "market_symbol": market.symbol,
-            "base_currency": market.base,
-            "base_decimals": market.base_decimals,
-            "counter_currency": market.quote,
-            "counter_decimals": market.quote_decimals,
-            "minimum_order_value": _minimum_value_text(market),
-            "trading": _status(market.trading_enabled),
-            "instant_order_counter_decimals": market.instant_quote_decimals,
-            "instant_and_market_orders": _status(market.instant_and_market_enabled),
-            "description": _description(market),
-            "market_type": market.market_type,
-        }
-        for market in markets
-    ]
-
-
-def encode_trading_pairs_info(markets: Iterable[Market]) -> list[dict[str, Any]]:
-    """Rows for the legacy ``GET /api/v2/trading-pairs-info/`` (reference 3.7).
-
-    Only spot markets: the endpoint predates derivatives. ``minimum_order`` is written the
-    way the 2022 recording shows it: ``"20.0 USD"``, ``"0.0002 BTC"``.
-    """
-    return [
-        {
-            "name": market.name,
-            "url_symbol": market.symbol,
-            "base_decimals": market.base_decimals,
-            "counter_decimals": market.quote_decimals,
-            "instant_order_counter_decimals": market.instant_quote_decimals,
-            "minimum_order": f"{_legacy_number(market.minimum_order_value)} {market.quote}",
-            "trading": _status(market.trading_enabled),
-            "instant_and_market_orders": _status(market.instant_and_market_enabled),
-            "description": _description(market),
-        }
-        for market in markets
-        if market.market_type == "SPOT"
-    ]
-
-
 def _decode(decoder: msgspec.json.Decoder[Any], body: bytes, what: str) -> Any:
     try:
         return decoder.decode(body)
@@ -187,8 +138,8 @@ def _market_from_row(row: _MarketRow) -> Market:
         quote_decimals=row.counter_decimals,
         instant_quote_decimals=row.instant_order_counter_decimals,
         minimum_order_value=minimum,
-        trading_enabled=row.trading == _ENABLED,
-        instant_and_market_enabled=row.instant_and_market_orders == _ENABLED,
+        trading_enabled=row.trading == ENABLED,
+        instant_and_market_enabled=row.instant_and_market_orders == ENABLED,
         description=row.description,
         market_type=row.market_type,
     )
@@ -215,28 +166,7 @@ def _market_from_pair_info(row: _PairInfoRow) -> Market:
         quote_decimals=row.counter_decimals,
         instant_quote_decimals=row.counter_decimals if instant is None else instant,
         minimum_order_value=minimum,
-        trading_enabled=row.trading == _ENABLED,
-        instant_and_market_enabled=row.instant_and_market_orders == _ENABLED,
+        trading_enabled=row.trading == ENABLED,
+        instant_and_market_enabled=row.instant_and_market_orders == ENABLED,
         description=row.description,
     )
-
-
-def _status(enabled: bool) -> str:
-    return _ENABLED if enabled else _DISABLED
-
-
-def _description(market: Market) -> str:
-    if len(market.description.split(" / ")) == 2:
-        return market.description
-    return f"{market.base} / {market.quote}"
-
-
-def _minimum_value_text(market: Market) -> str:
-    value = market.minimum_order_value
-    return format_decimal(value, max(market.quote_decimals, decimal_places(value)))
-
-
-def _legacy_number(value: Decimal) -> str:
-    """``20`` -> ``"20.0"``, ``0.0002`` -> ``"0.0002"``: the legacy endpoint's number form."""
-    text = plain(value)
-    return text if "." in text else f"{text}.0"

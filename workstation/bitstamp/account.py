@@ -1,44 +1,33 @@
-"""Private account payloads: parse Bitstamp's replies, and encode them for the simulator.
+"""Private account payloads read: balances, trading fees, the websockets token and the user
+transactions ledger (reference 2, 4.1, 4.2, 4.7, 4.8).
 
-Balances, trading fees, the websockets token and the user transactions ledger (reference 2,
-4.1, 4.2, 4.7, 4.8). Order payloads live elsewhere: REST order replies in ``codec_orders``,
-cancel and replace in ``codec_cancel``, the order stream (7.5) in ``codec_order_frames``. The
-field readers and writers all of them share, and their conventions, are in ``codec_fields``.
+Order payloads live elsewhere: REST order replies in ``codec_orders``, cancel and replace in
+``codec_cancel``, the order stream (7.5) in ``codec_order_frames``. The field readers all of
+them share, and their conventions, are in ``fields``. The simulator writes these payloads in
+``workstation.sim.wire.account``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from workstation.bitstamp.codec_fields import (
+from workstation.bitstamp.fields import (
     Number,
+    PayloadError,
     decoder,
-    format_datetime,
-    market_name,
-    market_symbol,
-    number,
-    padded,
     read,
-    text,
     to_datetime,
     to_decimal,
     to_int,
+    to_market,
 )
-from workstation.bitstamp.codec_wire import PayloadError  # one payload error for every codec
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 
 __all__ = [
-    "PayloadError",
-    "encode_account_balances",
-    "encode_legacy_balance",
-    "encode_trading_fees",
-    "encode_user_transactions",
-    "encode_websockets_token",
     "parse_account_balances",
     "parse_legacy_balance",
     "parse_trading_fees",
@@ -108,40 +97,6 @@ def _legacy_balance(flat: dict[str, Any]) -> list[Balance]:
     return balances
 
 
-def encode_account_balances(
-    balances: Iterable[Balance], decimals: Mapping[str, int] | None = None
-) -> list[dict[str, str]]:
-    """The ``account_balances/`` array, every value a string (``"7.00000"``). The single
-    currency endpoint sends one of its items.
-
-    ``decimals`` (lowercase currency -> places) pads each amount as Bitstamp does: the recorded
-    balances show 8 places for crypto, 5 for stablecoins, 2 for fiat. Without it, or for a
-    currency it does not list, amounts keep their own scale.
-    """
-    rows = []
-    for b in balances:
-        places = None if decimals is None else decimals.get(b.currency)
-        rows.append(
-            {
-                "currency": b.currency,
-                "total": padded(b.total, places),
-                "available": padded(b.available, places),
-                "reserved": padded(b.reserved, places),
-            }
-        )
-    return rows
-
-
-def encode_legacy_balance(balances: Iterable[Balance]) -> dict[str, str]:
-    """The flat legacy ``balance/`` object (without the fee keys)."""
-    flat: dict[str, str] = {}
-    for b in balances:
-        flat[f"{b.currency}_available"] = text(b.available)
-        flat[f"{b.currency}_balance"] = text(b.total)
-        flat[f"{b.currency}_reserved"] = text(b.reserved)
-    return flat
-
-
 # --- trading fees (4.2) --------------------------------------------------------------------
 
 
@@ -168,23 +123,11 @@ def _trading_fees(wire: list[_TradingFeeWire] | _TradingFeeWire) -> list[Trading
     rows = wire if isinstance(wire, list) else [wire]
     return [
         TradingFee(
-            market=market_symbol(row.market or row.currency_pair or ""),
+            market=to_market(row.market or row.currency_pair or ""),
             maker_percent=to_decimal(row.fees.maker, "fees.maker"),
             taker_percent=to_decimal(row.fees.taker, "fees.taker"),
         )
         for row in rows
-    ]
-
-
-def encode_trading_fees(fees: Iterable[TradingFee]) -> list[dict[str, Any]]:
-    """The ``fees/trading/`` array, with the deprecated ``currency_pair`` still sent."""
-    return [
-        {
-            "currency_pair": f.market,
-            "market": f.market,
-            "fees": {"maker": text(f.maker_percent), "taker": text(f.taker_percent)},
-        }
-        for f in fees
     ]
 
 
@@ -210,11 +153,6 @@ def _token(wire: _TokenWire) -> WebsocketToken:
         raise PayloadError("token is empty")
     valid_sec, user_id = to_int(wire.valid_sec, "valid_sec"), to_int(wire.user_id, "user_id")
     return WebsocketToken(token=wire.token, valid_sec=valid_sec, user_id=user_id)
-
-
-def encode_websockets_token(token: WebsocketToken) -> dict[str, Any]:
-    """``{"token": str, "valid_sec": int, "user_id": int}``."""
-    return {"token": token.token, "valid_sec": token.valid_sec, "user_id": token.user_id}
 
 
 # --- user transactions (4.7) ---------------------------------------------------------------
@@ -262,45 +200,3 @@ def _user_tx(row: dict[str, Any]) -> UserTransaction:
         market=market,
         order_id=None if row.get("order_id") is None else to_int(row["order_id"], "order_id"),
     )
-
-
-def encode_user_transactions(
-    transactions: Iterable[UserTransaction],
-    currencies: Iterable[str] = (),
-    decimals: Mapping[str, int] | None = None,
-) -> list[dict[str, Any]]:
-    """Ledger rows typed as recorded: ``id`` int, ``type`` and ``fee`` strings, touched
-    currencies as signed strings, the other ``currencies`` as the number ``0``, the rate as a
-    JSON number keyed ``"<base>_<quote>"`` and ``order_id`` as an int.
-
-    ``decimals`` (currency -> places) pads the touched amounts as recorded
-    (``"-299.58713000"`` for XRP); without it they keep their own scale.
-    """
-    padding = list(currencies)
-    places = decimals or {}
-    rows = []
-    for tx in transactions:
-        row: dict[str, Any] = {
-            "id": tx.id,
-            "datetime": format_datetime(tx.datetime, micros=True),
-            "type": str(tx.type_code),
-            "fee": text(tx.fee),
-        }
-        for currency in [*padding, *(c for c in tx.amounts if c not in padding)]:
-            amount = tx.amounts.get(currency)
-            row[currency] = padded(amount, places.get(currency)) if amount else 0
-        if tx.rate is not None and tx.market is not None:
-            row[_rate_key(tx.market, row)] = number(tx.rate)
-        if tx.order_id is not None:
-            row["order_id"] = tx.order_id
-        rows.append(row)
-    return rows
-
-
-def _rate_key(market: str, row: Mapping[str, Any]) -> str:
-    """``"xrpeur"`` -> ``"xrp_eur"``, split at the row's own currency keys when possible."""
-    for base in row:
-        if market.startswith(base) and market[len(base) :] in row:
-            return f"{base}_{market[len(base) :]}"
-    base, _, quote = market_name(market).lower().partition("/")
-    return f"{base}_{quote}"

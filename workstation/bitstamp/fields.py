@@ -1,15 +1,22 @@
-"""Reading and writing the fields of private (account and order) payloads, reference 2.
+"""Reading and writing the fields of Bitstamp payloads: the one helper every codec shares.
 
-Separate because four codecs share it: ``codec_private`` (account), ``codec_orders`` (order
-replies), ``codec_cancel`` (cancel and replace) and ``codec_order_frames`` (the order stream).
-The conventions below hold for all of them.
+Every reader raises ``PayloadError`` naming the field, so the public payloads
+(``market_data``), the stream frames (``stream_frames``), the market lists (``markets``), the
+account payloads (``account``) and the order codecs accept exactly the same text and fail
+the same way, without one codec importing another for its helpers.
 
-Parsing: each ``parse_*`` takes a response body (bytes or str) and returns domain values, or
-raises ``PayloadError`` naming the payload and the field. Wire structs mirror the payloads.
-Private replies mix JSON strings and numbers, sometimes in one field, so money fields are typed
-``Number`` and read by ``to_decimal``: a string must be a plain decimal (``parse_decimal``); a
-JSON number is read by msgspec straight into an exact ``Decimal`` (``float_hook=Decimal``),
-never through float.
+Two wire conventions meet here (reference 2). Public REST payloads and stream frames send
+every number as a string: prices and amounts go through ``book_number``/``parse_decimal``,
+ids and times through ``to_int(..., unsigned=True)``, sides through
+``to_side(..., codes_only=True)``. Private replies mix JSON strings and numbers, sometimes in
+one field, so money fields are typed ``Number`` and read by ``to_decimal``: a string must be
+a plain decimal (``parse_decimal``); a JSON number is read by msgspec straight into an exact
+``Decimal`` (``float_hook=Decimal``), never through float. Frames that carry both a JSON
+number and its ``*_str`` twin are read by ``twin_decimal``.
+
+Parsing: each ``parse_*`` of a codec takes a response body (bytes or str) and returns domain
+values, or raises ``PayloadError`` naming the payload and the field (``read`` does the
+wrapping). Wire structs mirror the payloads.
 
 Encoding: each ``encode_*`` returns JSON-ready objects with Bitstamp's keys in Bitstamp's
 order, each value already of the JSON type Bitstamp uses: ``str`` for string numbers,
@@ -17,37 +24,49 @@ order, each value already of the JSON type Bitstamp uses: ``str`` for string num
 encoder built with ``decimal_format="number"``), which writes a Decimal as an exact JSON
 number. String numbers keep the Decimal's own scale unless the encoder is given the market's
 (or currency's) decimals, which pad them as Bitstamp does without ever rounding (``padded``:
-``Decimal("7")`` with 5 places is sent as ``"7.00000"``).
+``Decimal("7")`` with 5 places is sent as ``"7.00000"``). The writers are here, not on the
+simulator's side, because the order codecs still encode in this package.
 
-REST replies name markets ``"BTC/USD"`` while the domain carries symbols (``"btcusd"``). The
-REST encoders turn one into the other with ``market_name``: pass ``names`` (symbol -> name,
-e.g. ``{m.symbol: f"{m.base}/{m.quote}" for m in markets}``) for markets whose quote currency
-is not one of Bitstamp's usual ones.
+REST replies name markets ``"BTC/USD"`` while the domain carries symbols (``"btcusd"``):
+``to_market`` reads one into the other (with the domain's ``market_symbol``) and
+``market_name`` writes it back: pass ``names`` (symbol -> name, e.g.
+``{m.symbol: f"{m.base}/{m.quote}" for m in markets}``) for markets whose quote currency is
+not one of Bitstamp's usual ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import msgspec
 
-from workstation.bitstamp.codec_wire import PayloadError
+from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.common import Side
-from workstation.domain.numbers import decimal_places, format_decimal, parse_decimal, plain
+from workstation.domain.market_data import Level, market_symbol
+from workstation.domain.numbers import (
+    MAX_NUMBER_LENGTH,
+    decimal_places,
+    format_decimal,
+    parse_decimal,
+    plain,
+)
 
 __all__ = [
     "Names",
     "Number",
+    "PayloadError",
+    "book_number",
     "client_id",
     "decoder",
     "dumps",
     "format_datetime",
+    "levels",
     "market_name",
-    "market_symbol",
     "number",
     "optional_decimal",
     "padded",
@@ -58,10 +77,49 @@ __all__ = [
     "to_datetime",
     "to_decimal",
     "to_int",
+    "to_market",
     "to_side",
+    "twin_decimal",
 ]
 
 T = TypeVar("T")
+
+
+class PayloadError(ProtocolError):
+    """A Bitstamp payload is not valid JSON, lacks a field, or carries a bad value.
+
+    A ``ProtocolError`` of the tree, not a ``ValueError``: whoever catches ``BitstampError``
+    around a call sees an unreadable reply too (on a submit it means the outcome is unknown).
+    """
+
+
+# --- string-only numbers: public payloads and book frames ----------------------------------
+
+# The same rule as numbers.parse_decimal(signed=False), inlined so the hot path of book frames
+# skips a function call per number; any text it rejects goes through parse_decimal for the
+# trader-readable message, so acceptance and errors stay exactly parse_decimal's.
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII).fullmatch
+
+
+@lru_cache(maxsize=8192)
+def book_number(text: str) -> Decimal:
+    """Strictly parse an unsigned price or amount, memoised.
+
+    Book levels repeat the same price and amount texts frame after frame (a level's price,
+    ``"0.00000000"`` for deletes); caching the immutable Decimal roughly doubles diff decoding
+    speed. Raises ``NumberFormatError`` like ``parse_decimal``.
+    """
+    if _PLAIN(text) is None or len(text) > MAX_NUMBER_LENGTH:
+        return parse_decimal(text)  # raises with the precise reason
+    return Decimal(text)
+
+
+def levels(rows: Iterable[tuple[str, str]]) -> tuple[Level, ...]:
+    """``[["3802.90", "0.60000000"], ...]`` -> ``((Decimal, Decimal), ...)`` in wire order."""
+    return tuple([(book_number(price), book_number(amount)) for price, amount in rows])
+
+
+# --- every payload: JSON, numbers, ids, sides, times, markets ------------------------------
 
 
 #: A field Bitstamp sends as a JSON string or a JSON number. Decoders are built with
@@ -113,22 +171,46 @@ def optional_decimal(value: Number, field: str) -> Decimal | None:
     return None if value is None else to_decimal(value, field)
 
 
-def to_int(value: int | str, field: str) -> int:
-    """An id or code sent as a JSON int or as a string of ASCII digits (reference 2, IDs)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+def twin_decimal(text: str | None, value: Number, field: str) -> Decimal:
+    """A frame's ``*_str`` twin when present (exact as written: ``"0.00000001"``, not
+    ``1e-8``), else its JSON number."""
+    if text is not None:
+        return parse_decimal(text, field=f"{field}_str")
+    if value is None:
+        raise PayloadError(f"{field} is missing")
+    return to_decimal(value, field)
+
+
+def to_int(value: int | str, field: str, *, unsigned: bool = False) -> int:
+    """An id, code or time sent as a JSON int or as ASCII digits (reference 2, IDs).
+
+    ``int()`` alone would accept ``" 12"``, ``"1_000"``, ``"+5"`` and non-ASCII digits.
+    ``unsigned`` is the rule of public payloads, whose ids and times are never negative.
+    """
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_LENGTH:
+            return int(value)  # the common case, on every trade and book frame: three checks
+        negative = not unsigned and value[:1] == "-"
+        if negative and value[1:].isdigit() and value.isascii() and len(value) <= MAX_NUMBER_LENGTH:
+            return int(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and (value >= 0 or not unsigned):
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value, re.ASCII):
-        return int(value)
+    if unsigned:
+        raise PayloadError(f"{field} is not a whole number: {value!r}")
     raise PayloadError(f"{field} must be an integer, not {value!r}")
 
 
-def to_side(value: int | str, field: str = "type") -> Side:
-    """Bitstamp's ``type`` 0/1 (int or string) or ``"buy"``/``"sell"`` as a Side."""
-    if value in ("buy", "sell"):
+def to_side(value: int | str, field: str = "type", *, codes_only: bool = False) -> Side:
+    """Bitstamp's side code 0 (buy) or 1 (sell), as an int or as text, or the words
+    ``"buy"``/``"sell"`` of the private frames; ``codes_only`` for public payloads, which
+    never spell it."""
+    if not codes_only and value in ("buy", "sell"):
         return Side(value)
     try:
         return Side.from_code(value)
     except ValueError:
+        if codes_only:
+            raise PayloadError(f"{field} must be 0 or 1, not {value!r}") from None
         raise PayloadError(f"{field} is not a side: {value!r}") from None
 
 
@@ -150,11 +232,15 @@ def format_datetime(when: dt.datetime, *, micros: bool) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S" + (".%f" if micros else ""))
 
 
-def market_symbol(name: str, field: str = "market") -> str:
-    """``"BTC/USD"`` (or already ``"btcusd"``) -> ``"btcusd"``, the symbol used everywhere."""
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9]+/?[A-Za-z0-9-]+", name):
+_MARKET_NAME = re.compile(r"[A-Za-z0-9]+/?[A-Za-z0-9-]+")
+
+
+def to_market(name: str, field: str = "market") -> str:
+    """``"BTC/USD"`` (or already ``"btcusd"``) -> ``"btcusd"``, the symbol used everywhere,
+    once the text is checked to be a market name (the rule itself is the domain's)."""
+    if not isinstance(name, str) or not _MARKET_NAME.fullmatch(name):
         raise PayloadError(f"{field} is not a market name: {name!r}")
-    return name.replace("/", "").lower()
+    return market_symbol(name)
 
 
 # Bitstamp's quote currencies, longest first so "btcusdt" splits as BTC/USDT, not BTCU/SDT.
@@ -212,7 +298,7 @@ def reply_market(market: str | None, currency_pair: str | None) -> str:
     """The symbol from ``market``, or from ``currency_pair`` in older replies."""
     if market is None and currency_pair is None:
         raise PayloadError("market is missing")
-    return market_symbol(market if market is not None else currency_pair or "")
+    return to_market(market if market is not None else currency_pair or "")
 
 
 def client_id(value: str | int | None) -> str | None:

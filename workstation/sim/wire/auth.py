@@ -26,13 +26,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from workstation.bitstamp.auth import (
-    AUTH_VERSION,
-    FORM_CONTENT_TYPE,
-    response_signature,
-    signature,
-    string_to_sign,
-)
+from ...bitstamp.signing import AUTH_VERSION, FORM_CONTENT_TYPE, signature, string_to_sign
 
 __all__ = [
     "NONCE_RETENTION_MS",
@@ -40,7 +34,6 @@ __all__ = [
     "TIMESTAMP_WINDOW_MS",
     "AuthRejected",
     "NonceStore",
-    "response_signature",
     "verify_request",
 ]
 

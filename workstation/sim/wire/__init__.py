@@ -1,0 +1,5 @@
+"""Bitstamp's payloads as the simulator writes them, one module per payload family.
+
+The other half of ``workstation.bitstamp``, which reads them: the client package holds only
+what a client needs, and what both ends share (field writers, the signature) stays there.
+"""
