@@ -15,16 +15,10 @@ import pytest
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.domain.preview import TimeInForce
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from workstation.services.journal import Journal
-from workstation.services.orders import (
-    AmendRefused,
-    OrderTracker,
-    SubmitsBlocked,
-    TrackState,
-)
+from workstation.services.orders import AmendRefused, OrderTracker, SubmitsBlocked
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer

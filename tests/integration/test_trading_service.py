@@ -13,10 +13,9 @@ import pytest
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.domain.preview import TimeInForce
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import AmendRefused, SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind

@@ -14,8 +14,8 @@ import pytest
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind
 from workstation.services import orders
 from workstation.services.journal import Journal
 from workstation.ui.app import WorkstationApp

@@ -27,6 +27,7 @@ from workstation.bitstamp.codec_wire import PayloadError
 from workstation.bitstamp.errors import ProtocolError
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
+from workstation.domain.order_vocabulary import Fill
 from workstation.domain.orders import (
     CancelAllResult,
     CancelResult,
@@ -37,7 +38,6 @@ from workstation.domain.orders import (
     OrderEventKind,
     OrderState,
     OrderStatus,
-    OrderTransaction,
     ReplaceResult,
 )
 
@@ -131,7 +131,7 @@ def test_order_status_keys_transaction_amounts_by_the_markets_currencies() -> No
     assert status.state is OrderState.FINISHED
     assert (status.market, status.side, status.amount_remaining) == ("btcusd", Side.BUY, D(0))
     assert status.transactions == (
-        OrderTransaction(209895701, D("4451.25"), D("0.005"), D("22.25625"), D("0.11128"), T1, 2),
+        Fill(209895701, D("4451.25"), D("0.005"), D("22.25625"), D("0.11128"), T1, 2),
     )
     assert status.filled == D("0.005")
 
@@ -331,9 +331,7 @@ def test_order_ack_and_open_orders_round_trip_as_strings() -> None:
 
 
 def test_order_status_round_trip() -> None:
-    tx = OrderTransaction(
-        209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1
-    )
+    tx = Fill(209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1)
     status = OrderStatus(1, T0, Side.BUY, OrderState.OPEN, "btcusd", D("0.1"), "x", (tx,))
     text = dumps(co.encode_order_status(status))
     decoded = json.loads(text)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from workstation.domain.common import Side
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import Journal
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
 

@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from workstation.domain.common import Side
-from workstation.services.journal import JournalOrder, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import JournalOrder
 from workstation.services.order_model import TrackedOrder, tif_of
 
 D = Decimal

@@ -36,13 +36,8 @@ from workstation.bitstamp.codec_fields import (
     to_side,
 )
 from workstation.bitstamp.codec_wire import PayloadError
-from workstation.domain.orders import (
-    OpenOrder,
-    OrderAck,
-    OrderState,
-    OrderStatus,
-    OrderTransaction,
-)
+from workstation.domain.order_vocabulary import Fill
+from workstation.domain.orders import OpenOrder, OrderAck, OrderState, OrderStatus
 
 __all__ = [
     "encode_cancel",
@@ -234,8 +229,8 @@ def _order_status(w: _OrderStatusWire) -> OrderStatus:
     )
 
 
-def _transaction(tx: dict[str, Any], base: str, quote: str) -> OrderTransaction:
-    return OrderTransaction(
+def _transaction(tx: dict[str, Any], base: str, quote: str) -> Fill:
+    return Fill(
         tid=to_int(tx["tid"], "tid"),
         price=to_decimal(tx["price"], "price"),
         base_amount=to_decimal(tx[base], base),

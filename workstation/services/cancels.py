@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from ..bitstamp.errors import BitstampError, RateLimited
-from .journal import TrackState
+from ..domain.order_vocabulary import TrackState
 from .order_model import CancelFailed, CancelReport, TrackedOrder, error_detail
 from .reconcile import Reconciler
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..domain.order_vocabulary import TrackState
 from ..domain.orders import CancelResult, OpenOrder
-from .journal import Journal, TrackState
+from .journal import Journal
 from .order_model import EXTERNAL_PREFIX
 
 __all__ = ["external_key", "journal_external"]

@@ -36,6 +36,7 @@ import platformdirs
 
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
+from ..domain.order_vocabulary import TrackState
 
 __all__ = [
     "APP_NAME",
@@ -43,48 +44,12 @@ __all__ = [
     "Journal",
     "JournalEvent",
     "JournalOrder",
-    "TrackState",
     "to_json",
 ]
 
 APP_NAME = "bitstamp-workstation"
 EVENT_KINDS = ("intent", "request", "ack", "fill", "cancel", "reject", "unknown", "reconciled")
 
-
-class TrackState(enum.Enum):
-    """Where one of our orders stands, as the tracker knows it.
-
-    Different from :class:`workstation.domain.orders.OrderState`, which is what the exchange
-    reports: PENDING (journaled, not yet acknowledged), UNKNOWN (sent, no trustworthy reply)
-    and LOST (the venue no longer knows an order it had acknowledged: "Order not found"
-    after the grace period, e.g. a venue restarted without its books) exist only on our side.
-    """
-
-    PENDING = "pending"
-    OPEN = "open"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
-    LOST = "lost"
-
-    @property
-    def is_final(self) -> bool:
-        """True once the order can no longer trade; the journal stops reconciling it."""
-        return self in _FINAL
-
-
-_FINAL = frozenset(
-    {
-        TrackState.FILLED,
-        TrackState.CANCELLED,
-        TrackState.EXPIRED,
-        TrackState.REJECTED,
-        TrackState.LOST,
-    }
-)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
@@ -332,7 +297,7 @@ class Journal:
 
     def open_orders(self, env: str) -> list[JournalOrder]:
         """The orders of ``env`` not in a final state (pending, open, partial, unknown)."""
-        final = [s.value for s in _FINAL]
+        final = [s.value for s in TrackState if s.is_final]
         rows = self._db.execute(
             f"SELECT * FROM orders WHERE env = ? AND state NOT IN ({', '.join('?' * len(final))})"
             " ORDER BY created_at, client_order_id",
@@ -342,7 +307,7 @@ class Journal:
 
     def scopes_with_open_orders(self) -> list[str]:
         """Every venue scope (``env``) that has an order not in a final state."""
-        final = [s.value for s in _FINAL]
+        final = [s.value for s in TrackState if s.is_final]
         rows = self._db.execute(
             f"SELECT DISTINCT env FROM orders WHERE state NOT IN ({', '.join('?' * len(final))})"
             " ORDER BY env",

@@ -15,7 +15,8 @@ from typing import Any
 from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal
-from .journal import JournalEvent, JournalOrder, TrackState
+from ..domain.order_vocabulary import TrackState
+from .journal import JournalEvent, JournalOrder
 
 __all__ = [
     "EXTERNAL_PREFIX",

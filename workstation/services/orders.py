@@ -49,11 +49,9 @@ from ..bitstamp.errors import (
 )
 from ..bitstamp.rest import LimitOptions
 from ..domain.common import Side
-from ..domain.markets import OrderKind
 from ..domain.order_request import OrderRequest
-from ..domain.preview import TimeInForce
+from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from .cancels import Canceller
-from .journal import TrackState
 from .order_model import (
     AmendRefused,
     ReconcilePolicy,
@@ -70,7 +68,6 @@ __all__ = [
     "OrderTracker",
     "ReconcilePolicy",
     "SubmitsBlocked",
-    "TrackState",
     "TrackedOrder",
     "new_client_order_id",
 ]

@@ -37,10 +37,11 @@ from typing import Any
 
 from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
+from ..domain.order_vocabulary import TrackState
 from ..domain.orders import CancelResult, OpenOrder, OrderState, OrderStatus
 from .coalesce import Coalesced
 from .external_orders import external_key, journal_external
-from .journal import Journal, TrackState
+from .journal import Journal
 from .logs import log_order
 from .order_model import ReconcilePolicy, TrackedOrder
 
