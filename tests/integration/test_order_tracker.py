@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from workstation.bitstamp.orders import SubmitForm
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
@@ -59,15 +60,15 @@ async def test_submit_journals_the_intent_before_the_request_leaves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen_on_disk: list[Any] = []
-    real_place = rest.place_limit
+    real_place = rest.place
 
-    async def spying_place(*args: Any, **kwargs: Any) -> Any:
+    async def spying_place(form: SubmitForm) -> Any:
         with Journal(journal_path) as other:  # a second connection sees only committed rows
-            seen_on_disk.append(other.order(kwargs["client_order_id"]))
-            seen_on_disk.append(_kinds(other, kwargs["client_order_id"]))
-        return await real_place(*args, **kwargs)
+            seen_on_disk.append(other.order(form.client_order_id))
+            seen_on_disk.append(_kinds(other, form.client_order_id))
+        return await real_place(form)
 
-    monkeypatch.setattr(rest, "place_limit", spying_place)
+    monkeypatch.setattr(rest, "place", spying_place)
     order = await tracker.submit_limit(
         "btcusd", Side.BUY, D("0.01"), D("60000"), preview={"cost": D("600.00")}
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from workstation.bitstamp import codec_order_frames as order_frames
 from workstation.bitstamp import codec_private as cp
+from workstation.bitstamp import order_frames
 from workstation.bitstamp.codec_fields import dumps
 from workstation.domain.account import Balance
 from workstation.domain.common import Side

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from workstation.bitstamp import codec_orders as co
 from workstation.bitstamp import codec_private as cp
+from workstation.bitstamp import orders as co
 from workstation.domain.account import Balance, UserTransaction
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import Fill

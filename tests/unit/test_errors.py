@@ -493,24 +493,23 @@ wire_json = st.recursive(
 
 def _parsers() -> dict[str, Any]:
     from workstation.bitstamp import (
-        codec_cancel,
         codec_markets,
-        codec_order_frames,
-        codec_orders,
         codec_private,
         codec_public,
         codec_stream,
+        order_frames,
+        orders,
     )
 
     return {
-        "cancel": codec_cancel.parse_cancel,
-        "cancel_all": codec_cancel.parse_cancel_all,
-        "replace": codec_cancel.parse_replace,
+        "cancel": orders.parse_cancel,
+        "cancel_all": orders.parse_cancel_all,
+        "replace": orders.parse_replace,
         "markets": codec_markets.parse_markets,
         "trading_pairs_info": codec_markets.parse_trading_pairs_info,
-        "order_ack": codec_orders.parse_order_ack,
-        "open_orders": codec_orders.parse_open_orders,
-        "order_status": codec_orders.parse_order_status,
+        "order_ack": orders.parse_order_ack,
+        "open_orders": orders.parse_open_orders,
+        "order_status": orders.parse_order_status,
         "account_balances": codec_private.parse_account_balances,
         "legacy_balance": codec_private.parse_legacy_balance,
         "trading_fees": codec_private.parse_trading_fees,
@@ -522,12 +521,10 @@ def _parsers() -> dict[str, Any]:
         "transactions": lambda body: codec_public.parse_transactions(body, "btcusd"),
         "ohlc": codec_public.parse_ohlc,
         "frame": codec_stream.parse_frame,
-        "order_event": lambda body: codec_order_frames.parse_order_event(
+        "order_event": lambda body: order_frames.parse_order_event(
             "order_created", "private-my_orders_btcusd-7", body
         ),
-        "my_trade": lambda body: codec_order_frames.parse_my_trade(
-            "private-my_trades_btcusd-7", body
-        ),
+        "my_trade": lambda body: order_frames.parse_my_trade("private-my_trades_btcusd-7", body),
     }
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,7 @@ from ..bitstamp.errors import (
     RateLimited,
     TransportError,
 )
-from ..bitstamp.rest import LimitOptions
+from ..bitstamp.orders import SubmitForm, place_form, replace_form
 from ..domain.common import Side
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
@@ -59,7 +59,6 @@ from .order_model import (
     TrackedOrder,
     error_detail,
     new_client_order_id,
-    tif_of,
 )
 from .reachability import host_of
 
@@ -81,34 +80,19 @@ _NOT_PLACED = (
     NotFound,
     TransportError,
 )
-_LIMIT_FLAGS: dict[TimeInForce, str | None] = {
-    TimeInForce.GTC: None,
-    TimeInForce.DAILY: "daily",
-    TimeInForce.IOC: "ioc",
-    TimeInForce.FOK: "fok",
-    TimeInForce.MOC: "moc",
-}
 
-Sender = Callable[[str], Awaitable[tuple[int, dict[str, Any]]]]
-"""Sends the request for a ``client_order_id``; returns the new order id and the ack to
-journal."""
+Sender = Callable[[SubmitForm], Awaitable[tuple[int, dict[str, Any]]]]
+"""Posts the form; returns the new order id and the ack to journal."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Placement:
     """One order request, ready for :meth:`OrderTracker._submit`."""
 
-    market: str
-    side: Side
-    kind: str
-    amount: Decimal
-    price: Decimal | None
-    path: str
-    fields: dict[str, Any]
-    """The request's form fields but the ``client_order_id`` (journaled as sent)."""
+    request: OrderRequest
+    form: Callable[[str], SubmitForm]
+    """The wire form for a ``client_order_id`` (built in ``workstation.bitstamp.orders``)."""
     send: Sender
-    options: dict[str, str] = field(default_factory=dict)
-    amount_in_quote: bool = False
     replaces: str | None = None
 
 
@@ -121,33 +105,22 @@ class OrderTracker(Canceller):
     async def submit(
         self, request: OrderRequest, *, preview: dict[str, Any] | None = None
     ) -> TrackedOrder:
-        """Send what the ticket asks for: a limit order with its time in force (GTD with its
-        expiry), a market order, or an instant order (in quote when it says so)."""
-        if request.kind is OrderKind.LIMIT:
-            assert request.price is not None  # OrderRequest guarantees it
-            flags: dict[str, Any] = {}
-            if request.tif is TimeInForce.GTD:
-                flags["gtd_expire_ms"] = request.expire_ms
-            elif (flag := _LIMIT_FLAGS[request.tif]) is not None:
-                flags[flag] = True
-            return await self.submit_limit(
-                request.market,
-                request.side,
-                request.amount,
-                request.price,
-                preview=preview,
-                **flags,
-            )
-        if request.kind is OrderKind.MARKET:
-            return await self.submit_market(
-                request.market, request.side, request.amount, preview=preview
-            )
-        return await self.submit_instant(
-            request.market,
-            request.side,
-            request.amount,
-            amount_in_quote=request.amount_in_quote,
-            preview=preview,
+        """Journal, then place what the ticket asks for: a limit order with its time in force
+        (GTD with its expiry), a market order, or an instant order (in quote when it says
+        so); never resent. ``preview`` holds the numbers the trader saw.
+
+        Returns the order in its state once the exchange's answer (or the reconciliation of
+        a lost answer) is known: OPEN, PARTIALLY_FILLED, FILLED, CANCELLED (IOC, FOK,
+        post-only), REJECTED, or UNKNOWN when reconciliation gave up for now. Raises
+        :class:`SubmitsBlocked` while the tracker is stale.
+        """
+
+        async def send(form: SubmitForm) -> tuple[int, dict[str, Any]]:
+            ack = await self.rest.place(form)
+            return ack.order_id, _ack_detail(ack)
+
+        return await self._submit(
+            _Placement(request, lambda cid: place_form(request, cid), send), preview
         )
 
     async def submit_limit(
@@ -157,42 +130,15 @@ class OrderTracker(Canceller):
         amount: Decimal,
         price: Decimal,
         *,
+        tif: TimeInForce = TimeInForce.GTC,
+        expire_ms: int | None = None,
         preview: dict[str, Any] | None = None,
-        **flags: Any,
     ) -> TrackedOrder:
-        """Journal, then place a limit order; never resent. ``flags`` are :class:`LimitOptions`
-        fields (``ioc=True``, ``moc=True``, ``gtd_expire_ms=...``); ``preview`` holds the
-        numbers the trader saw.
-
-        Returns the order in its state once the exchange's answer (or the reconciliation of
-        a lost answer) is known: OPEN, PARTIALLY_FILLED, FILLED, CANCELLED (IOC, FOK,
-        post-only), REJECTED, or UNKNOWN when reconciliation gave up for now. Raises
-        :class:`SubmitsBlocked` while the tracker is stale, ValueError for contradictory
-        flags (before anything is journaled).
-        """
-        options = LimitOptions(**flags)
-        form = options.form()
-
-        async def send(cid: str) -> tuple[int, dict[str, Any]]:
-            ack = await self.rest.place_limit(
-                side, market, amount=amount, price=price, client_order_id=cid, options=options
-            )
-            return ack.order_id, _ack_detail(ack)
-
-        return await self._submit(
-            _Placement(
-                market,
-                side,
-                "limit",
-                amount,
-                price,
-                path=f"/api/v2/{side.value}/{market}/",
-                fields={"amount": amount, "price": price, **form},
-                send=send,
-                options=form,
-            ),
-            preview,
+        """:meth:`submit` a limit order."""
+        request = OrderRequest(
+            market, side, OrderKind.LIMIT, amount, price, tif=tif, expire_ms=expire_ms
         )
+        return await self.submit(request, preview=preview)
 
     async def submit_market(
         self,
@@ -202,17 +148,9 @@ class OrderTracker(Canceller):
         *,
         preview: dict[str, Any] | None = None,
     ) -> TrackedOrder:
-        """Journal, then place a market order for a base ``amount``; never resent."""
-
-        async def send(cid: str) -> tuple[int, dict[str, Any]]:
-            ack = await self.rest.place_market(side, market, amount=amount, client_order_id=cid)
-            return ack.order_id, _ack_detail(ack)
-
-        path = f"/api/v2/{side.value}/market/{market}/"
-        return await self._submit(
-            _Placement(market, side, "market", amount, None, path, {"amount": amount}, send),
-            preview,
-        )
+        """:meth:`submit` a market order for a base ``amount``."""
+        request = OrderRequest(market, side, OrderKind.MARKET, amount)
+        return await self.submit(request, preview=preview)
 
     async def submit_instant(
         self,
@@ -223,34 +161,12 @@ class OrderTracker(Canceller):
         amount_in_quote: bool = False,
         preview: dict[str, Any] | None = None,
     ) -> TrackedOrder:
-        """Journal, then place an instant order; never resent.
-
-        A buy's ``amount`` is always in the quote currency (spend 100 USD, reference 4.3); a
-        sell's is in the base currency unless ``amount_in_quote`` (``amount_in_counter``).
-        """
-        in_counter = side is Side.SELL and amount_in_quote
-
-        async def send(cid: str) -> tuple[int, dict[str, Any]]:
-            ack = await self.rest.place_instant(
-                side, market, amount=amount, client_order_id=cid, amount_in_counter=in_counter
-            )
-            return ack.order_id, _ack_detail(ack)
-
-        fields: dict[str, Any] = {"amount": amount}
-        if in_counter:
-            fields["amount_in_counter"] = "True"
-        placement = _Placement(
-            market,
-            side,
-            "instant",
-            amount,
-            None,
-            path=f"/api/v2/{side.value}/instant/{market}/",
-            fields=fields,
-            send=send,
-            amount_in_quote=side is Side.BUY or in_counter,
-        )
-        return await self._submit(placement, preview)
+        """:meth:`submit` an instant order. A buy's ``amount`` is always in the quote
+        currency (spend 100 USD, reference 4.3); a sell's is in the base currency unless
+        ``amount_in_quote`` (``amount_in_counter``)."""
+        in_quote = side is Side.SELL and amount_in_quote
+        request = OrderRequest(market, side, OrderKind.INSTANT, amount, amount_in_quote=in_quote)
+        return await self.submit(request, preview=preview)
 
     async def _submit(
         self,
@@ -264,45 +180,46 @@ class OrderTracker(Canceller):
         if self._stale_reason is not None:
             raise SubmitsBlocked(self._stale_reason)
         cid = new_client_order_id()
-        detail: dict[str, Any] = {"preview": preview or {}, "options": p.options}
-        if p.amount_in_quote:
+        form = p.form(cid)
+        request = p.request
+        detail: dict[str, Any] = {"preview": preview or {}, "options": _limit_flags(form)}
+        if request.in_quote:
             detail["amount_in_quote"] = True
         if p.replaces is not None:
             detail["replaces"] = p.replaces
         at = self.journal.record_intent(
             cid,
             env=self.env,
-            market=p.market,
-            side=p.side,
-            kind=p.kind,
-            amount=p.amount,
-            price=p.price,
+            market=request.market,
+            side=request.side,
+            kind=request.kind.value,
+            amount=request.amount,
+            price=request.price,
             detail=detail,
         )
         self._set(
             TrackedOrder(
                 cid,
                 self.env,
-                p.market,
-                p.side,
-                p.kind,
-                p.amount,
-                p.price,
+                request.market,
+                request.side,
+                request.kind.value,
+                request.amount,
+                request.price,
                 TrackState.PENDING,
                 created_at=at,
-                amount_in_quote=p.amount_in_quote,
-                tif=tif_of(p.options),
+                amount_in_quote=request.in_quote,
+                tif=request.tif.value,
                 replaces=p.replaces,
             )
         )
-        fields = {**p.fields, "client_order_id": cid}
-        self.journal.record_event(cid, "request", {"path": p.path, "fields": fields})
+        self.journal.record_event(cid, "request", {"path": form.path, "fields": form.fields})
         if before_send is not None:
             before_send(cid)
         self._in_flight.add(cid)
         try:
             try:
-                order_id, ack = await p.send(cid)
+                order_id, ack = await p.send(form)
             except TransportError as error:  # on a submit: could not connect, never left
                 reason = f"not sent: cannot reach {host_of(self.rest.transport.base_url)}"
                 self.journal.record_event(cid, "reject", {**error_detail(error), "why": reason})
@@ -350,41 +267,29 @@ class OrderTracker(Canceller):
         if (price, amount) == (old.price, old.remaining):
             raise AmendRefused("nothing to change")
 
-        async def send(cid: str) -> tuple[int, dict[str, Any]]:
-            if old.order_id is not None:
-                result = await self.rest.replace_order(
-                    order_id=old.order_id, amount=amount, price=price, client_order_id=cid
-                )
-            else:
-                result = await self.rest.replace_order(
-                    orig_client_order_id=client_order_id,
-                    amount=amount,
-                    price=price,
-                    client_order_id=cid,
-                )
+        async def send(form: SubmitForm) -> tuple[int, dict[str, Any]]:
+            result = await self.rest.replace(form)
             names = ("order_id", "orig_order_id", "price", "amount", "datetime", "status")
             return result.order_id, {n: getattr(result, n) for n in names}
+
+        def form(cid: str) -> SubmitForm:
+            if old.order_id is not None:
+                return replace_form(
+                    order_id=old.order_id, amount=amount, price=price, client_order_id=cid
+                )
+            return replace_form(
+                orig_client_order_id=client_order_id,
+                amount=amount,
+                price=price,
+                client_order_id=cid,
+            )
 
         def journal_old(new_cid: str) -> None:
             detail = {"phase": "request", "replace_by": new_cid, "order_id": old.order_id}
             self.journal.record_event(client_order_id, "cancel", detail)
 
-        request: dict[str, Any] = {"amount": amount, "price": price}
-        if old.order_id is not None:
-            request["id"] = old.order_id
-        else:
-            request["orig_client_order_id"] = client_order_id
-        placement = _Placement(
-            old.market,
-            old.side,
-            "limit",
-            amount,
-            price,
-            path="/api/v2/replace_order/",
-            fields=request,
-            send=send,
-            replaces=client_order_id,
-        )
+        request = OrderRequest(old.market, old.side, OrderKind.LIMIT, amount, price)
+        placement = _Placement(request, form, send, replaces=client_order_id)
         new = await self._submit(placement, {"replaces": client_order_id}, before_send=journal_old)
         if new.state is TrackState.REJECTED:
             detail = {"phase": "failed", "replace_by": new.client_order_id, "reason": new.reason}
@@ -393,6 +298,10 @@ class OrderTracker(Canceller):
             self._mark_replaced(client_order_id, new)
         await self.refresh(client_order_id)  # fills the old order had, or its true state
         return self._load(new.client_order_id)
+
+
+def _limit_flags(form: SubmitForm) -> dict[str, str]:
+    return {k: v for k, v in form.fields.items() if k.endswith("_order") or k == "expire_time"}
 
 
 def _ack_detail(ack: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..bitstamp.codec_order_frames import encode_my_trade_frame, encode_order_event_frame
+from ..bitstamp.order_frames import encode_my_trade_frame, encode_order_event_frame
 from ..domain import order_vocabulary
 from ..domain.account import UserTransaction
 from ..domain.common import Side
