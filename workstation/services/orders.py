@@ -52,6 +52,7 @@ from ..domain.common import Side
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from .cancels import Canceller
+from .journal import OrderTerms
 from .order_model import (
     AmendRefused,
     ReconcilePolicy,
@@ -182,20 +183,22 @@ class OrderTracker(Canceller):
         cid = new_client_order_id()
         form = p.form(cid)
         request = p.request
-        detail: dict[str, Any] = {"preview": preview or {}, "options": _limit_flags(form)}
-        if request.in_quote:
-            detail["amount_in_quote"] = True
-        if p.replaces is not None:
-            detail["replaces"] = p.replaces
+        terms = OrderTerms(
+            tif=request.tif,
+            expire_ms=request.expire_ms,
+            amount_in_quote=request.in_quote,
+            replaces=p.replaces,
+        )
         at = self.journal.record_intent(
             cid,
             env=self.env,
             market=request.market,
             side=request.side,
-            kind=request.kind.value,
+            kind=request.kind,
             amount=request.amount,
             price=request.price,
-            detail=detail,
+            terms=terms,
+            detail={"preview": preview or {}},
         )
         self._set(
             TrackedOrder(
@@ -203,13 +206,13 @@ class OrderTracker(Canceller):
                 self.env,
                 request.market,
                 request.side,
-                request.kind.value,
+                request.kind,
                 request.amount,
                 request.price,
                 TrackState.PENDING,
                 created_at=at,
                 amount_in_quote=request.in_quote,
-                tif=request.tif.value,
+                tif=request.tif,
                 replaces=p.replaces,
             )
         )
@@ -258,8 +261,8 @@ class OrderTracker(Canceller):
         resting limit order or nothing would change; SubmitsBlocked while stale.
         """
         old = self._load(client_order_id)
-        if old.kind != "limit":
-            raise AmendRefused(f"only a limit order can be amended, not a {old.kind} order")
+        if old.kind is not OrderKind.LIMIT:
+            raise AmendRefused(f"only a limit order can be amended, not a {old.kind.value} order")
         if old.state.is_final or old.state in (TrackState.PENDING, TrackState.UNKNOWN):
             raise AmendRefused(f"the order is {old.state.value}, it cannot be amended")
         if not (price > 0 and amount > 0):
@@ -298,10 +301,6 @@ class OrderTracker(Canceller):
             self._mark_replaced(client_order_id, new)
         await self.refresh(client_order_id)  # fills the old order had, or its true state
         return self._load(new.client_order_id)
-
-
-def _limit_flags(form: SubmitForm) -> dict[str, str]:
-    return {k: v for k, v in form.fields.items() if k.endswith("_order") or k == "expire_time"}
 
 
 def _ack_detail(ack: Any) -> dict[str, Any]:

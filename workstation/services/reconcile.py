@@ -227,8 +227,7 @@ class Reconciler:
             if tx.tid in tids:
                 continue
             tids.add(tx.tid)
-            tx_fields = ("tid", "price", "base_amount", "quote_amount", "fee", "datetime")
-            self.journal.record_event(cid, "fill", {k: getattr(tx, k) for k in tx_fields})
+            self.journal.record_fill(cid, tx)
             filled += tx.base_amount
             quote += tx.quote_amount
             fee += tx.fee
