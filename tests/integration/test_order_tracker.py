@@ -19,7 +19,8 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from workstation.services.journal import Journal
-from workstation.services.orders import AmendRefused, OrderTracker, SubmitsBlocked
+from workstation.services.order_model import AmendRefused, SubmitsBlocked
+from workstation.services.order_tracker import OrderTracker
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
@@ -366,7 +367,7 @@ async def test_a_reconcile_that_began_before_a_reconnect_does_not_open_the_gate(
     sim: SimServer, tracker: OrderTracker
 ) -> None:
     gates: list[str | None] = []
-    tracker._on_gate = gates.append  # noqa: SLF001 - what the service passes at construction
+    tracker.gate.listener = gates.append  # what the service passes at construction
     sim.faults.fail_next("/api/v2/open_orders/", HttpFault(HttpFaultKind.DELAY, seconds=0.5))
     asked = sim.requests["POST /api/v2/open_orders/all/"]
     first = asyncio.create_task(tracker.reconcile_open())

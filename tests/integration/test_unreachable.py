@@ -16,7 +16,7 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.journal import Journal
-from workstation.services.orders import OrderTracker
+from workstation.services.order_tracker import OrderTracker
 from workstation.services.session import Session
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange

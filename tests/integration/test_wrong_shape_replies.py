@@ -22,7 +22,7 @@ from workstation.cli import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import TrackState
 from workstation.domain.orders import OrderState
-from workstation.services.orders import OrderTracker
+from workstation.services.order_tracker import OrderTracker
 from workstation.sim.faults import WRONG_SHAPE_BODY, HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 

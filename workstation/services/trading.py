@@ -51,7 +51,7 @@ from .order_model import (
     SubmitsBlocked,
     TrackedOrder,
 )
-from .orders import OrderTracker
+from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
 
 __all__ = [

@@ -1,33 +1,18 @@
-"""The order tracker: the one owner of our orders' timelines (architecture, "Orders are a
+"""Placing and amending our orders: the one submit discipline (architecture, "Orders are a
 timeline").
 
 Every order gets a ``client_order_id`` made here (uuid4 hex, well under Bitstamp's 180
-characters, reference 4.3) and is journaled, durably, before its request leaves. Limit,
-market and instant orders and amends (``replace_order``, reference 4.6) all go through one
-submit path, :meth:`OrderTracker._submit`:
+characters, reference 4.3) and is journaled, durably, with the wire form it is sent with
+(built by :mod:`workstation.bitstamp.orders`), before its request leaves. Limit, market and
+instant orders and amends (``replace_order``, reference 4.6) all go through
+:meth:`Submitter._submit`:
 
 - an acknowledgement makes it OPEN, and one ``order_status`` confirms fills at once (a
   marketable limit, a market or an instant order has usually traded on arrival);
 - a typed refusal makes it REJECTED with Bitstamp's reason (nothing was placed, section 6);
 - no trustworthy reply (:class:`OutcomeUnknown`: timeout, dropped connection, 5xx, a reply we
-  cannot read) makes it UNKNOWN. It is then reconciled by ``client_order_id`` with
-  ``order_status`` (reference 4.5) under capped backoff, and **never resent**. Found: its true
-  state. "Order not found" is believed only after a grace period (a request can still be
-  processed after we gave up on its reply); then it is REJECTED as never placed.
-
-Fills are accounted from ``order_status`` transactions (REST confirmation), de-duplicated by
-``tid`` and journaled once each; see :mod:`workstation.services.reconcile`. The private
-stream (:mod:`workstation.services.private_feed`) only prompts those confirmations.
-
-Submits are gated: a new tracker, or one whose private stream dropped (``mark_stale``),
-refuses new submits and amends with :class:`SubmitsBlocked` until
-:meth:`OrderTracker.reconcile_open` has brought every journaled open order to a definite
-state. Cancels (:mod:`workstation.services.cancels`) are always allowed, and always end
-with the order's true state by REST: a cancel that races a fill ends FILLED, with the fills.
-
-The tracker is split by concern: snapshots, the gate and reconciliation in
-:mod:`~workstation.services.reconcile`, cancels in :mod:`~workstation.services.cancels`,
-submits and amends here.
+  cannot read) makes it UNKNOWN, and the reconciler chases it by ``client_order_id``; it is
+  **never resent**.
 """
 
 from __future__ import annotations
@@ -48,29 +33,22 @@ from ..bitstamp.errors import (
     TransportError,
 )
 from ..bitstamp.orders import SubmitForm, place_form, replace_form
-from ..domain.common import Side
+from ..bitstamp.rest import RestClient
 from ..domain.order_request import OrderRequest
-from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
-from .cancels import Canceller
+from ..domain.order_vocabulary import OrderKind, TrackState
 from .journal import OrderTerms
 from .order_model import (
     AmendRefused,
-    ReconcilePolicy,
-    SubmitsBlocked,
     TrackedOrder,
     error_detail,
     new_client_order_id,
 )
 from .reachability import host_of
+from .reconciler import Reconciler
+from .submit_gate import SubmitGate
+from .tracked_orders import TrackedOrders
 
-__all__ = [
-    "AmendRefused",
-    "OrderTracker",
-    "ReconcilePolicy",
-    "SubmitsBlocked",
-    "TrackedOrder",
-    "new_client_order_id",
-]
+__all__ = ["Submitter"]
 
 # A refusal that proves the order was never placed: the request was answered, or never sent.
 _NOT_PLACED = (
@@ -88,7 +66,7 @@ Sender = Callable[[SubmitForm], Awaitable[tuple[int, dict[str, Any]]]]
 
 @dataclass(frozen=True, slots=True)
 class _Placement:
-    """One order request, ready for :meth:`OrderTracker._submit`."""
+    """One order request, ready for :meth:`Submitter._submit`."""
 
     request: OrderRequest
     form: Callable[[str], SubmitForm]
@@ -97,11 +75,27 @@ class _Placement:
     replaces: str | None = None
 
 
-class OrderTracker(Canceller):
-    """The single order tracker of one environment; built with :class:`Reconciler`'s
-    arguments (REST client, journal, env, policy, callbacks)."""
+class Submitter:
+    """The submits and amends of one environment's orders.
 
-    # -- submit ---------------------------------------------------------------------------
+    Args:
+        rest: the environment's REST client.
+        orders: the environment's tracked orders.
+        gate: refuses submits until open orders are reconciled.
+        reconciler: confirms an acknowledged order, chases one of unknown outcome.
+    """
+
+    def __init__(
+        self,
+        rest: RestClient,
+        orders: TrackedOrders,
+        gate: SubmitGate,
+        reconciler: Reconciler,
+    ) -> None:
+        self.rest = rest
+        self.orders = orders
+        self.gate = gate
+        self.reconciler = reconciler
 
     async def submit(
         self, request: OrderRequest, *, preview: dict[str, Any] | None = None
@@ -124,51 +118,6 @@ class OrderTracker(Canceller):
             _Placement(request, lambda cid: place_form(request, cid), send), preview
         )
 
-    async def submit_limit(
-        self,
-        market: str,
-        side: Side,
-        amount: Decimal,
-        price: Decimal,
-        *,
-        tif: TimeInForce = TimeInForce.GTC,
-        expire_ms: int | None = None,
-        preview: dict[str, Any] | None = None,
-    ) -> TrackedOrder:
-        """:meth:`submit` a limit order."""
-        request = OrderRequest(
-            market, side, OrderKind.LIMIT, amount, price, tif=tif, expire_ms=expire_ms
-        )
-        return await self.submit(request, preview=preview)
-
-    async def submit_market(
-        self,
-        market: str,
-        side: Side,
-        amount: Decimal,
-        *,
-        preview: dict[str, Any] | None = None,
-    ) -> TrackedOrder:
-        """:meth:`submit` a market order for a base ``amount``."""
-        request = OrderRequest(market, side, OrderKind.MARKET, amount)
-        return await self.submit(request, preview=preview)
-
-    async def submit_instant(
-        self,
-        market: str,
-        side: Side,
-        amount: Decimal,
-        *,
-        amount_in_quote: bool = False,
-        preview: dict[str, Any] | None = None,
-    ) -> TrackedOrder:
-        """:meth:`submit` an instant order. A buy's ``amount`` is always in the quote
-        currency (spend 100 USD, reference 4.3); a sell's is in the base currency unless
-        ``amount_in_quote`` (``amount_in_counter``)."""
-        in_quote = side is Side.SELL and amount_in_quote
-        request = OrderRequest(market, side, OrderKind.INSTANT, amount, amount_in_quote=in_quote)
-        return await self.submit(request, preview=preview)
-
     async def _submit(
         self,
         p: _Placement,
@@ -178,9 +127,9 @@ class OrderTracker(Canceller):
     ) -> TrackedOrder:
         """The one submit discipline: gate, journal the intent and the request (on disk),
         send once, then the answer, a refusal, or the chase of a lost answer."""
-        if self._stale_reason is not None:
-            raise SubmitsBlocked(self._stale_reason)
+        self.gate.check()
         cid = new_client_order_id()
+        journal = self.orders.journal
         form = p.form(cid)
         request = p.request
         terms = OrderTerms(
@@ -189,9 +138,9 @@ class OrderTracker(Canceller):
             amount_in_quote=request.in_quote,
             replaces=p.replaces,
         )
-        at = self.journal.record_intent(
+        at = journal.record_intent(
             cid,
-            env=self.env,
+            env=self.orders.env,
             market=request.market,
             side=request.side,
             kind=request.kind,
@@ -200,10 +149,10 @@ class OrderTracker(Canceller):
             terms=terms,
             detail={"preview": preview or {}},
         )
-        self._set(
+        self.orders.publish(
             TrackedOrder(
                 cid,
-                self.env,
+                self.orders.env,
                 request.market,
                 request.side,
                 request.kind,
@@ -216,33 +165,34 @@ class OrderTracker(Canceller):
                 replaces=p.replaces,
             )
         )
-        self.journal.record_event(cid, "request", {"path": form.path, "fields": form.fields})
+        journal.record_event(cid, "request", {"path": form.path, "fields": form.fields})
         if before_send is not None:
             before_send(cid)
-        self._in_flight.add(cid)
+        self.gate.in_flight.add(cid)
         try:
             try:
                 order_id, ack = await p.send(form)
             except TransportError as error:  # on a submit: could not connect, never left
                 reason = f"not sent: cannot reach {host_of(self.rest.transport.base_url)}"
-                self.journal.record_event(cid, "reject", {**error_detail(error), "why": reason})
-                return self._move(self._load(cid), TrackState.REJECTED, reason=reason)
+                journal.record_event(cid, "reject", {**error_detail(error), "why": reason})
+                return self.orders.move(self.orders.get(cid), TrackState.REJECTED, reason=reason)
             except _NOT_PLACED as error:
-                self.journal.record_event(cid, "reject", error_detail(error))
-                return self._move(self._load(cid), TrackState.REJECTED, reason=error.message)
+                journal.record_event(cid, "reject", error_detail(error))
+                rejected = self.orders.get(cid)
+                return self.orders.move(rejected, TrackState.REJECTED, reason=error.message)
             except BitstampError as error:  # OutcomeUnknown, ProtocolError, 5xx: it may exist
-                self._mark_unknown(cid, error_detail(error))
-                return await self._reconcile(cid, since=self.journal.now())
+                self.orders.mark_unknown(cid, error_detail(error))
+                return await self.reconciler.chase(cid, since=journal.now())
             except asyncio.CancelledError:
-                self._mark_unknown(cid, {"error": "cancelled while in flight"})
+                self.orders.mark_unknown(cid, {"error": "cancelled while in flight"})
                 raise
         finally:
-            self._in_flight.discard(cid)
-        self.journal.record_event(cid, "ack", ack)
-        order = self._load(cid)  # the private stream may have confirmed it already
+            self.gate.in_flight.discard(cid)
+        journal.record_event(cid, "ack", ack)
+        order = self.orders.get(cid)  # the private stream may have confirmed it already
         state = TrackState.OPEN if order.state is TrackState.PENDING else order.state
-        self._move(order, state, order_id=order_id)
-        return await self.refresh(cid)
+        self.orders.move(order, state, order_id=order_id)
+        return await self.reconciler.refresh(cid)
 
     # -- amend ----------------------------------------------------------------------------
 
@@ -260,7 +210,7 @@ class OrderTracker(Canceller):
         Raises AmendRefused (nothing journaled, nothing sent) when the order is not a
         resting limit order or nothing would change; SubmitsBlocked while stale.
         """
-        old = self._load(client_order_id)
+        old = self.orders.get(client_order_id)
         if old.kind is not OrderKind.LIMIT:
             raise AmendRefused(f"only a limit order can be amended, not a {old.kind.value} order")
         if old.state.is_final or old.state in (TrackState.PENDING, TrackState.UNKNOWN):
@@ -289,18 +239,18 @@ class OrderTracker(Canceller):
 
         def journal_old(new_cid: str) -> None:
             detail = {"phase": "request", "replace_by": new_cid, "order_id": old.order_id}
-            self.journal.record_event(client_order_id, "cancel", detail)
+            self.orders.journal.record_event(client_order_id, "cancel", detail)
 
         request = OrderRequest(old.market, old.side, OrderKind.LIMIT, amount, price)
         placement = _Placement(request, form, send, replaces=client_order_id)
         new = await self._submit(placement, {"replaces": client_order_id}, before_send=journal_old)
         if new.state is TrackState.REJECTED:
             detail = {"phase": "failed", "replace_by": new.client_order_id, "reason": new.reason}
-            self.journal.record_event(client_order_id, "cancel", detail)
+            self.orders.journal.record_event(client_order_id, "cancel", detail)
         elif new.state is not TrackState.UNKNOWN:
-            self._mark_replaced(client_order_id, new)
-        await self.refresh(client_order_id)  # fills the old order had, or its true state
-        return self._load(new.client_order_id)
+            self.orders.mark_replaced(client_order_id, new)
+        await self.reconciler.refresh(client_order_id)  # the old order's fills, or its state
+        return self.orders.get(new.client_order_id)
 
 
 def _ack_detail(ack: Any) -> dict[str, Any]:
