@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from workstation.bitstamp.errors import OrderNotFound
 from workstation.bitstamp.orders import SubmitForm
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
@@ -396,3 +397,53 @@ async def test_a_confirm_asks_again_when_the_exchange_fails_to_answer(
     done = await tracker.confirm(order.client_order_id)
     assert (done.state, done.filled) == (TrackState.FILLED, D("0.01"))
     assert sim.requests["POST /api/v2/order_status/"] >= 5
+
+
+async def test_an_order_status_does_not_know_but_the_venue_lists_is_not_lost(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # order_status covers 30 days: an older order is "not found" there, yet still rests and
+    # open_orders lists it. Shown LOST, it could fill unseen and cancel-all would skip it.
+    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+
+    async def not_found(**_: Any) -> Any:
+        raise OrderNotFound("Order not found")
+
+    monkeypatch.setattr(rest, "order_status", not_found)
+    still, failure = await tracker.check(cid)
+    assert (still.state, failure) == (TrackState.OPEN, "Order not found")
+    await tracker.reconcile_open()
+    assert tracker.get(cid).state is TrackState.OPEN
+    assert tracker.journal.order(cid).state is TrackState.OPEN  # type: ignore[union-attr]
+
+
+async def test_an_order_lost_to_not_found_that_the_venue_still_lists_is_open_again(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LOST while the listing missed it (or journaled LOST by a version that did not look):
+    # the next reconcile that sees it listed opens it again, and cancel-all counts it.
+    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+
+    async def not_found(**_: Any) -> Any:
+        raise OrderNotFound("Order not found")
+
+    async def nothing_listed(*_: Any) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(rest, "order_status", not_found)
+    with monkeypatch.context() as listing:
+        listing.setattr(rest, "open_orders", nothing_listed)
+        assert (await tracker.refresh(cid)).state is TrackState.LOST
+    assert len(_sim_orders(sim, cid)) == 1  # the venue still holds it
+    await tracker.reconcile_open()
+    again = tracker.get(cid)
+    assert (again.state, again.order_id) == (TrackState.OPEN, order.order_id)
+    assert tracker.journal.order(cid).state is TrackState.OPEN  # type: ignore[union-attr]
+    assert [o.client_order_id for o in tracker.orders.values() if not o.state.is_final] == [cid]
+    report = await tracker.cancel_all()  # counted by cancel-all again
+    assert [o.client_order_id for o in report.cancelled] == [cid]
+    assert _sim_orders(sim, cid) == []

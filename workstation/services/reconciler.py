@@ -17,8 +17,10 @@ line with what the exchange says (architecture, "Orders are a timeline").
 
 "Order not found" for an order the exchange had acknowledged means, once the grace period
 since its creation is over, that the venue no longer knows it (a venue restarted without its
-books, or an order older than the 30 days ``order_status`` covers): it ends LOST, journaled
-as a ``reconciled`` event, and is never again shown as open.
+books): it ends LOST, journaled as a ``reconciled`` event, and is no longer shown as open.
+``order_status`` only covers 30 days, though, so an older order is "not found" there while it
+still rests: one of ours that ``open_orders`` lists (by its ``client_order_id``, which no other
+order can carry) is open again, journaled likewise.
 
 Applying a status is monotonic: fills only ever add up (a tid is counted once), and a reply
 that says "Open" for an order we saw final (a stale read racing a newer one) does not reopen
@@ -34,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
 from ..domain.order_vocabulary import TrackState
-from ..domain.orders import OrderState, OrderStatus
+from ..domain.orders import OpenOrder, OrderState, OrderStatus
 from .coalesce import Coalesced
 from .order_model import ReconcilePolicy, TrackedOrder
 from .submit_gate import SubmitGate
@@ -151,11 +153,19 @@ class Reconciler:
 
     async def _not_found(self, cid: str, error: BitstampError) -> TrackedOrder:
         """ "Order not found" for an order the exchange had acknowledged: LOST once the grace
-        period since its creation is over (before that, the order unchanged)."""
+        period since its creation is over (before that, the order unchanged), unless the
+        market's open orders still list it (``order_status`` covers 30 days only) or cannot
+        be read (then the order unchanged: a live order shown lost is the worse mistake)."""
         order = self.orders.get(cid)
         if order.order_id is None or order.state.is_final or order.state in _UNDECIDED:
             return order  # never acknowledged: the chase of a lost submit decides
         if self._within_grace(order):
+            return order
+        try:
+            listed = await self.rest.open_orders(order.market or None)
+        except BitstampError:
+            return order
+        if any(self._lists(seen, order) for seen in listed):
             return order
         reason = f"the venue no longer knows this order ({error.message})"
         self.orders.journal.record_event(
@@ -165,6 +175,33 @@ class Reconciler:
              "order_id": order.order_id, "reason": reason},
         )  # fmt: skip
         return self.orders.move(order, TrackState.LOST, reason=reason)
+
+    @staticmethod
+    def _lists(seen: OpenOrder, order: TrackedOrder) -> bool:
+        """Whether a listed open order is ``order``: ours by our ``client_order_id`` (which
+        no other order can carry), one placed elsewhere by its exchange id."""
+        if order.external:
+            return seen.order_id == order.order_id
+        return seen.client_order_id == order.client_order_id
+
+    def _reopen_if_listed(self, seen: OpenOrder) -> TrackedOrder | None:
+        """One of our orders made LOST by "not found" that ``open_orders`` lists (by our
+        ``client_order_id``): the venue still holds it, so it is open again."""
+        cid = seen.client_order_id
+        if cid is None or self.orders.find(client_order_id=cid) is None:
+            return None
+        order = self.orders.get(cid)
+        if order.state is not TrackState.LOST or order.external:
+            return None
+        state = TrackState.PARTIALLY_FILLED if order.filled > 0 else TrackState.OPEN
+        reason = "open_orders lists it: the venue still holds it"
+        self.orders.journal.record_event(
+            cid,
+            "reconciled",
+            {"source": "open_orders", "from": order.state, "state": state,
+             "order_id": seen.order_id, "amount_remaining": seen.amount, "reason": reason},
+        )  # fmt: skip
+        return self.orders.move(order, state, order_id=seen.order_id, reason=reason)
 
     def _within_grace(self, order: TrackedOrder) -> bool:
         if order.created_at is None:
@@ -259,9 +296,9 @@ class Reconciler:
         Acknowledged orders still resting with nothing new filled are confirmed from one
         ``open_orders`` call; the rest are asked by ``order_status``; PENDING and UNKNOWN ones
         are chased like a lost submit; one the exchange no longer knows ends LOST (after the
-        grace period, waited out if need be). Submits in flight are left to their own reply.
-        The gate opens once no order is left PENDING or UNKNOWN, unless it was closed again
-        meanwhile. Returns the orders' new snapshots.
+        grace period, waited out if need be), unless ``open_orders`` lists it. Submits in
+        flight are left to their own reply. The gate opens once no order is left PENDING or
+        UNKNOWN, unless it was closed again meanwhile. Returns the orders' new snapshots.
         """
         epoch = self.gate.epoch
         in_flight = self.gate.in_flight
@@ -290,6 +327,10 @@ class Reconciler:
                 results.append(self.orders.publish(order))  # still resting, nothing new
                 continue
             results.append(await self._check_settled(cid))
+        for seen in listed:
+            if (reopened := self._reopen_if_listed(seen)) is not None:
+                cid = reopened.client_order_id
+                results = [o for o in results if o.client_order_id != cid] + [reopened]
         undecided = [o for o in results if o.state in _UNDECIDED]
         if not undecided:
             self.gate.open_after(epoch)
