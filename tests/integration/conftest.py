@@ -18,7 +18,7 @@ from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.services.journal import Journal
-from workstation.services.orders import OrderTracker
+from workstation.services.order_tracker import OrderTracker
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer

@@ -14,7 +14,8 @@ import pytest
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.domain.common import Side
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import TrackedOrder
 from workstation.services.trading import TradingService
 from workstation.sim.server import SimServer

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from workstation.bitstamp.rest import RestClient
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import CancelFailed
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind

@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 
+from workstation.bitstamp.errors import OrderNotFound
+from workstation.bitstamp.orders import SubmitForm
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.domain.preview import TimeInForce
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from workstation.services.journal import Journal
-from workstation.services.orders import (
-    AmendRefused,
-    OrderTracker,
-    SubmitsBlocked,
-    TrackState,
-)
+from workstation.services.order_model import AmendRefused, SubmitsBlocked
+from workstation.services.order_tracker import OrderTracker
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
@@ -65,15 +62,15 @@ async def test_submit_journals_the_intent_before_the_request_leaves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen_on_disk: list[Any] = []
-    real_place = rest.place_limit
+    real_place = rest.place
 
-    async def spying_place(*args: Any, **kwargs: Any) -> Any:
+    async def spying_place(form: SubmitForm) -> Any:
         with Journal(journal_path) as other:  # a second connection sees only committed rows
-            seen_on_disk.append(other.order(kwargs["client_order_id"]))
-            seen_on_disk.append(_kinds(other, kwargs["client_order_id"]))
-        return await real_place(*args, **kwargs)
+            seen_on_disk.append(other.order(form.client_order_id))
+            seen_on_disk.append(_kinds(other, form.client_order_id))
+        return await real_place(form)
 
-    monkeypatch.setattr(rest, "place_limit", spying_place)
+    monkeypatch.setattr(rest, "place", spying_place)
     order = await tracker.submit_limit(
         "btcusd", Side.BUY, D("0.01"), D("60000"), preview={"cost": D("600.00")}
     )
@@ -371,7 +368,7 @@ async def test_a_reconcile_that_began_before_a_reconnect_does_not_open_the_gate(
     sim: SimServer, tracker: OrderTracker
 ) -> None:
     gates: list[str | None] = []
-    tracker._on_gate = gates.append  # what the service passes at construction
+    tracker.gate.listener = gates.append  # what the service passes at construction
     sim.faults.fail_next("/api/v2/open_orders/", HttpFault(HttpFaultKind.DELAY, seconds=0.5))
     asked = sim.requests["POST /api/v2/open_orders/all/"]
     first = asyncio.create_task(tracker.reconcile_open())
@@ -400,3 +397,53 @@ async def test_a_confirm_asks_again_when_the_exchange_fails_to_answer(
     done = await tracker.confirm(order.client_order_id)
     assert (done.state, done.filled) == (TrackState.FILLED, D("0.01"))
     assert sim.requests["POST /api/v2/order_status/"] >= 5
+
+
+async def test_an_order_status_does_not_know_but_the_venue_lists_is_not_lost(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # order_status covers 30 days: an older order is "not found" there, yet still rests and
+    # open_orders lists it. Shown LOST, it could fill unseen and cancel-all would skip it.
+    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+
+    async def not_found(**_: Any) -> Any:
+        raise OrderNotFound("Order not found")
+
+    monkeypatch.setattr(rest, "order_status", not_found)
+    still, failure = await tracker.check(cid)
+    assert (still.state, failure) == (TrackState.OPEN, "Order not found")
+    await tracker.reconcile_open()
+    assert tracker.get(cid).state is TrackState.OPEN
+    assert tracker.journal.order(cid).state is TrackState.OPEN  # type: ignore[union-attr]
+
+
+async def test_an_order_lost_to_not_found_that_the_venue_still_lists_is_open_again(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LOST while the listing missed it (or journaled LOST by a version that did not look):
+    # the next reconcile that sees it listed opens it again, and cancel-all counts it.
+    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
+    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    cid = order.client_order_id
+
+    async def not_found(**_: Any) -> Any:
+        raise OrderNotFound("Order not found")
+
+    async def nothing_listed(*_: Any) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(rest, "order_status", not_found)
+    with monkeypatch.context() as listing:
+        listing.setattr(rest, "open_orders", nothing_listed)
+        assert (await tracker.refresh(cid)).state is TrackState.LOST
+    assert len(_sim_orders(sim, cid)) == 1  # the venue still holds it
+    await tracker.reconcile_open()
+    again = tracker.get(cid)
+    assert (again.state, again.order_id) == (TrackState.OPEN, order.order_id)
+    assert tracker.journal.order(cid).state is TrackState.OPEN  # type: ignore[union-attr]
+    assert [o.client_order_id for o in tracker.orders.values() if not o.state.is_final] == [cid]
+    report = await tracker.cancel_all()  # counted by cancel-all again
+    assert [o.client_order_id for o in report.cancelled] == [cid]
+    assert _sim_orders(sim, cid) == []

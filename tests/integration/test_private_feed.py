@@ -16,9 +16,9 @@ import pytest
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import SubmitsBlocked
 from workstation.services.private_feed import RECONNECTED
 from workstation.services.trading import TradingService

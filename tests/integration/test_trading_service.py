@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from workstation.bitstamp.orders import SubmitForm
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.domain.preview import TimeInForce
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import AmendRefused, SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
@@ -59,17 +59,17 @@ def limit(price: D, amount: str = "0.01", market: str = "btcusd", **kw: Any) -> 
 TAKERS = {
     "market-buy": (
         OrderRequest("btcusd", Side.BUY, OrderKind.MARKET, D("0.01")),
-        "place_market",
+        "place",
         "POST /api/v2/buy/market/btcusd/",
     ),
     "instant-buy-usd": (
         OrderRequest("btcusd", Side.BUY, OrderKind.INSTANT, D("100")),
-        "place_instant",
+        "place",
         "POST /api/v2/buy/instant/btcusd/",
     ),
     "instant-sell-usd": (
         OrderRequest("btcusd", Side.SELL, OrderKind.INSTANT, D("100"), amount_in_quote=True),
-        "place_instant",
+        "place",
         "POST /api/v2/sell/instant/btcusd/",
     ),
 }
@@ -91,11 +91,11 @@ async def test_market_and_instant_orders_fill_once_and_move_balances(
     seen_on_disk: list[Any] = []
     real = getattr(rest, method)
 
-    async def spy(*args: Any, **kwargs: Any) -> Any:
+    async def spy(form: SubmitForm) -> Any:
         with Journal(journal_path) as other:  # a second connection sees only committed rows
-            cid = kwargs["client_order_id"]
+            cid = form.client_order_id
             seen_on_disk.append((other.order(cid), kinds(other, cid)))
-        return await real(*args, **kwargs)
+        return await real(form)
 
     monkeypatch.setattr(rest, method, spy)
     order = await service.submit(request, preview={"avg_price": D("67000.1")})

@@ -13,10 +13,10 @@ from pathlib import Path
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.journal import Journal
-from workstation.services.orders import OrderTracker, TrackState
+from workstation.services.order_tracker import OrderTracker
 from workstation.services.session import Session
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from workstation.domain.common import Side
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import Journal
 from workstation.services.journal_export import export_csv, open_read_only
 from workstation.services.venue import EmbeddedSim
 

@@ -14,9 +14,9 @@ from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.stream import Backoff, StreamClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.services.journal import Journal
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 

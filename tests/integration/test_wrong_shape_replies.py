@@ -20,8 +20,9 @@ from workstation.bitstamp.errors import OutcomeUnknown, ProtocolError
 from workstation.bitstamp.rest import RestClient
 from workstation.cli import parse_sim_args
 from workstation.domain.common import Side
+from workstation.domain.order_vocabulary import TrackState
 from workstation.domain.orders import OrderState
-from workstation.services.orders import OrderTracker, TrackState
+from workstation.services.order_tracker import OrderTracker
 from workstation.sim.faults import WRONG_SHAPE_BODY, HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OpenOrder
-from workstation.services.journal import Journal, TrackState
+from workstation.services.journal import Journal
 from workstation.services.order_model import ReconcilePolicy, TrackedOrder
 from workstation.services.trading import TradingChange, TradingService
 from workstation.sim.orderform import OrderForm

@@ -16,8 +16,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from workstation.bitstamp import account
-from workstation.bitstamp import codec_order_frames as order_frames
+from workstation.bitstamp import account, order_frames
 from workstation.bitstamp.fields import PayloadError, dumps
 from workstation.domain.account import Balance
 from workstation.domain.common import Side

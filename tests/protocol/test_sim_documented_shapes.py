@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from workstation.bitstamp import codec_orders as co
+from workstation.bitstamp import orders as co
 from workstation.domain.account import Balance, UserTransaction
 from workstation.domain.common import Side
-from workstation.domain.orders import OpenOrder, OrderAck, OrderState, OrderStatus, OrderTransaction
+from workstation.domain.order_vocabulary import Fill
+from workstation.domain.orders import OpenOrder, OrderAck, OrderState, OrderStatus
 from workstation.sim.wire.account import encode_account_balances, encode_user_transactions
 
 from .shapes import assert_same, shape, union
@@ -241,7 +242,7 @@ def test_the_encoders_pad_once_given_the_decimals() -> None:
         "67100.00", "0.00600000", "0.01000000",
     ]  # fmt: skip
     assert (rows[1]["price"], rows[1]["amount"]) == ("0.05", "1")
-    tx = OrderTransaction(7, D("67002.68"), D("0.01112612"), D("745.47986"), D("2.98192"), T)
+    tx = Fill(7, D("67002.68"), D("0.01112612"), D("745.47986"), D("2.98192"), T)
     status = OrderStatus(1, T, Side.BUY, OrderState.FINISHED, "btcusd", D(0), None, (tx,))
     body = co.encode_order_status(status, base_decimals=8, quote_decimals=2)
     assert body["amount_remaining"] == "0.00000000"

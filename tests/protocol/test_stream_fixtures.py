@@ -242,8 +242,8 @@ def test_encoded_trade_frame_has_the_recorded_keys_and_json_types(
     assert (ours["data"]["type"], ours["data"]["timestamp"]) == (1, "1700000000")
 
 
-def test_private_my_orders_frames_dispatch_to_codec_order_frames(recorded: Path) -> None:
-    module = "workstation.bitstamp.codec_order_frames"
+def test_private_my_orders_frames_dispatch_to_order_frames(recorded: Path) -> None:
+    module = "workstation.bitstamp.order_frames"
     try:
         importlib.import_module(module).parse_order_event  # noqa: B018
     except (ImportError, AttributeError) as exc:

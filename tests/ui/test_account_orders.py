@@ -11,8 +11,8 @@ from pathlib import Path
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer

@@ -14,9 +14,8 @@ from textual.app import App
 from textual.widget import Widget
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.domain.preview import TimeInForce
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer

@@ -14,9 +14,9 @@ import pytest
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
-from workstation.services import orders
+from workstation.domain.order_vocabulary import OrderKind
+from workstation.services import submitter
 from workstation.services.journal import Journal
 from workstation.ui.app import WorkstationApp
 from workstation.ui.ordersview import OpenOrdersView
@@ -68,7 +68,7 @@ def test_ticket_with_a_market_order_preview(snap_compare) -> None:
 
 def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = iter(f"{n:08x}{'0' * 24}" for n in range(0xC0FFEE0, 0xC0FFEE0 + 10))
-    monkeypatch.setattr(orders, "new_client_order_id", lambda: next(ids))
+    monkeypatch.setattr(submitter, "new_client_order_id", lambda: next(ids))
     # the journal's clock stands still, so every order is the same age on every run
     frozen = dt.datetime.fromtimestamp(FROZEN_US / 1e6, dt.UTC)
     monkeypatch.setattr(Journal.__init__, "__kwdefaults__", {"now": lambda: frozen})

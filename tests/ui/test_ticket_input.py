@@ -24,8 +24,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer

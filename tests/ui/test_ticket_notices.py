@@ -13,8 +13,7 @@ from pathlib import Path
 from textual.widgets._toast import Toast
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
-from workstation.services.journal import TrackState
+from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.order_model import TrackedOrder
 from workstation.services.venue import Venue
 from workstation.sim.catalog import DEFAULT_MARKETS

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from workstation.domain.markets import OrderKind
-from workstation.services.journal import TrackState
+from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp

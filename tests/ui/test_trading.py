@@ -12,10 +12,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from workstation.domain.common import Side
-from workstation.domain.markets import OrderKind
 from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.feed import FeedState
-from workstation.services.journal import TrackState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp

@@ -1,4 +1,4 @@
-"""Private payload codecs (account, codec_orders, codec_cancel, codec_order_frames):
+"""Private payload codecs (account, orders, order_frames):
 documented shapes, mixed JSON types, wire errors, and encode -> JSON bytes -> parse round
 trips for every encoder.
 
@@ -19,13 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workstation.bitstamp import account
-from workstation.bitstamp import codec_cancel as cc
-from workstation.bitstamp import codec_order_frames as frames
-from workstation.bitstamp import codec_orders as co
+from workstation.bitstamp import order_frames as frames
+from workstation.bitstamp import orders as co
 from workstation.bitstamp.errors import ProtocolError
 from workstation.bitstamp.fields import PayloadError, dumps, market_name
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
+from workstation.domain.order_vocabulary import Fill
 from workstation.domain.orders import (
     CancelAllResult,
     CancelResult,
@@ -36,7 +36,6 @@ from workstation.domain.orders import (
     OrderEventKind,
     OrderState,
     OrderStatus,
-    OrderTransaction,
     ReplaceResult,
 )
 from workstation.sim.wire.account import (
@@ -123,11 +122,11 @@ def test_cancel_reply_reads_json_numbers_exactly() -> None:
         b'{"id": 1453282316578816, "amount": 0.02035278, "price": 2100.45, "type": 0,'
         b' "market": "BTC/USD", "status": "Canceled"}'
     )
-    assert cc.parse_cancel(body) == CancelResult(
+    assert co.parse_cancel(body) == CancelResult(
         1453282316578816, D("0.02035278"), D("2100.45"), Side.BUY, "btcusd", "Canceled"
     )
     # Through float this would read 1234567890.1234567165374755859375.
-    exact = cc.parse_cancel(b'{"id": 1, "amount": 1234567890.123456789, "price": 1, "type": 1}')
+    exact = co.parse_cancel(b'{"id": 1, "amount": 1234567890.123456789, "price": 1, "type": 1}')
     assert exact.amount == D("1234567890.123456789")
     assert (exact.market, exact.status) == (None, None)
 
@@ -137,7 +136,7 @@ def test_order_status_keys_transaction_amounts_by_the_markets_currencies() -> No
     assert status.state is OrderState.FINISHED
     assert (status.market, status.side, status.amount_remaining) == ("btcusd", Side.BUY, D(0))
     assert status.transactions == (
-        OrderTransaction(209895701, D("4451.25"), D("0.005"), D("22.25625"), D("0.11128"), T1, 2),
+        Fill(209895701, D("4451.25"), D("0.005"), D("22.25625"), D("0.11128"), T1, 2),
     )
     assert status.filled == D("0.005")
 
@@ -188,7 +187,7 @@ def test_user_transaction_amounts_are_read_only() -> None:
 
 
 def test_cancel_all_accepts_the_v1_bare_true() -> None:
-    assert cc.parse_cancel_all(b"true") == CancelAllResult((), True)
+    assert co.parse_cancel_all(b"true") == CancelAllResult((), True)
 
 
 # --- wire errors -------------------------------------------------------------------------
@@ -199,10 +198,10 @@ _TX_NO_BTC = {k: v for k, v in TX.items() if k != "btc"}
 @pytest.mark.parametrize(
     ("parse", "body", "message"),
     [
-        (cc.parse_cancel, b'{"id": 1, "price": 1, "type": 0}', "missing required field `amount`"),
-        (cc.parse_cancel, b'{"id": 1.5, "amount": 1, "price": 1, "type": 0}', "`int | str`"),
-        (cc.parse_cancel, b'{"id": 1, "amount": -1, "price": 1, "type": 0}', "non-negative"),
-        (cc.parse_cancel, b'{"id": 1, "amount": 1, "price": 1, "type": 2}', "not a side"),
+        (co.parse_cancel, b'{"id": 1, "price": 1, "type": 0}', "missing required field `amount`"),
+        (co.parse_cancel, b'{"id": 1.5, "amount": 1, "price": 1, "type": 0}', "`int | str`"),
+        (co.parse_cancel, b'{"id": 1, "amount": -1, "price": 1, "type": 0}', "non-negative"),
+        (co.parse_cancel, b'{"id": 1, "amount": 1, "price": 1, "type": 2}', "not a side"),
         (co.parse_order_ack, _body(ACK, price="NaN"), "price must be a number"),
         (co.parse_order_ack, _body(ACK, price="1e5"), "exponent"),
         (co.parse_order_ack, _body(ACK, amount=" 1"), "spaces"),
@@ -341,9 +340,7 @@ def test_order_ack_and_open_orders_round_trip_as_strings() -> None:
 
 
 def test_order_status_round_trip() -> None:
-    tx = OrderTransaction(
-        209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1
-    )
+    tx = Fill(209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1)
     status = OrderStatus(1, T0, Side.BUY, OrderState.OPEN, "btcusd", D("0.1"), "x", (tx,))
     text = dumps(co.encode_order_status(status))
     decoded = json.loads(text)
@@ -356,14 +353,14 @@ def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
     result = CancelResult(
         1453282316578816, D("0.02035278"), D("2100.450"), Side.BUY, "btcusd", "Canceled"
     )
-    text = dumps(cc.encode_cancel(result))
+    text = dumps(co.encode_cancel(result))
     assert text == (
         b'{"id":1453282316578816,"amount":0.02035278,"price":2100.45,"type":0,'
         b'"market":"BTC/USD","status":"Canceled"}'
     )
-    assert cc.parse_cancel(text) == result
+    assert co.parse_cancel(text) == result
     everything = CancelAllResult((result, CancelResult(2, D(1), D(3), Side.SELL, "ethusd")), True)
-    text = dumps(cc.encode_cancel_all(everything))
+    text = dumps(co.encode_cancel_all(everything))
     assert json.loads(text)["canceled"][1] == {
         "id": 2,
         "amount": 1,
@@ -372,14 +369,14 @@ def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
         "currency_pair": "ETH/USD",
         "market": "ETH/USD",
     }
-    assert cc.parse_cancel_all(text) == everything
+    assert co.parse_cancel_all(text) == everything
 
 
 def test_replace_round_trip() -> None:
     full = ReplaceResult(20, 19, "old", "btcusd", Side.BUY, D("0.5"), D("100.10"), T1, "Open")
-    assert cc.parse_replace(dumps(cc.encode_replace(full))) == full
-    assert json.loads(dumps(cc.encode_replace(ReplaceResult(21)))) == {"order_id": 21}
-    assert cc.parse_replace(dumps(cc.encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
+    assert co.parse_replace(dumps(co.encode_replace(full))) == full
+    assert json.loads(dumps(co.encode_replace(ReplaceResult(21)))) == {"order_id": 21}
+    assert co.parse_replace(dumps(co.encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
 
 
 def test_order_event_frames_round_trip() -> None:
@@ -438,7 +435,7 @@ def test_cancel_numbers_survive_the_wire_exactly(
     amount: Decimal, price: Decimal, order_id: int
 ) -> None:
     result = CancelResult(order_id, amount, price, Side.SELL, "btcusd", "Canceled")
-    assert cc.parse_cancel(dumps(cc.encode_cancel(result))) == result
+    assert co.parse_cancel(dumps(co.encode_cancel(result))) == result
 
 
 @given(amount=_AMOUNTS, traded=_AMOUNTS, price=_PRICES, stamp=st.integers(0, 2**62))

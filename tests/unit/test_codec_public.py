@@ -515,11 +515,11 @@ def test_detail_order_book_frame_has_order_ids() -> None:
     assert (event.snapshot.bid_order_ids, event.snapshot.ask_order_ids) == ((11,), (12,))
 
 
-# --- stream: private frames via codec_order_frames -------------------------------------
+# --- stream: private frames via order_frames -------------------------------------
 
 
 def test_private_my_trades_dispatch() -> None:
-    module = "workstation.bitstamp.codec_order_frames"
+    module = "workstation.bitstamp.order_frames"
     try:
         importlib.import_module(module).parse_my_trade  # noqa: B018
     except (ImportError, AttributeError) as exc:

@@ -494,23 +494,22 @@ wire_json = st.recursive(
 def _parsers() -> dict[str, Any]:
     from workstation.bitstamp import (
         account,
-        codec_cancel,
-        codec_order_frames,
-        codec_orders,
         market_data,
         markets,
+        order_frames,
+        orders,
         stream_frames,
     )
 
     return {
-        "cancel": codec_cancel.parse_cancel,
-        "cancel_all": codec_cancel.parse_cancel_all,
-        "replace": codec_cancel.parse_replace,
+        "cancel": orders.parse_cancel,
+        "cancel_all": orders.parse_cancel_all,
+        "replace": orders.parse_replace,
         "markets": markets.parse_markets,
         "trading_pairs_info": markets.parse_trading_pairs_info,
-        "order_ack": codec_orders.parse_order_ack,
-        "open_orders": codec_orders.parse_open_orders,
-        "order_status": codec_orders.parse_order_status,
+        "order_ack": orders.parse_order_ack,
+        "open_orders": orders.parse_open_orders,
+        "order_status": orders.parse_order_status,
         "account_balances": account.parse_account_balances,
         "legacy_balance": account.parse_legacy_balance,
         "trading_fees": account.parse_trading_fees,
@@ -522,12 +521,10 @@ def _parsers() -> dict[str, Any]:
         "transactions": lambda body: market_data.parse_transactions(body, "btcusd"),
         "ohlc": market_data.parse_ohlc,
         "frame": stream_frames.parse_frame,
-        "order_event": lambda body: codec_order_frames.parse_order_event(
+        "order_event": lambda body: order_frames.parse_order_event(
             "order_created", "private-my_orders_btcusd-7", body
         ),
-        "my_trade": lambda body: codec_order_frames.parse_my_trade(
-            "private-my_trades_btcusd-7", body
-        ),
+        "my_trade": lambda body: order_frames.parse_my_trade("private-my_trades_btcusd-7", body),
     }
 
 

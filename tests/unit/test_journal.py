@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from workstation.domain.common import Side
-from workstation.services.journal import Journal, TrackState
+from workstation.domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
+from workstation.services.journal import Journal, OrderTerms, fill_of, intent_terms
+from workstation.services.order_model import TrackedOrder
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
 
@@ -196,3 +198,71 @@ def test_a_journal_from_before_the_lost_state_takes_it_and_keeps_its_rows(
         assert journal.open_orders("sim") == []
         fk = journal._db.execute("PRAGMA foreign_keys").fetchone()
         assert fk == (1,)  # references are enforced again
+
+
+def test_a_journal_written_before_issue_13_reads_back_as_domain_values(tmp_path: Path) -> None:
+    # Rows exactly as the tracker wrote them up to issue 13: the intent kept the Bitstamp form
+    # flags of a limit order under "options"; the fill event its order_status numbers.
+    path = tmp_path / "old.sqlite3"
+    Journal(path).close()  # the schema (unchanged by issue 13)
+    at = T0.isoformat()
+    intent = (
+        '{"amount":"0.01","kind":"limit","market":"btcusd","options":{"expire_time":'
+        '"1767323045000","gtd_order":"True"},"preview":{},"price":"60000","side":"buy"}'
+    )
+    fill = (
+        '{"base_amount":"0.004","datetime":"2026-01-02T03:04:06+00:00","fee":"0.96",'
+        '"price":"60000","quote_amount":"240","tid":77}'
+    )
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(
+        "INSERT INTO orders VALUES ('old-1', 'sim', 'btcusd', 'buy', 'limit', '0.01', '60000',"
+        " 'partially_filled', 9, '0.004', NULL, ?, ?)",
+        (at, at),
+    )
+    for kind, detail in (("intent", intent), ("fill", fill)):
+        db.execute(
+            "INSERT INTO events (client_order_id, env, at, kind, detail)"
+            " VALUES ('old-1', 'sim', ?, ?, ?)",
+            (at, kind, detail),
+        )
+    db.close()
+    with Journal(path) as journal:
+        row = journal.order("old-1")
+        events = journal.events("old-1")
+    assert row is not None
+    assert row.kind is OrderKind.LIMIT
+    terms = intent_terms(events[0].detail)
+    assert (terms.tif, terms.expire_ms, terms.amount_in_quote) == (
+        TimeInForce.GTD,
+        1767323045000,
+        False,
+    )
+    assert fill_of(events[1]) == Fill(
+        77,
+        D("60000"),
+        D("0.004"),
+        D("240"),
+        D("0.96"),
+        dt.datetime.fromisoformat("2026-01-02T03:04:06+00:00"),
+    )
+    order = TrackedOrder.from_timeline(row, events)
+    assert (order.kind, order.tif, order.filled, order.fill_tids) == (
+        OrderKind.LIMIT,
+        TimeInForce.GTD,
+        D("0.004"),
+        frozenset({77}),
+    )
+
+
+def test_a_new_intent_stores_the_terms_as_domain_values(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3", now=lambda: T0) as journal:
+        terms = OrderTerms(tif=TimeInForce.GTD, expire_ms=5, replaces="a0")
+        _intent(journal, "a1", kind=OrderKind.LIMIT, terms=terms)
+        _intent(journal, "a2", kind=OrderKind.INSTANT, price=None)
+        first, second = journal.events("a1")[0].detail, journal.events("a2")[0].detail
+    assert "options" not in first
+    assert (first["tif"], first["expire_ms"], first["replaces"]) == ("gtd", 5, "a0")
+    assert intent_terms(first) == terms
+    assert "tif" not in second  # GTC says nothing, as before
+    assert intent_terms(second) == OrderTerms()

@@ -18,7 +18,8 @@ import pytest
 
 from workstation import cli
 from workstation.domain.common import Side
-from workstation.services.journal import EVENT_KINDS, Journal, TrackState
+from workstation.domain.order_vocabulary import TrackState
+from workstation.services.journal import EVENT_KINDS, Journal
 from workstation.services.journal_export import EXPORT_COLUMNS, journal_rows, open_read_only
 
 D = Decimal

@@ -11,13 +11,13 @@ import pytest
 from workstation.domain.common import Side
 from workstation.domain.markets import (
     Market,
-    OrderKind,
     Problem,
     amount_currency,
     amount_decimals,
     parse_minimum_order,
     validate_order,
 )
+from workstation.domain.order_vocabulary import OrderKind
 
 BTCUSD = Market(
     symbol="btcusd",

@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from workstation.domain.common import Side
-from workstation.services.journal import JournalOrder, TrackState
-from workstation.services.order_model import TrackedOrder, tif_of
+from workstation.domain.order_vocabulary import TimeInForce, TrackState
+from workstation.services.journal import JournalOrder, intent_terms
+from workstation.services.order_model import TrackedOrder
 
 D = Decimal
 AT = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -55,8 +56,14 @@ def test_from_journal_keeps_the_row_and_takes_what_it_has_no_column_for() -> Non
     assert order.avg_price == D("50000")
 
 
-def test_time_in_force_from_the_form_flags() -> None:
-    assert tif_of({}) == "gtc"
-    assert tif_of({"gtd_order": "True", "expire_time": "1"}) == "gtd"
-    assert tif_of({"moc_order": "True"}) == "moc"
-    assert tif_of({"limit_price": "70000"}) == "gtc"
+def test_time_in_force_of_an_intent_journaled_with_its_form_flags() -> None:
+    # Intents written before issue 13 kept the wire flags under "options" (was tif_of's test).
+    def tif(options: dict[str, str]) -> TimeInForce:
+        return intent_terms({"options": options}).tif
+
+    assert tif({}) == "gtc"
+    assert tif({"gtd_order": "True", "expire_time": "1"}) == "gtd"
+    assert tif({"moc_order": "True"}) == "moc"
+    assert tif({"limit_price": "70000"}) == "gtc"
+    assert intent_terms({"options": {"gtd_order": "True", "expire_time": "1"}}).expire_ms == 1
+    assert intent_terms({"tif": "ioc"}).tif is TimeInForce.IOC

@@ -15,15 +15,9 @@ from workstation.bitstamp import account
 from workstation.domain.common import Side
 from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
+from workstation.domain.order_vocabulary import TimeInForce
 from workstation.domain.orderbook import OrderBook
-from workstation.domain.preview import (
-    LABELS,
-    LimitPreview,
-    TimeInForce,
-    preview_limit,
-    preview_market,
-    summary,
-)
+from workstation.domain.preview import LABELS, LimitPreview, preview_limit, preview_market, summary
 from workstation.domain.walk import booking_places, charge
 
 BUY, SELL = Side.BUY, Side.SELL

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workstation.domain.common import Side
-from workstation.domain.markets import Market, OrderKind
+from workstation.domain.markets import Market
+from workstation.domain.order_vocabulary import OrderKind
 from workstation.domain.sizing import buy_hold, largest_order
 from workstation.domain.walk import charge, walk_amount, walk_quote
 from workstation.sim.ledger import Ledger

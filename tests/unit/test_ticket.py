@@ -10,9 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from workstation.domain.common import Side
-from workstation.domain.markets import Market, OrderKind
+from workstation.domain.markets import Market
+from workstation.domain.order_vocabulary import OrderKind, TimeInForce
 from workstation.domain.orderbook import OrderBook
-from workstation.domain.preview import TimeInForce
 from workstation.domain.ticket import Funds, TicketInput, evaluate, parse_expiry
 
 D = Decimal

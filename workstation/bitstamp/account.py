@@ -1,8 +1,8 @@
 """Private account payloads read: balances, trading fees, the websockets token and the user
 transactions ledger (reference 2, 4.1, 4.2, 4.7, 4.8).
 
-Order payloads live elsewhere: REST order replies in ``codec_orders``, cancel and replace in
-``codec_cancel``, the order stream (7.5) in ``codec_order_frames``. The field readers all of
+Order payloads live elsewhere: REST order forms and replies (cancel and replace too) in
+``orders``, the order stream (7.5) in ``order_frames``. The field readers all of
 them share, and their conventions, are in ``fields``. The simulator writes these payloads in
 ``workstation.sim.wire.account``.
 """

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -22,7 +21,8 @@ from ..domain.account import Balance, TradingFee, UserTransaction, WebsocketToke
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
-from ..domain.numbers import plain
+from ..domain.order_request import OrderRequest
+from ..domain.order_vocabulary import OrderKind, TimeInForce
 from ..domain.orders import (
     CancelAllResult,
     CancelResult,
@@ -31,53 +31,17 @@ from ..domain.orders import (
     OrderStatus,
     ReplaceResult,
 )
-from . import account, codec_cancel, codec_orders, market_data, markets
+from . import account, market_data, markets, orders
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
+from .orders import SubmitForm, checked_client_order_id, place_form, replace_form
 from .ratelimit import RateBudget
 from .reststats import RestStats
 from .transport import RetryPolicy, Transport
 
-__all__ = ["LimitOptions", "RestClient"]
+__all__ = ["RestClient"]
 
 _MARKET = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
-_MAX_CLIENT_ORDER_ID = 180  # reference section 4.3
-
-
-@dataclass(frozen=True, slots=True)
-class LimitOptions:
-    """The optional flags of a limit order; Bitstamp accepts at most one of them."""
-
-    daily: bool = False
-    ioc: bool = False
-    fok: bool = False
-    moc: bool = False
-    """Maker-or-cancel: post-only."""
-    gtd_expire_ms: int | None = None
-    """Good-till-date expiry, Unix milliseconds."""
-    limit_price: Decimal | None = None
-    """Place an opposite order at this price once this one executes."""
-
-    def form(self) -> dict[str, str]:
-        fields: dict[str, str] = {}
-        for name, on in (
-            ("daily_order", self.daily),
-            ("ioc_order", self.ioc),
-            ("fok_order", self.fok),
-            ("moc_order", self.moc),
-        ):
-            if on:
-                fields[name] = "True"
-        if self.gtd_expire_ms is not None:
-            fields["gtd_order"] = "True"
-            fields["expire_time"] = str(self.gtd_expire_ms)
-        if self.limit_price is not None:
-            fields["limit_price"] = plain(self.limit_price)
-        flags = sum(k in fields for k in ("daily_order", "ioc_order", "fok_order", "moc_order"))
-        flags += "gtd_order" in fields
-        if flags > 1 or (flags and self.limit_price is not None):
-            raise ValueError("a limit order takes at most one of daily, IOC, FOK, post-only, GTD")
-        return fields
 
 
 def _market(market: str) -> str:
@@ -94,12 +58,6 @@ def _unreadable_is_unknown(client_order_id: str, path: str) -> Iterator[None]:
         yield
     except ProtocolError as error:
         raise OutcomeUnknown(client_order_id, path, cause=error.message) from None
-
-
-def _client_order_id(value: str) -> str:
-    if not value or len(value) > _MAX_CLIENT_ORDER_ID:
-        raise ValueError(f"client_order_id must be 1 to {_MAX_CLIENT_ORDER_ID} characters")
-    return value
 
 
 class RestClient:
@@ -220,7 +178,7 @@ class RestClient:
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         """Open orders on one market, or on every market."""
         path = f"/api/v2/open_orders/{_market(market)}/" if market else "/api/v2/open_orders/all/"
-        return codec_orders.parse_open_orders(await self._read(path))
+        return orders.parse_open_orders(await self._read(path))
 
     async def order_status(
         self,
@@ -234,10 +192,10 @@ class RestClient:
             raise ValueError("give exactly one of order_id and client_order_id")
         data = {"id": str(order_id)} if order_id is not None else {}
         if client_order_id is not None:
-            data["client_order_id"] = _client_order_id(client_order_id)
+            data["client_order_id"] = checked_client_order_id(client_order_id)
         if omit_transactions:
             data["omit_transactions"] = "True"
-        return codec_orders.parse_order_status(await self._read("/api/v2/order_status/", data))
+        return orders.parse_order_status(await self._read("/api/v2/order_status/", data))
 
     async def websockets_token(self) -> WebsocketToken:
         """A short-lived token for private WebSocket channels; fetch a fresh one per use."""
@@ -245,13 +203,14 @@ class RestClient:
 
     # -- orders (never retried) -----------------------------------------------------------
 
-    async def _submit(self, path: str, data: dict[str, str], client_order_id: str) -> OrderAck:
-        data["client_order_id"] = _client_order_id(client_order_id)
+    async def place(self, form: SubmitForm) -> OrderAck:
+        """Post a buy or sell built by :func:`~workstation.bitstamp.orders.place_form`."""
+        path, cid = form.path, form.client_order_id
         body = await self.transport.post_private(
-            path, data, safe=False, client_order_id=client_order_id
+            path, dict(form.fields), safe=False, client_order_id=cid
         )
-        with _unreadable_is_unknown(client_order_id, path):
-            return codec_orders.parse_order_ack(body)
+        with _unreadable_is_unknown(cid, path):
+            return orders.parse_order_ack(body)
 
     async def place_limit(
         self,
@@ -261,19 +220,21 @@ class RestClient:
         amount: Decimal,
         price: Decimal,
         client_order_id: str,
-        options: LimitOptions | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        expire_ms: int | None = None,
     ) -> OrderAck:
-        data = {"amount": plain(amount), "price": plain(price)}
-        data.update((options or LimitOptions()).form())
-        path = f"/api/v2/{side.value}/{_market(market)}/"
-        return await self._submit(path, data, client_order_id)
+        """A limit order with its time in force (GTD with ``expire_ms``)."""
+        request = OrderRequest(
+            market, side, OrderKind.LIMIT, amount, price, tif=tif, expire_ms=expire_ms
+        )
+        return await self.place(place_form(request, client_order_id))
 
     async def place_market(
         self, side: Side, market: str, *, amount: Decimal, client_order_id: str
     ) -> OrderAck:
         """A market order; ``amount`` in the base currency."""
-        path = f"/api/v2/{side.value}/market/{_market(market)}/"
-        return await self._submit(path, {"amount": plain(amount)}, client_order_id)
+        request = OrderRequest(market, side, OrderKind.MARKET, amount)
+        return await self.place(place_form(request, client_order_id))
 
     async def place_instant(
         self,
@@ -286,13 +247,10 @@ class RestClient:
     ) -> OrderAck:
         """An instant order. A buy's ``amount`` is in the quote (counter) currency; a sell's is
         in the base currency unless ``amount_in_counter``."""
-        if side is Side.BUY and amount_in_counter:
-            raise ValueError("an instant buy is always sized in the quote currency")
-        data = {"amount": plain(amount)}
-        if amount_in_counter:
-            data["amount_in_counter"] = "True"
-        path = f"/api/v2/{side.value}/instant/{_market(market)}/"
-        return await self._submit(path, data, client_order_id)
+        request = OrderRequest(
+            market, side, OrderKind.INSTANT, amount, amount_in_quote=amount_in_counter
+        )
+        return await self.place(place_form(request, client_order_id))
 
     async def cancel_order(
         self, *, order_id: int | None = None, client_order_id: str | None = None
@@ -303,15 +261,24 @@ class RestClient:
         data = (
             {"id": str(order_id)}
             if order_id is not None
-            else {"client_order_id": _client_order_id(client_order_id or "")}
+            else {"client_order_id": checked_client_order_id(client_order_id or "")}
         )
         body = await self.transport.post_private("/api/v2/cancel_order/", data, safe=False)
-        return codec_cancel.parse_cancel(body)
+        return orders.parse_cancel(body)
 
     async def cancel_all_orders(self, market: str | None = None) -> CancelAllResult:
         path = "/api/v2/cancel_all_orders/" + (f"{_market(market)}/" if market else "")
         body = await self.transport.post_private(path, None, safe=False)
-        return codec_cancel.parse_cancel_all(body)
+        return orders.parse_cancel_all(body)
+
+    async def replace(self, form: SubmitForm) -> ReplaceResult:
+        """Post an amend built by :func:`~workstation.bitstamp.orders.replace_form`."""
+        path, cid = form.path, form.client_order_id
+        body = await self.transport.post_private(
+            path, dict(form.fields), safe=False, client_order_id=cid
+        )
+        with _unreadable_is_unknown(cid, path):
+            return orders.parse_replace(body)
 
     async def replace_order(
         self,
@@ -323,17 +290,11 @@ class RestClient:
         client_order_id: str,
     ) -> ReplaceResult:
         """Amend price or amount (cancel + new order in one call). Never retried."""
-        if (order_id is None) == (orig_client_order_id is None):
-            raise ValueError("give exactly one of order_id and orig_client_order_id")
-        data = {"amount": plain(amount), "price": plain(price)}
-        if order_id is not None:
-            data["id"] = str(order_id)
-        else:
-            data["orig_client_order_id"] = _client_order_id(orig_client_order_id or "")
-        data["client_order_id"] = _client_order_id(client_order_id)
-        path = "/api/v2/replace_order/"
-        body = await self.transport.post_private(
-            path, data, safe=False, client_order_id=client_order_id
+        form = replace_form(
+            order_id=order_id,
+            orig_client_order_id=orig_client_order_id,
+            amount=amount,
+            price=price,
+            client_order_id=client_order_id,
         )
-        with _unreadable_is_unknown(client_order_id, path):
-            return codec_cancel.parse_replace(body)
+        return await self.replace(form)

@@ -365,12 +365,12 @@ def _dispatch(event: str, channel: str, data: msgspec.Raw) -> StreamEvent:
             return TradeEvent(_trade(data, channel[12:]))
         if channel.startswith("private-my_trades_"):
             # Imported on use: the public feed must not depend on the order codec loading.
-            from workstation.bitstamp.codec_order_frames import parse_my_trade
+            from workstation.bitstamp.order_frames import parse_my_trade
 
             return MyTradeFrame(parse_my_trade(channel, bytes(data)))
     elif event in _ORDER_EVENTS:
         if channel.startswith(("live_orders_", "private-my_orders_")):
-            from workstation.bitstamp.codec_order_frames import parse_order_event
+            from workstation.bitstamp.order_frames import parse_order_event
 
             return OrderEventFrame(parse_order_event(event, channel, bytes(data)))
     elif event.startswith("bts:"):

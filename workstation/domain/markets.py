@@ -12,7 +12,6 @@ Pure: no I/O, no wire formats (those live in ``workstation.bitstamp.markets``).
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,11 +26,11 @@ from workstation.domain.numbers import (
     plain,
     quantum,
 )
+from workstation.domain.order_vocabulary import OrderKind
 
 __all__ = [
     "PRICE_BAND",
     "Market",
-    "OrderKind",
     "Problem",
     "amount_currency",
     "amount_decimals",
@@ -136,19 +135,6 @@ def parse_minimum_order(text: str) -> tuple[Decimal, str]:
             f"minimum order currency must be an upper-case code like 'USD', not {currency!r}"
         )
     return value, currency
-
-
-class OrderKind(enum.Enum):
-    """How an order executes (reference 4.3).
-
-    LIMIT rests at a price; MARKET takes liquidity for a base amount; INSTANT takes liquidity
-    for an amount that, on a buy, is in the quote currency (spend 100 USD) and, on a sell, is
-    in the base currency unless ``amount_in_quote`` (Bitstamp's ``amount_in_counter``).
-    """
-
-    LIMIT = "limit"
-    MARKET = "market"
-    INSTANT = "instant"
 
 
 @dataclass(frozen=True, slots=True)

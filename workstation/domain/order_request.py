@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .common import Side
-from .markets import OrderKind, amount_in_quote_currency
-from .preview import TimeInForce
+from .markets import amount_in_quote_currency
+from .order_vocabulary import OrderKind, TimeInForce
 
 __all__ = ["OrderRequest"]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from workstation.domain.common import Side
+from workstation.domain.order_vocabulary import Fill
 
 __all__ = [
     "CancelAllResult",
@@ -29,7 +30,6 @@ __all__ = [
     "OrderEventKind",
     "OrderState",
     "OrderStatus",
-    "OrderTransaction",
     "ReplaceResult",
 ]
 
@@ -92,19 +92,6 @@ class OpenOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderTransaction:
-    """One fill of an order as ``order_status`` lists it: base and quote amounts, quote fee."""
-
-    tid: int
-    price: Decimal
-    base_amount: Decimal
-    quote_amount: Decimal
-    fee: Decimal
-    datetime: dt.datetime
-    type_code: int = 2
-
-
-@dataclass(frozen=True, slots=True)
 class OrderStatus:
     """An order looked up by id or client order id (reference 4.5).
 
@@ -119,7 +106,7 @@ class OrderStatus:
     market: str
     amount_remaining: Decimal | None
     client_order_id: str | None = None
-    transactions: tuple[OrderTransaction, ...] = ()
+    transactions: tuple[Fill, ...] = ()
 
     @property
     def filled(self) -> Decimal:

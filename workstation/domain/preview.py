@@ -21,7 +21,6 @@ taken. A ``group=2`` snapshot (rows per order, with ids) makes them exact.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -30,6 +29,7 @@ from .common import Side
 from .market_data import BookSnapshot
 from .markets import Market
 from .numbers import format_decimal, from_units, plain
+from .order_vocabulary import TimeInForce
 from .orderbook import OrderBook
 from .walk import (
     EXACT,
@@ -47,7 +47,6 @@ __all__ = [
     "LABELS",
     "LimitPreview",
     "Preview",
-    "TimeInForce",
     "preview_limit",
     "preview_market",
     "summary",
@@ -61,18 +60,6 @@ _TEN_THOUSAND = Decimal(10_000)
 
 #: What the ticket shows, in this order (see ``summary``).
 LABELS = ("Avg price", "Worst", "Slippage", "Fee", "Total")
-
-
-class TimeInForce(enum.Enum):
-    """A limit order's flag (reference 4.3). GTC, DAILY and GTD rest what does not execute."""
-
-    GTC = "gtc"
-    DAILY = "daily"
-    GTD = "gtd"
-    IOC = "ioc"
-    FOK = "fok"
-    MOC = "moc"
-    """Maker-or-cancel (``moc_order``): post-only, cancelled whole if it would trade."""
 
 
 @dataclass(frozen=True, slots=True)

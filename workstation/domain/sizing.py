@@ -30,8 +30,9 @@ from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from .common import Side
-from .markets import Market, OrderKind, amount_in_quote_currency
+from .markets import Market, amount_in_quote_currency
 from .numbers import quantum, round_to
+from .order_vocabulary import OrderKind
 from .walk import EXACT, Row, booking_places, charge, fee_rate, walk_amount, walk_quote
 
 __all__ = ["buy_hold", "largest_order"]

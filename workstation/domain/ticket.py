@@ -25,18 +25,12 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from .common import Side
 from .market_data import BookSnapshot
-from .markets import (
-    Market,
-    OrderKind,
-    Problem,
-    amount_decimals,
-    amount_in_quote_currency,
-    validate_order,
-)
+from .markets import Market, Problem, amount_decimals, amount_in_quote_currency, validate_order
 from .numbers import MAX_NUMBER_LENGTH, format_decimal, parse_decimal
 from .order_request import OrderRequest
+from .order_vocabulary import OrderKind, TimeInForce
 from .orderbook import OrderBook
-from .preview import LimitPreview, Preview, TimeInForce, preview_limit, preview_market, taker_rows
+from .preview import LimitPreview, Preview, preview_limit, preview_market, taker_rows
 from .sizing import buy_hold, largest_order
 from .walk import EXACT
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .journal import Journal, TrackState
+from ..domain.order_vocabulary import TrackState
+from .journal import Journal
 
 __all__ = ["EMBEDDED_SCOPE", "VENUE_ENDED", "close_ended_run", "close_other_runs"]
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..domain.order_vocabulary import OrderKind, TrackState
 from ..domain.orders import CancelResult, OpenOrder
-from .journal import Journal, TrackState
+from .journal import Journal, OrderTerms
 from .order_model import EXTERNAL_PREFIX
 
 __all__ = ["external_key", "journal_external"]
@@ -37,7 +38,7 @@ def journal_external(
     else:
         amount = remaining = seen.amount
         created, theirs = None, None
-    detail: dict[str, Any] = {"external": True, "seen_in": source, "options": {}}
+    detail: dict[str, Any] = {"seen_in": source}
     if theirs is not None:
         detail["exchange_client_order_id"] = theirs
     journal.record_intent(
@@ -45,9 +46,10 @@ def journal_external(
         env=env,
         market=seen.market or "",
         side=seen.side,
-        kind="limit",
+        kind=OrderKind.LIMIT,
         amount=amount,
         price=seen.price,
+        terms=OrderTerms(external=True),
         detail=detail,
         created_at=created,
     )

@@ -13,6 +13,12 @@ Why these choices:
 - WAL with ``synchronous=FULL``: an intent must be on disk before its request leaves (the
   architecture's "journaled before the request leaves"), so a crash can never lose an order
   we may have placed. Orders are rare, so an fsync per write costs nothing that matters.
+- The journal stores the domain's order vocabulary (``workstation.domain.order_vocabulary``):
+  the kind in its column, the time in force, GTD expiry and quote sizing in the intent's
+  detail, each fill's numbers in its ``fill`` event, and reads them back as domain values
+  (:func:`intent_terms`, :func:`fill_of`). Never a wire field: intents written before this
+  (up to issue 13) kept a limit order's Bitstamp form flags under ``options``, and those are
+  still read (:data:`_OLD_FORM_FLAGS`).
 - Money is text, never REAL: amounts and prices are stored with ``plain()`` and read back
   with ``parse_decimal``; JSON details refuse floats outright.
 - The journal is synchronous and small; the tracker calls it inline (a write is one short
@@ -36,6 +42,7 @@ import platformdirs
 
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
+from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
 
 __all__ = [
     "APP_NAME",
@@ -43,48 +50,26 @@ __all__ = [
     "Journal",
     "JournalEvent",
     "JournalOrder",
-    "TrackState",
+    "OrderTerms",
+    "fill_of",
+    "intent_terms",
     "to_json",
 ]
 
 APP_NAME = "bitstamp-workstation"
 EVENT_KINDS = ("intent", "request", "ack", "fill", "cancel", "reject", "unknown", "reconciled")
+_FILL_FIELDS = ("tid", "price", "base_amount", "quote_amount", "fee", "datetime")
 
-
-class TrackState(enum.Enum):
-    """Where one of our orders stands, as the tracker knows it.
-
-    Different from :class:`workstation.domain.orders.OrderState`, which is what the exchange
-    reports: PENDING (journaled, not yet acknowledged), UNKNOWN (sent, no trustworthy reply)
-    and LOST (the venue no longer knows an order it had acknowledged: "Order not found"
-    after the grace period, e.g. a venue restarted without its books) exist only on our side.
-    """
-
-    PENDING = "pending"
-    OPEN = "open"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
-    LOST = "lost"
-
-    @property
-    def is_final(self) -> bool:
-        """True once the order can no longer trade; the journal stops reconciling it."""
-        return self in _FINAL
-
-
-_FINAL = frozenset(
-    {
-        TrackState.FILLED,
-        TrackState.CANCELLED,
-        TrackState.EXPIRED,
-        TrackState.REJECTED,
-        TrackState.LOST,
-    }
+_OLD_FORM_FLAGS = (
+    ("daily_order", TimeInForce.DAILY),
+    ("ioc_order", TimeInForce.IOC),
+    ("fok_order", TimeInForce.FOK),
+    ("moc_order", TimeInForce.MOC),
+    ("gtd_order", TimeInForce.GTD),
 )
+"""How intents written before issue 13 said a limit order's time in force: the Bitstamp form
+flags it was sent with, under ``options`` (with ``expire_time`` for GTD)."""
+
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
@@ -155,7 +140,7 @@ class JournalOrder:
     env: str
     market: str
     side: Side
-    kind: str
+    kind: OrderKind
     amount: Decimal
     price: Decimal | None
     state: TrackState
@@ -176,6 +161,54 @@ class JournalEvent:
     at: dt.datetime
     kind: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What an order's intent recorded beyond its row, as domain values."""
+
+    tif: TimeInForce = TimeInForce.GTC
+    expire_ms: int | None = None
+    amount_in_quote: bool = False
+    """The amount is in the quote currency (every instant buy, instant sells in quote)."""
+    replaces: str | None = None
+    """The ``client_order_id`` of the order this one replaced (an amend)."""
+    external: bool = False
+    """Placed elsewhere and adopted from what the exchange listed."""
+
+
+def intent_terms(detail: Mapping[str, Any]) -> OrderTerms:
+    """The terms an ``intent`` event's detail records; an intent written before issue 13
+    says the time in force by its form flags (``options``)."""
+    tif, expire = detail.get("tif"), detail.get("expire_ms")
+    if tif is None:
+        form = detail.get("options") or {}
+        tif = next((t for name, t in _OLD_FORM_FLAGS if form.get(name)), TimeInForce.GTC)
+        expire = form.get("expire_time")
+    return OrderTerms(
+        tif=TimeInForce(tif),
+        expire_ms=None if expire is None else int(expire),
+        amount_in_quote=bool(detail.get("amount_in_quote", False)),
+        replaces=detail.get("replaces"),
+        external=bool(detail.get("external", False)),
+    )
+
+
+def fill_of(event: JournalEvent) -> Fill | None:
+    """The fill a ``fill`` event records (None for another event, or a fill without the
+    exchange's ``tid``, which is never counted); written by :meth:`Journal.record_fill`."""
+    detail = event.detail
+    if event.kind != "fill" or "tid" not in detail:
+        return None
+    at = detail.get("datetime")
+    return Fill(
+        tid=int(detail["tid"]),
+        price=parse_decimal(detail["price"], field="price"),
+        base_amount=parse_decimal(detail["base_amount"], field="base_amount"),
+        quote_amount=parse_decimal(detail["quote_amount"], field="quote_amount"),
+        fee=parse_decimal(detail["fee"], field="fee"),
+        datetime=event.at if at is None else dt.datetime.fromisoformat(at),
+    )
 
 
 def _utcnow() -> dt.datetime:
@@ -245,15 +278,18 @@ class Journal:
         env: str,
         market: str,
         side: Side,
-        kind: str,
+        kind: OrderKind,
         amount: Decimal,
         price: Decimal | None,
+        terms: OrderTerms = OrderTerms(),
         detail: Mapping[str, Any] | None = None,
         created_at: dt.datetime | None = None,
     ) -> dt.datetime:
         """Write a new PENDING order and its intent event; on disk (fsync) when this returns.
 
-        ``detail`` carries the preview numbers and flags the trader saw. Returns the time
+        ``terms`` (time in force, quote sizing, what it replaces, placed elsewhere) go into
+        the intent's detail, read back by :func:`intent_terms`; ``detail`` carries the rest,
+        e.g. the preview numbers the trader saw. Returns the time
         stamped on the row (the reconciler measures the exchange's grace period from it).
         ``created_at`` (an order placed elsewhere: when the exchange says it was created)
         replaces the clock for the row's ``created_at`` only.
@@ -261,12 +297,13 @@ class Journal:
         """
         at = self._now()
         stamp = at.isoformat()
+        kind = OrderKind(kind)
         row = (
             client_order_id,
             env,
             market,
             side.value,
-            kind,
+            kind.value,
             plain(amount),
             None if price is None else plain(price),
             TrackState.PENDING.value,
@@ -275,6 +312,7 @@ class Journal:
         )
         event = dict(detail or {})
         event.update(market=market, side=side, kind=kind, amount=amount, price=price)
+        event.update(_terms_detail(terms))
         with self._transaction():
             self._db.execute(
                 "INSERT INTO orders (client_order_id, env, market, side, kind, amount, price,"
@@ -293,6 +331,10 @@ class Journal:
         env = self._env_of(client_order_id)
         with self._transaction():
             self._insert_event(client_order_id, env, self._now().isoformat(), kind, detail or {})
+
+    def record_fill(self, client_order_id: str, fill: Fill) -> None:
+        """Append one fill of an order (read back by :func:`fill_of`)."""
+        self.record_event(client_order_id, "fill", {k: getattr(fill, k) for k in _FILL_FIELDS})
 
     def set_state(
         self,
@@ -332,7 +374,7 @@ class Journal:
 
     def open_orders(self, env: str) -> list[JournalOrder]:
         """The orders of ``env`` not in a final state (pending, open, partial, unknown)."""
-        final = [s.value for s in _FINAL]
+        final = [s.value for s in TrackState if s.is_final]
         rows = self._db.execute(
             f"SELECT * FROM orders WHERE env = ? AND state NOT IN ({', '.join('?' * len(final))})"
             " ORDER BY created_at, client_order_id",
@@ -342,7 +384,7 @@ class Journal:
 
     def scopes_with_open_orders(self) -> list[str]:
         """Every venue scope (``env``) that has an order not in a final state."""
-        final = [s.value for s in _FINAL]
+        final = [s.value for s in TrackState if s.is_final]
         rows = self._db.execute(
             f"SELECT DISTINCT env FROM orders WHERE state NOT IN ({', '.join('?' * len(final))})"
             " ORDER BY env",
@@ -426,7 +468,7 @@ class Journal:
             env=env,
             market=market,
             side=Side(side),
-            kind=kind,
+            kind=OrderKind(kind),
             amount=parse_decimal(amount, field="amount"),
             price=None if price is None else parse_decimal(price, field="price"),
             state=TrackState(state),
@@ -436,6 +478,22 @@ class Journal:
             created_at=dt.datetime.fromisoformat(c),
             updated_at=dt.datetime.fromisoformat(u),
         )
+
+
+def _terms_detail(terms: OrderTerms) -> dict[str, Any]:
+    """The intent detail's keys for ``terms``; a default says nothing (as before issue 13)."""
+    detail: dict[str, Any] = {}
+    if terms.tif is not TimeInForce.GTC:
+        detail["tif"] = terms.tif
+    if terms.expire_ms is not None:
+        detail["expire_ms"] = terms.expire_ms
+    if terms.amount_in_quote:
+        detail["amount_in_quote"] = True
+    if terms.replaces is not None:
+        detail["replaces"] = terms.replaces
+    if terms.external:
+        detail["external"] = True
+    return detail
 
 
 class _Transaction:

@@ -1,7 +1,7 @@
 """The values the order tracker hands out: order snapshots, the reconcile policy, the
-submit gate's and the amend's exceptions and the client_order_id maker, plus two helpers for
-what the journal keeps (an error's details, a limit order's time in force). Kept apart from
-the tracker's logic so widgets and tests can use them without it."""
+submit gate's and the amend's exceptions and the client_order_id maker, plus what the journal
+keeps of an error. Kept apart from the tracker's logic so widgets and tests can use them
+without it."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
-from ..domain.numbers import parse_decimal
-from .journal import JournalEvent, JournalOrder, TrackState
+from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from .journal import JournalEvent, JournalOrder, OrderTerms, fill_of, intent_terms
 
 __all__ = [
     "EXTERNAL_PREFIX",
@@ -27,17 +27,7 @@ __all__ = [
     "TrackedOrder",
     "error_detail",
     "new_client_order_id",
-    "tif_of",
 ]
-
-_TIF_FIELDS = (
-    ("daily_order", "daily"),
-    ("ioc_order", "ioc"),
-    ("fok_order", "fok"),
-    ("moc_order", "moc"),
-    ("gtd_order", "gtd"),
-)
-
 
 EXTERNAL_PREFIX = "ext-"
 """The journal key of an order placed elsewhere is this prefix and its exchange order id."""
@@ -95,8 +85,7 @@ class TrackedOrder:
     env: str
     market: str
     side: Side
-    kind: str
-    """``"limit"``, ``"market"`` or ``"instant"``."""
+    kind: OrderKind
     amount: Decimal
     price: Decimal | None
     state: TrackState
@@ -109,8 +98,8 @@ class TrackedOrder:
     filled_quote: Decimal = Decimal(0)
     fee: Decimal = Decimal(0)
     amount_in_quote: bool = False
-    tif: str = "gtc"
-    """A limit order's flag: ``gtc``, ``daily``, ``gtd``, ``ioc``, ``fok`` or ``moc``."""
+    tif: TimeInForce = TimeInForce.GTC
+    """A limit order's time in force (GTC for market and instant orders)."""
     replaces: str | None = None
     """The ``client_order_id`` of the order this one replaced (an amend), if any."""
     external: bool = False
@@ -139,16 +128,15 @@ class TrackedOrder:
         flags its intent recorded."""
         tids: set[int] = set()
         base = quote = fee = Decimal(0)
-        intent: dict[str, Any] = {}
+        terms = OrderTerms()
         for event in events:
-            detail = event.detail
             if event.kind == "intent":
-                intent = detail
-            elif event.kind == "fill" and "tid" in detail:
-                tids.add(int(detail["tid"]))
-                base += parse_decimal(detail["base_amount"], field="base_amount")
-                quote += parse_decimal(detail["quote_amount"], field="quote_amount")
-                fee += parse_decimal(detail["fee"], field="fee")
+                terms = intent_terms(event.detail)
+            elif (fill := fill_of(event)) is not None:
+                tids.add(fill.tid)
+                base += fill.base_amount
+                quote += fill.quote_amount
+                fee += fill.fee
         if tids:
             row = replace(row, filled=base)
         return cls.from_journal(
@@ -156,10 +144,10 @@ class TrackedOrder:
             frozenset(tids),
             filled_quote=quote,
             fee=fee,
-            amount_in_quote=bool(intent.get("amount_in_quote", False)),
-            tif=tif_of(intent.get("options") or {}),
-            replaces=intent.get("replaces"),
-            external=bool(intent.get("external", False)),
+            amount_in_quote=terms.amount_in_quote,
+            tif=terms.tif,
+            replaces=terms.replaces,
+            external=terms.external,
         )
 
     @classmethod
@@ -218,11 +206,3 @@ def error_detail(error: BitstampError) -> dict[str, Any]:
         if getattr(error, name) is not None:
             detail[name] = getattr(error, name)
     return detail
-
-
-def tif_of(form: dict[str, Any]) -> str:
-    """A limit order's time in force from its form flags (``LimitOptions.form()``)."""
-    for name, tif in _TIF_FIELDS:
-        if form.get(name):
-            return tif
-    return "gtc"

@@ -51,7 +51,7 @@ from ..bitstamp.stream_frames import (
     UnknownEvent,
 )
 from ..domain.orders import OrderEventKind
-from .orders import OrderTracker
+from .order_tracker import OrderTracker
 
 __all__ = ["PrivateFeed"]
 

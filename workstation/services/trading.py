@@ -40,8 +40,9 @@ from ..bitstamp.stream import ConnectionStateChanged, StreamClient
 from ..domain.account import Balance
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
+from ..domain.order_vocabulary import TrackState
 from .balances import AccountBook
-from .journal import Journal, TrackState
+from .journal import Journal
 from .order_model import (
     AmendRefused,
     CancelFailed,
@@ -50,7 +51,7 @@ from .order_model import (
     SubmitsBlocked,
     TrackedOrder,
 )
-from .orders import OrderTracker
+from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
 
 __all__ = [

@@ -14,18 +14,12 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..bitstamp.codec_order_frames import encode_my_trade_frame, encode_order_event_frame
+from ..bitstamp.order_frames import encode_my_trade_frame, encode_order_event_frame
+from ..domain import order_vocabulary
 from ..domain.account import UserTransaction
 from ..domain.common import Side
 from ..domain.markets import Market
-from ..domain.orders import (
-    MyTrade,
-    OrderEvent,
-    OrderEventKind,
-    OrderState,
-    OrderStatus,
-    OrderTransaction,
-)
+from ..domain.orders import MyTrade, OrderEvent, OrderEventKind, OrderState, OrderStatus
 from .accounts import Accounts
 from .engine import Fill
 from .marketdata import NoPublisher, Publisher
@@ -53,7 +47,7 @@ class SimOrder:
     subtype: int
     state: OrderState = OrderState.OPEN
     remaining: Decimal = Decimal(0)
-    transactions: list[OrderTransaction] = field(default_factory=list)
+    transactions: list[order_vocabulary.Fill] = field(default_factory=list)
     limit_price: Decimal | None = None
     """Price of the opposite order placed once this one has executed (reference 4.3)."""
     traded: Decimal = Decimal(0)
@@ -149,7 +143,7 @@ class OrderLog:
         buyer = record.side is Side.BUY
         when = utc(fill.timestamp_us)
         record.transactions.append(
-            OrderTransaction(
+            order_vocabulary.Fill(
                 tid=fill.trade_id,
                 price=fill.price,
                 base_amount=fill.amount,

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import codec_orders
+from ..bitstamp import orders
 from ..domain.common import Side
 from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
@@ -203,10 +203,10 @@ class _Routes:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
-        orders = self.ex.open_orders(request[USER], symbol)
+        listed = self.ex.open_orders(request[USER], symbol)
         decimals = {s: (m.base_decimals, m.quote_decimals) for s, m in self.ex.markets.items()}
         return json_reply(
-            codec_orders.encode_open_orders(orders, all_markets=symbol is None, decimals=decimals)
+            orders.encode_open_orders(listed, all_markets=symbol is None, decimals=decimals)
         )
 
     async def order_status(self, request: web.Request) -> web.Response:
@@ -222,7 +222,7 @@ class _Routes:
             return _rejection(exc)
         m = self.ex.markets[status.market]
         return json_reply(
-            codec_orders.encode_order_status(
+            orders.encode_order_status(
                 status, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
             )
         )
@@ -247,7 +247,7 @@ class _Routes:
         except SimRejection as exc:
             return _rejection(exc)
         return json_reply(
-            codec_orders.encode_order_ack(
+            orders.encode_order_ack(
                 ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
             )
         )
@@ -271,14 +271,14 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_orders.encode_cancel(result))
+        return json_reply(orders.encode_cancel(result))
 
     async def cancel_all(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         result = self.ex.cancel_all(request[USER], symbol)
-        return json_reply(codec_orders.encode_cancel_all(result))
+        return json_reply(orders.encode_cancel_all(result))
 
     async def replace_order(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -288,7 +288,7 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(codec_orders.encode_replace(result))
+        return json_reply(orders.encode_replace(result))
 
 
 def _form_str(form: object, name: str) -> str | None:

@@ -30,10 +30,11 @@ from textual.worker import Worker
 
 from ..domain.market_data import Ticker
 from ..domain.markets import Market
+from ..domain.order_vocabulary import TrackState
 from ..paths import styles_path
 from ..services.feed import MarketFeed
 from ..services.hub import FeedChange, MarketHub
-from ..services.journal import Journal, TrackState
+from ..services.journal import Journal
 from ..services.logs import report_crash
 from ..services.session import Session
 from ..services.trading import TradingChange, TradingService

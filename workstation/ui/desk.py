@@ -22,10 +22,10 @@ from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import format_decimal, plain
+from ..domain.order_vocabulary import TrackState
 from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
 from ..domain.walk import booking_places
-from ..services.journal import TrackState
 from ..services.order_model import CancelFailed, SubmitsBlocked, TrackedOrder
 from .bookview import OrderBookView
 from .ordersview import OpenOrdersView

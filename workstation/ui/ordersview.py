@@ -22,7 +22,7 @@ from textual.widgets import DataTable
 
 from ..domain.markets import Market
 from ..domain.numbers import format_decimal
-from ..services.journal import TrackState
+from ..domain.order_vocabulary import TrackState
 from ..services.order_model import TrackedOrder
 
 __all__ = ["COLUMNS", "NARROW", "OpenOrdersView"]

@@ -21,11 +21,11 @@ from textual.widgets import Input, Label, Static
 
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
-from ..domain.markets import Market, OrderKind, amount_currency, amount_decimals
+from ..domain.markets import Market, amount_currency, amount_decimals
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_request import OrderRequest
+from ..domain.order_vocabulary import OrderKind, TimeInForce
 from ..domain.orderbook import OrderBook
-from ..domain.preview import TimeInForce
 from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
 from .choice import Choice
 from .ticket_text import journal_preview, preview_text

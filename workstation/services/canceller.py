@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..bitstamp.errors import BitstampError, RateLimited
-from .journal import TrackState
+from ..bitstamp.rest import RestClient
+from ..domain.order_vocabulary import TrackState
 from .order_model import CancelFailed, CancelReport, TrackedOrder, error_detail
-from .reconcile import Reconciler
+from .reconciler import Reconciler
+from .tracked_orders import TrackedOrders
 
 __all__ = ["CANCEL_ATTEMPTS", "Canceller", "why"]
 
@@ -40,8 +42,19 @@ def why(error: BitstampError) -> str:
     return f"{error.title}: {error.message}"
 
 
-class Canceller(Reconciler):
-    """The cancels of :class:`~workstation.services.orders.OrderTracker`."""
+class Canceller:
+    """The cancels of one environment's orders.
+
+    Args:
+        rest: the environment's REST client.
+        orders: the environment's tracked orders.
+        reconciler: confirms each cancelled order's true state.
+    """
+
+    def __init__(self, rest: RestClient, orders: TrackedOrders, reconciler: Reconciler) -> None:
+        self.rest = rest
+        self.orders = orders
+        self.reconciler = reconciler
 
     async def cancel(self, client_order_id: str) -> TrackedOrder:
         """Ask the exchange to cancel, then confirm the true state (and fills) by REST.
@@ -50,10 +63,10 @@ class Canceller(Reconciler):
         that races a fill ends in the fill's state (FILLED), with the fills. Raises
         :class:`CancelFailed` when the cancel failed and the order is not final.
         """
-        order = self._load(client_order_id)
+        order = self.orders.get(client_order_id)
         if order.state.is_final:
             return order
-        self.journal.record_event(
+        self.orders.journal.record_event(
             client_order_id, "cancel", {"phase": "request", "order_id": order.order_id}
         )
         failure: str | None = None
@@ -71,14 +84,14 @@ class Canceller(Reconciler):
         except BitstampError as error:  # not found (already final) or failed: ask the truth
             failure = why(error)
             detail = {"phase": "failed", **error_detail(error)}
-            self.journal.record_event(client_order_id, "cancel", detail)
+            self.orders.journal.record_event(client_order_id, "cancel", detail)
         else:
             detail = {"phase": "ack", "status": result.status, "amount": result.amount}
-            self.journal.record_event(client_order_id, "cancel", detail)
+            self.orders.journal.record_event(client_order_id, "cancel", detail)
             if result.status in (None, "Canceled"):
-                current = self._load(client_order_id)
-                self._move(current, TrackState.CANCELLED, order_id=result.order_id)
-        order, unconfirmed = await self.check(client_order_id)
+                current = self.orders.get(client_order_id)
+                self.orders.move(current, TrackState.CANCELLED, order_id=result.order_id)
+        order, unconfirmed = await self.reconciler.check(client_order_id)
         if failure is not None and not order.state.is_final:
             raise CancelFailed(order, failure, confirmed=unconfirmed is None)
         return order
@@ -90,14 +103,14 @@ class Canceller(Reconciler):
         account's orders placed elsewhere too: one not yet known is adopted (journaled as
         placed elsewhere) and counted. Returns the report, orders oldest first."""
         scope = [
-            self._load(row.client_order_id)
-            for row in self.journal.open_orders(self.env)
+            self.orders.get(row.client_order_id)
+            for row in self.orders.journaled_open()
             if market is None or row.market == market
         ]
-        detail: dict[str, object]
+        detail: dict[str, Any]
         for order in scope:
             detail = {"phase": "request", "all": market or "*", "order_id": order.order_id}
-            self.journal.record_event(order.client_order_id, "cancel", detail)
+            self.orders.journal.record_event(order.client_order_id, "cancel", detail)
         failure: str | None = None
         try:
             result = await self._send_cancel(
@@ -107,23 +120,23 @@ class Canceller(Reconciler):
             failure = why(error)
             for order in scope:
                 detail = {"phase": "failed", **error_detail(error)}
-                self.journal.record_event(order.client_order_id, "cancel", detail)
+                self.orders.journal.record_event(order.client_order_id, "cancel", detail)
         else:
             ours = {o.order_id for o in scope}
-            for ack in result.canceled:  # placed elsewhere and not seen before: adopt it
-                if ack.order_id not in ours:
-                    seen = replace(ack, market=ack.market or market)
-                    if (adopted := self.adopt(seen, "cancel_all_orders")) is not None:
+            for listed in result.canceled:  # placed elsewhere and not seen before: adopt it
+                if listed.order_id not in ours:
+                    seen = replace(listed, market=listed.market or market)
+                    if (adopted := self.orders.adopt(seen, "cancel_all_orders")) is not None:
                         scope.append(adopted)
             cancelled = {c.order_id: c for c in result.canceled}
             for order in scope:
-                current = self._load(order.client_order_id)
+                current = self.orders.get(order.client_order_id)
                 if (acked := cancelled.get(current.order_id or -1)) is None:
                     continue
                 detail = {"phase": "ack", "status": acked.status, "amount": acked.amount}
-                self.journal.record_event(order.client_order_id, "cancel", detail)
-                self._move(current, TrackState.CANCELLED)
-        checks = await asyncio.gather(*(self.check(o.client_order_id) for o in scope))
+                self.orders.journal.record_event(order.client_order_id, "cancel", detail)
+                self.orders.move(current, TrackState.CANCELLED)
+        checks = await asyncio.gather(*(self.reconciler.check(o.client_order_id) for o in scope))
         failed: dict[str, str] = {}
         for order, unconfirmed in checks:
             if not order.state.is_final:
@@ -144,5 +157,5 @@ class Canceller(Reconciler):
                     raise
                 for cid in cids:
                     detail = {"phase": "retry", "attempt": attempt, **error_detail(error)}
-                    self.journal.record_event(cid, "cancel", detail)
+                    self.orders.journal.record_event(cid, "cancel", detail)
         raise AssertionError("unreachable")

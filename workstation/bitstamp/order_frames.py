@@ -2,9 +2,9 @@
 and ``private-my_orders_*``, and the user's fills on ``private-my_trades_*``, parsed and
 encoded for the simulator.
 
-Separate from the REST order replies (``codec_orders``): these arrive as WebSocket ``data``
+Separate from the REST order replies (``orders``): these arrive as WebSocket ``data``
 with the market in the channel name and JSON numbers beside ``*_str`` twins.
-``codec_stream.parse_frame`` hands their ``data`` here. Conventions as in ``codec_fields``.
+``stream_frames.parse_frame`` hands their ``data`` here. Conventions as in ``fields``.
 """
 
 from __future__ import annotations

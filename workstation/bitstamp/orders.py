@@ -1,0 +1,532 @@
+"""Our orders on the REST API (reference 4.3-4.6): the forms that place and amend them, and
+every reply about them: buy/sell acknowledgements, open orders, order status, cancel, cancel
+all and replace.
+
+The wire form of an order is built here and nowhere else: :func:`place_form` turns the domain
+:class:`~workstation.domain.order_request.OrderRequest` (kind, side, time in force, expiry,
+amount in quote) into Bitstamp's path and form fields, :func:`replace_form` does the same for
+an amend. The tracker journals the form it gets from here and the REST client posts that
+same form, so what the journal says was sent is what was sent.
+
+Reply conventions as in ``fields`` (read its docstring): ``parse_*`` take raw bytes and
+raise ``PayloadError``; ``encode_*`` (for the simulator) return JSON-ready objects typed as
+Bitstamp types them, to be serialised with ``fields.dumps``. Cancel sends its numbers as
+JSON numbers where every other order reply sends strings, and replace is the 2026 endpoint
+whose types no recording confirms. The order stream (7.5) is in ``order_frames``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from workstation.bitstamp.fields import (
+    Names,
+    Number,
+    PayloadError,
+    client_id,
+    decoder,
+    format_datetime,
+    market_name,
+    number,
+    optional_decimal,
+    padded,
+    present,
+    read,
+    reply_market,
+    text,
+    to_datetime,
+    to_decimal,
+    to_int,
+    to_market,
+    to_side,
+)
+from workstation.domain.numbers import plain
+from workstation.domain.order_request import OrderRequest
+from workstation.domain.order_vocabulary import Fill, OrderKind, TimeInForce
+from workstation.domain.orders import (
+    CancelAllResult,
+    CancelResult,
+    OpenOrder,
+    OrderAck,
+    OrderState,
+    OrderStatus,
+    ReplaceResult,
+)
+
+__all__ = [
+    "MAX_CLIENT_ORDER_ID",
+    "SubmitForm",
+    "checked_client_order_id",
+    "encode_cancel",
+    "encode_cancel_all",
+    "encode_open_orders",
+    "encode_order_ack",
+    "encode_order_status",
+    "encode_replace",
+    "parse_cancel",
+    "parse_cancel_all",
+    "parse_open_orders",
+    "parse_order_ack",
+    "parse_order_status",
+    "parse_replace",
+    "place_form",
+    "replace_form",
+]
+
+MAX_CLIENT_ORDER_ID = 180
+"""Bitstamp takes a ``client_order_id`` of up to 180 characters (reference 4.3)."""
+
+_MARKET = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
+
+#: A limit order's time in force as its form flag (GTC has none; GTD adds ``expire_time``).
+_TIF_FLAGS = {
+    TimeInForce.DAILY: "daily_order",
+    TimeInForce.IOC: "ioc_order",
+    TimeInForce.FOK: "fok_order",
+    TimeInForce.MOC: "moc_order",
+    TimeInForce.GTD: "gtd_order",
+}
+
+
+# --- the forms that place and amend orders (4.3, 4.6) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitForm:
+    """A request that may create an order, as it is posted: its path and its form fields,
+    ``client_order_id`` included (every value text, as sent)."""
+
+    path: str
+    fields: dict[str, str]
+
+    @property
+    def client_order_id(self) -> str:
+        return self.fields["client_order_id"]
+
+
+def checked_client_order_id(value: str) -> str:
+    """``value`` when Bitstamp would take it as a ``client_order_id``; ValueError otherwise."""
+    if not value or len(value) > MAX_CLIENT_ORDER_ID:
+        raise ValueError(f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID} characters")
+    return value
+
+
+def _path_market(market: str) -> str:
+    if _MARKET.fullmatch(market) is None:
+        raise ValueError(f"not a Bitstamp market symbol: {market!r}")
+    return market
+
+
+def place_form(request: OrderRequest, client_order_id: str) -> SubmitForm:
+    """The buy or sell that places ``request`` (reference 4.3): ``/api/v2/{side}/{market}/``
+    for a limit order with its time-in-force flag (GTD with ``expire_time``),
+    ``/{side}/market/{market}/`` and ``/{side}/instant/{market}/`` for the others; an instant
+    sell sized in the quote currency says ``amount_in_counter``."""
+    market, side = _path_market(request.market), request.side.value
+    fields = {"amount": plain(request.amount)}
+    if request.kind is OrderKind.LIMIT:
+        assert request.price is not None  # OrderRequest guarantees it
+        path = f"/api/v2/{side}/{market}/"
+        fields["price"] = plain(request.price)
+        if (flag := _TIF_FLAGS.get(request.tif)) is not None:
+            fields[flag] = "True"
+        if request.expire_ms is not None:
+            fields["expire_time"] = str(request.expire_ms)
+    else:
+        path = f"/api/v2/{side}/{request.kind.value}/{market}/"
+        if request.amount_in_quote:  # an instant sell only (OrderRequest guarantees it)
+            fields["amount_in_counter"] = "True"
+    fields["client_order_id"] = checked_client_order_id(client_order_id)
+    return SubmitForm(path, fields)
+
+
+def replace_form(
+    *,
+    order_id: int | None = None,
+    orig_client_order_id: str | None = None,
+    amount: Decimal,
+    price: Decimal,
+    client_order_id: str,
+) -> SubmitForm:
+    """``replace_order/`` (2026, reference 4.6): the order named by exactly one of
+    ``order_id`` and ``orig_client_order_id`` becomes a new one of ``amount`` at ``price``."""
+    if (order_id is None) == (orig_client_order_id is None):
+        raise ValueError("give exactly one of order_id and orig_client_order_id")
+    fields = {"amount": plain(amount), "price": plain(price)}
+    if order_id is not None:
+        fields["id"] = str(order_id)
+    else:
+        fields["orig_client_order_id"] = checked_client_order_id(orig_client_order_id or "")
+    fields["client_order_id"] = checked_client_order_id(client_order_id)
+    return SubmitForm("/api/v2/replace_order/", fields)
+
+
+# --- buy / sell (4.3) ----------------------------------------------------------------------
+
+#: Decimals of the price and of both amounts in ``order_status`` transactions, whatever the
+#: market's: ccxt's fetchOrder sample shows ``"price": "4451.25000000"`` and
+#: ``"usdt": "22.25625000"`` on ETH/USDT, whose counter decimals are 2 (reference 4.5).
+ORDER_TRANSACTION_DECIMALS = 8
+
+
+class _OrderAckWire(msgspec.Struct):
+    id: int | str
+    datetime: str
+    type: int | str
+    price: Number
+    amount: Number
+    market: str | None = None
+    currency_pair: str | None = None
+    client_order_id: str | int | None = None
+
+
+_ORDER_ACK = decoder(_OrderAckWire)
+
+
+def parse_order_ack(body: bytes | str) -> OrderAck:
+    """A buy/sell reply: ``id``, ``type``, ``price`` and ``amount`` are strings (4.3)."""
+    return read(_ORDER_ACK, body, "order", _order_ack)
+
+
+def _order_ack(w: _OrderAckWire) -> OrderAck:
+    return OrderAck(
+        order_id=to_int(w.id, "id"),
+        market=reply_market(w.market, w.currency_pair),
+        datetime=to_datetime(w.datetime),
+        side=to_side(w.type),
+        price=to_decimal(w.price, "price"),
+        amount=to_decimal(w.amount, "amount"),
+        client_order_id=client_id(w.client_order_id),
+    )
+
+
+def encode_order_ack(
+    ack: OrderAck,
+    *,
+    names: Names = None,
+    base_decimals: int | None = None,
+    quote_decimals: int | None = None,
+) -> dict[str, Any]:
+    """``{"id": "…", "market": "BTC/USD", "datetime": "….ffffff", "type": "0", …}``.
+
+    Pass the market's decimals to pad as Bitstamp does (``"price": "2211.00"``,
+    ``"amount": "45.00000000"``, reference 4.3); without them numbers keep their own scale.
+    """
+    return present(
+        {
+            "id": str(ack.order_id),
+            "market": market_name(ack.market, names),
+            "datetime": format_datetime(ack.datetime, micros=True),
+            "type": str(ack.side.code),
+            "price": padded(ack.price, quote_decimals),
+            "amount": padded(ack.amount, base_decimals),
+            "client_order_id": ack.client_order_id,
+        }
+    )
+
+
+# --- open orders (4.4) ---------------------------------------------------------------------
+
+
+class _OpenOrderWire(msgspec.Struct):
+    id: int | str
+    datetime: str
+    type: int | str
+    price: Number
+    amount: Number
+    amount_at_create: Number = None
+    market: str | None = None
+    currency_pair: str | None = None
+    limit_price: Number = None
+    client_order_id: str | int | None = None
+
+
+_OPEN_ORDERS = decoder(list[_OpenOrderWire])
+
+
+def parse_open_orders(body: bytes | str) -> list[OpenOrder]:
+    """``open_orders/`` (also ``/all/``) or ``open_orders/{market}/``: strings throughout."""
+    return read(_OPEN_ORDERS, body, "open_orders", lambda rows: [_open_order(w) for w in rows])
+
+
+def _open_order(w: _OpenOrderWire) -> OpenOrder:
+    return OpenOrder(
+        order_id=to_int(w.id, "id"),
+        datetime=to_datetime(w.datetime),
+        side=to_side(w.type),
+        price=to_decimal(w.price, "price"),
+        amount=to_decimal(w.amount, "amount"),
+        market=reply_market(w.market, w.currency_pair),
+        amount_at_create=optional_decimal(w.amount_at_create, "amount_at_create"),
+        limit_price=optional_decimal(w.limit_price, "limit_price"),
+        client_order_id=client_id(w.client_order_id),
+    )
+
+
+def encode_open_orders(
+    orders: Iterable[OpenOrder],
+    *,
+    names: Names = None,
+    all_markets: bool = True,
+    decimals: Mapping[str, tuple[int, int]] | None = None,
+) -> list[dict[str, Any]]:
+    """Open orders, every value a string. ``all_markets`` adds the deprecated ``currency_pair``
+    only the all-markets endpoint sends. Times have second precision on this endpoint.
+
+    ``decimals`` (symbol -> (base, quote) decimals) pads amounts and prices as Bitstamp does
+    (``"amount": "15.00000000"``, reference 4.4); markets it does not list are not padded.
+    """
+    rows = []
+    for o in orders:
+        name = market_name(o.market, names)
+        base, quote = (None, None) if decimals is None else decimals.get(o.market, (None, None))
+        at_create, limit = o.amount_at_create, o.limit_price
+        row = {
+            "id": str(o.order_id),
+            "datetime": format_datetime(o.datetime, micros=False),
+            "type": str(o.side.code),
+            "price": padded(o.price, quote),
+            "amount": padded(o.amount, base),
+            "amount_at_create": None if at_create is None else padded(at_create, base),
+            "currency_pair": name if all_markets else None,
+            "market": name,
+            "limit_price": None if limit is None else padded(limit, quote),
+            "client_order_id": o.client_order_id,
+        }
+        rows.append(present(row))
+    return rows
+
+
+# --- order status (4.5) --------------------------------------------------------------------
+
+
+class _OrderStatusWire(msgspec.Struct):
+    id: int | str
+    datetime: str
+    type: int | str
+    status: str
+    market: str | None = None
+    currency_pair: str | None = None
+    amount_remaining: Number = None
+    client_order_id: str | int | None = None
+    transactions: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+_ORDER_STATUS = decoder(_OrderStatusWire)
+
+
+def parse_order_status(body: bytes | str) -> OrderStatus:
+    """``order_status/``. Transaction amounts are keyed by lowercase currency codes, found from
+    the ``"BTC/USD"`` market name; ``amount_remaining`` may be absent in older replies."""
+    return read(_ORDER_STATUS, body, "order_status", _order_status)
+
+
+def _order_status(w: _OrderStatusWire) -> OrderStatus:
+    name = w.market if w.market is not None else w.currency_pair
+    base, slash, quote = (name or "").lower().partition("/")
+    if not (base and slash and quote):
+        raise PayloadError(f"market must look like 'BTC/USD', not {name!r}")
+    return OrderStatus(
+        order_id=to_int(w.id, "id"),
+        datetime=to_datetime(w.datetime),
+        side=to_side(w.type),
+        state=OrderState.from_wire(w.status),
+        market=to_market(name or ""),
+        amount_remaining=optional_decimal(w.amount_remaining, "amount_remaining"),
+        client_order_id=client_id(w.client_order_id),
+        transactions=tuple(_transaction(tx, base, quote) for tx in w.transactions),
+    )
+
+
+def _transaction(tx: dict[str, Any], base: str, quote: str) -> Fill:
+    return Fill(
+        tid=to_int(tx["tid"], "tid"),
+        price=to_decimal(tx["price"], "price"),
+        base_amount=to_decimal(tx[base], base),
+        quote_amount=to_decimal(tx[quote], quote),
+        fee=to_decimal(tx["fee"], "fee"),
+        datetime=to_datetime(tx["datetime"]),
+        type_code=to_int(tx.get("type", 2), "type"),
+    )
+
+
+def encode_order_status(
+    status: OrderStatus,
+    *,
+    names: Names = None,
+    base_decimals: int | None = None,
+    quote_decimals: int | None = None,
+) -> dict[str, Any]:
+    """``id`` int, ``type`` string, string amounts, transactions with int ``tid``/``type``.
+
+    With the market's decimals, ``amount_remaining`` is padded to the base decimals
+    (``"0.00000000"``) and each transaction's price and amounts to at least
+    ``ORDER_TRANSACTION_DECIMALS``, as Bitstamp writes them (reference 4.5); fees keep their
+    own scale. Without them, numbers keep their own scale.
+    """
+    name = market_name(status.market, names)
+    base, _, quote = name.lower().partition("/")
+    tx_base, tx_quote = (
+        None if places is None else max(places, ORDER_TRANSACTION_DECIMALS)
+        for places in (base_decimals, quote_decimals)
+    )
+    transactions = [
+        {
+            "tid": tx.tid,
+            "price": padded(tx.price, tx_quote),
+            base: padded(tx.base_amount, tx_base),
+            quote: padded(tx.quote_amount, tx_quote),
+            "fee": text(tx.fee),
+            "datetime": format_datetime(tx.datetime, micros=True),
+            "type": tx.type_code,
+        }
+        for tx in status.transactions
+    ]
+    remaining = status.amount_remaining
+    return present(
+        {
+            "id": status.order_id,
+            "datetime": format_datetime(status.datetime, micros=False),
+            "type": str(status.side.code),
+            "status": status.state.value,
+            "market": name,
+            "amount_remaining": None if remaining is None else padded(remaining, base_decimals),
+            "client_order_id": status.client_order_id,
+            "transactions": transactions,
+        }
+    )
+
+
+# --- cancel, cancel all and replace (4.6) -------------------------------------------------
+
+
+class _CancelWire(msgspec.Struct):
+    id: int | str
+    amount: Number
+    price: Number
+    type: int | str
+    market: str | None = None
+    currency_pair: str | None = None
+    status: str | None = None
+
+
+class _CancelAllWire(msgspec.Struct):
+    canceled: list[_CancelWire]
+    success: bool
+
+
+_CANCEL = decoder(_CancelWire)
+_CANCEL_ALL = decoder(_CancelAllWire | bool)
+
+
+def parse_cancel(body: bytes | str) -> CancelResult:
+    """``cancel_order/``: ``id``, ``amount``, ``price``, ``type`` are JSON numbers here."""
+    return read(_CANCEL, body, "cancel_order", _cancel)
+
+
+def _cancel(w: _CancelWire) -> CancelResult:
+    has_market = w.market is not None or w.currency_pair is not None
+    return CancelResult(
+        order_id=to_int(w.id, "id"),
+        amount=to_decimal(w.amount, "amount"),
+        price=to_decimal(w.price, "price"),
+        side=to_side(w.type),
+        market=reply_market(w.market, w.currency_pair) if has_market else None,
+        status=w.status,
+    )
+
+
+def parse_cancel_all(body: bytes | str) -> CancelAllResult:
+    """``cancel_all_orders/``; a bare ``true``/``false`` (the v1 reply) lists nothing."""
+    return read(_CANCEL_ALL, body, "cancel_all_orders", _cancel_all)
+
+
+def _cancel_all(w: _CancelAllWire | bool) -> CancelAllResult:
+    if isinstance(w, bool):
+        return CancelAllResult(canceled=(), success=w)
+    return CancelAllResult(canceled=tuple(_cancel(c) for c in w.canceled), success=w.success)
+
+
+def _encode_cancel(result: CancelResult, names: Names, *, pair: bool) -> dict[str, Any]:
+    name = None if result.market is None else market_name(result.market, names)
+    return present(
+        {
+            "id": result.order_id,
+            "amount": number(result.amount),
+            "price": number(result.price),
+            "type": result.side.code,
+            "currency_pair": name if pair else None,
+            "market": name,
+            "status": result.status,
+        }
+    )
+
+
+def encode_cancel(result: CancelResult, *, names: Names = None) -> dict[str, Any]:
+    """``{"id": 1, "amount": 0.02, "price": 2100.45, "type": 0, "market": …, "status": …}``."""
+    return _encode_cancel(result, names, pair=False)
+
+
+def encode_cancel_all(result: CancelAllResult, *, names: Names = None) -> dict[str, Any]:
+    """``{"canceled": [...], "success": true}``; items carry ``currency_pair`` and ``market``."""
+    items = [_encode_cancel(c, names, pair=True) for c in result.canceled]
+    return {"canceled": items, "success": result.success}
+
+
+class _ReplaceWire(msgspec.Struct):
+    order_id: int | str
+    orig_order_id: int | str | None = None
+    orig_client_order_id: str | int | None = None
+    market: str | None = None
+    order_type: int | str | None = None
+    amount: Number = None
+    price: Number = None
+    datetime: str | None = None
+    status: str | None = None
+
+
+_REPLACE = decoder(_ReplaceWire)
+
+
+def parse_replace(body: bytes | str) -> ReplaceResult:
+    """``replace_order/`` (2026). No recording confirms its types, so ids and numbers are read
+    as strings or numbers; ``order_type`` 0/1 becomes the side, anything else None."""
+    return read(_REPLACE, body, "replace_order", _replace)
+
+
+def _replace(w: _ReplaceWire) -> ReplaceResult:
+    return ReplaceResult(
+        order_id=to_int(w.order_id, "order_id"),
+        orig_order_id=None if w.orig_order_id is None else to_int(w.orig_order_id, "orig_id"),
+        orig_client_order_id=client_id(w.orig_client_order_id),
+        market=None if w.market is None else to_market(w.market),
+        side=to_side(w.order_type) if w.order_type in (0, 1, "0", "1") else None,
+        amount=optional_decimal(w.amount, "amount"),
+        price=optional_decimal(w.price, "price"),
+        datetime=None if w.datetime is None else to_datetime(w.datetime),
+        status=w.status,
+    )
+
+
+def encode_replace(result: ReplaceResult, *, names: Names = None) -> dict[str, Any]:
+    """Our reading of ``replace_order/`` (types unconfirmed): int ids, string numbers."""
+    r = result
+    return present(
+        {
+            "order_id": r.order_id,
+            "order_type": None if r.side is None else r.side.code,
+            "market": None if r.market is None else market_name(r.market, names),
+            "amount": None if r.amount is None else text(r.amount),
+            "price": None if r.price is None else text(r.price),
+            "datetime": None if r.datetime is None else format_datetime(r.datetime, micros=True),
+            "orig_order_id": r.orig_order_id,
+            "orig_client_order_id": r.orig_client_order_id,
+            "status": r.status,
+        }
+    )
