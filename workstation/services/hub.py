@@ -58,10 +58,10 @@ SILENCE_EVERY_S = 0.25
 """How often every feed's channels are checked for a silence past their rhythm (and a top-100
 frame that waited for its cross-check is checked): whether or not any frame arrives."""
 SETTLE_EVERY_S = 0.05
-"""How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
-done it first: the book pane's redraw pace (20 Hz). Frames staged in between are merged
-before they are parsed, so a flood costs less per frame, and a crossed book is still
-caught within 50 ms, before anyone can act on it (a reader always settles first)."""
+"""How often books that took diffs are checked (``MarketFeed.settle``): the book pane's
+redraw pace (20 Hz). Only this timer settles (reading a book never does): frames staged in
+between are merged before they are parsed, so a flood costs less per frame, and a crossed
+book is resynced within 50 ms; until then it reads as stale, so nobody acts on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +230,7 @@ class MarketHub:
         detail = f"stale: {feed.stale_reason}" if feed.stale else "live"
         _log.info("market %s: %s", feed.symbol, detail)
         self._notify(FeedChange("state", feed.symbol, detail))
-        self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
+        self._want_snapshot(feed)  # a resync may start inside the feed (a settle, a check)
 
     def _notify(self, change: FeedChange) -> None:
         if self._listener is not None:
