@@ -11,7 +11,7 @@ reads ``ext`` and their exchange order id, and ``c``/``a``/``k`` act on them as 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -75,7 +75,7 @@ class OpenOrdersView(DataTable[Text | str]):
 
     def __init__(
         self,
-        markets: Callable[[], dict[str, Market]],
+        markets: Callable[[], Mapping[str, Market]],
         *,
         id: str | None = None,  # noqa: A002 - Textual's name
     ) -> None:

@@ -10,31 +10,25 @@ never waits on the network.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from ..services.feed import MarketFeed
-from ..services.health import LatencyWindow, RestStats
-from ..services.hub import MarketHub
-
-if TYPE_CHECKING:
-    from ..services.reachability import Reachability
-    from ..services.trading import TradingService
+from ..services.facade import Services
+from ..services.views import Latency, StreamState
 
 __all__ = ["StatusBar"]
 
 REFRESH_HZ = 4.0
 
 
-def _p50_p95(window: LatencyWindow) -> str:
+def _p50_p95(latency: Latency | None) -> str:
     """``12/30 ms``, or ``-`` before the first answer."""
-    p50, p95 = window.percentile(50), window.percentile(95)
-    if p50 is None or p95 is None:
+    if latency is None:
         return "-"
-    return f"{p50 * 1000:.0f}/{p95 * 1000:.0f} ms"
+    return f"{latency.p50 * 1000:.0f}/{latency.p95 * 1000:.0f} ms"
 
 
 def _age(seconds: float | None) -> str:
@@ -44,74 +38,70 @@ def _age(seconds: float | None) -> str:
 
 
 class StatusBar(Static):
-    """One line; ``env`` is ``sim``, ``sandbox`` or ``live``."""
+    """One line, read from the services' health view and the shown pair's market view."""
 
-    def __init__(self, env: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
-        self.env = env
-        self.hub: MarketHub | None = None
-        self.feed: MarketFeed | None = None
-        self.trading: TradingService | None = None
-        self.rest: RestStats | None = None
-        """The session's count of 429s and REST latency (every caller, one place)."""
-        self.reach: Reachability | None = None
-        self.note = "starting…"
-        self.now: Callable[[], float] | None = None
-        """Clock for the message age; None uses the feed's own (monotonic) clock."""
+        self.services = services
+        self.symbol: str | None = None
+        """The pair shown."""
+        self.note: str | None = None
+        """Said instead of the services' own note (``could not connect: ...``)."""
+        self.now: Callable[[], float] = time.monotonic
+        """Clock for the message age (frozen in snapshot tests)."""
 
     def on_mount(self) -> None:
-        self.add_class(f"-{self.env}")
+        self.add_class(f"-{self.services.env}")
         self.set_interval(1 / REFRESH_HZ, self.redraw)
         self.redraw()
 
     def redraw(self) -> None:
+        health = self.services.health()
+        view = self.services.market(self.symbol) if self.symbol is not None else None
+        note = health.note if self.note is None else self.note
         text = Text()
-        text.append(f" {self.env.upper()} ", style="bold reverse")
-        hub, feed = self.hub, self.feed
-        reach = self.reach
-        if reach is not None and reach.down:
+        text.append(f" {health.env.upper()} ", style="bold reverse")
+        if health.reach_down:
             text.append("  ")
-            text.append(f" {reach.describe()} ", style="bold reverse")
-        if hub is None or feed is None:
-            if reach is None or not reach.down:
-                text.append(f"  {self.note}")
+            text.append(f" {health.reach_text} ", style="bold reverse")
+        if health.connection is None or view is None:
+            if not health.reach_down:
+                text.append(f"  {note}")
             self.update(text, layout=False)  # one line, fixed height: no layout pass
             return
-        connection = hub.connection.value
-        text.append(f"  ws {connection}", style="" if connection == "connected" else "bold")
+        connection = health.connection.value
+        connected = health.connection is StreamState.CONNECTED
+        text.append(f"  ws {connection}", style="" if connected else "bold")
         text.append("  ")
-        if feed.stale:
-            text.append(f" {feed.market.name} STALE ", style="bold reverse")
-            if feed.stale_reason:
-                text.append(f" {feed.stale_reason}", style="bold")
+        if view.stale:
+            text.append(f" {view.market.name} STALE ", style="bold reverse")
+            if view.stale_reason:
+                text.append(f" {view.stale_reason}", style="bold")
         else:
-            text.append(f"{feed.market.name} live")
-        if feed.tape_stale:
+            text.append(f"{view.market.name} live")
+        if view.tape_stale:
             text.append("  tape STALE", style="bold")
-        rest = self.rest or RestStats()
         # What needs the trader's eye comes before the figures: on a narrow terminal the end
         # of the line is what gets cut.
-        if rest.rate_limited:
-            text.append(f"  429s {rest.rate_limited}", style="bold")
-        trading = self.trading
-        if trading is not None:
-            if not trading.private_connected:
+        if health.rate_limited:
+            text.append(f"  429s {health.rate_limited}", style="bold")
+        if health.trading:
+            if not health.private_connected:
                 text.append("  orders stream down", style="bold")
-            if trading.gate_reason:
+            if health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")
-        if self.note:
-            text.append(f"  {self.note}")
-        health = feed.health
-        age = health.message_age(self.now() if self.now is not None else None)
-        market, orders = _p50_p95(rest.market_data), _p50_p95(rest.trading)
+        if note:
+            text.append(f"  {note}")
+        age = view.message_age(self.now())
+        market, orders = _p50_p95(health.rest_market), _p50_p95(health.rest_trading)
         if self.size.width >= 120:
             text.append(
                 f"  msg {_age(age)}  REST p50/p95 market {market} orders {orders}"
-                f"  reconnects {health.reconnects}  resyncs {health.resyncs}"
+                f"  reconnects {view.reconnects}  resyncs {view.resyncs}"
             )
         else:  # 80 columns: the same figures, shorter labels
             text.append(
                 f" msg {_age(age)} REST mkt {market} ord {orders}"
-                f" reconn {health.reconnects} resync {health.resyncs}"
+                f" reconn {view.reconnects} resync {view.resyncs}"
             )
         self.update(text, layout=False)  # one line, fixed height: no layout pass

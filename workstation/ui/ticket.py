@@ -24,9 +24,9 @@ from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market, OrderKind, amount_currency, amount_decimals
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_request import OrderRequest
-from ..domain.orderbook import OrderBook
 from ..domain.preview import TimeInForce
 from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
+from ..services.views import BookReader
 from .choice import Choice
 from .ticket_text import journal_preview, preview_text
 
@@ -52,7 +52,7 @@ class TicketContext:
     market: Market
     env: str
     confirm: bool
-    book: Callable[[], OrderBook | None]
+    book: Callable[[], BookReader | None]
     funds: Callable[[], Funds]
     fee_percent: Callable[[], Decimal | None]
     now_ms: Callable[[], int]
