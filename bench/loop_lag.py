@@ -28,8 +28,8 @@ from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.bookview import OrderBookView
 from workstation.ui.options import AppOptions
+from workstation.ui.panes.book import OrderBookView
 
 from .book_bench import PAIRS
 from .common import machine, say, write_section

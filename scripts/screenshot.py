@@ -21,7 +21,7 @@ from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import build_app
 from workstation.ui.options import AppOptions
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.panes.status import StatusBar
 
 FROZEN_US = 1_780_000_000_000_000  # 2026-05-28 20:26:40 UTC
 

@@ -18,7 +18,8 @@ from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.panes.pairs import PairsLine
+from workstation.ui.panes.status import StatusBar
 
 #: 2026-05-28 20:26:40 UTC: every snapshot shows the same day, whatever day it runs.
 FROZEN_US = 1_780_000_000_000_000
@@ -94,7 +95,7 @@ async def settle(pilot: Pilot) -> None:
     bar = app.query_one(StatusBar)
     bar.now = lambda: feed.health.last_message_at or 0.0
     services.rest_stats = RestStats()  # still figures: no call records into this one
-    app._draw_pairs()
+    app.query_one(PairsLine).redraw()
     bar.redraw()
     await pilot.pause(0.3)
 

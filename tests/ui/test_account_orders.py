@@ -18,7 +18,7 @@ from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.panes.orders import OpenOrdersView
 
 from .harness import real, until
 from .test_trading import ready

@@ -15,10 +15,11 @@ from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.bookview import OrderBookView
-from workstation.ui.screens import HelpScreen, PairPicker
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.help import HelpScreen
+from workstation.ui.screens.pair_picker import PairPicker
 
 from .harness import real, until
 

@@ -21,13 +21,13 @@ from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.balancesview import BalancesView
-from workstation.ui.bookview import OrderBookView
 from workstation.ui.choice import Choice
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.screens import KEYS, HelpScreen
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.panes.balances import BalancesView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.help import KEYS, HelpScreen
 
 from .harness import real, until
 

@@ -11,7 +11,7 @@ from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 from workstation.ui.app import build_app
 from workstation.ui.options import AppOptions
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.panes.status import StatusBar
 
 from .harness import real, until
 from .test_trading import ready

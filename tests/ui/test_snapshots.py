@@ -20,7 +20,7 @@ from workstation.services import orders
 from workstation.services.journal import Journal
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.panes.orders import OpenOrdersView
 
 from .harness import FROZEN_US, SimThread, real, settle, until
 

@@ -18,9 +18,9 @@ from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.bookview import OrderBookView
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
 
 from .harness import real, until
 

@@ -32,8 +32,8 @@ from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.choice import Choice
 from workstation.ui.options import AppOptions
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.ticket import TicketScreen
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.screens.ticket import TicketScreen
 
 from .harness import real, until
 from .test_trading import ready, text_of

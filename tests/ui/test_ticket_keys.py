@@ -10,9 +10,9 @@ from pathlib import Path
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import build_app
-from workstation.ui.bookview import OrderBookView
 from workstation.ui.options import AppOptions
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
 
 from .harness import until
 from .test_trading import ready, rows, sim_orders, ticket, type_text

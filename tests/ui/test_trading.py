@@ -20,9 +20,9 @@ from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.screens import AskScreen
-from workstation.ui.ticket import TicketScreen
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.screens.ask import AskScreen
+from workstation.ui.screens.ticket import TicketScreen
 
 from .harness import real, until
 

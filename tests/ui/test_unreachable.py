@@ -13,10 +13,10 @@ from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.bookview import OrderBookView
 from workstation.ui.options import AppOptions
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.ticket import TicketScreen
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.screens.ticket import TicketScreen
 
 from .harness import until
 from .test_trading import BUY_PATH, ready, type_text

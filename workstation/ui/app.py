@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ..domain.common import Side
@@ -43,17 +43,18 @@ from ..services.events import (
 from ..services.facade import Services, VenueServices
 from ..services.logs import report_crash
 from ..services.venue import Venue
-from .balancesview import BalancesView
-from .bookview import OrderBookView
 from .commands import CommandFailure
 from .desk import TradingDesk
-from .fmt import ticker_text
 from .options import DEFAULT_MARKET, AppOptions
-from .ordersview import OpenOrdersView
-from .panes import Panes
-from .screens import HelpScreen, PairPicker
-from .statusbar import StatusBar
-from .tapeview import TradesTapeView
+from .panes.balances import BalancesView
+from .panes.book import OrderBookView
+from .panes.grid import Panes
+from .panes.orders import OpenOrdersView
+from .panes.pairs import PairsLine
+from .panes.status import StatusBar
+from .panes.tape import TradesTapeView
+from .screens.help import HelpScreen
+from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 
 __all__ = ["WorkstationApp", "build_app", "run_app"]
@@ -133,7 +134,7 @@ class WorkstationApp(App[None]):
         return market.quote if market is not None else "USD"
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="pairs")
+        yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
             yield OrderBookView(self.services, id="book")
             yield TradesTapeView(self.services, id="tape")
@@ -143,7 +144,6 @@ class WorkstationApp(App[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._draw_pairs_if_ready)
         register_themes(self)
         if self.options.mono:
             self.theme = MONO_THEME
@@ -238,22 +238,8 @@ class WorkstationApp(App[None]):
         self._draw_account()
 
     def _draw_pairs(self) -> None:
-        """The watched pairs (the shown one highlighted) and the shown pair's 24 h ticker."""
-        markets = self.services.markets
-        names = []
-        for symbol in self.watched:
-            name = markets[symbol].name
-            names.append(f"[reverse] {name} [/]" if symbol == self.current else f" {name} ")
-        text = " ".join(names)
-        view = self.services.market(self.current) if self.current else None
-        if view is not None and view.ticker is not None:
-            text += "   " + ticker_text(view.ticker, view.market)
-        for pairs in self.query("#pairs").results(Static):  # none while shutting down
-            pairs.update(text, layout=False)
-
-    def _draw_pairs_if_ready(self) -> None:
-        if self.current is not None:
-            self._draw_pairs()
+        for pairs in self.query(PairsLine).results(PairsLine):  # none while shutting down
+            pairs.show(self.watched, self.current)
 
     def action_pick_pair(self) -> None:
         markets = self.services.markets
@@ -292,8 +278,14 @@ class WorkstationApp(App[None]):
         """Enter on a book level: a ticket at that price, on the level's side."""
         self.desk.join_level()
 
-    def on_open_orders_view_action(self, message: OpenOrdersView.Action) -> None:
-        self.desk.act(message)
+    def on_open_orders_view_cancel_asked(self, message: OpenOrdersView.CancelAsked) -> None:
+        self.desk.cancel(message.order)
+
+    def on_open_orders_view_amend_asked(self, message: OpenOrdersView.AmendAsked) -> None:
+        self.desk.amend(message.order)
+
+    def on_open_orders_view_cancel_all_asked(self, _: OpenOrdersView.CancelAllAsked) -> None:
+        self.desk.ask_cancel_all()
 
     # -- the rest ------------------------------------------------------------------------------
 

@@ -30,11 +30,10 @@ from ..services.facade import Services
 from ..services.journal import TrackState
 from ..services.order_model import TrackedOrder
 from ..services.views import BookReader
-from .bookview import OrderBookView
 from .commands import CommandFailure
-from .ordersview import OpenOrdersView
-from .screens import AskScreen
-from .ticket import TicketContext, TicketResult, TicketScreen
+from .panes.book import OrderBookView
+from .screens.ask import AskScreen
+from .screens.ticket import TicketContext, TicketResult, TicketScreen
 
 if TYPE_CHECKING:
     from .app import WorkstationApp
@@ -167,19 +166,16 @@ class TradingDesk:
 
     # -- open orders ----------------------------------------------------------------------
 
-    def act(self, message: OpenOrdersView.Action) -> None:
-        """A key of the open orders pane: cancel, amend or cancel all."""
-        if not self.services.health().trading or self.app.quitting:
-            return  # a key typed right after `q` does nothing
-        order = message.order
-        if message.what == "cancel" and order is not None:
+    def _can_act(self) -> bool:
+        """A key of the open orders pane acts: trading is up and the app is not quitting
+        (a key typed right after `q` does nothing)."""
+        return self.services.health().trading and not self.app.quitting
+
+    def cancel(self, order: TrackedOrder) -> None:
+        if self._can_act():
             self.app.run_command(
                 self._cancel(order), CommandFailure("Cancel failed", order_text=self._order_text)
             )
-        elif message.what == "amend" and order is not None:
-            self._amend(order)
-        elif message.what == "cancel_all":
-            self._ask_cancel_all()
 
     async def _cancel(self, order: TrackedOrder) -> None:
         done = await self.services.cancel(order.client_order_id)
@@ -188,7 +184,9 @@ class TradingDesk:
             text = f"Cancel pending: {self._order_text(done)} is still {done.state.value}"
             self.app.notify(text, severity="warning")
 
-    def _amend(self, order: TrackedOrder) -> None:
+    def amend(self, order: TrackedOrder) -> None:
+        if not self._can_act():
+            return
         market = self.services.markets.get(order.market)
         if market is None or order.price is None or order.kind != "limit":
             self.app.notify("Only limit orders can be amended", severity="warning")
@@ -202,7 +200,9 @@ class TradingDesk:
         )
         self.app.push_screen(screen, self._ticket_done)
 
-    def _ask_cancel_all(self) -> None:
+    def ask_cancel_all(self) -> None:
+        if not self._can_act():
+            return
         account = self.services.account(self.app.quote)
         every = list(account.open_orders) if account is not None else []
         if not every:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from ..services.facade import Services
-from ..services.views import Latency, StreamState
+from ...services.facade import Services
+from ...services.views import Latency, StreamState
 
 __all__ = ["StatusBar"]
 

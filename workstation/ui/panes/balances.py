@@ -17,10 +17,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from ..domain.account import Balance
-from ..domain.numbers import format_decimal
-from ..domain.walk import BOOKED_TO_FIVE_DECIMALS
-from ..services.views import AccountView
+from ...domain.account import Balance
+from ...domain.numbers import format_decimal
+from ...domain.walk import BOOKED_TO_FIVE_DECIMALS
+from ...services.views import AccountView
 
 __all__ = ["COLUMNS", "BalancesView"]
 

@@ -19,15 +19,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from ..domain.common import Side
-from ..domain.market_data import BookSnapshot
-from ..domain.markets import Market, OrderKind, amount_currency, amount_decimals
-from ..domain.numbers import format_decimal, plain
-from ..domain.order_request import OrderRequest
-from ..domain.preview import TimeInForce
-from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
-from ..services.views import BookReader
-from .choice import Choice
+from ...domain.common import Side
+from ...domain.market_data import BookSnapshot
+from ...domain.markets import Market, OrderKind, amount_currency, amount_decimals
+from ...domain.numbers import format_decimal, plain
+from ...domain.order_request import OrderRequest
+from ...domain.preview import TimeInForce
+from ...domain.ticket import Funds, TicketCheck, TicketInput, evaluate
+from ...services.views import BookReader
+from ..choice import Choice
 from .ticket_text import journal_preview, preview_text
 
 __all__ = ["TicketContext", "TicketResult", "TicketScreen"]

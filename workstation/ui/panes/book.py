@@ -22,12 +22,12 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..domain.common import Side
-from ..domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
-from ..domain.numbers import from_units
-from ..services.facade import Services
-from ..services.views import MarketView
-from .fmt import amount_text, cell, grouped, price_text, signed_bps
+from ...domain.common import Side
+from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
+from ...domain.numbers import from_units
+from ...services.facade import Services
+from ...services.views import MarketView
+from ..fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 

@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..domain.common import Side
-from ..domain.market_data import Trade
-from ..services.facade import Services
-from ..services.views import MarketView
-from .fmt import cell
+from ...domain.common import Side
+from ...domain.market_data import Trade
+from ...services.facade import Services
+from ...services.views import MarketView
+from ..fmt import cell
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
