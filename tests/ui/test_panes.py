@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.services.order_model import SubmitsBlocked
+from workstation.services.order_model import SubmitsBlocked, TrackedOrder
 from workstation.services.views import Latency, StreamState
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
@@ -199,7 +199,7 @@ async def test_a_refused_send_is_told_once_with_its_reason() -> None:
     services = fake()
     services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
 
-    async def blocked(*_: object, **__: object) -> None:
+    async def blocked(*_: object, **__: object) -> TrackedOrder:
         raise SubmitsBlocked("reconciling 1 order")
 
     services.submit = blocked  # type: ignore[method-assign]

@@ -148,10 +148,14 @@ class WorkstationApp(App[None]):
         if self.options.mono:
             self.theme = MONO_THEME
         self.query_one(OrderBookView).focus()
-        self.services.listen(lambda event: self.post_message(self.ServicesChanged(event)))
+        self.services.listen(self._told)
         self._connector = self.run_command(
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)
         )
+
+    def _told(self, event: ServiceEvent) -> None:
+        """The services' listener: their events become one message, handled in order."""
+        self.post_message(self.ServicesChanged(event))
 
     async def on_unmount(self) -> None:
         """Close the services (streams, sessions, simulator) before the loop ends, whatever

@@ -209,9 +209,9 @@ class TradingDesk:
             self.app.notify("No open orders")
             return
         symbol = self.app.current
-        markets = self.services.markets
+        market = self.services.markets.get(symbol) if symbol is not None else None
         here = [o for o in every if o.market == symbol]
-        name = markets[symbol].name if symbol in markets else "this pair"
+        name = market.name if market is not None else "this pair"
         choices: list[tuple[str, str, object]] = (
             [("y", f"the {len(here)} on {name}", symbol)] if here else []
         )
