@@ -6,9 +6,10 @@ snapshots when a feed asks for one (never two at once for a feed; a snapshot tha
 after a newer resync is thrown away; a failed one is asked again after a growing pause),
 backfills the tape after each subscription and across any silence of the trade channel,
 checks on a timer every channel that has gone silent past its rhythm (``cadence``), polls
-tickers, and tells the session's :class:`Reachability` whether the venue answers. Widgets
-read the feeds; discrete changes (connection, stale/fresh, errors) reach ``listener`` as
-:class:`FeedChange` values, which the UI turns into Textual messages.
+tickers, and tells the session's :class:`Reachability` whether the venue answers. The
+services facade reads the feeds into views; discrete changes (connection, stale/fresh,
+errors) reach ``listener`` as :class:`FeedChange` values, which the facade turns into typed
+events.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
 connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
 the last message, REST latency p50/p95 of market data and of trading calls apart,
-reconnects, resyncs, and every 429 the venue answered any caller of the session (``rest``,
-the session's one count). Refreshed a few times a second from the service's numbers; it
-never waits on the network.
+reconnects, resyncs, and every 429 the venue answered any caller of the session (the
+session's one count). Redrawn a few times a second from the services' health and market
+views; it never waits on the network.
 """
 
 from __future__ import annotations
