@@ -163,8 +163,9 @@ class OursFeed(Contender):
                     feed.settle()
                 touched.clear()
                 settled_at = clock()
-        for feed in state.values():  # a reader: settles what is left
-            _ = feed.book
+        for feed in state.values():  # the hub's timer: settles what is left
+            if feed.unsettled:
+                feed.settle()
 
     def top(self, state: dict[str, MarketFeed], market: str, depth: int) -> Any:
         feed = state[market]

@@ -24,10 +24,12 @@ import tempfile
 import time
 from typing import Any
 
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
-from workstation.ui.app import WorkstationApp
-from workstation.ui.bookview import OrderBookView
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.book import OrderBookView
 
 from .book_bench import PAIRS
 from .common import machine, say, write_section
@@ -86,17 +88,17 @@ async def _stop_sim(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
-async def _wait_live(app: WorkstationApp, timeout_s: float) -> None:
+async def _wait_live(app: WorkstationApp, services: VenueServices, timeout_s: float) -> None:
     """Until every pair's book is synced (snapshot in, diffs applying) and one is on screen."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        hub = app.hub
+        hub = services.hub
         if hub is not None and app.current is not None:
             feeds = [hub.feeds.get(p) for p in PAIRS]
             if all(f is not None and f.state is FeedState.LIVE for f in feeds):
                 return
         await asyncio.sleep(0.1)
-    hub = app.hub
+    hub = services.hub
     states = {
         p: (f.state.value, f.health.resyncs, f.health.last_resync_reason)
         for p in PAIRS
@@ -144,12 +146,13 @@ async def run(
             # The control: this loop with nothing on it, the simulator running beside it. On a
             # shared machine the other workers alone make some lag; this says how much.
             baseline = await _sample_lag(baseline_s) if baseline_s > 0 else None
-            app = WorkstationApp(venue, pairs=PAIRS)
+            services = VenueServices(venue)
+            app = build_app(venue, AppOptions(pairs=PAIRS), services)
             async with app.run_test(size=(160, 50)):
                 say(f"  app started against {venue.rest_url}; waiting for {len(PAIRS)} live pairs")
-                await _wait_live(app, 90)
+                await _wait_live(app, services, 90)
                 await asyncio.sleep(warmup_s)
-                hub = app.hub
+                hub = services.hub
                 assert hub is not None
                 book_view = app.query_one(OrderBookView)
                 visible = book_view.display and book_view.region.area > 0

@@ -12,14 +12,16 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from workstation.bitstamp.reststats import RestStats
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
-from workstation.services.health import RestStats
 from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.app import build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.status import StatusBar
 
 FROZEN_US = 1_780_000_000_000_000  # 2026-05-28 20:26:40 UTC
 
@@ -29,21 +31,22 @@ async def shoot(size: tuple[int, int], out: Path) -> None:
     async with SimServer(exchange) as sim:
         demo = exchange.demo
         venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-        app = WorkstationApp(venue, pairs=("btcusd", "ethusd", "xrpusd"))
+        services = VenueServices(venue)
+        app = build_app(venue, AppOptions(pairs=("btcusd", "ethusd", "xrpusd")), services)
         async with app.run_test(size=size) as pilot:
             for _ in range(400):
-                feed = app.hub.feeds.get("btcusd") if app.hub else None
+                feed = services.hub.feeds.get("btcusd") if services.hub else None
                 if feed and feed.state is FeedState.LIVE and len(feed.tape) and feed.ticker:
                     break
                 await pilot.pause(0.05)
             else:
                 raise SystemExit("the market did not come up")
-            assert app.hub is not None
+            assert services.hub is not None
             app.query_one(StatusBar).now = lambda: feed.health.last_message_at or 0.0
             await pilot.press("down", "down")
             await pilot.pause(1.0)
             # figures of this machine's load are not the app's: an empty count, never fed
-            app.query_one(StatusBar).rest = RestStats()
+            services.rest_stats = RestStats()
             app.query_one(StatusBar).redraw()
             await pilot.pause(0.1)
             out.parent.mkdir(parents=True, exist_ok=True)

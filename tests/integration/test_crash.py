@@ -25,15 +25,16 @@ from workstation import cli
 from workstation.ui.app import WorkstationApp
 
 SECRET = sys.argv.pop()
-ORIGINAL = WorkstationApp.on_trading_changed
+ORIGINAL = WorkstationApp.on_workstation_app_services_changed
 
 def explode(self, message):
-    if not (self.trading and self.trading.balances):  # crash once signed calls came back
+    trading = self.services.trading
+    if not (trading and trading.balances):  # crash once signed calls came back
         return ORIGINAL(self, message)
     api_secret = SECRET  # a local variable, as Textual's traceback would print it
     raise RuntimeError(f"planted failure while holding {api_secret}")
 
-WorkstationApp.on_trading_changed = explode
+WorkstationApp.on_workstation_app_services_changed = explode
 sys.exit(cli.main(sys.argv[1:]))
 """
 

@@ -7,16 +7,19 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+from textual.app import App
 from textual.pilot import Pilot
 
+from workstation.bitstamp.reststats import RestStats
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
-from workstation.services.health import RestStats
 from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.panes.pairs import PairsLine
+from workstation.ui.panes.status import StatusBar
 
 #: 2026-05-28 20:26:40 UTC: every snapshot shows the same day, whatever day it runs.
 FROZEN_US = 1_780_000_000_000_000
@@ -67,8 +70,10 @@ async def settle(pilot: Pilot) -> None:
     assert isinstance(app, WorkstationApp)
 
     def ready() -> bool:
-        feed = app.hub.feeds.get(app.current) if app.hub and app.current else None
-        trading = app.trading
+        services = real(app)
+        feed = services.hub.feeds.get(app.current) if services.hub and app.current else None
+        trading = services.trading
+        account = services.account(app.quote)
         return bool(
             feed is not None
             and feed.state is FeedState.LIVE
@@ -78,16 +83,25 @@ async def settle(pilot: Pilot) -> None:
             and trading.submits_allowed
             and trading.balances
             and trading.fee_percent(app.current or "") is not None
-            and app.balance_rounds > 0
+            and account is not None
+            and account.prices_polled
         )
 
     await until(pilot, ready, "the pair to be live")
-    assert app.hub is not None
+    services = real(app)
+    assert services.hub is not None
     assert app.current is not None
-    feed = app.hub.feeds[app.current]
+    feed = services.hub.feeds[app.current]
     bar = app.query_one(StatusBar)
     bar.now = lambda: feed.health.last_message_at or 0.0
-    bar.rest = RestStats()  # still figures: no call records into this one
-    app._draw_pairs()
+    services.rest_stats = RestStats()  # still figures: no call records into this one
+    app.query_one(PairsLine).redraw()
     bar.redraw()
     await pilot.pause(0.3)
+
+
+def real(app: App[None]) -> VenueServices:
+    """The real services behind ``app`` (tests that prove the wiring look inside them)."""
+    services = getattr(app, "services", None)
+    assert isinstance(services, VenueServices)
+    return services

@@ -16,10 +16,11 @@ from workstation.domain.order_vocabulary import OrderKind
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.orders import OpenOrdersView
 
-from .harness import until
+from .harness import real, until
 from .test_trading import ready
 
 D = Decimal
@@ -50,7 +51,7 @@ async def test_an_order_placed_elsewhere_is_listed_and_marked(
     bid = sim.exchange.engines["btcusd"].best_bid()
     assert bid is not None
     await place_elsewhere(sim, bid - 100)  # before the app starts
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await until(pilot, lambda: len(client_ids(app)) == 1, "the order placed elsewhere")
@@ -58,7 +59,7 @@ async def test_an_order_placed_elsewhere_is_listed_and_marked(
         await place_elsewhere(sim, bid - 200)  # while it runs
         await until(pilot, lambda: len(client_ids(app)) == 2, "the second one")
         assert all(cid.startswith("ext") for cid in client_ids(app))
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         ours = await trading.submit(
             OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), bid - 300)
@@ -73,10 +74,10 @@ async def test_a_failed_cancel_is_shown_with_its_reason(
 ) -> None:
     bid = sim.exchange.engines["btcusd"].best_bid()
     assert bid is not None
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         await trading.submit(
             OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), bid - 100)

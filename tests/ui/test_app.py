@@ -14,13 +14,14 @@ from workstation.domain.common import Side
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.bookview import OrderBookView
-from workstation.ui.screens import HelpScreen, PairPicker
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.help import HelpScreen
+from workstation.ui.screens.pair_picker import PairPicker
 
-from .harness import until
+from .harness import real, until
 
 
 def line(widget: OrderBookView | TradesTapeView, y: int) -> str:
@@ -28,12 +29,12 @@ def line(widget: OrderBookView | TradesTapeView, y: int) -> str:
 
 
 def live(app: WorkstationApp, symbol: str) -> bool:
-    feed = app.hub.feeds.get(symbol) if app.hub else None
+    feed = real(app).hub.feeds.get(symbol) if real(app).hub else None
     return feed is not None and feed.state is FeedState.LIVE and app.current == symbol
 
 
 async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venue) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         book = app.query_one(OrderBookView)
@@ -65,7 +66,7 @@ async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venu
 
 
 async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         book = app.query_one(OrderBookView)
@@ -106,7 +107,7 @@ async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue
         assert symbol is not None
         await until(pilot, lambda: live(app, symbol), f"{symbol} to be live")
         assert app.watched == ["btcusd", symbol]
-        assert book.border_title == app.markets[symbol].name
+        assert book.border_title == app.services.markets[symbol].name
         await pilot.pause(0.2)
         assert line(book, rows + 2).split()[0] == f"{sim.exchange.engines[symbol].best_bid()}"
         await pilot.press("right_square_bracket")
@@ -116,7 +117,7 @@ async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue
 
 async def test_an_unreachable_venue_is_said_on_screen() -> None:
     venue = Venue("sandbox", "http://127.0.0.1:9", "ws://127.0.0.1:9/", "k" * 32, "s" * 32)
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(100, 24)) as pilot:
         bar = app.query_one(StatusBar)
         await until(pilot, lambda: "cannot reach 127.0.0.1:9 since" in str(bar.render()), "it")
@@ -130,7 +131,7 @@ async def test_an_unreachable_venue_is_said_on_screen() -> None:
 async def test_the_pair_picker_jumps_by_the_letters_typed(sim: SimServer, venue: Venue) -> None:
     """Typed letters accumulate into a prefix of the pair's name ('/' optional); Backspace
     takes one back; after a pause the next letter starts a new prefix."""
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         now = [0.0]

@@ -19,16 +19,16 @@ from workstation.domain.order_vocabulary import OrderKind, TimeInForce
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.balancesview import BalancesView
-from workstation.ui.bookview import OrderBookView
+from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.choice import Choice
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.screens import KEYS, HelpScreen
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.panes.balances import BalancesView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.help import KEYS, HelpScreen
 
-from .harness import until
+from .harness import real, until
 
 SIZES = [(80, 24), (100, 30), (120, 40)]
 """The floor, the common laptop split and the roomy layout (where every pane has a place)."""
@@ -47,12 +47,12 @@ def on_screen(app: App[None], widget: Widget) -> bool:
 
 async def ready(pilot, app: WorkstationApp) -> None:
     def trading() -> bool:
-        feed = app.hub.feeds.get("btcusd") if app.hub else None
+        feed = real(app).hub.feeds.get("btcusd") if real(app).hub else None
         return bool(
             feed is not None
             and feed.state is FeedState.LIVE
-            and app.trading is not None
-            and app.trading.balances
+            and real(app).trading is not None
+            and real(app).trading.balances
         )
 
     await until(pilot, trading, "BTC/USD live with balances")
@@ -61,7 +61,7 @@ async def ready(pilot, app: WorkstationApp) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=size) as pilot:
         await ready(pilot, app)
         for pane in (OrderBookView, TradesTapeView, OpenOrdersView, StatusBar):
@@ -74,7 +74,7 @@ async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> N
         assert app.focused is balances
         text = screen_text(app)
         assert "Balances" in text
-        for currency in app.trading.balances:  # every currency held, on its own line
+        for currency in real(app).trading.balances:  # every currency held, on its own line
             assert f" {currency.upper()} " in text, currency
         for pane in (OrderBookView, TradesTapeView, StatusBar):
             assert on_screen(app, app.query_one(pane)), pane.__name__
@@ -96,7 +96,7 @@ async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> N
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
 async def test_help_shows_every_key_whole(venue: Venue, size: tuple[int, int]) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=size) as pilot:
         await pilot.press("question_mark")
         await pilot.pause(0.2)
@@ -111,7 +111,7 @@ async def test_help_shows_every_key_whole(venue: Venue, size: tuple[int, int]) -
 
 
 async def test_ticket_choices_are_shown_whole_at_80_columns(venue: Venue) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         for side in ("b", "s"):
@@ -142,7 +142,7 @@ async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
     sim: SimServer, venue: Venue
 ) -> None:
     """A GTD limit buy that crosses the book, at the confirm step: every line on screen."""
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         ask = sim.exchange.engines["btcusd"].best_ask()
@@ -161,14 +161,14 @@ async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
 
 
 async def test_an_open_order_is_shown_whole_at_80_columns(sim: SimServer, venue: Venue) -> None:
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        assert app.trading is not None
+        assert real(app).trading is not None
         bid = sim.exchange.engines["btcusd"].best_bid()
         assert bid is not None
         request = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, Decimal("0.01"), bid - 500)
-        await app.trading.submit(request)
+        await real(app).trading.submit(request)
         orders = app.query_one(OpenOrdersView)
         await until(pilot, lambda: len(orders.orders) == 1, "the order in open orders")
         await pilot.pause(0.1)

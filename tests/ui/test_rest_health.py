@@ -9,28 +9,29 @@ from pathlib import Path
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.statusbar import StatusBar
+from workstation.ui.app import build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.status import StatusBar
 
-from .harness import until
+from .harness import real, until
 from .test_trading import ready
 
 
 async def test_the_status_bar_counts_every_429_of_market_data_and_trading(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "the market and the account")
-        assert app.hub is not None
-        assert app.trading is not None
+        assert real(app).hub is not None
+        assert real(app).trading is not None
         limited = HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.01)
         sim.faults.fail_next("/api/v2/transactions/", limited, times=2)
         sim.faults.fail_next("/api/v2/account_balances/", limited, times=3)
         # Through the clients the market hub and the trading service call with: each call
         # is retried past its 429s, and every one of the five is counted.
-        await app.hub.rest.transactions("btcusd", "minute")
-        await app.trading.rest.account_balances()
+        await real(app).hub.rest.transactions("btcusd", "minute")
+        await real(app).trading.rest.account_balances()
         bar = app.query_one(StatusBar)
         await until(pilot, lambda: "429s 5" in str(bar.render()), "five 429s on the status bar")
         text = str(bar.render())

@@ -18,10 +18,11 @@ from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
 from workstation.services import submitter
 from workstation.services.journal import Journal
-from workstation.ui.app import WorkstationApp
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.orders import OpenOrdersView
 
-from .harness import FROZEN_US, SimThread, settle, until
+from .harness import FROZEN_US, SimThread, real, settle, until
 
 # Known leak, kept visible here rather than in whichever test runs the garbage collector
 # next: snap_compare runs the app with App.run(), whose asyncio.run() ends while an httpx
@@ -39,7 +40,7 @@ def _collect_leaks_here():
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 def test_main_screen(snap_compare, size: tuple[int, int]) -> None:
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=size, run_before=settle)
+        assert snap_compare(build_app(venue), terminal_size=size, run_before=settle)
 
 
 def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:
@@ -49,7 +50,7 @@ def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:
         await settle(pilot)
 
     with SimThread(seed=3) as venue:
-        app = WorkstationApp(venue, mono=True)
+        app = build_app(venue, AppOptions(mono=True))
         assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
 
@@ -63,7 +64,7 @@ def test_ticket_with_a_market_order_preview(snap_compare) -> None:
         await pilot.pause(0.5)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=(120, 40), run_before=run_before)
+        assert snap_compare(build_app(venue), terminal_size=(120, 40), run_before=run_before)
 
 
 def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,9 +78,9 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
         await settle(pilot)
         app = pilot.app
         assert isinstance(app, WorkstationApp)
-        assert app.trading is not None
-        assert app.hub is not None
-        book = app.hub.feeds["btcusd"].book
+        assert real(app).trading is not None
+        assert real(app).hub is not None
+        book = real(app).hub.feeds["btcusd"].book
         bid, ask = book.best_bid(), book.best_ask()
         assert bid is not None
         assert ask is not None
@@ -89,8 +90,8 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
             (Side.SELL, ask + 40, "0.1"),
         ):
             request = OrderRequest("btcusd", side, OrderKind.LIMIT, Decimal(amount), price)
-            await app.trading.submit(request)
-        trading = app.trading
+            await real(app).trading.submit(request)
+        trading = real(app).trading
 
         def reserved() -> bool:  # the balances refresh is throttled: wait for the last one
             balances = trading.balances
@@ -104,7 +105,7 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
         await settle(pilot)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=(120, 40), run_before=run_before)
+        assert snap_compare(build_app(venue), terminal_size=(120, 40), run_before=run_before)
 
 
 def test_help_at_80x24(snap_compare) -> None:
@@ -114,7 +115,7 @@ def test_help_at_80x24(snap_compare) -> None:
         await pilot.pause(0.3)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_balances_at_80x24(snap_compare) -> None:
@@ -126,7 +127,7 @@ def test_balances_at_80x24(snap_compare) -> None:
         await pilot.pause(0.3)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)
 
 
 @pytest.mark.parametrize(
@@ -148,4 +149,4 @@ def test_ticket_kinds_at_80x24(snap_compare, side: str, steps: int, amount: str)
         await pilot.pause(0.5)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(WorkstationApp(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)

@@ -17,12 +17,12 @@ from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.bookview import OrderBookView
-from workstation.ui.statusbar import StatusBar
-from workstation.ui.tapeview import TradesTapeView
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
 
-from .harness import until
+from .harness import real, until
 
 SYMBOL = "btcusd"
 
@@ -68,7 +68,7 @@ def tape_stale(app: WorkstationApp) -> bool:
 
 
 def missing_trades(sim: SimServer, app: WorkstationApp) -> set[int]:
-    feed = app.hub.feeds[SYMBOL] if app.hub else None
+    feed = real(app).hub.feeds[SYMBOL] if real(app).hub else None
     assert feed is not None
     oldest = min(t.timestamp_us for t in feed.tape)
     venue = {t.id for t in sim.exchange.transactions(SYMBOL, 3600) if t.timestamp_us >= oldest}
@@ -81,13 +81,13 @@ async def test_a_stall_is_shown_stale_and_the_tape_loses_nothing(
 ) -> None:
     sim = moving_sim
     venue = Venue("sim", sim.rest_url, sim.ws_url)
-    app = WorkstationApp(venue)
+    app = build_app(venue)
     async with app.run_test(size=(120, 30)) as pilot:
         feed = None
 
         def live() -> bool:
             nonlocal feed
-            feed = app.hub.feeds.get(SYMBOL) if app.hub else None
+            feed = real(app).hub.feeds.get(SYMBOL) if real(app).hub else None
             return feed is not None and feed.state is FeedState.LIVE and len(feed.tape) > 0
 
         await until(pilot, live, "BTC/USD to be live")

@@ -29,12 +29,13 @@ from workstation.domain.order_vocabulary import OrderKind
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
+from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.choice import Choice
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.ticket import TicketScreen
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.screens.ticket import TicketScreen
 
-from .harness import until
+from .harness import real, until
 from .test_trading import ready, text_of
 
 D = Decimal
@@ -71,14 +72,14 @@ class DeskThread:
         async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as sim:
             demo = sim.exchange.demo
             venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-            app = WorkstationApp(venue, journal_path=self.journal)
+            app = build_app(venue, AppOptions(journal_path=self.journal))
             async with app.run_test(size=(120, 40)) as pilot:
                 await until(pilot, lambda: ready(app), "trading to be ready")
-                assert app.trading is not None
+                assert real(app).trading is not None
                 bid = sim.exchange.engines["btcusd"].best_bid()
                 assert bid is not None
                 request = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), bid - 50)
-                await app.trading.submit(request)  # an order to amend
+                await real(app).trading.submit(request)  # an order to amend
                 await until(pilot, lambda: bool(app.query_one(OpenOrdersView).orders), "order")
                 self.app, self.pilot, self.sim = app, pilot, sim
                 self._context = contextvars.copy_context()  # the running app's (active_app)

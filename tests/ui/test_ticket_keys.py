@@ -9,9 +9,10 @@ from pathlib import Path
 
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.bookview import OrderBookView
-from workstation.ui.ordersview import OpenOrdersView
+from workstation.ui.app import build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
 
 from .harness import until
 from .test_trading import ready, rows, sim_orders, ticket, type_text
@@ -22,7 +23,7 @@ D = Decimal
 async def test_the_enter_that_sends_opens_nothing_and_focus_stays(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")

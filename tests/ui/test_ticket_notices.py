@@ -18,10 +18,11 @@ from workstation.services.order_model import TrackedOrder
 from workstation.services.venue import Venue
 from workstation.sim.catalog import DEFAULT_MARKETS
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
+from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.desk import notice_text
+from workstation.ui.options import AppOptions
 
-from .harness import until
+from .harness import real, until
 from .test_trading import ready, ticket, type_text
 
 D = Decimal
@@ -36,7 +37,7 @@ def toasts(app: WorkstationApp) -> list[str]:
 async def test_an_instant_buy_in_usd_is_told_in_btc_with_its_price_and_fee(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b", "tab", "tab", "right", "right", "shift+tab")  # instant (USD)
@@ -45,7 +46,7 @@ async def test_an_instant_buy_in_usd_is_told_in_btc_with_its_price_and_fee(
         await type_text(pilot, "5000")
         await until(pilot, lambda: screen.check is not None and screen.check.request, "ready")
         await pilot.press("enter", "y")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         await until(
             pilot,

@@ -15,9 +15,10 @@ from textual.pilot import Pilot
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
 
-from .harness import until
+from .harness import real, until
 from .test_trading import ready, text_of, ticket, type_text
 
 D = Decimal
@@ -43,10 +44,10 @@ async def _send_max(app: WorkstationApp, pilot: Pilot, side: str, kind_steps: in
 async def test_max_market_and_instant_buys_and_sells_are_accepted(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         await until(pilot, lambda: "BTC" in trading.balances, "the BTC balance")
 

@@ -17,20 +17,21 @@ from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
-from workstation.ui.app import WorkstationApp
-from workstation.ui.ordersview import OpenOrdersView
-from workstation.ui.screens import AskScreen
-from workstation.ui.ticket import TicketScreen
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.screens.ask import AskScreen
+from workstation.ui.screens.ticket import TicketScreen
 
-from .harness import until
+from .harness import real, until
 
 D = Decimal
 BUY_PATH = "POST /api/v2/buy/btcusd/"
 
 
 def ready(app: WorkstationApp) -> bool:
-    feed = app.hub.feeds.get("btcusd") if app.hub else None
-    trading = app.trading
+    feed = real(app).hub.feeds.get("btcusd") if real(app).hub else None
+    trading = real(app).trading
     return bool(
         feed is not None
         and feed.state is FeedState.LIVE
@@ -67,7 +68,7 @@ async def type_text(pilot: Pilot, text: str) -> None:
 async def test_buy_ticket_preview_confirm_partial_fill_and_cancel(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
@@ -118,17 +119,17 @@ async def test_buy_ticket_preview_confirm_partial_fill_and_cancel(
         await pilot.press("o", "c")
         await until(pilot, lambda: rows(app) == [], "the cancel")
         assert sim_orders(sim) == []
-        assert app.trading is not None
-        final = app.trading.tracker.orders[order.client_order_id]
+        assert real(app).trading is not None
+        final = real(app).trading.tracker.orders[order.client_order_id]
         assert (final.state, final.filled) == (TrackState.CANCELLED, D("0.005"))
         await pilot.press("q")
 
 
 async def test_amend_and_cancel_all(sim: SimServer, venue: Venue, tmp_path: Path) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         btc_bid = sim.exchange.engines["btcusd"].best_bid()
         eth_bid = sim.exchange.engines["ethusd"].best_bid()
@@ -178,7 +179,7 @@ async def test_amend_and_cancel_all(sim: SimServer, venue: Venue, tmp_path: Path
 async def test_ticket_from_the_book_cursor_joins_that_level(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
@@ -206,10 +207,10 @@ async def test_ticket_from_the_book_cursor_joins_that_level(
 
 
 async def test_instant_buy_sized_in_usd(sim: SimServer, venue: Venue, tmp_path: Path) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
-        usd_before = app.trading.balances["USD"].available if app.trading else None
+        usd_before = real(app).trading.balances["USD"].available if real(app).trading else None
         await pilot.press("b", "tab", "tab")  # amount -> price -> kind
         screen = ticket(app)
         await pilot.press("right", "right")  # limit -> market -> instant (USD)
@@ -221,7 +222,7 @@ async def test_instant_buy_sized_in_usd(sim: SimServer, venue: Venue, tmp_path: 
         await until(pilot, lambda: "Avg price" in text_of(screen, "#ticket-preview"), "preview")
         preview = text_of(screen, "#ticket-preview")
         await pilot.press("enter", "y")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         await until(
             pilot,
@@ -256,7 +257,7 @@ async def test_instant_buy_sized_in_usd(sim: SimServer, venue: Venue, tmp_path: 
 async def test_invalid_amounts_are_explained_and_nothing_is_sent(
     sim: SimServer, venue: Venue, tmp_path: Path, typed: str, shown: str
 ) -> None:
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b")
@@ -271,8 +272,8 @@ async def test_invalid_amounts_are_explained_and_nothing_is_sent(
         assert not isinstance(app.screen, TicketScreen)
         assert sim.requests.get(BUY_PATH, 0) == 0
         assert sim_orders(sim) == []
-        assert app.trading is not None
-        assert app.trading.tracker.orders == {}
+        assert real(app).trading is not None
+        assert real(app).trading.tracker.orders == {}
         await pilot.press("q")
 
 
@@ -281,7 +282,7 @@ async def test_market_buy_costs_what_the_preview_said(
 ) -> None:
     """On a still book the preview's fee and total are what the exchange books, to the last
     decimal, and its average price is the fills' average."""
-    app = WorkstationApp(venue, journal_path=tmp_path / "journal.sqlite3")
+    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b", "tab", "tab", "right", "shift+tab")  # a market buy
@@ -294,7 +295,7 @@ async def test_market_buy_costs_what_the_preview_said(
         await until(pilot, lambda: screen.exact, "the exact preview")
         assert "order-by-order" in text_of(screen, "#ticket-hint")
         await pilot.press("y")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         await until(
             pilot,
@@ -302,8 +303,8 @@ async def test_market_buy_costs_what_the_preview_said(
             "the market buy to fill",
         )
         (order,) = trading.tracker.orders.values()
-        assert app.journal is not None
-        events = app.journal.events(order.client_order_id)
+        assert real(app).journal is not None
+        events = real(app).journal.events(order.client_order_id)
         preview = next(e for e in events if e.kind == "intent").detail["preview"]
         fills = [e.detail for e in events if e.kind == "fill"]
         assert len(fills) >= 2
@@ -322,11 +323,11 @@ async def test_a_restart_shows_the_same_orders_and_fills(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
     journal = tmp_path / "journal.sqlite3"
-    app = WorkstationApp(venue, journal_path=journal)
+    app = build_app(venue, AppOptions(journal_path=journal))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
-        trading = app.trading
+        trading = real(app).trading
         assert trading is not None
         best_bid = engine.best_bid()
         assert best_bid is not None
@@ -341,7 +342,7 @@ async def test_a_restart_shows_the_same_orders_and_fills(
     # the exchange moves on while the app is down: another fill
     sim.exchange.synthetic_take("btcusd", "~taker", Side.SELL, D("0.005"), price)
 
-    again = WorkstationApp(venue, journal_path=journal)
+    again = build_app(venue, AppOptions(journal_path=journal))
     async with again.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(again), "trading to be ready again")
         await until(pilot, lambda: len(rows(again)) == 1, "the order listed again")
@@ -349,7 +350,7 @@ async def test_a_restart_shows_the_same_orders_and_fills(
         assert order.client_order_id == resting.client_order_id == before[0].client_order_id
         assert (order.filled, order.remaining) == (D("0.015"), D("0.015"))
         assert order.state is TrackState.PARTIALLY_FILLED
-        assert again.journal is not None
-        fills = [e for e in again.journal.events(order.client_order_id) if e.kind == "fill"]
+        assert real(again).journal is not None
+        fills = [e for e in real(again).journal.events(order.client_order_id) if e.kind == "fill"]
         assert sorted(D(f.detail["base_amount"]) for f in fills) == [D("0.005"), D("0.01")]
         await pilot.press("q")

@@ -1,6 +1,6 @@
 """The feed applies diff frames as the codec hands them (sides packed) and checks the book
-when it is settled: a reader never gets a crossed book, and frames between two settles are
-merged. Synchronous: the feed is state, the hub does its I/O."""
+when the hub settles it: a reader never trusts a crossed book (it reads stale until then),
+and frames between two settles are merged. Synchronous: the feed is state, the hub does its I/O."""
 
 from __future__ import annotations
 
@@ -46,13 +46,18 @@ def live_feed(states: list[FeedState] | None = None) -> MarketFeed:
     return feed
 
 
-def test_a_crossed_book_is_caught_by_the_first_read_not_shown() -> None:
+def test_a_crossed_book_reads_stale_and_the_settle_resyncs_it() -> None:
     states: list[FeedState] = []
     feed = live_feed(states)
     feed.on_diff(diff(101, bids=((D(102), D(1)),)))
     assert feed.unsettled
-    assert feed.state is FeedState.LIVE  # not checked yet: nobody has read
+    assert feed.state is FeedState.LIVE  # not checked yet: the hub's timer has not run
     book = feed.book
+    assert feed.state is FeedState.LIVE  # reading changes nothing and asks for nothing
+    assert not feed.snapshot_wanted
+    assert feed.stale  # yet no reader trusts it
+    assert feed.stale_reason == "resyncing: crossed book"
+    feed.settle()  # the hub's timer
     assert feed.state is FeedState.SYNCING
     assert feed.snapshot_wanted
     assert feed.health.last_resync_reason == "crossed book"

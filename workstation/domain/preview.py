@@ -12,8 +12,8 @@ exchange's own (``walk.py`` says where they come from). Ratios are rounded: slip
 0.01 bp, the share of visible depth to 1e-6, the average price to 40 significant digits
 (``walk.average_price``).
 
-The book may be the live aggregated ``OrderBook`` or a ``BookSnapshot``. Fees are charged
-per fill, i.e. per maker order; an aggregated book hides how many orders a level holds, so
+The book may be the live aggregated book (a ``BookReader``) or a ``BookSnapshot``. Fees are
+charged per fill, i.e. per maker order; an aggregated book hides how many orders a level holds, so
 there the booked value and fee assume one fill per level (``fills_known=False``) and can
 differ from the charge by half a unit of the booked decimal per extra order at a level
 taken. A ``group=2`` snapshot (rows per order, with ids) makes them exact.
@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from .book_reader import BookReader
 from .common import Side
 from .market_data import BookSnapshot
 from .markets import Market
 from .numbers import format_decimal, from_units, plain
 from .order_vocabulary import TimeInForce
-from .orderbook import OrderBook
 from .walk import (
     EXACT,
     Row,
@@ -154,9 +154,9 @@ class _View:
     per_order: bool
 
 
-def _view(book: OrderBook | BookSnapshot, side: Side) -> _View:
+def _view(book: BookReader | BookSnapshot, side: Side) -> _View:
     buy = side is Side.BUY
-    if isinstance(book, OrderBook):
+    if not isinstance(book, BookSnapshot):
         units = book.top_units(Side.SELL if buy else Side.BUY)
         pp, ap = book.price_places, book.amount_places
         rows: Iterator[tuple[Decimal, Decimal]]
@@ -175,13 +175,13 @@ def _view(book: OrderBook | BookSnapshot, side: Side) -> _View:
     return _View(rows, visible, ask if buy else bid, mid, per_order)
 
 
-def taker_rows(book: OrderBook | BookSnapshot, side: Side) -> Iterator[Row]:
+def taker_rows(book: BookReader | BookSnapshot, side: Side) -> Iterator[Row]:
     """The ``(price, amount)`` rows a ``side`` taker meets, best first."""
     return _view(book, side).rows
 
 
 def preview_market(
-    book: OrderBook | BookSnapshot,
+    book: BookReader | BookSnapshot,
     market: Market,
     side: Side,
     *,
@@ -223,7 +223,7 @@ def preview_market(
 
 
 def preview_limit(
-    book: OrderBook | BookSnapshot,
+    book: BookReader | BookSnapshot,
     market: Market,
     side: Side,
     *,

@@ -23,13 +23,13 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from .book_reader import BookReader
 from .common import Side
 from .market_data import BookSnapshot
 from .markets import Market, Problem, amount_decimals, amount_in_quote_currency, validate_order
 from .numbers import MAX_NUMBER_LENGTH, format_decimal, parse_decimal
 from .order_request import OrderRequest
 from .order_vocabulary import OrderKind, TimeInForce
-from .orderbook import OrderBook
 from .preview import LimitPreview, Preview, preview_limit, preview_market, taker_rows
 from .sizing import buy_hold, largest_order
 from .walk import EXACT
@@ -133,7 +133,7 @@ def parse_expiry(text: str, now_ms: int) -> int:
 def evaluate(
     ticket: TicketInput,
     *,
-    book: OrderBook | BookSnapshot | None,
+    book: BookReader | BookSnapshot | None,
     funds: Funds,
     fee_percent: Decimal | None,
     now_ms: int,
@@ -200,10 +200,10 @@ def evaluate(
 # -- pieces ----------------------------------------------------------------------------------
 
 
-def _touches(book: OrderBook | BookSnapshot | None) -> tuple[Decimal | None, Decimal | None]:
+def _touches(book: BookReader | BookSnapshot | None) -> tuple[Decimal | None, Decimal | None]:
     if book is None:
         return None, None
-    if isinstance(book, OrderBook):
+    if not isinstance(book, BookSnapshot):
         return book.best_bid(), book.best_ask()
     return (book.bids[0][0] if book.bids else None), (book.asks[0][0] if book.asks else None)
 
@@ -232,7 +232,7 @@ def _resolve_share(
     funds: Funds,
     price: Decimal | None,
     fee_percent: Decimal,
-    book: OrderBook | BookSnapshot | None,
+    book: BookReader | BookSnapshot | None,
 ) -> tuple[str, str | None, Problem | None]:
     """``25%`` or ``max`` as an amount whose hold fits that share of the balance the order
     spends from (``sizing.largest_order``); other text is returned as typed."""
@@ -277,7 +277,7 @@ def _resolve_share(
 
 def _previews(
     ticket: TicketInput,
-    book: OrderBook | BookSnapshot,
+    book: BookReader | BookSnapshot,
     amount: Decimal,
     price: Decimal | None,
     fee: Decimal,

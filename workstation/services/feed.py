@@ -7,9 +7,9 @@ comes. The diff stream has no sequence numbers, so a lost frame cannot be seen i
 therefore resyncs (and shows the book as stale until the new snapshot is in):
 
 * after every reconnect (frames were certainly lost),
-* on a crossed book (best bid >= best ask cannot be true at rest), checked when the book is
-  settled: by :attr:`MarketFeed.book` before any reader sees it, and by the hub 20 times a
-  second (see :meth:`MarketFeed.settle`),
+* on a crossed book (best bid >= best ask cannot be true at rest), checked when the hub
+  settles the book, 20 times a second (see :meth:`MarketFeed.settle`); meanwhile a crossed
+  book reads as stale (:attr:`MarketFeed.stale`), so no reader trusts it,
 * on any frame that fails to parse or apply,
 * when the local top 100 keeps disagreeing with the ``order_book_{pair}`` channel, which
   sends the venue's own top 100: ``MISMATCHES_TO_RESYNC`` disagreements in a row (one can be
@@ -134,19 +134,28 @@ class MarketFeed:
 
     @property
     def book(self) -> OrderBook:
-        """The book with every diff so far applied and checked: settled first, so a reader
-        never sees a crossed book (it sees a resync instead)."""
+        """The book with every diff so far applied. Reading it changes nothing: a book that
+        diffs crossed since the last :meth:`settle` is :attr:`stale` until the hub's timer
+        settles it (and resyncs), so a reader never trusts a crossed book."""
+        return self._book
+
+    def settle(self) -> None:
+        """Apply what the book has staged and check it is not crossed. On the hub's timer
+        rather than per frame: frames staged between two checks are merged, which is most
+        of the book's speed when frames come fast (``domain/orderbook.py``)."""
+        self.unsettled = False
+        if self.state is FeedState.LIVE and self._book.crossed:
+            self.resync("crossed book")
+
+    def _settled_book(self) -> OrderBook:
         if self.unsettled:
             self.settle()
         return self._book
 
-    def settle(self) -> None:
-        """Apply what the book has staged and check it is not crossed. Per read and on the
-        hub's timer rather than per frame: frames staged between two checks are merged,
-        which is most of the book's speed when frames come fast (``domain/orderbook.py``)."""
-        self.unsettled = False
-        if self.state is FeedState.LIVE and self._book.crossed:
-            self.resync("crossed book")
+    @property
+    def crossed_unsettled(self) -> bool:
+        """Diffs crossed the live book since the last check: the next settle resyncs it."""
+        return self.unsettled and self.state is FeedState.LIVE and self._book.crossed
 
     @property
     def stale(self) -> bool:
@@ -156,6 +165,7 @@ class MarketFeed:
             or not self.health.connected
             or self.diffs.missing
             or self.checking_book
+            or self.crossed_unsettled
         )
 
     @property
@@ -168,6 +178,8 @@ class MarketFeed:
         if self.state is FeedState.SYNCING:
             reason = self.health.last_resync_reason
             return f"resyncing: {reason}" if reason else "syncing"
+        if self.crossed_unsettled:
+            return "resyncing: crossed book"
         if self.diffs.missing or self.checking_book:
             return f"no book frame {self.diffs.silence_text(time.monotonic())}"
         return ""
@@ -299,7 +311,7 @@ class MarketFeed:
     def _cross_check(self, bids: Rows, asks: Rows, now: float) -> None:
         self._checked_at = now
         self._pending_top = None
-        book = self.book
+        book = self._settled_book()
         if self.state is not FeedState.LIVE:
             return  # settling it found the book crossed: a resync is under way
         try:
@@ -369,7 +381,7 @@ class MarketFeed:
         except NumberFormatError as exc:
             self.resync(f"snapshot does not fit the market: {exc}")
             return
-        book = self.book
+        book = self._settled_book()
         same = all(
             book.top_units(side, SILENCE_CHECK_DEPTH) == venue.top_units(side, SILENCE_CHECK_DEPTH)
             for side in (Side.BUY, Side.SELL)

@@ -1,8 +1,8 @@
 """How healthy a feed is, in the figures a trader reads on the status bar.
 
 Connected or not, age of the last message, reconnects, resyncs. REST latency and the 429s
-the venue answered are counted once per session by its transport (``RestStats``, re-exported
-here for widgets, which never import the wire). Plain numbers, read by widgets.
+the venue answered are counted once per session by its transport (``RestStats``); the
+facade's health view carries both to the status bar. Plain numbers.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..bitstamp.reststats import LatencyWindow, RestStats
-
-__all__ = ["FeedHealth", "LatencyWindow", "RestStats"]
+__all__ = ["FeedHealth"]
 
 
 @dataclass

@@ -6,9 +6,10 @@ snapshots when a feed asks for one (never two at once for a feed; a snapshot tha
 after a newer resync is thrown away; a failed one is asked again after a growing pause),
 backfills the tape after each subscription and across any silence of the trade channel,
 checks on a timer every channel that has gone silent past its rhythm (``cadence``), polls
-tickers, and tells the session's :class:`Reachability` whether the venue answers. Widgets
-read the feeds; discrete changes (connection, stale/fresh, errors) reach ``listener`` as
-:class:`FeedChange` values, which the UI turns into Textual messages.
+tickers, and tells the session's :class:`Reachability` whether the venue answers. The
+services facade reads the feeds into views; discrete changes (connection, stale/fresh,
+errors) reach ``listener`` as :class:`FeedChange` values, which the facade turns into typed
+events.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ SILENCE_EVERY_S = 0.25
 """How often every feed's channels are checked for a silence past their rhythm (and a top-100
 frame that waited for its cross-check is checked): whether or not any frame arrives."""
 SETTLE_EVERY_S = 0.05
-"""How often books that took diffs are checked (``MarketFeed.settle``) when no reader has
-done it first: the book pane's redraw pace (20 Hz). Frames staged in between are merged
-before they are parsed, so a flood costs less per frame, and a crossed book is still
-caught within 50 ms, before anyone can act on it (a reader always settles first)."""
+"""How often books that took diffs are checked (``MarketFeed.settle``): the book pane's
+redraw pace (20 Hz). Only this timer settles (reading a book never does): frames staged in
+between are merged before they are parsed, so a flood costs less per frame, and a crossed
+book is resynced within 50 ms; until then it reads as stale, so nobody acts on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,7 @@ class MarketHub:
         detail = f"stale: {feed.stale_reason}" if feed.stale else "live"
         _log.info("market %s: %s", feed.symbol, detail)
         self._notify(FeedChange("state", feed.symbol, detail))
-        self._want_snapshot(feed)  # a resync may start outside the hub (a reader settling)
+        self._want_snapshot(feed)  # a resync may start inside the feed (a settle, a check)
 
     def _notify(self, change: FeedChange) -> None:
         if self._listener is not None:

@@ -4,7 +4,8 @@ A session owns the single REST client of its environment (one rate budget, one n
 source, one count of 429s and latency) and hands out domain objects. Every service of the
 session (market hub, order tracker, balances, the private feed's token) calls through
 ``session.rest``, so they all wait on ``session.budget`` and are counted in
-``session.rest_stats``, which the status bar reads. Widgets never see the client: services do.
+``session.rest_stats``, which the facade's health view reports. Widgets never see the
+client: services do.
 """
 
 from __future__ import annotations

@@ -1,20 +1,20 @@
 """The workstation app: the order book, the tape and the status bar of the pairs you watch.
 
-It never touches the network in an event handler: a worker connects (starting the embedded
-simulator when there is no venue), and the market data service feeds models that widgets
-read at a capped rate. Discrete changes (connection, stale/fresh, errors, our orders and
-balances) arrive as Textual messages. Everything it knows about the exchange comes through
-:mod:`workstation.services`; trading keys live in :mod:`.desk`.
+It never touches the network in an event handler: every call to the services runs as a
+command in a worker (:meth:`WorkstationApp.run_command`, one handler tells the trader what
+failed), and the panes read the services' views at a capped rate. Discrete changes
+(connection, stale/fresh, errors, our orders and balances) arrive as typed events, posted as
+one Textual message. Everything it knows about the exchange comes through one
+:class:`~workstation.services.facade.Services` (``build_app`` makes the real one, a test hands
+a fake); trading keys live in :mod:`.desk`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,48 +25,39 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
-from textual.worker import Worker
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
-from ..domain.market_data import Ticker
-from ..domain.markets import Market
-from ..domain.order_vocabulary import TrackState
+from ..domain.common import Side
 from ..paths import styles_path
-from ..services.feed import MarketFeed
-from ..services.hub import FeedChange, MarketHub
-from ..services.journal import Journal
+from ..services.events import (
+    AccountChanged,
+    FeedStateChanged,
+    MarketDataError,
+    MarketsOpened,
+    OrderChanged,
+    ServiceEvent,
+    TradingError,
+    TradingUnavailable,
+)
+from ..services.facade import Services, VenueServices
 from ..services.logs import report_crash
-from ..services.session import Session
-from ..services.trading import TradingChange, TradingService
-from ..services.venue import EmbeddedSim, Venue
-from .balancesview import BalancesView
-from .bookview import OrderBookView
+from ..services.venue import Venue
+from .commands import CommandFailure
 from .desk import TradingDesk
-from .fmt import ticker_text
-from .ordersview import OpenOrdersView
-from .panes import Panes
-from .screens import HelpScreen, PairPicker
-from .statusbar import StatusBar
-from .tapeview import TradesTapeView
+from .options import DEFAULT_MARKET, AppOptions
+from .panes.balances import BalancesView
+from .panes.book import OrderBookView
+from .panes.grid import Panes
+from .panes.orders import OpenOrdersView
+from .panes.pairs import PairsLine
+from .panes.status import StatusBar
+from .panes.tape import TradesTapeView
+from .screens.help import HelpScreen
+from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 
-__all__ = ["DEFAULT_MARKET", "WorkstationApp", "run_app"]
-
-DEFAULT_MARKET = "btcusd"
-
-
-@dataclass
-class FeedChanged(Message):
-    """A service-side change the screen should reflect."""
-
-    change: FeedChange
-
-
-@dataclass
-class TradingChanged(Message):
-    """Our orders, balances or the submit gate changed."""
-
-    change: TradingChange
+__all__ = ["WorkstationApp", "build_app", "run_app"]
 
 
 class PairCommands(Provider):
@@ -76,15 +67,15 @@ class PairCommands(Provider):
         app = self.app
         assert isinstance(app, WorkstationApp)
         matcher = self.matcher(query)
-        for market in sorted(app.markets.values(), key=lambda m: m.name):
+        for market in sorted(app.services.markets.values(), key=lambda m: m.name):
             text = f"Show {market.name}"
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), lambda s=market.symbol: app.show(s))
 
 
-class WorkstationApp(TradingDesk, App[None]):
-    """Connects to ``venue`` (or starts the embedded simulator), shows the market and trades."""
+class WorkstationApp(App[None]):
+    """Shows the market of one venue's ``services`` and trades through them."""
 
     CSS_PATH = str(styles_path("app.tcss"))
     TITLE = "Bitstamp workstation"
@@ -111,149 +102,91 @@ class WorkstationApp(TradingDesk, App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
-    def __init__(
-        self,
-        venue: Venue | None = None,
-        *,
-        seed: int | None = None,
-        pairs: tuple[str, ...] = (DEFAULT_MARKET,),
-        mono: bool = False,
-        confirm: bool = True,
-        journal_path: Path | None = None,
-    ) -> None:
+    @dataclass
+    class ServicesChanged(Message):
+        """Something the services told (posted from their listener, handled here)."""
+
+        event: ServiceEvent
+
+    def __init__(self, services: Services, options: AppOptions) -> None:
         super().__init__()
-        self._venue = venue
-        self._env = venue.env if venue else "sim"
-        self.confirm_orders = confirm or self._env == "live"
-        self._journal_path = journal_path
-        self.journal: Journal | None = None
-        self._tickers: dict[str, Ticker] = {}
-        self.order_states: dict[str, tuple[TrackState, Decimal]] = {}
-        self.balance_rounds = 0
-        """Rounds of balance pricing done (tests wait for the first)."""
-        self._pricer: Worker[None] | None = None
-        self.trading: TradingService | None = None
-        self._seed = seed
-        self._initial_pairs = pairs
-        self._mono = mono
-        self.hub: MarketHub | None = None
-        self._session: Session | None = None
-        self.markets: dict[str, Market] = {}
+        self.services = services
+        self.options = options
+        self.desk = TradingDesk(self, services)
         self.watched: list[str] = []
         self.current: str | None = None
         self.quitting = False
         """Set once the app is exiting: no key's action runs any more."""
         self._read_on: deque[tuple[events.Key, Screen[object] | None]] = deque(maxlen=16)
         """The last keys read and the screen each was read on (see ``on_key``)."""
+        self._commands: dict[Worker[None], CommandFailure] = {}
+        self._connector: Worker[None] | None = None
+
+    @property
+    def confirm_orders(self) -> bool:
+        """Every order is reviewed before it is sent: asked for, or live money."""
+        return self.options.confirm or self.services.env == "live"
+
+    @property
+    def quote(self) -> str:
+        """The quote currency of the pair shown (balances are valued in it)."""
+        market = self.services.markets.get(self.current) if self.current else None
+        return market.quote if market is not None else "USD"
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="pairs")
+        yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
-            yield OrderBookView(id="book")
-            yield TradesTapeView(id="tape")
+            yield OrderBookView(self.services, id="book")
+            yield TradesTapeView(self.services, id="tape")
             yield BalancesView(id="balances")
-            yield OpenOrdersView(lambda: self.markets, id="orders")
-        yield StatusBar(self._venue.env if self._venue else "sim", id="status")
+            yield OpenOrdersView(lambda: self.services.markets, id="orders")
+        yield StatusBar(self.services, id="status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._draw_pairs_if_ready)
         register_themes(self)
-        if self._mono:
+        if self.options.mono:
             self.theme = MONO_THEME
         self.query_one(OrderBookView).focus()
-        self._connector = self.run_worker(
-            self._connect(), exclusive=True, exit_on_error=False, name="connect"
+        self.services.listen(self._told)
+        self._connector = self.run_command(
+            self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)
         )
+
+    def _told(self, event: ServiceEvent) -> None:
+        """The services' listener: their events become one message, handled in order."""
+        self.post_message(self.ServicesChanged(event))
 
     async def on_unmount(self) -> None:
-        """Close the session (sockets, simulator) before the loop ends, whatever ends it.
+        """Close the services (streams, sessions, simulator) before the loop ends, whatever
+        ends it: done here, outside any worker: on shutdown Textual may cancel workers again
+        while they clean up, and an interrupted cleanup leaks connections."""
+        await self.services.close()
 
-        In order: the services' streams and tasks; then the connect worker, whose request in
-        flight (if any) ends while the REST client can still close its connection; then the
-        REST client. Done here, outside the worker: on shutdown Textual may cancel workers
-        again while they clean up, and an interrupted cleanup leaks connections."""
-        if self._pricer is not None:
-            self._pricer.cancel()
-            with contextlib.suppress(Exception):
-                await self._pricer.wait()
-        if self.trading is not None:
-            with contextlib.suppress(Exception):
-                await self.trading.close()
-        if self._session is not None:
-            with contextlib.suppress(Exception):
-                await self._session.close_streams()
-        self._connector.cancel()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(5):
-                await self._connector.wait()
-        if self._session is not None:
-            with contextlib.suppress(Exception):
-                await self._session.close()
-        if self.journal is not None:
-            self.journal.close()
+    # -- commands ------------------------------------------------------------------------------
 
-    async def _connect(self) -> None:
-        status = self.query_one(StatusBar)
-        try:
-            await self._open(status)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - shown to the trader: the app stays usable to quit
-            status.note = f"could not connect: {exc}"
-            status.redraw()
-            self.notify(f"Could not connect: {exc}", severity="error", timeout=30)
+    def run_command(self, work: Coroutine[Any, Any, None], failure: CommandFailure) -> Worker[None]:
+        """Run ``work`` (a call to the services) in a worker; if it fails, the trader is told
+        ``failure``'s text (:meth:`on_worker_state_changed`)."""
+        worker = self.run_worker(work, group="commands", exit_on_error=False)
+        self._commands[worker] = failure
+        return worker
 
-    async def _open(self, status: StatusBar) -> None:
-        async with contextlib.AsyncExitStack() as stack:
-            if self._venue is None:
-                status.note = "starting the simulator…"
-                journal = self._journal_path or Journal.default_path()
-                sim = EmbeddedSim(seed=self._seed, journal_path=journal)
-                venue = await stack.enter_async_context(sim)
-            else:
-                venue = self._venue
-            status.env = self._env = venue.env
-            self.confirm_orders = self.confirm_orders or venue.env == "live"
-            session = self._session = await stack.enter_async_context(Session(venue))
-            status.rest = session.rest_stats
-            status.note = f"connecting to {venue.rest_url}"
-            status.reach = session.reach  # the host, since when and the next retry, if down
-            self.hub = await session.open_market_hub(lambda c: self.post_message(FeedChanged(c)))
-            self.markets = session.markets
-            status.hub = self.hub
-            status.note = ""
-            for symbol in self._initial_pairs:
-                if symbol in self.markets:
-                    await self.hub.watch(symbol)
-                    self.watched.append(symbol)
-            if self.watched:
-                await self._show(self.watched[0])
-            if venue.has_credentials:
-                try:
-                    await self._open_trading(session, venue)
-                except Exception as exc:  # noqa: BLE001 - the market stays on screen without it
-                    self.notify(f"Trading unavailable: {exc}", severity="error", timeout=30)
-            await asyncio.Event().wait()  # hold the session (and simulator) until exit
-
-    async def _open_trading(self, session: Session, venue: Venue) -> None:
-        """Journal, order tracker, private stream, balances: after the market is on screen."""
-        path = self._journal_path or Journal.default_path()
-        self.journal = Journal(path)  # it makes its folder, owner-only
-        self.trading = TradingService(
-            session.rest,
-            venue.ws_url,
-            self.journal,
-            venue.journal_env,
-            self.markets,
-            listener=lambda change: self.post_message(TradingChanged(change)),
-        )
-        self.query_one(StatusBar).trading = self.trading
-        await self.trading.start()
-        for symbol in self.watched:
-            await self.trading.watch(symbol)
-        self._draw_account()
-        self._pricer = self.run_worker(self._price_balances(), group="prices", exit_on_error=False)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a command's failure is told to the trader."""
+        worker = event.worker
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        failure = self._commands.pop(worker, None)
+        if failure is None or event.state is not WorkerState.ERROR or worker.error is None:
+            return
+        error = worker.error
+        if worker is self._connector:  # the status bar says it too, until the app quits
+            for bar in self.query(StatusBar).results(StatusBar):
+                bar.note = f"could not connect: {error}"
+                bar.redraw()
+        text, severity, timeout = failure.notice(error)
+        self.notify(text, severity=severity, timeout=timeout)  # type: ignore[arg-type]
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -292,46 +225,32 @@ class WorkstationApp(TradingDesk, App[None]):
         self.run_worker(self._show(symbol), group="pairs", exit_on_error=False)
 
     async def _show(self, symbol: str) -> None:
-        hub = self.hub
-        if hub is None or symbol not in self.markets:
+        if not await self.services.watch(symbol):
             return
-        feed = await hub.watch(symbol)
         if symbol not in self.watched:
             self.watched.append(symbol)
         self.current = symbol
-        self._present(feed)
-        if self.trading is not None:
-            await self.trading.watch(symbol)
+        self._present(symbol)
 
-    def _present(self, feed: MarketFeed) -> None:
-        self.query_one(OrderBookView).show(feed)
-        self.query_one(TradesTapeView).show(feed)
-        self.query_one(StatusBar).feed = feed
+    def _present(self, symbol: str) -> None:
+        name = self.services.markets[symbol].name
+        self.query_one(OrderBookView).show(symbol, name)
+        self.query_one(TradesTapeView).show(symbol, name)
+        self.query_one(StatusBar).symbol = symbol
+        self.services.value_in(self.quote)
         self._draw_pairs()
         self._draw_account()
 
     def _draw_pairs(self) -> None:
-        """The watched pairs (the shown one highlighted) and the shown pair's 24 h ticker."""
-        names = []
-        for symbol in self.watched:
-            name = self.markets[symbol].name
-            names.append(f"[reverse] {name} [/]" if symbol == self.current else f" {name} ")
-        text = " ".join(names)
-        feed = self.hub.feeds.get(self.current) if self.hub and self.current else None
-        if feed is not None and feed.ticker is not None:
-            text += "   " + ticker_text(feed.ticker, feed.market)
-        for pairs in self.query("#pairs").results(Static):  # none while shutting down
-            pairs.update(text, layout=False)
-
-    def _draw_pairs_if_ready(self) -> None:
-        if self.current is not None:
-            self._draw_pairs()
+        for pairs in self.query(PairsLine).results(PairsLine):  # none while shutting down
+            pairs.show(self.watched, self.current)
 
     def action_pick_pair(self) -> None:
-        if not self.markets:
+        markets = self.services.markets
+        if not markets:
             return
         self.push_screen(
-            PairPicker(list(self.markets.values()), self.current or DEFAULT_MARKET),
+            PairPicker(list(markets.values()), self.current or DEFAULT_MARKET),
             lambda symbol: self.show(symbol) if symbol else None,
         )
 
@@ -342,13 +261,35 @@ class WorkstationApp(TradingDesk, App[None]):
         self.show(self.watched[index])
 
     def action_unwatch(self) -> None:
-        if self.current is None or len(self.watched) < 2 or self.hub is None:
+        if self.current is None or len(self.watched) < 2:
             return
         symbol = self.current
         index = self.watched.index(symbol)
         self.watched.remove(symbol)
         self.show(self.watched[index % len(self.watched)])
-        self.run_worker(self.hub.unwatch(symbol), group="pairs", exit_on_error=False)
+        self.run_worker(self.services.unwatch(symbol), group="pairs", exit_on_error=False)
+
+    # -- trading keys (the desk's) ---------------------------------------------------------
+
+    def action_ticket(self, side: str) -> None:
+        self.desk.open_ticket(Side(side))
+
+    def action_take(self, side: str) -> None:
+        """Lift the best ask (buy) or hit the best bid (sell): a ticket at the far touch."""
+        self.desk.take(Side(side))
+
+    def action_join_level(self) -> None:
+        """Enter on a book level: a ticket at that price, on the level's side."""
+        self.desk.join_level()
+
+    def on_open_orders_view_cancel_asked(self, message: OpenOrdersView.CancelAsked) -> None:
+        self.desk.cancel(message.order)
+
+    def on_open_orders_view_amend_asked(self, message: OpenOrdersView.AmendAsked) -> None:
+        self.desk.amend(message.order)
+
+    def on_open_orders_view_cancel_all_asked(self, _: OpenOrdersView.CancelAllAsked) -> None:
+        self.desk.ask_cancel_all()
 
     # -- the rest ------------------------------------------------------------------------------
 
@@ -363,66 +304,55 @@ class WorkstationApp(TradingDesk, App[None]):
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
 
-    # -- account -------------------------------------------------------------------------------
+    # -- what the services tell ----------------------------------------------------------------
 
-    def _draw_account(self) -> None:
-        trading = self.trading
-        if trading is None or not self.query(OpenOrdersView):  # not yet, or shutting down
+    def on_workstation_app_services_changed(self, message: ServicesChanged) -> None:
+        event = message.event
+        if isinstance(event, MarketsOpened):
+            self.watched = list(event.pairs)
+            if event.pairs:
+                self.show(event.pairs[0])
             return
-        self.query_one(OpenOrdersView).show(trading.open_orders())
-        quote = self.markets[self.current].quote if self.current in self.markets else "USD"
-        balances = self.query_one(BalancesView)
-        balances.price_of = self._price_of
-        balances.show(trading.balances, quote)
-
-    def _price_of(self, currency: str, quote: str) -> Decimal | None:
-        """``currency`` in ``quote`` for the balances' value: the mid of a watched book, else
-        the mid of the pair's ticker (polled slowly by :meth:`_price_balances`)."""
-        symbol = f"{currency}{quote}".lower()
-        feed = self.hub.feeds.get(symbol) if self.hub else None
-        if feed is not None and not feed.stale:
-            bid, ask = feed.book.best_bid(), feed.book.best_ask()
-            if bid is not None and ask is not None:
-                return (bid + ask) / 2
-        ticker = self._tickers.get(symbol)
-        if ticker is None or not (ticker.bid > 0 and ticker.ask > 0):
-            return None
-        return (ticker.bid + ticker.ask) / 2
-
-    async def _price_balances(self) -> None:
-        """Every 15 s, the ticker of each pair that prices a held currency and has no watched
-        book: a handful of requests, far inside the rate budget."""
-        while True:
-            session, trading = self._session, self.trading
-            if session is not None and trading is not None and self.current in self.markets:
-                quote = self.markets[self.current].quote
-                for balance in list(trading.balances.values()):
-                    symbol = f"{balance.currency}{quote}".lower()
-                    watched = self.hub is not None and symbol in self.hub.feeds
-                    if symbol not in self.markets or watched or not balance.total:
-                        continue
-                    with contextlib.suppress(Exception):  # no price: the value shows "-"
-                        self._tickers[symbol] = await session.ticker(symbol)
-                self.balance_rounds += 1
-                self._draw_account()
-            await asyncio.sleep(15)
-
-    def on_trading_changed(self, message: TradingChanged) -> None:
-        change = message.change
-        if change.kind == "order" and change.order is not None:
-            self.notice(change.order)
-        elif change.kind == "error":
-            self.notify(change.detail, severity="warning", timeout=6)
+        if isinstance(event, FeedStateChanged):
+            if event.symbol == self.current:
+                self.query_one(OrderBookView).poll()
+            return
+        if isinstance(event, MarketDataError):
+            self.notify(event.detail, severity="warning", timeout=4)
+            return
+        if isinstance(event, TradingUnavailable):
+            self.notify(f"Trading unavailable: {event.detail}", severity="error", timeout=30)
+            return
+        if not isinstance(event, OrderChanged | TradingError | AccountChanged):
+            return  # the stream's connection: the status bar reads it
+        if isinstance(event, OrderChanged):
+            self.desk.notice(event.order)
+        elif isinstance(event, TradingError):
+            self.notify(event.detail, severity="warning", timeout=6)
         self._draw_account()
         for bar in self.query(StatusBar).results(StatusBar):
             bar.redraw()
 
-    def on_feed_changed(self, message: FeedChanged) -> None:
-        change = message.change
-        if change.kind == "error":
-            self.notify(change.detail, severity="warning", timeout=4)
-        elif change.kind == "state" and change.symbol == self.current:
-            self.query_one(OrderBookView).poll()
+    def _draw_account(self) -> None:
+        """The open orders and balances panes, from the account view (none without keys)."""
+        if not self.query(OpenOrdersView):  # shutting down
+            return
+        account = self.services.account(self.quote)
+        if account is None:
+            return
+        self.query_one(OpenOrdersView).show(list(account.open_orders))
+        self.query_one(BalancesView).show(account)
+
+
+def build_app(
+    venue: Venue | None, options: AppOptions | None = None, services: Services | None = None
+) -> WorkstationApp:
+    """The app for ``venue`` (None: an embedded simulator), on the real services unless a
+    test hands its own (``services``: then ``venue`` is not used)."""
+    options = options or AppOptions()
+    if services is None:
+        services = VenueServices(venue, seed=options.seed, journal_path=options.journal_path)
+    return WorkstationApp(services, options)
 
 
 def run_app(
@@ -440,7 +370,8 @@ def run_app(
     local variables of every frame*, where a key or a secret can sit. That printout is
     dropped: the traceback goes to the log (masked) and stderr gets one line naming the file.
     """
-    app = WorkstationApp(venue, seed=seed, mono=mono, confirm=confirm, journal_path=journal_path)
+    options = AppOptions(seed=seed, mono=mono, confirm=confirm, journal_path=journal_path)
+    app = build_app(venue, options)
     app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
     app.run()
     crash = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception

@@ -1,13 +1,14 @@
 """Trading from the keyboard: opening tickets, sending what they return, and acting on the
-open orders pane. Mixed into the app so its keys are app-wide.
+open orders pane. The app owns one desk and hands its keys to it (they are app-wide).
 
 Keys: ``b``/``s`` a buy/sell ticket at the touch of our side (join the queue); ``l`` lifts
 the best ask and ``h`` hits the best bid (a marketable limit at the touch); Enter on a book
 level opens a ticket at that level's price (buy on a bid, sell on an ask: join that level);
 ``o`` goes to the open orders pane, where ``c`` cancels, ``a`` amends and ``k`` cancels all.
 
-Everything that talks to the exchange runs in a worker, so the screen never waits on it.
-The outcome arrives as order snapshots from the trading service (shown in the panes) and a
+Everything that talks to the exchange runs as one of the app's commands (a worker whose
+failure the app tells the trader, ``WorkstationApp.run_command``), so the screen never waits
+on it. The outcome arrives as order snapshots from the services (shown in the panes) and a
 notification here.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..domain.book_reader import BookReader
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
@@ -26,17 +28,17 @@ from ..domain.order_vocabulary import TrackState
 from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
 from ..domain.walk import booking_places
-from ..services.order_model import CancelFailed, SubmitsBlocked, TrackedOrder
-from .bookview import OrderBookView
-from .ordersview import OpenOrdersView
-from .screens import AskScreen
-from .ticket import TicketContext, TicketResult, TicketScreen
+from ..services.facade import Services
+from ..services.order_model import TrackedOrder
+from .commands import CommandFailure
+from .panes.book import OrderBookView
+from .screens.ask import AskScreen
+from .screens.ticket import TicketContext, TicketResult, TicketScreen
 
 if TYPE_CHECKING:
-    from ..services.trading import TradingService
     from .app import WorkstationApp
 
-__all__ = ["TradingDesk", "notice_text"]
+__all__ = ["TradingDesk", "notice_text", "order_text"]
 
 _NOTICE = {
     TrackState.FILLED: ("filled", "information"),
@@ -48,154 +50,146 @@ _NOTICE = {
 
 
 class TradingDesk:
-    """The app's trading keys and workers (a mixin of :class:`WorkstationApp`)."""
+    """The app's trading keys and what they start; ``app`` is the screen it works on."""
 
-    trading: TradingService | None
-    confirm_orders: bool
-    order_states: dict[str, tuple[TrackState, Decimal]]
-    """The last state (and filled amount) told to the trader, per order (told once)."""
+    def __init__(self, app: WorkstationApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self.order_states: dict[str, tuple[TrackState, Decimal]] = {}
+        """The last state (and filled amount) told to the trader, per order (told once)."""
 
     # -- tickets --------------------------------------------------------------------------
 
-    def _market_shown(self: WorkstationApp) -> Market | None:
+    def _market_shown(self) -> Market | None:
         """The pair a new ticket is for; None while a dialog (a ticket too) is open."""
-        if len(self.screen_stack) > 1:
+        app = self.app
+        if len(app.screen_stack) > 1:
             return None
-        if self.current is None or self.trading is None:
-            if self.trading is None and self.current is not None:
-                self.notify("Trading needs API keys for this environment", severity="warning")
+        trading = self.services.health().trading
+        if app.current is None or not trading:
+            if not trading and app.current is not None:
+                app.notify("Trading needs API keys for this environment", severity="warning")
             return None
-        return self.markets.get(self.current)
+        return self.services.markets.get(app.current)
 
-    def ticket_context(self: WorkstationApp, market: Market, amend: TrackedOrder | None = None):
-        trading = self.trading
-        assert trading is not None
+    def ticket_context(self, market: Market, amend: TrackedOrder | None = None) -> TicketContext:
+        services = self.services
         symbol = market.symbol
 
-        def book():
-            feed = self.hub.feeds.get(symbol) if self.hub else None
-            return feed.book if feed is not None and not feed.stale else None
+        def book() -> BookReader | None:
+            view = services.market(symbol)
+            return view.book if view is not None and not view.stale else None
 
         def funds() -> Funds:
-            balances = trading.balances
+            account = services.account(market.quote)
+            balances = account.balances if account is not None else {}
             base = balances.get(market.base)
             quote = balances.get(market.quote)
             funds = Funds(
                 base=base.available if base else None, quote=quote.available if quote else None
             )
-            return _with_released(funds, market, amend, trading.fee_percent(symbol) or Decimal(0))
+            return _with_released(funds, market, amend, fee_percent() or Decimal(0))
+
+        def fee_percent() -> Decimal | None:
+            account = services.account(market.quote)
+            return None if account is None else account.fee_percent(symbol)
+
+        def blocked() -> str | None:
+            health = services.health()
+            return health.reach_reason or health.gate_reason
 
         async def exact_book() -> BookSnapshot | None:
-            session = self._session
-            return None if session is None else await session.book_by_order(symbol)
+            return await services.book_by_order(symbol)
 
         return TicketContext(
             market=market,
-            env=self._env,
-            confirm=self.confirm_orders,
+            env=services.env,
+            confirm=self.app.confirm_orders,
             book=book,
             funds=funds,
-            fee_percent=lambda: trading.fee_percent(symbol),
+            fee_percent=fee_percent,
             now_ms=lambda: int(time.time() * 1000),
-            blocked=lambda: (self._session and self._session.reach.reason) or trading.gate_reason,
+            blocked=blocked,
             exact_book=exact_book,
         )
 
-    def open_ticket(self: WorkstationApp, side: Side, price: Decimal | None = None) -> None:
+    def _touch(self, symbol: str, side: Side) -> Decimal | None:
+        """The best price on ``side`` of the pair's book (BUY: the best bid)."""
+        view = self.services.market(symbol)
+        if view is None:
+            return None
+        return view.book.best_bid() if side is Side.BUY else view.book.best_ask()
+
+    def open_ticket(self, side: Side, price: Decimal | None = None) -> None:
         market = self._market_shown()
         if market is None:
             return
         if price is None:
-            feed = self.hub.feeds.get(market.symbol) if self.hub else None
-            touch = None
-            if feed is not None:
-                touch = feed.book.best_bid() if side is Side.BUY else feed.book.best_ask()
-            price = touch
+            price = self._touch(market.symbol, side)
         text = "" if price is None else format_decimal(price, market.quote_decimals)
         screen = TicketScreen(self.ticket_context(market), side, price=text)
-        self.push_screen(screen, self._ticket_done)
+        self.app.push_screen(screen, self._ticket_done)
 
-    def action_ticket(self: WorkstationApp, side: str) -> None:
-        self.open_ticket(Side(side))
-
-    def action_take(self: WorkstationApp, side: str) -> None:
+    def take(self, side: Side) -> None:
         """Lift the best ask (buy) or hit the best bid (sell): a ticket at the far touch."""
         market = self._market_shown()
-        if market is None or self.hub is None:
+        if market is None:
             return
-        feed = self.hub.feeds.get(market.symbol)
-        book_side = Side(side)
-        price = None
-        if feed is not None:
-            price = feed.book.best_ask() if book_side is Side.BUY else feed.book.best_bid()
+        price = self._touch(market.symbol, Side.SELL if side is Side.BUY else Side.BUY)
         if price is None:
-            self.notify("No price on that side of the book", severity="warning")
+            self.app.notify("No price on that side of the book", severity="warning")
             return
-        self.open_ticket(book_side, price)
+        self.open_ticket(side, price)
 
-    def action_join_level(self: WorkstationApp) -> None:
+    def join_level(self) -> None:
         """Enter on a book level: a ticket at that price, on the level's side."""
         market = self._market_shown()
         if market is None:
             return
-        picked = self.query_one(OrderBookView).cursor_level()
+        picked = self.app.query_one(OrderBookView).cursor_level()
         if picked is None:
-            self.bell()
+            self.app.bell()
             return
         side, row = picked
         self.open_ticket(side, row.price * market.tick)
 
-    def _ticket_done(self: WorkstationApp, result: TicketResult | None) -> None:
+    def _ticket_done(self, result: TicketResult | None) -> None:
         if result is not None:
-            self.run_worker(self._send(result), group="orders", exit_on_error=False)
+            self.app.run_command(self._send(result), CommandFailure("Not sent", gate_waits=True))
 
-    async def _send(self: WorkstationApp, result: TicketResult) -> None:
-        trading = self.trading
-        assert trading is not None
-        try:
-            if result.amend_of is not None:
-                request = result.request
-                await trading.amend(result.amend_of, price=request.price, amount=request.amount)
-            else:
-                await trading.submit(result.request, preview=result.preview)
-        except SubmitsBlocked as blocked:
-            self.notify(f"Not sent: new orders wait ({blocked})", severity="warning")
-        except Exception as error:  # noqa: BLE001 - shown to the trader, the app carries on
-            self.notify(f"Not sent: {error}", severity="error", timeout=10)
+    async def _send(self, result: TicketResult) -> None:
+        if result.amend_of is not None:
+            request = result.request
+            await self.services.amend(result.amend_of, price=request.price, amount=request.amount)
+        else:
+            await self.services.submit(result.request, preview=result.preview)
 
     # -- open orders ----------------------------------------------------------------------
 
-    def on_open_orders_view_action(self: WorkstationApp, message: OpenOrdersView.Action) -> None:
-        trading = self.trading
-        if trading is None or self.quitting:  # a key typed right after `q` does nothing
+    def _can_act(self) -> bool:
+        """A key of the open orders pane acts: trading is up and the app is not quitting
+        (a key typed right after `q` does nothing)."""
+        return self.services.health().trading and not self.app.quitting
+
+    def cancel(self, order: TrackedOrder) -> None:
+        if self._can_act():
+            self.app.run_command(
+                self._cancel(order), CommandFailure("Cancel failed", order_text=self._order_text)
+            )
+
+    async def _cancel(self, order: TrackedOrder) -> None:
+        done = await self.services.cancel(order.client_order_id)
+        # cancelled or ended otherwise: the pane and notice() tell it
+        if not done.state.is_final:  # "Cancel pending": accepted, not yet carried out
+            text = f"Cancel pending: {self._order_text(done)} is still {done.state.value}"
+            self.app.notify(text, severity="warning")
+
+    def amend(self, order: TrackedOrder) -> None:
+        if not self._can_act():
             return
-        order = message.order
-        if message.what == "cancel" and order is not None:
-            self.run_worker(self._cancel(order), group="orders", exit_on_error=False)
-        elif message.what == "amend" and order is not None:
-            self._amend(order)
-        elif message.what == "cancel_all":
-            self._ask_cancel_all()
-
-    async def _cancel(self: WorkstationApp, order: TrackedOrder) -> None:
-        trading = self.trading
-        assert trading is not None
-        try:
-            done = await trading.cancel(order.client_order_id)
-        except CancelFailed as failed:
-            what = _order_text(self, failed.order)
-            self.notify(f"Cancel failed: {what}: {failed}", severity="error", timeout=15)
-        except Exception as error:  # noqa: BLE001 - shown to the trader, the app carries on
-            self.notify(f"Cancel failed: {error}", severity="error", timeout=10)
-        else:  # cancelled or ended otherwise: the pane and notice() tell it
-            if not done.state.is_final:  # "Cancel pending": accepted, not yet carried out
-                text = f"Cancel pending: {_order_text(self, done)} is still {done.state.value}"
-                self.notify(text, severity="warning")
-
-    def _amend(self: WorkstationApp, order: TrackedOrder) -> None:
-        market = self.markets.get(order.market)
+        market = self.services.markets.get(order.market)
         if market is None or order.price is None or order.kind != "limit":
-            self.notify("Only limit orders can be amended", severity="warning")
+            self.app.notify("Only limit orders can be amended", severity="warning")
             return
         screen = TicketScreen(
             self.ticket_context(market, amend=order),
@@ -204,54 +198,52 @@ class TradingDesk:
             amount=format_decimal(order.remaining, market.base_decimals),
             amend_of=order.client_order_id,
         )
-        self.push_screen(screen, self._ticket_done)
+        self.app.push_screen(screen, self._ticket_done)
 
-    def _ask_cancel_all(self: WorkstationApp) -> None:
-        trading = self.trading
-        assert trading is not None
-        every = trading.open_orders()
-        if not every:
-            self.notify("No open orders")
+    def ask_cancel_all(self) -> None:
+        if not self._can_act():
             return
-        symbol = self.current
+        account = self.services.account(self.app.quote)
+        every = list(account.open_orders) if account is not None else []
+        if not every:
+            self.app.notify("No open orders")
+            return
+        symbol = self.app.current
+        market = self.services.markets.get(symbol) if symbol is not None else None
         here = [o for o in every if o.market == symbol]
-        name = self.markets[symbol].name if symbol in self.markets else "this pair"
-        choices = [("y", f"the {len(here)} on {name}", symbol)] if here else []
+        name = market.name if market is not None else "this pair"
+        choices: list[tuple[str, str, object]] = (
+            [("y", f"the {len(here)} on {name}", symbol)] if here else []
+        )
         choices.append(("a", f"all {len(every)} on every pair", None))
 
         def answer(choice: object) -> None:
             if choice is not AskScreen.NO:
                 market = choice if isinstance(choice, str) else None
-                self.run_worker(self._cancel_all(market), group="orders", exit_on_error=False)
+                self.app.run_command(self._cancel_all(market), CommandFailure("Cancel all failed"))
 
-        self.push_screen(AskScreen("Cancel open orders?", choices), answer)
+        self.app.push_screen(AskScreen("Cancel open orders?", choices), answer)
 
-    async def _cancel_all(self: WorkstationApp, market: str | None) -> None:
-        trading = self.trading
-        assert trading is not None
-        try:
-            report = await trading.cancel_all(market)
-        except Exception as error:  # noqa: BLE001 - shown to the trader
-            self.notify(f"Cancel all failed: {error}", severity="error", timeout=10)
-            return
+    async def _cancel_all(self, market: str | None) -> None:
+        report = await self.services.cancel_all(market)
         text = f"Cancel all: {len(report.cancelled)} cancelled"
         if report.ended_otherwise:
             text += f", {len(report.ended_otherwise)} ended first (filled, expired or lost)"
         if not report.failed:
-            self.notify(text)
+            self.app.notify(text)
             return
         by_cid = {o.client_order_id: o for o in report.orders}
         failures = "; ".join(
-            f"{_order_text(self, by_cid[cid])}: {reason} (still {by_cid[cid].state.value})"
+            f"{self._order_text(by_cid[cid])}: {reason} (still {by_cid[cid].state.value})"
             for cid, reason in report.failed.items()
         )
-        self.notify(
+        self.app.notify(
             f"{text}, {len(report.failed)} failed: {failures}", severity="error", timeout=20
         )
 
     # -- outcomes -------------------------------------------------------------------------
 
-    def notice(self: WorkstationApp, order: TrackedOrder) -> None:
+    def notice(self, order: TrackedOrder) -> None:
         """Tell the trader when an order reaches a state worth an interruption (once; a fill
         told before its fills were known is told again with them)."""
         seen = self.order_states
@@ -263,13 +255,15 @@ class TradingDesk:
         if entry is None:
             return
         what, severity = entry
-        text = notice_text(order, self.markets.get(order.market), what)
-        self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+        text = notice_text(order, self.services.markets.get(order.market), what)
+        self.app.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def _order_text(self, order: TrackedOrder) -> str:
+        return order_text(order, self.services.markets.get(order.market))
 
 
-def _order_text(app: WorkstationApp, order: TrackedOrder) -> str:
+def order_text(order: TrackedOrder, market: Market | None) -> str:
     """``BUY 0.01 BTC/USD at 60000``, with ``(placed elsewhere)`` for such an order."""
-    market = app.markets.get(order.market)
     name = market.name if market else order.market
     text = f"{order.side.value.upper()} {plain(order.amount)} {name}"
     if order.price is not None:

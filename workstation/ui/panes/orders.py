@@ -11,7 +11,7 @@ reads ``ext`` and their exchange order id, and ``c``/``a``/``k`` act on them as 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -20,10 +20,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ..domain.markets import Market
-from ..domain.numbers import format_decimal
-from ..domain.order_vocabulary import TrackState
-from ..services.order_model import TrackedOrder
+from ...domain.markets import Market
+from ...domain.numbers import format_decimal
+from ...domain.order_vocabulary import TrackState
+from ...services.order_model import TrackedOrder
 
 __all__ = ["COLUMNS", "NARROW", "OpenOrdersView"]
 
@@ -59,23 +59,31 @@ class OpenOrdersView(DataTable[Text | str]):
     """One row per live order, newest first; rows keyed by ``client_order_id``."""
 
     BINDINGS = [
-        Binding("c", "act('cancel')", "Cancel"),
-        Binding("a", "act('amend')", "Amend"),
-        Binding("k", "act('cancel_all')", "Cancel all"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("a", "amend", "Amend"),
+        Binding("k", "cancel_all", "Cancel all"),
         # already here: keeps the app's "o Orders" out of the footer, which then fits 80 columns
         Binding("o", "app.pane('orders')", "Orders", show=False),
     ]
 
     @dataclass
-    class Action(Message):
-        """The trader asked for ``what`` on ``order`` (None for cancel-all with no rows)."""
+    class CancelAsked(Message):
+        """The trader asked to cancel ``order`` (key ``c``)."""
 
-        what: str
-        order: TrackedOrder | None
+        order: TrackedOrder
+
+    @dataclass
+    class AmendAsked(Message):
+        """The trader asked to amend ``order`` (key ``a``)."""
+
+        order: TrackedOrder
+
+    class CancelAllAsked(Message):
+        """The trader asked to cancel every open order (key ``k``; which ones is asked next)."""
 
     def __init__(
         self,
-        markets: Callable[[], dict[str, Market]],
+        markets: Callable[[], Mapping[str, Market]],
         *,
         id: str | None = None,  # noqa: A002 - Textual's name
     ) -> None:
@@ -151,8 +159,19 @@ class OpenOrdersView(DataTable[Text | str]):
             _client_id(order),
         ]
 
-    def action_act(self, what: str) -> None:
-        if what != "cancel_all" and self.selected is None:
+    def action_cancel(self) -> None:
+        if (order := self._selected_or_bell()) is not None:
+            self.post_message(self.CancelAsked(order))
+
+    def action_amend(self) -> None:
+        if (order := self._selected_or_bell()) is not None:
+            self.post_message(self.AmendAsked(order))
+
+    def action_cancel_all(self) -> None:
+        self.post_message(self.CancelAllAsked())
+
+    def _selected_or_bell(self) -> TrackedOrder | None:
+        order = self.selected
+        if order is None:
             self.app.bell()
-            return
-        self.post_message(self.Action(what, self.selected))
+        return order

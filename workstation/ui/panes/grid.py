@@ -13,8 +13,8 @@ from __future__ import annotations
 from textual import events
 from textual.containers import Container
 
-from .balancesview import BalancesView
-from .ordersview import OpenOrdersView
+from .balances import BalancesView
+from .orders import OpenOrdersView
 
 __all__ = ["Panes"]
 

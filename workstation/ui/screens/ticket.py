@@ -19,15 +19,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from ..domain.common import Side
-from ..domain.market_data import BookSnapshot
-from ..domain.markets import Market, amount_currency, amount_decimals
-from ..domain.numbers import format_decimal, plain
-from ..domain.order_request import OrderRequest
-from ..domain.order_vocabulary import OrderKind, TimeInForce
-from ..domain.orderbook import OrderBook
-from ..domain.ticket import Funds, TicketCheck, TicketInput, evaluate
-from .choice import Choice
+from ...domain.book_reader import BookReader
+from ...domain.common import Side
+from ...domain.market_data import BookSnapshot
+from ...domain.markets import Market, amount_currency, amount_decimals
+from ...domain.numbers import format_decimal, plain
+from ...domain.order_request import OrderRequest
+from ...domain.order_vocabulary import OrderKind, TimeInForce
+from ...domain.ticket import Funds, TicketCheck, TicketInput, evaluate
+from ..choice import Choice
 from .ticket_text import journal_preview, preview_text
 
 __all__ = ["TicketContext", "TicketResult", "TicketScreen"]
@@ -52,7 +52,7 @@ class TicketContext:
     market: Market
     env: str
     confirm: bool
-    book: Callable[[], OrderBook | None]
+    book: Callable[[], BookReader | None]
     funds: Callable[[], Funds]
     fee_percent: Callable[[], Decimal | None]
     now_ms: Callable[[], int]

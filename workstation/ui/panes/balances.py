@@ -1,15 +1,15 @@
 """The balances pane: available, reserved and total per currency, and what it is worth.
 
-Read from the trading service's balance model, which refreshes after our fills and orders
+Read from the services' account view, whose balances refresh after our fills and orders
 (throttled, never a polling storm). The value column prices each currency in the quote
-currency of the pair shown, at the mid of a watched book for that currency, else at the mid of
-the pair's ticker (the app polls those slowly), or at 1 for the quote itself; a currency with
-no such pair shows no value rather than a guess.
+currency of the pair shown, at the price the view gives (``services/valuation.py``: the mid
+of a watched book, else of the pair's ticker, polled slowly), or at 1 for the quote itself; a
+currency with no price shows no value rather than a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 
 from rich.table import Table
@@ -17,9 +17,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from ..domain.account import Balance
-from ..domain.numbers import format_decimal
-from ..domain.walk import BOOKED_TO_FIVE_DECIMALS
+from ...domain.account import Balance
+from ...domain.numbers import format_decimal
+from ...domain.walk import BOOKED_TO_FIVE_DECIMALS
+from ...services.views import AccountView
 
 __all__ = ["COLUMNS", "BalancesView"]
 
@@ -48,16 +49,17 @@ class BalancesView(Static, can_focus=True):
         super().__init__("", id=id)
         self.balances: Mapping[str, Balance] = {}
         self.quote = "USD"
-        self.price_of: Callable[[str, str], Decimal | None] = lambda currency, quote: None
-        """The price of ``currency`` in ``quote`` (the app's books and tickers)."""
+        self.prices: Mapping[str, Decimal] = {}
+        """The price of each currency in ``quote`` (those that have one)."""
 
     def on_mount(self) -> None:
         self.border_title = "Balances"
         self.redraw()
 
-    def show(self, balances: Mapping[str, Balance], quote: str) -> None:
-        self.balances = balances
-        self.quote = quote
+    def show(self, account: AccountView) -> None:
+        self.balances = account.balances
+        self.quote = account.quote
+        self.prices = account.prices
         self.redraw()
 
     def redraw(self) -> None:
@@ -86,7 +88,7 @@ class BalancesView(Static, can_focus=True):
         currency = balance.currency.upper()
         if currency == self.quote:
             return balance.total
-        price = self.price_of(currency, self.quote)
+        price = self.prices.get(currency)
         return None if price is None else balance.total * price
 
     def _cells(self, balance: Balance, value: Decimal | None) -> list[Text | str]:

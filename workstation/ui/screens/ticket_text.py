@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..domain.markets import Market
-from ..domain.numbers import format_decimal, plain
-from ..domain.preview import summary
-from ..domain.ticket import TicketCheck
+from ...domain.markets import Market
+from ...domain.numbers import format_decimal, plain
+from ...domain.preview import summary
+from ...domain.ticket import TicketCheck
 
 __all__ = ["journal_preview", "preview_text"]
 

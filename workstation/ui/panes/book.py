@@ -3,8 +3,9 @@
 Asks above, best ask nearest the middle; a spread line with the mid; bids below. Each row
 shows Price, Amount, Total (cumulative amount from the touch) and, when there is room, Value
 (cumulative notional), over a depth bar sized by the cumulative amount. The pane redraws from
-the feed's model at a capped rate (``REDRAW_HZ``), never once per frame received: a busy pair
-sends ten frames a second per book, and a terminal over SSH should not repaint that often.
+the services' market view at a capped rate (``REDRAW_HZ``), never once per frame received: a
+busy pair sends ten frames a second per book, and a terminal over SSH should not repaint that
+often.
 
 A level cursor (arrow keys) picks a row; the readout line under the ladder shows the
 cumulative amount and notional to that level and its distance from the mid.
@@ -21,11 +22,12 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..domain.common import Side
-from ..domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
-from ..domain.numbers import from_units
-from ..services.feed import MarketFeed
-from .fmt import amount_text, cell, grouped, price_text, signed_bps
+from ...domain.common import Side
+from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
+from ...domain.numbers import from_units
+from ...services.facade import Services
+from ...services.views import MarketView
+from ..fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
@@ -44,7 +46,7 @@ class _Frame:
 
 
 class OrderBookView(Widget, can_focus=True):
-    """The ladder of one feed. ``feed`` may change (pair switch); ``group`` is in ticks."""
+    """The ladder of one pair (``show`` switches it); ``group`` is in ticks."""
 
     COMPONENT_CLASSES = {
         "book--header",
@@ -69,9 +71,12 @@ class OrderBookView(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0)
     """0 is the best bid, -1 the best ask; positive goes down the bids, negative up the asks."""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.feed: MarketFeed | None = None
+        self.services = services
+        self.symbol: str | None = None
+        self.view: MarketView | None = None
+        """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._frame: _Frame | None = None
         self._seen: tuple[int, int, int, int, bool] | None = None
 
@@ -81,12 +86,12 @@ class OrderBookView(Widget, can_focus=True):
     def group(self) -> int:
         return GROUP_STEPS[self.group_index]
 
-    def show(self, feed: MarketFeed) -> None:
-        """Switch to another pair's feed."""
-        self.feed = feed
+    def show(self, symbol: str, name: str) -> None:
+        """Switch to another pair (``name``: its display name)."""
+        self.symbol = symbol
         self.cursor = 0
         self._seen = None
-        self.border_title = feed.market.name
+        self.border_title = name
         self.poll()
 
     def on_mount(self) -> None:
@@ -94,13 +99,14 @@ class OrderBookView(Widget, can_focus=True):
 
     def poll(self) -> None:
         """Rebuild the frame if the book, grouping, size or staleness changed."""
-        feed = self.feed
+        feed = self.services.market(self.symbol) if self.symbol is not None else None
         if feed is None:
             return
         key = (feed.version, self.group, self.size.height, self.size.width, feed.stale)
         if key == self._seen:
             return
         self._seen = key
+        self.view = feed
         rows = max(1, (self.size.height - 3) // 2)
         book = feed.book
         bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
@@ -164,7 +170,7 @@ class OrderBookView(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        frame, feed = self._frame, self.feed
+        frame, feed = self._frame, self.view
         if frame is None or feed is None:
             return Strip.blank(width) if y else Strip([Segment(" waiting for the book…")])
         rows = max(1, (self.size.height - 3) // 2)
@@ -202,7 +208,7 @@ class OrderBookView(Widget, can_focus=True):
         return Strip([Segment(text.ljust(width), self.get_component_rich_style("book--header"))])
 
     def _row(self, row: LadderRow, side: Side, index: int, frame: _Frame, width: int) -> Strip:
-        feed = self.feed
+        feed = self.view
         assert feed is not None
         market = feed.market
         pp, ap = market.quote_decimals, feed.book.amount_places
@@ -233,7 +239,7 @@ class OrderBookView(Widget, can_focus=True):
         )
 
     def _spread_line(self, frame: _Frame, width: int) -> Strip:
-        feed = self.feed
+        feed = self.view
         assert feed is not None
         s = frame.spread
         if s is None:
@@ -247,7 +253,7 @@ class OrderBookView(Widget, can_focus=True):
         return Strip([Segment(text.ljust(width)[:width], style)])
 
     def _readout(self, frame: _Frame, width: int) -> Strip:
-        feed = self.feed
+        feed = self.view
         assert feed is not None
         picked = self.cursor_level()
         style = self.get_component_rich_style("book--readout")

@@ -1,6 +1,6 @@
 """The trades tape: newest on top, the taker's side coloured, large trades emphasised.
 
-Drawn with the Line API from the feed's tape at a capped rate, like the book. Times are UTC
+Drawn with the Line API from the pair's tape at a capped rate, like the book. Times are UTC
 (a trader on a remote host and the exchange agree on it; the header says so). A trade is
 "large" when its amount is at least ``LARGE_MULTIPLE`` times the median of the tape, so the
 emphasis adapts to the pair and the hour instead of a fixed size.
@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..domain.common import Side
-from ..domain.market_data import Trade
-from ..services.feed import MarketFeed
-from .fmt import cell
+from ...domain.common import Side
+from ...domain.market_data import Trade
+from ...services.facade import Services
+from ...services.views import MarketView
+from ..fmt import cell
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
@@ -31,35 +32,40 @@ tall pane costs the event loop a few milliseconds."""
 
 
 class TradesTapeView(Widget, can_focus=True):
-    """The tape of one feed."""
+    """The tape of one pair (``show`` switches it)."""
 
     COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
     BINDINGS = [Binding("enter", "app.bell", show=False)]  # a ticket opens from the book only
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.feed: MarketFeed | None = None
+        self.services = services
+        self.symbol: str | None = None
+        self.view: MarketView | None = None
+        """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._rows: list[Trade] = []
         self._large = Decimal(0)
         self._seen: tuple[int, int, bool] | None = None
 
-    def show(self, feed: MarketFeed) -> None:
-        self.feed = feed
+    def show(self, symbol: str, name: str) -> None:
+        """Switch to another pair (``name``: its display name)."""
+        self.symbol = symbol
         self._seen = None
-        self.border_title = f"Trades {feed.market.name}"
+        self.border_title = f"Trades {name}"
         self.poll()
 
     def on_mount(self) -> None:
         self.set_interval(1 / REDRAW_HZ, self.poll)
 
     def poll(self) -> None:
-        feed = self.feed
+        feed = self.services.market(self.symbol) if self.symbol is not None else None
         if feed is None:
             return
-        key = (feed.tape.version, self.size.height, feed.tape_stale)
+        key = (feed.tape_version, self.size.height, feed.tape_stale)
         if key == self._seen:
             return
         self._seen = key
+        self.view = feed
         self.border_subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
@@ -68,7 +74,7 @@ class TradesTapeView(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        feed = self.feed
+        feed = self.view
         if feed is None:
             return Strip.blank(width)
         time_w, price_w = 9, max(9, min(16, (width - 9) // 2))

@@ -1,0 +1,214 @@
+"""Each pane against the fake facade (domain values, no simulator): what the trader reads.
+
+The real app runs on :class:`FakeServices`; each test asserts the text a pane draws. The
+real-simulator tests (test_app.py, test_trading.py, ...) prove the wiring; these prove the
+panes, each in well under a second.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from decimal import Decimal
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from workstation.domain.common import Side
+from workstation.services.order_model import SubmitsBlocked, TrackedOrder
+from workstation.services.views import Latency, StreamState
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
+from workstation.ui.panes.balances import BalancesView
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.panes.status import StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.ticket import TicketScreen
+
+from .fake_services import FakeServices, balance, order, snapshot, trade
+from .harness import until
+
+D = Decimal
+BOOK = snapshot(
+    "btcusd",
+    bids=[("60000.00", "0.5"), ("59999.00", "1.25"), ("59990.00", "2")],
+    asks=[("60001.00", "0.75"), ("60005.00", "1"), ("60010.00", "3")],
+)
+
+
+def fake() -> FakeServices:
+    services = FakeServices()
+    services.add_pair(
+        "btcusd",
+        BOOK,
+        trades=[
+            trade(1, "60000.00", "0.01", Side.SELL),
+            trade(2, "60001.00", "0.25", Side.BUY),
+            trade(3, "60001.00", "0.02", Side.BUY),
+        ],
+    )
+    services.taker_fees["btcusd"] = D("0.4")
+    return services
+
+
+def app_on(services: FakeServices) -> WorkstationApp:
+    return build_app(None, AppOptions(), services)
+
+
+async def shown(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, WorkstationApp)
+    await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+    await pilot.pause()
+
+
+def lines(widget: OrderBookView | TradesTapeView) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_the_book_pane_draws_the_ladder_the_spread_and_the_mid() -> None:
+    app = app_on(fake())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        book = app.query_one(OrderBookView)
+        drawn = lines(book)
+        assert drawn[0].split() == ["Price", "Amount", "Total", "Value"]
+        text = "\n".join(drawn)
+        assert "spread 1.00 (0.17 bps)   mid 60000.50" in text
+        bid_row = next(line for line in drawn if line.lstrip().startswith("60000.00"))
+        assert bid_row.split()[:3] == ["60000.00", "0.50000000", "0.50000000"]
+        deep_bid = next(line for line in drawn if line.lstrip().startswith("59999.00"))
+        assert deep_bid.split()[:3] == ["59999.00", "1.25000000", "1.75000000"]  # from the touch
+        assert book.border_title == "BTC/USD"
+        assert "STALE" not in str(book.border_subtitle)
+
+
+async def test_a_stale_book_says_so_in_the_pane() -> None:
+    services = fake()
+    services.pairs["btcusd"].stale_reason = "resyncing: crossed book"
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        book = app.query_one(OrderBookView)
+        assert "STALE" in str(book.border_subtitle)
+        assert any(line.endswith("STALE") for line in lines(book) if "spread" in line)
+        app.query_one(StatusBar).redraw()  # it redraws 4 times a second: now
+        bar = str(app.query_one(StatusBar).render())
+        assert "BTC/USD STALE  resyncing: crossed book" in bar
+
+
+async def test_the_tape_pane_lists_the_newest_trade_first() -> None:
+    app = app_on(fake())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+        drawn = lines(tape)
+        assert drawn[0].split() == ["Time", "UTC", "Price", "Amount"]
+        assert drawn[1].split() == ["20:26:43", "60001.00", "0.02000000"]
+        assert drawn[3].split() == ["20:26:41", "60000.00", "0.01000000"]
+        assert tape.border_title == "Trades BTC/USD"
+
+
+async def test_the_open_orders_pane_lists_our_orders() -> None:
+    services = fake()
+    services.orders = [
+        order("a" * 32, Side.BUY, "0.25", "59950"),
+        order("b" * 32, Side.SELL, "0.1", "60100"),
+    ]
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        pane = app.query_one(OpenOrdersView)
+        pane.clock = lambda: services.orders[0].created_at.timestamp() + 42  # type: ignore[union-attr]
+        pane.show(pane.orders)
+        cells = [[str(cell) for cell in pane.get_row_at(row)] for row in range(pane.row_count)]
+        assert cells[0][:4] == ["BTC/USD", "BUY", "59950.00", "0.25000000"]
+        assert cells[0][6:] == ["42s", "open", "aaaaaaaaaaaa"]
+        assert cells[1][:3] == ["BTC/USD", "SELL", "60100.00"]
+        assert pane.border_subtitle == "2 live"
+
+
+async def test_the_balances_pane_values_what_is_held() -> None:
+    services = fake()
+    services.balances = {
+        "USD": balance("USD", "10000", reserved="2500"),
+        "BTC": balance("BTC", "0.5"),
+        "XRP": balance("XRP", "100"),  # no price: no value, and the total says "at least"
+    }
+    services.prices = {"BTC": D("60000")}
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        pane = app.query_one(BalancesView)
+        console = Console(file=io.StringIO(), width=pane.size.width, record=True)
+        console.print(pane.content)
+        rows = [line.split() for line in console.export_text().splitlines()]
+        assert rows[0] == ["Cur", "Available", "Reserved", "Total", "Value"]
+        assert rows[1] == ["USD", "7500.00", "2500.00", "10000.00", "10,000"]
+        assert rows[2] == ["BTC", "0.50000000", "0.00000000", "0.50000000", "30,000"]
+        assert rows[3] == ["XRP", "100.00000000", "0.00000000", "100.00000000", "-"]
+        assert pane.border_subtitle == "\u2265 40,000.00 USD"
+
+
+async def test_the_status_bar_reads_the_health_view() -> None:
+    services = fake()
+    services.health_view = replace(
+        services.health_view,
+        rate_limited=3,
+        rest_market=Latency(0.012, 0.030),
+        rest_trading=Latency(0.020, 0.045),
+        gate_reason="reconciling 2 orders",
+    )
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        bar = app.query_one(StatusBar)
+        bar.now = lambda: 1.5  # the fake's last message came at 0.0
+        bar.redraw()
+        text = str(bar.render())
+        assert text.startswith(" SIM   ws connected  BTC/USD live  429s 3 ORDERS RECONCILING ")
+        assert "msg 1.5 s  REST p50/p95 market 12/30 ms orders 20/45 ms" in text
+        services.health_view = replace(services.health_view, connection=StreamState.CONNECTING)
+        bar.redraw()
+        assert "ws connecting" in str(bar.render())
+
+
+async def test_the_ticket_joins_the_touch_and_sends_what_was_confirmed() -> None:
+    services = fake()
+    services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        await pilot.press("b")
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert screen.query_one("#price", Input).value == "60000.00"  # our side's touch
+        screen.query_one("#amount", Input).value = "0.1"  # typing is test_ticket_input's
+        await pilot.press("enter")
+        assert screen.confirming
+        await pilot.press("y")
+        await until(pilot, lambda: len(services.calls) > 2, "the order sent")
+        (name, request), *_ = [c for c in services.calls if c[0] == "submit"]
+        assert (request.side, request.amount, request.price) == (Side.BUY, D("0.1"), D(60000))
+        await until(pilot, lambda: len(app.query_one(OpenOrdersView).orders) == 1, "the order")
+
+
+async def test_a_refused_send_is_told_once_with_its_reason() -> None:
+    services = fake()
+    services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
+
+    async def blocked(*_: object, **__: object) -> TrackedOrder:
+        raise SubmitsBlocked("reconciling 1 order")
+
+    services.submit = blocked  # type: ignore[method-assign]
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        await pilot.press("b")
+        app.screen.query_one("#amount", Input).value = "0.1"
+        await pilot.press("enter", "y")
+        told = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: bool(told()), "the notice")
+        assert told() == ["Not sent: new orders wait (reconciling 1 order)"]

@@ -1,0 +1,390 @@
+"""One venue's services behind one object: what the UI may do and what it may read.
+
+:class:`VenueServices` builds and owns everything of one environment: the embedded simulator
+when no venue is given, the :class:`~.session.Session` (one REST client), the market hub, and
+when the venue has keys the order journal, the trading service and the balances' valuation.
+The UI types against :class:`Services`, which a test can implement with domain values alone
+(no sockets).
+
+- Commands (``async``): ``open``/``close``, ``watch``/``unwatch``, ``submit``, ``amend``,
+  ``cancel``, ``cancel_all``, ``book_by_order``. They raise what the trading service raises
+  (``SubmitsBlocked``, ``CancelFailed``, ...), for the UI to tell the trader.
+- Views (plain calls): :meth:`market`, :meth:`health`, :meth:`account` (:mod:`.views`).
+  Building a view never does I/O and never changes state.
+- Events: one listener (:meth:`listen`) gets typed values (:mod:`.events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..bitstamp.reststats import LatencyWindow, RestStats
+from ..domain.market_data import BookSnapshot
+from ..domain.markets import Market
+from ..domain.order_request import OrderRequest
+from .events import (
+    AccountChanged,
+    ConnectionChanged,
+    FeedStateChanged,
+    MarketDataError,
+    MarketsOpened,
+    OrderChanged,
+    ServiceEvent,
+    TradingError,
+    TradingUnavailable,
+)
+from .feed import FeedState
+from .hub import FeedChange, MarketHub
+from .journal import Journal
+from .order_model import CancelReport, TrackedOrder
+from .session import Session
+from .trading import TradingChange, TradingService
+from .valuation import Valuation
+from .venue import EmbeddedSim, Venue
+from .views import AccountView, HealthView, Latency, MarketView, StreamState
+
+__all__ = ["Services", "VenueServices"]
+
+_log = logging.getLogger("workstation.services.facade")
+
+Listener = Callable[[ServiceEvent], None]
+
+
+class Services(Protocol):
+    """What the UI asks of one venue's services (see the module docstring)."""
+
+    @property
+    def env(self) -> str:
+        """``sim``, ``sandbox`` or ``live`` (``sim`` until an embedded simulator runs)."""
+        ...
+
+    @property
+    def markets(self) -> Mapping[str, Market]:
+        """The venue's markets by symbol; empty until :meth:`open` loaded them."""
+        ...
+
+    def listen(self, listener: Listener) -> None: ...
+    async def open(self, pairs: Sequence[str]) -> None: ...
+    async def close(self) -> None: ...
+    async def watch(self, symbol: str) -> bool: ...
+    async def unwatch(self, symbol: str) -> None: ...
+    def value_in(self, quote: str) -> None: ...
+    async def submit(
+        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+    ) -> TrackedOrder: ...
+    async def amend(
+        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+    ) -> TrackedOrder: ...
+    async def cancel(self, client_order_id: str) -> TrackedOrder: ...
+    async def cancel_all(self, market: str | None) -> CancelReport: ...
+    async def book_by_order(self, symbol: str) -> BookSnapshot | None: ...
+    def market(self, symbol: str) -> MarketView | None: ...
+    def health(self) -> HealthView: ...
+    def account(self, quote: str) -> AccountView | None: ...
+
+
+class VenueServices:
+    """The real services of ``venue`` (None: an embedded simulator started by :meth:`open`).
+
+    Args:
+        venue: where to connect; None starts ``workstation sim`` in a child process.
+        seed: the embedded simulator's seed.
+        journal_path: the order journal (default: the user's data folder).
+    """
+
+    def __init__(
+        self,
+        venue: Venue | None = None,
+        *,
+        seed: int | None = None,
+        journal_path: Path | None = None,
+    ) -> None:
+        self.venue = venue
+        self._env = venue.env if venue else "sim"
+        self._seed = seed
+        self._journal_path = journal_path
+        self._listener: Listener | None = None
+        self.note = "starting…"
+        """What the services are doing while there is no market yet."""
+        self.session: Session | None = None
+        self.hub: MarketHub | None = None
+        self.journal: Journal | None = None
+        self.trading: TradingService | None = None
+        self.valuation: Valuation | None = None
+        self.rest_stats: RestStats | None = None
+        """The figures the health view reports (the session's; a test may hand still ones)."""
+        self._markets: dict[str, Market] = {}
+        self._watched: list[str] = []
+        self._quote: str | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._opening: asyncio.Task[Any] | None = None
+        self._pricer: asyncio.Task[None] | None = None
+
+    @property
+    def env(self) -> str:
+        return self._env
+
+    @property
+    def markets(self) -> Mapping[str, Market]:
+        return self._markets
+
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` every change from now on (called on the event loop)."""
+        self._listener = listener
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self, pairs: Sequence[str]) -> None:
+        """Start the simulator (no venue), the session and the market hub, watch ``pairs``
+        (those the venue has: :class:`MarketsOpened`), then, when the venue has keys, the
+        journal, trading and valuation (a failure there is :class:`TradingUnavailable`: the
+        market stays on). While the venue cannot be reached the markets are asked again
+        (``Session.open_market_hub``); any other failure is raised, after undoing what was
+        started. :meth:`close` cancels an open still on its way."""
+        self._opening = asyncio.current_task()
+        try:
+            await self._open(pairs)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await self._stack.aclose()
+            raise
+        finally:
+            self._opening = None
+
+    async def _open(self, pairs: Sequence[str]) -> None:
+        if self.venue is None:
+            self.note = "starting the simulator…"
+            journal = self._journal_path or Journal.default_path()
+            sim = EmbeddedSim(seed=self._seed, journal_path=journal)
+            venue = await self._stack.enter_async_context(sim)
+        else:
+            venue = self.venue
+        self._env = venue.env
+        session = self.session = await self._stack.enter_async_context(Session(venue))
+        self.rest_stats = session.rest_stats
+        self.note = f"connecting to {venue.rest_url}"
+        hub = self.hub = await session.open_market_hub(self._feed_changed)
+        self._markets = session.markets
+        self.note = ""
+        for symbol in pairs:
+            if symbol in self._markets:
+                await hub.watch(symbol)
+                self._watched.append(symbol)
+        if self._quote is None and self._watched:
+            self._quote = self._markets[self._watched[0]].quote
+        self._emit(MarketsOpened(tuple(self._watched)))
+        if venue.has_credentials:
+            try:
+                await self._open_trading(session, venue, hub)
+            except Exception as exc:  # noqa: BLE001 - the market stays on screen without it
+                _log.warning("trading unavailable: %s", exc)
+                self._emit(TradingUnavailable(str(exc)))
+
+    async def _open_trading(self, session: Session, venue: Venue, hub: MarketHub) -> None:
+        """Journal, order tracker, private stream, balances: after the market is on."""
+        path = self._journal_path or Journal.default_path()
+        self.journal = Journal(path)  # it makes its folder, owner-only
+        trading = self.trading = TradingService(
+            session.rest,
+            venue.ws_url,
+            self.journal,
+            venue.journal_env,
+            self._markets,
+            listener=self._trading_changed,
+        )
+        await trading.start()
+        for symbol in list(self._watched):
+            await trading.watch(symbol)
+        self.valuation = Valuation(
+            self._markets,
+            hub.feeds,
+            session.ticker,
+            lambda: trading.balances,
+            on_change=lambda: self._emit(AccountChanged()),
+        )
+        self.valuation.quote = self._quote
+        self._emit(AccountChanged())
+        self._pricer = asyncio.create_task(self.valuation.run(), name="valuation")
+        self._pricer.add_done_callback(_report_end)
+
+    async def close(self) -> None:
+        """Stop everything, in order: the valuation, trading, the market streams; then an
+        open still on its way (its request in flight ends while the REST client can still
+        close its connection); then the session's REST client and the simulator; last the
+        journal. Safe to call whatever :meth:`open` got to."""
+        if self._pricer is not None:
+            self._pricer.cancel()
+            await asyncio.wait({self._pricer})
+        if self.trading is not None:
+            await _logged(self.trading.close(), "closing trading")
+        if self.session is not None:
+            await _logged(self.session.close_streams(), "closing the market streams")
+        opening = self._opening
+        if opening is not None and not opening.done():
+            opening.cancel()
+            await asyncio.wait({opening}, timeout=5)
+        await _logged(self._stack.aclose(), "closing the session and the simulator")
+        if self.session is not None:
+            await _logged(self.session.close(), "closing the session")
+        if self.journal is not None:
+            self.journal.close()
+
+    # -- commands -------------------------------------------------------------------------------
+
+    async def watch(self, symbol: str) -> bool:
+        """Follow ``symbol``'s market (and our orders on it); False if there is no such pair
+        (or no market data yet)."""
+        hub = self.hub
+        if hub is None or symbol not in self._markets:
+            return False
+        await hub.watch(symbol)
+        if symbol not in self._watched:
+            self._watched.append(symbol)
+        if self.trading is not None:
+            await self.trading.watch(symbol)
+        return True
+
+    async def unwatch(self, symbol: str) -> None:
+        if symbol in self._watched:
+            self._watched.remove(symbol)
+        if self.hub is not None:
+            await self.hub.unwatch(symbol)
+
+    def value_in(self, quote: str) -> None:
+        """Value the balances in ``quote`` from now on (the quote of the pair shown)."""
+        self._quote = quote
+        if self.valuation is not None:
+            self.valuation.quote = quote
+
+    async def submit(
+        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+    ) -> TrackedOrder:
+        return await self._trading().submit(request, preview=preview)
+
+    async def amend(
+        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+    ) -> TrackedOrder:
+        return await self._trading().amend(client_order_id, price=price, amount=amount)
+
+    async def cancel(self, client_order_id: str) -> TrackedOrder:
+        return await self._trading().cancel(client_order_id)
+
+    async def cancel_all(self, market: str | None) -> CancelReport:
+        return await self._trading().cancel_all(market)
+
+    async def book_by_order(self, symbol: str) -> BookSnapshot | None:
+        """The book order by order, for a preview with the exchange's exact fees; None
+        when it cannot be had right now."""
+        session = self.session
+        return None if session is None else await session.book_by_order(symbol)
+
+    def _trading(self) -> TradingService:
+        if self.trading is None:
+            raise RuntimeError("trading needs API keys for this environment")
+        return self.trading
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def market(self, symbol: str) -> MarketView | None:
+        """The watched pair ``symbol`` now; None when it is not watched."""
+        feed = self.hub.feeds.get(symbol) if self.hub is not None else None
+        if feed is None:
+            return None
+        stale = feed.stale
+        health = feed.health
+        return MarketView(
+            market=feed.market,
+            book=feed.book,
+            version=feed.version,
+            tape=feed.tape,
+            tape_version=feed.tape.version,
+            ticker=feed.ticker,
+            live=feed.state is FeedState.LIVE,
+            stale=stale,
+            stale_reason=feed.stale_reason if stale else "",
+            tape_stale=feed.tape_stale,
+            last_message_at=health.last_message_at,
+            reconnects=health.reconnects,
+            resyncs=health.resyncs,
+        )
+
+    def health(self) -> HealthView:
+        hub, trading = self.hub, self.trading
+        reach = self.session.reach if self.session is not None else None
+        stats = self.rest_stats or RestStats()
+        return HealthView(
+            env=self._env,
+            note=self.note,
+            connection=None if hub is None else StreamState(hub.connection.value),
+            reach_down=reach is not None and reach.down,
+            reach_text=reach.describe() if reach is not None and reach.down else "",
+            reach_reason=None if reach is None else reach.reason,
+            rate_limited=stats.rate_limited,
+            rest_market=_latency(stats.market_data),
+            rest_trading=_latency(stats.trading),
+            trading=trading is not None,
+            private_connected=trading is not None and trading.private_connected,
+            gate_reason=None if trading is None else trading.gate_reason,
+        )
+
+    def account(self, quote: str) -> AccountView | None:
+        """Our orders and balances, valued in ``quote``; None without trading."""
+        trading = self.trading
+        if trading is None:
+            return None
+        valuation = self.valuation
+        return AccountView(
+            open_orders=tuple(trading.open_orders()),
+            balances=trading.balances,
+            taker_fees={m: fee.taker_percent for m, fee in trading.account.fees.items()},
+            quote=quote,
+            prices={} if valuation is None else valuation.prices(quote),
+            prices_polled=valuation is not None and valuation.polled,
+        )
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _feed_changed(self, change: FeedChange) -> None:
+        if change.kind == "state" and change.symbol is not None:
+            self._emit(FeedStateChanged(change.symbol, change.detail))
+        elif change.kind == "connection":
+            self._emit(ConnectionChanged(change.detail))
+        else:
+            self._emit(MarketDataError(change.detail))
+
+    def _trading_changed(self, change: TradingChange) -> None:
+        if change.kind == "order" and change.order is not None:
+            self._emit(OrderChanged(change.order))
+        elif change.kind == "error":
+            self._emit(TradingError(change.detail))
+        else:  # balances, the submit gate, the private stream
+            self._emit(AccountChanged())
+
+    def _emit(self, event: ServiceEvent) -> None:
+        if self._listener is not None:
+            self._listener(event)
+
+
+def _latency(window: LatencyWindow) -> Latency | None:
+    p50, p95 = window.percentile(50), window.percentile(95)
+    return None if p50 is None or p95 is None else Latency(p50, p95)
+
+
+async def _logged(step: Awaitable[object], what: str) -> None:
+    """One step of a shutdown: a failure is logged and the next step still runs."""
+    try:
+        await step
+    except Exception:  # noqa: BLE001 - the rest of the shutdown must run
+        _log.exception("%s failed", what)
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        _log.error("%s stopped: %r", task.get_name(), error)

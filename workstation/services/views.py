@@ -1,0 +1,128 @@
+"""What the UI reads from the services: read-only views, built on request, never doing I/O.
+
+A view is a snapshot of plain values (frozen dataclasses), except the book and the tape of a
+:class:`MarketView`, which are the feed's own models behind read-only types (the domain's
+``BookReader``, :class:`TapeReader`) and versioned: a pane redraws when ``version`` or
+``tape_version`` moved. Building a view never changes a model and never starts a request: a
+book that diffs have crossed since the hub last checked it is reported stale ("resyncing:
+crossed book") and left for the hub's settle timer to resync.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from ..domain.account import Balance
+from ..domain.book_reader import BookReader
+from ..domain.market_data import Ticker, Trade
+from ..domain.markets import Market
+from .order_model import TrackedOrder
+
+__all__ = [
+    "AccountView",
+    "HealthView",
+    "Latency",
+    "MarketView",
+    "StreamState",
+    "TapeReader",
+]
+
+
+class StreamState(enum.Enum):
+    """The market data stream's connection, as the status bar names it."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    CLOSED = "closed"
+
+
+class TapeReader(Protocol):
+    """The trades tape's read methods."""
+
+    def __len__(self) -> int: ...
+    def newest_first(self, limit: int | None = None) -> list[Trade]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """One watched pair: its book and tape (versioned), ticker, staleness and health."""
+
+    market: Market
+    book: BookReader
+    version: int
+    """Moves on every change of the book."""
+    tape: TapeReader
+    tape_version: int
+    ticker: Ticker | None
+    live: bool
+    """The book is synced (a snapshot plus every diff since); it may still be stale."""
+    stale: bool
+    """The book on screen may not be the venue's book (never trade on it)."""
+    stale_reason: str
+    tape_stale: bool
+    last_message_at: float | None
+    """``time.monotonic()`` of the last frame on any of the pair's channels."""
+    reconnects: int
+    resyncs: int
+
+    def message_age(self, now: float) -> float | None:
+        return None if self.last_message_at is None else now - self.last_message_at
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """REST latency percentiles in seconds."""
+
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """The environment and how well it is served, for the status bar and the ticket's gate."""
+
+    env: str
+    """``sim``, ``sandbox`` or ``live``."""
+    note: str
+    """What is happening while there is no market yet (``connecting to ...``), else ""."""
+    connection: StreamState | None
+    """The market data stream; None before it exists."""
+    reach_down: bool
+    reach_text: str
+    """``cannot reach host since ... , retry in 4 s`` while down."""
+    reach_reason: str | None
+    """Why new orders cannot be sent because of the host, or None."""
+    rate_limited: int
+    """429s answered to any caller of the session."""
+    rest_market: Latency | None
+    rest_trading: Latency | None
+    trading: bool
+    """The venue has keys and the trading service is up."""
+    private_connected: bool
+    gate_reason: str | None
+    """Why new orders wait (orders being reconciled), or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """Our open orders, balances, fees and what the balances are worth in ``quote``."""
+
+    open_orders: Sequence[TrackedOrder] = ()
+    """Orders that can still trade, newest first."""
+    balances: Mapping[str, Balance] = field(default_factory=dict)
+    """By upper-case currency."""
+    taker_fees: Mapping[str, Decimal] = field(default_factory=dict)
+    """The account's taker fee in percent, by market symbol (known ones only)."""
+    quote: str = "USD"
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    """The price in ``quote`` of each held currency that has one (see ``valuation``)."""
+    prices_polled: bool = False
+    """The tickers pricing held currencies were asked at least once."""
+
+    def fee_percent(self, market: str) -> Decimal | None:
+        return self.taker_fees.get(market)

@@ -1,0 +1,34 @@
+"""How a command that failed is told to the trader: one text per kind of failure.
+
+The app runs every command (connect, send, cancel, cancel all) as a worker and turns a
+failure into one notification (``WorkstationApp.run_command``); this says what it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..services.order_model import CancelFailed, SubmitsBlocked, TrackedOrder
+
+__all__ = ["CommandFailure"]
+
+
+@dataclass(frozen=True)
+class CommandFailure:
+    """``<prefix>: <error>`` as an error, shown ``timeout`` seconds."""
+
+    prefix: str
+    timeout: float = 10
+    gate_waits: bool = False
+    """New orders refused while orders are reconciled are a warning: they wait."""
+    order_text: Callable[[TrackedOrder], str] | None = None
+    """Names the order of a cancel the exchange did not carry out (``CancelFailed``)."""
+
+    def notice(self, error: BaseException) -> tuple[str, str, float | None]:
+        """The text, the severity and the timeout (None: Textual's default)."""
+        if self.gate_waits and isinstance(error, SubmitsBlocked):
+            return f"{self.prefix}: new orders wait ({error})", "warning", None
+        if self.order_text is not None and isinstance(error, CancelFailed):
+            return f"{self.prefix}: {self.order_text(error.order)}: {error}", "error", 15
+        return f"{self.prefix}: {error}", "error", self.timeout

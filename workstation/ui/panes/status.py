@@ -1,0 +1,107 @@
+"""The status bar: which environment, whether the data is live, and how fresh it is.
+
+Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
+connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
+the last message, REST latency p50/p95 of market data and of trading calls apart,
+reconnects, resyncs, and every 429 the venue answered any caller of the session (the
+session's one count). Redrawn a few times a second from the services' health and market
+views; it never waits on the network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...services.facade import Services
+from ...services.views import Latency, StreamState
+
+__all__ = ["StatusBar"]
+
+REFRESH_HZ = 4.0
+
+
+def _p50_p95(latency: Latency | None) -> str:
+    """``12/30 ms``, or ``-`` before the first answer."""
+    if latency is None:
+        return "-"
+    return f"{latency.p50 * 1000:.0f}/{latency.p95 * 1000:.0f} ms"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.0f} min"
+
+
+class StatusBar(Static):
+    """One line, read from the services' health view and the shown pair's market view."""
+
+    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__("", id=id)
+        self.services = services
+        self.symbol: str | None = None
+        """The pair shown."""
+        self.note: str | None = None
+        """Said instead of the services' own note (``could not connect: ...``)."""
+        self.now: Callable[[], float] = time.monotonic
+        """Clock for the message age (frozen in snapshot tests)."""
+
+    def on_mount(self) -> None:
+        self.add_class(f"-{self.services.env}")
+        self.set_interval(1 / REFRESH_HZ, self.redraw)
+        self.redraw()
+
+    def redraw(self) -> None:
+        health = self.services.health()
+        view = self.services.market(self.symbol) if self.symbol is not None else None
+        note = health.note if self.note is None else self.note
+        text = Text()
+        text.append(f" {health.env.upper()} ", style="bold reverse")
+        if health.reach_down:
+            text.append("  ")
+            text.append(f" {health.reach_text} ", style="bold reverse")
+        if health.connection is None or view is None:
+            if not health.reach_down:
+                text.append(f"  {note}")
+            self.update(text, layout=False)  # one line, fixed height: no layout pass
+            return
+        connection = health.connection.value
+        connected = health.connection is StreamState.CONNECTED
+        text.append(f"  ws {connection}", style="" if connected else "bold")
+        text.append("  ")
+        if view.stale:
+            text.append(f" {view.market.name} STALE ", style="bold reverse")
+            if view.stale_reason:
+                text.append(f" {view.stale_reason}", style="bold")
+        else:
+            text.append(f"{view.market.name} live")
+        if view.tape_stale:
+            text.append("  tape STALE", style="bold")
+        # What needs the trader's eye comes before the figures: on a narrow terminal the end
+        # of the line is what gets cut.
+        if health.rate_limited:
+            text.append(f"  429s {health.rate_limited}", style="bold")
+        if health.trading:
+            if not health.private_connected:
+                text.append("  orders stream down", style="bold")
+            if health.gate_reason:
+                text.append(" ORDERS RECONCILING ", style="bold reverse")
+        if note:
+            text.append(f"  {note}")
+        age = view.message_age(self.now())
+        market, orders = _p50_p95(health.rest_market), _p50_p95(health.rest_trading)
+        if self.size.width >= 120:
+            text.append(
+                f"  msg {_age(age)}  REST p50/p95 market {market} orders {orders}"
+                f"  reconnects {view.reconnects}  resyncs {view.resyncs}"
+            )
+        else:  # 80 columns: the same figures, shorter labels
+            text.append(
+                f" msg {_age(age)} REST mkt {market} ord {orders}"
+                f" reconn {view.reconnects} resync {view.resyncs}"
+            )
+        self.update(text, layout=False)  # one line, fixed height: no layout pass
