@@ -1,4 +1,5 @@
-"""Private payload codecs (account, orders, order_frames):
+"""Private payload codecs (account, orders, order_frames; the readers in workstation.bitstamp,
+the writers in workstation.sim.wire):
 documented shapes, mixed JSON types, wire errors, and encode -> JSON bytes -> parse round
 trips for every encoder.
 

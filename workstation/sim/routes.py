@@ -1,4 +1,4 @@
-"""REST v2 routes of the simulator: request parsing in, codec encoders out.
+"""REST v2 routes of the simulator: request parsing in, wire encoders out.
 
 Every path is served with and without its trailing slash (cryptofeed asks for
 ``/api/v2/order_book/btcusd`` without one). Unknown markets fall through to the HTML 404 that
