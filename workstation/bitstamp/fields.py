@@ -24,7 +24,8 @@ REST replies name markets ``"BTC/USD"`` while the domain carries symbols (``"btc
 ``market_name`` writes it back (the journal export and the simulator use it): pass ``names``
 (symbol -> name, e.g. ``{m.symbol: f"{m.base}/{m.quote}" for m in markets}``) for markets
 whose quote currency is not one of Bitstamp's usual ones. ``checked_market`` is the symbol
-check of every request path that names a market.
+check of every request path that names a market. ``http_date`` reads the one header field
+two readers need: the server clock learns from ``Date``, the error rules from ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -53,6 +55,7 @@ __all__ = [
     "checked_market",
     "client_id",
     "decoder",
+    "http_date",
     "levels",
     "market_name",
     "optional_decimal",
@@ -202,6 +205,16 @@ def to_datetime(text: str, field: str = "datetime") -> dt.datetime:
         return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
     except ValueError:
         raise PayloadError(f"{field} is not a valid time: {text!r}") from None
+
+
+def http_date(text: str) -> dt.datetime | None:
+    """An HTTP-date header (``Date``, ``Retry-After``) as an aware datetime, or None when it
+    is not one. HTTP-dates are always GMT, so one without a zone is read as UTC."""
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 _MARKET_NAME = re.compile(r"[A-Za-z0-9]+/?[A-Za-z0-9-]+")
