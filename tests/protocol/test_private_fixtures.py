@@ -17,11 +17,13 @@ import msgspec
 import pytest
 
 from workstation.bitstamp import account, order_frames
-from workstation.bitstamp.fields import PayloadError, dumps
+from workstation.bitstamp.fields import PayloadError
 from workstation.domain.account import Balance
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderEvent, OrderEventKind
 from workstation.sim.wire.account import encode_legacy_balance, encode_user_transactions
+from workstation.sim.wire.fields import dumps
+from workstation.sim.wire.order_frames import encode_order_event_frame
 
 D = Decimal
 CREATED, CHANGED, DELETED = OrderEventKind
@@ -112,7 +114,7 @@ def test_the_string_twin_wins_over_the_json_number(recorded: Path) -> None:
 
 def test_re_encoded_my_orders_frames_match_the_recorded_keys_and_types(recorded: Path) -> None:
     for frame, event in zip(_frames(recorded), EXPECTED, strict=True):
-        text = order_frames.encode_order_event_frame(frame["event"], frame["channel"], event, 8, 0)
+        text = encode_order_event_frame(frame["event"], frame["channel"], event, 8, 0)
         ours = json.loads(text)
         assert list(ours) == list(frame) == ["data", "channel", "event"]
         theirs = frame["data"]

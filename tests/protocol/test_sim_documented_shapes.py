@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from workstation.bitstamp import orders as co
 from workstation.domain.account import Balance, UserTransaction
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import Fill
 from workstation.domain.orders import OpenOrder, OrderAck, OrderState, OrderStatus
 from workstation.sim.wire.account import encode_account_balances, encode_user_transactions
+from workstation.sim.wire.orders import encode_open_orders, encode_order_ack, encode_order_status
 
 from .shapes import assert_same, shape, union
 from .sim_session import Reply, rest_session, small_sim
@@ -229,7 +229,7 @@ T = dt.datetime(2026, 11, 25, 9, 16, 49, tzinfo=dt.UTC)
 
 def test_the_encoders_pad_once_given_the_decimals() -> None:
     """The encoders pad to the market's decimals and never round."""
-    ack = co.encode_order_ack(
+    ack = encode_order_ack(
         OrderAck(1, "btcusd", T, Side.BUY, D(60000), D("0.01")), base_decimals=8, quote_decimals=2
     )
     assert (ack["price"], ack["amount"]) == ("60000.00", "0.01000000")
@@ -237,14 +237,14 @@ def test_the_encoders_pad_once_given_the_decimals() -> None:
         OpenOrder(1, T, Side.SELL, D("67100"), D("0.006"), "btcusd", D("0.01")),
         OpenOrder(2, T, Side.BUY, D("0.05"), D("1"), "ethbtc"),  # not in decimals: as is
     ]
-    rows = co.encode_open_orders(orders, decimals={"btcusd": (8, 2)})
+    rows = encode_open_orders(orders, decimals={"btcusd": (8, 2)})
     assert [rows[0][k] for k in ("price", "amount", "amount_at_create")] == [
         "67100.00", "0.00600000", "0.01000000",
     ]  # fmt: skip
     assert (rows[1]["price"], rows[1]["amount"]) == ("0.05", "1")
     tx = Fill(7, D("67002.68"), D("0.01112612"), D("745.47986"), D("2.98192"), T)
     status = OrderStatus(1, T, Side.BUY, OrderState.FINISHED, "btcusd", D(0), None, (tx,))
-    body = co.encode_order_status(status, base_decimals=8, quote_decimals=2)
+    body = encode_order_status(status, base_decimals=8, quote_decimals=2)
     assert body["amount_remaining"] == "0.00000000"
     assert {k: body["transactions"][0][k] for k in ("price", "btc", "usd", "fee")} == {
         "price": "67002.68000000", "btc": "0.01112612", "usd": "745.47986000", "fee": "2.98192",

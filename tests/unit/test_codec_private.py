@@ -1,4 +1,5 @@
-"""Private payload codecs (account, orders, order_frames):
+"""Private payload codecs (account, orders, order_frames; the readers in workstation.bitstamp,
+the writers in workstation.sim.wire):
 documented shapes, mixed JSON types, wire errors, and encode -> JSON bytes -> parse round
 trips for every encoder.
 
@@ -22,7 +23,7 @@ from workstation.bitstamp import account
 from workstation.bitstamp import order_frames as frames
 from workstation.bitstamp import orders as co
 from workstation.bitstamp.errors import ProtocolError
-from workstation.bitstamp.fields import PayloadError, dumps, market_name
+from workstation.bitstamp.fields import PayloadError, market_name
 from workstation.domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import Fill
@@ -44,6 +45,16 @@ from workstation.sim.wire.account import (
     encode_trading_fees,
     encode_user_transactions,
     encode_websockets_token,
+)
+from workstation.sim.wire.fields import dumps
+from workstation.sim.wire.order_frames import encode_my_trade_frame, encode_order_event_frame
+from workstation.sim.wire.orders import (
+    encode_cancel,
+    encode_cancel_all,
+    encode_open_orders,
+    encode_order_ack,
+    encode_order_status,
+    encode_replace,
 )
 
 D = Decimal
@@ -319,7 +330,7 @@ def test_user_transactions_round_trip_with_mixed_types() -> None:
 
 def test_order_ack_and_open_orders_round_trip_as_strings() -> None:
     ack = OrderAck(12, "btcusd", T1, Side.SELL, D("2211.00"), D("45.00000000"), "cid-1")
-    text = dumps(co.encode_order_ack(ack))
+    text = dumps(encode_order_ack(ack))
     assert json.loads(text) == {**ACK, "id": "12", "datetime": "2021-11-25 12:59:59.322000"} | {
         "type": "1",
         "client_order_id": "cid-1",
@@ -329,20 +340,20 @@ def test_order_ack_and_open_orders_round_trip_as_strings() -> None:
         OpenOrder(11, T0, Side.BUY, D("2100.45"), D("0.5"), "btcusd", D("1.0"), D("2200.00"), "c"),
         OpenOrder(12, T0, Side.SELL, D("0.07"), D("3"), "ethbtc"),
     ]
-    text = dumps(co.encode_open_orders(orders))
+    text = dumps(encode_open_orders(orders))
     first = json.loads(text)[0]
     assert all(isinstance(value, str) for value in first.values())
     assert first["price"] == "2100.45"
     assert first["currency_pair"] == first["market"] == "BTC/USD"
     assert co.parse_open_orders(text) == orders
-    per_market = json.loads(dumps(co.encode_open_orders(orders[:1], all_markets=False)))
+    per_market = json.loads(dumps(encode_open_orders(orders[:1], all_markets=False)))
     assert "currency_pair" not in per_market[0]
 
 
 def test_order_status_round_trip() -> None:
     tx = Fill(209895701, D("4451.25"), D("0.00500000"), D("22.25625000"), D("0.11128"), T1)
     status = OrderStatus(1, T0, Side.BUY, OrderState.OPEN, "btcusd", D("0.1"), "x", (tx,))
-    text = dumps(co.encode_order_status(status))
+    text = dumps(encode_order_status(status))
     decoded = json.loads(text)
     assert (decoded["id"], decoded["type"], decoded["status"]) == (1, "0", "Open")
     assert decoded["transactions"] == [{**TX, "price": "4451.25"}]
@@ -353,14 +364,14 @@ def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
     result = CancelResult(
         1453282316578816, D("0.02035278"), D("2100.450"), Side.BUY, "btcusd", "Canceled"
     )
-    text = dumps(co.encode_cancel(result))
+    text = dumps(encode_cancel(result))
     assert text == (
         b'{"id":1453282316578816,"amount":0.02035278,"price":2100.45,"type":0,'
         b'"market":"BTC/USD","status":"Canceled"}'
     )
     assert co.parse_cancel(text) == result
     everything = CancelAllResult((result, CancelResult(2, D(1), D(3), Side.SELL, "ethusd")), True)
-    text = dumps(co.encode_cancel_all(everything))
+    text = dumps(encode_cancel_all(everything))
     assert json.loads(text)["canceled"][1] == {
         "id": 2,
         "amount": 1,
@@ -374,9 +385,9 @@ def test_cancel_replies_use_json_numbers_and_round_trip() -> None:
 
 def test_replace_round_trip() -> None:
     full = ReplaceResult(20, 19, "old", "btcusd", Side.BUY, D("0.5"), D("100.10"), T1, "Open")
-    assert co.parse_replace(dumps(co.encode_replace(full))) == full
-    assert json.loads(dumps(co.encode_replace(ReplaceResult(21)))) == {"order_id": 21}
-    assert co.parse_replace(dumps(co.encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
+    assert co.parse_replace(dumps(encode_replace(full))) == full
+    assert json.loads(dumps(encode_replace(ReplaceResult(21)))) == {"order_id": 21}
+    assert co.parse_replace(dumps(encode_replace(ReplaceResult(21)))) == ReplaceResult(21)
 
 
 def test_order_event_frames_round_trip() -> None:
@@ -384,9 +395,7 @@ def test_order_event_frames_round_trip() -> None:
         OrderEventKind.CHANGED, "btcusd", 1658864794234880, Side.BUY, D("25862"), D("0.00000001"),
         1693831262313000, D("0.00038666"), D("0.00038667"), "test_market_buy", 2,
     )  # fmt: skip
-    private = frames.encode_order_event_frame(
-        "order_changed", "private-my_orders_btcusd-1", event, 8, 2
-    )
+    private = encode_order_event_frame("order_changed", "private-my_orders_btcusd-1", event, 8, 2)
     assert private == (
         '{"data":{"id":1658864794234880,"id_str":"1658864794234880","order_type":0,'
         '"order_subtype":2,"datetime":"1693831262","microtimestamp":"1693831262313000",'
@@ -396,9 +405,7 @@ def test_order_event_frames_round_trip() -> None:
         '"channel":"private-my_orders_btcusd-1","event":"order_changed"}'
     )
     assert frames.parse_order_event(*_frame_data(private)) == event
-    public = frames.encode_order_event_frame(
-        OrderEventKind.CHANGED, "live_orders_btcusd", event, 8, 2
-    )
+    public = encode_order_event_frame(OrderEventKind.CHANGED, "live_orders_btcusd", event, 8, 2)
     assert "client_order_id" not in public
     assert "trade_account_id" not in public
     assert frames.parse_order_event(*_frame_data(public)) == replace(event, client_order_id=None)
@@ -409,7 +416,7 @@ def test_my_trade_frame_round_trip() -> None:
         635698396, 2050558851342339, "ethusd", Side.BUY, D("2468.04"), D("0.005"), D("0.04936"),
         1789459694223000, "c1",
     )  # fmt: skip
-    frame = frames.encode_my_trade_frame("private-my_trades_ethusd-4848701", trade, 6, 2)
+    frame = encode_my_trade_frame("private-my_trades_ethusd-4848701", trade, 6, 2)
     assert json.loads(frame)["data"] == {
         "id": 635698396,
         "order_id": "2050558851342339",
@@ -435,7 +442,7 @@ def test_cancel_numbers_survive_the_wire_exactly(
     amount: Decimal, price: Decimal, order_id: int
 ) -> None:
     result = CancelResult(order_id, amount, price, Side.SELL, "btcusd", "Canceled")
-    assert co.parse_cancel(dumps(co.encode_cancel(result))) == result
+    assert co.parse_cancel(dumps(encode_cancel(result))) == result
 
 
 @given(amount=_AMOUNTS, traded=_AMOUNTS, price=_PRICES, stamp=st.integers(0, 2**62))
@@ -443,5 +450,5 @@ def test_order_event_amounts_survive_the_wire_exactly(
     amount: Decimal, traded: Decimal, price: Decimal, stamp: int
 ) -> None:
     event = OrderEvent(OrderEventKind.CREATED, "btcusd", 1, Side.BUY, price, amount, stamp, traded)
-    frame = frames.encode_order_event_frame(event.kind, "live_orders_btcusd", event, 8, 2)
+    frame = encode_order_event_frame(event.kind, "live_orders_btcusd", event, 8, 2)
     assert frames.parse_order_event(*_frame_data(frame)) == event

@@ -28,8 +28,6 @@ No message or ``repr`` in this module ever contains the API key or the secret.
 
 from __future__ import annotations
 
-import calendar
-import email.utils
 import hmac
 import json
 import re
@@ -41,6 +39,7 @@ from dataclasses import dataclass
 import httpx
 
 from .errors import BitstampError
+from .fields import http_date
 from .signing import (
     AUTH_VERSION,
     FORM_CONTENT_TYPE,
@@ -130,18 +129,6 @@ class Credentials:
     __str__ = __repr__
 
 
-def _parse_http_date_ms(value: str) -> int | None:
-    """An HTTP ``Date`` header as epoch ms (1 s resolution), or None if unparseable."""
-    parsed = email.utils.parsedate_tz(value)
-    if parsed is None:
-        return None
-    try:
-        seconds = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
-    except (OverflowError, ValueError):
-        return None
-    return seconds * 1000
-
-
 class ServerClock:
     """Local time corrected by the learned offset to the server's clock.
 
@@ -183,9 +170,10 @@ class ServerClock:
         current offset is kept while it lies inside that interval (no jitter from rounding),
         otherwise the interval's midpoint is taken.
         """
-        server_second_ms = _parse_http_date_ms(date_header)
-        if server_second_ms is None or received_ms < sent_ms:
+        server_date = http_date(date_header)
+        if server_date is None or received_ms < sent_ms:
             return False
+        server_second_ms = int(server_date.timestamp()) * 1000
         low = server_second_ms - received_ms
         high = server_second_ms + 999 - sent_ms
         if low <= self._offset_ms <= high:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +45,7 @@ from .errors import (
     TradingDisabled,
     _WaitHint,  # package-private base of the errors that carry retry_after
 )
+from .fields import http_date
 
 __all__ = ["classify"]
 
@@ -245,23 +245,14 @@ def _retry_after(headers: Mapping[str, str], now: datetime | None) -> float | No
         return None
     if re.fullmatch(r"\d+(\.\d+)?", value, re.ASCII):
         return float(value)  # float-ok: seconds
-    when = _http_date(value)
+    when = http_date(value)
     if when is None:
         return None
     # The server's own Date header is on the same clock as its Retry-After date.
-    reference = _http_date(_header(headers, "date") or "") or now or datetime.now(UTC)
+    reference = http_date(_header(headers, "date") or "") or now or datetime.now(UTC)
     if reference.tzinfo is None:
         reference = reference.replace(tzinfo=UTC)
     return max(0.0, (when - reference).total_seconds())
-
-
-def _http_date(text: str) -> datetime | None:
-    """An HTTP-date as an aware datetime (HTTP-dates are always GMT), or None."""
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

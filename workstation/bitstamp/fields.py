@@ -1,4 +1,4 @@
-"""Reading and writing the fields of Bitstamp payloads: the one helper every codec shares.
+"""Reading the fields of Bitstamp payloads: the one helper every codec shares.
 
 Every reader raises ``PayloadError`` naming the field, so the public payloads
 (``market_data``), the stream frames (``stream_frames``), the market lists (``markets``), the
@@ -16,22 +16,16 @@ number and its ``*_str`` twin are read by ``twin_decimal``.
 
 Parsing: each ``parse_*`` of a codec takes a response body (bytes or str) and returns domain
 values, or raises ``PayloadError`` naming the payload and the field (``read`` does the
-wrapping). Wire structs mirror the payloads.
-
-Encoding: each ``encode_*`` returns JSON-ready objects with Bitstamp's keys in Bitstamp's
-order, each value already of the JSON type Bitstamp uses: ``str`` for string numbers,
-``Decimal`` for JSON numbers, ``int`` for ids. Serialise them with ``dumps`` (or any msgspec
-encoder built with ``decimal_format="number"``), which writes a Decimal as an exact JSON
-number. String numbers keep the Decimal's own scale unless the encoder is given the market's
-(or currency's) decimals, which pad them as Bitstamp does without ever rounding (``padded``:
-``Decimal("7")`` with 5 places is sent as ``"7.00000"``). The writers are here, not on the
-simulator's side, because the order codecs still encode in this package.
+wrapping). Wire structs mirror the payloads. The simulator writes them with its own helper,
+``workstation.sim.wire.fields``.
 
 REST replies name markets ``"BTC/USD"`` while the domain carries symbols (``"btcusd"``):
 ``to_market`` reads one into the other (with the domain's ``market_symbol``) and
-``market_name`` writes it back: pass ``names`` (symbol -> name, e.g.
-``{m.symbol: f"{m.base}/{m.quote}" for m in markets}``) for markets whose quote currency is
-not one of Bitstamp's usual ones.
+``market_name`` writes it back (the journal export and the simulator use it): pass ``names``
+(symbol -> name, e.g. ``{m.symbol: f"{m.base}/{m.quote}" for m in markets}``) for markets
+whose quote currency is not one of Bitstamp's usual ones. ``checked_market`` is the symbol
+check of every request path that names a market. ``http_date`` reads the one header field
+two readers need: the server clock learns from ``Date``, the error rules from ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -40,6 +34,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -50,30 +45,22 @@ from workstation.domain.common import Side
 from workstation.domain.market_data import Level, market_symbol
 from workstation.domain.numbers import (
     MAX_NUMBER_LENGTH,
-    decimal_places,
-    format_decimal,
     parse_decimal,
-    plain,
 )
 
 __all__ = [
-    "Names",
     "Number",
     "PayloadError",
     "book_number",
+    "checked_market",
     "client_id",
     "decoder",
-    "dumps",
-    "format_datetime",
+    "http_date",
     "levels",
     "market_name",
-    "number",
     "optional_decimal",
-    "padded",
-    "present",
     "read",
     "reply_market",
-    "text",
     "to_datetime",
     "to_decimal",
     "to_int",
@@ -125,13 +112,6 @@ def levels(rows: Iterable[tuple[str, str]]) -> tuple[Level, ...]:
 #: A field Bitstamp sends as a JSON string or a JSON number. Decoders are built with
 #: ``float_hook=Decimal``, so after decoding it is ``str``, ``int`` or ``Decimal``.
 Number = Any
-
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
-
-
-def dumps(obj: object) -> bytes:
-    """Serialise an ``encode_*`` result: Decimals become exact JSON numbers, str stays str."""
-    return _ENCODER.encode(obj)
 
 
 def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
@@ -227,12 +207,18 @@ def to_datetime(text: str, field: str = "datetime") -> dt.datetime:
         raise PayloadError(f"{field} is not a valid time: {text!r}") from None
 
 
-def format_datetime(when: dt.datetime, *, micros: bool) -> str:
-    """The REST time text; ``micros`` adds ``.ffffff`` as order replies and ledgers do."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S" + (".%f" if micros else ""))
+def http_date(text: str) -> dt.datetime | None:
+    """An HTTP-date header (``Date``, ``Retry-After``) as an aware datetime, or None when it
+    is not one. HTTP-dates are always GMT, so one without a zone is read as UTC."""
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 _MARKET_NAME = re.compile(r"[A-Za-z0-9]+/?[A-Za-z0-9-]+")
+_SYMBOL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
 
 
 def to_market(name: str, field: str = "market") -> str:
@@ -241,6 +227,14 @@ def to_market(name: str, field: str = "market") -> str:
     if not isinstance(name, str) or not _MARKET_NAME.fullmatch(name):
         raise PayloadError(f"{field} is not a market name: {name!r}")
     return market_symbol(name)
+
+
+def checked_market(symbol: str) -> str:
+    """``symbol`` when it is a Bitstamp market symbol (``"btcusd"``, ``"btcusd-perp"``), fit
+    to go into a request path; ValueError otherwise."""
+    if _SYMBOL.fullmatch(symbol) is None:
+        raise ValueError(f"not a Bitstamp market symbol: {symbol!r}")
+    return symbol
 
 
 # Bitstamp's quote currencies, longest first so "btcusdt" splits as BTC/USDT, not BTCU/SDT.
@@ -262,36 +256,7 @@ def market_name(symbol: str, names: Mapping[str, str] | None = None) -> str:
     raise ValueError(f"cannot tell base from quote in market {symbol!r}; pass names")
 
 
-def text(value: Decimal) -> str:
-    """A string number with the Decimal's own scale, never exponent form nor ``-0``."""
-    return f"{value.copy_abs() if value.is_zero() else value:f}"
-
-
-def padded(value: Decimal, places: int | None) -> str:
-    """A string number with at least ``places`` decimals, the way Bitstamp pads amounts to the
-    market's or currency's decimals (``"0.01000000"``, ``"60000.00"``; reference section 2 and
-    the recorded balances in georlav/). Never rounds: a value with more significant places
-    keeps them. ``places=None`` keeps the Decimal's own scale, as ``text`` does."""
-    if places is None:
-        return text(value)
-    return format_decimal(value, max(places, decimal_places(value)))
-
-
-def number(value: Decimal) -> Decimal:
-    """A JSON number: the exact value without trailing zeros (Bitstamp writes ``2100.45``)."""
-    return Decimal(plain(value))
-
-
-def present(fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` without the keys whose value is None (Bitstamp omits unset optional keys)."""
-    return {key: value for key, value in fields.items() if value is not None}
-
-
 # --- shared by the order codecs ------------------------------------------------------------
-
-#: Symbol -> display name (``{"btcusd": "BTC/USD"}``) for ``market_name``; None splits the
-#: symbol at a known quote currency.
-Names = Mapping[str, str] | None
 
 
 def reply_market(market: str | None, currency_pair: str | None) -> str:

@@ -11,7 +11,6 @@ lost (see ``OutcomeUnknown``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -34,20 +33,13 @@ from ..domain.orders import (
 from . import account, market_data, markets, orders
 from .auth import BitstampAuth, Credentials
 from .errors import OutcomeUnknown, ProtocolError
+from .fields import checked_market
 from .orders import SubmitForm, checked_client_order_id, place_form, replace_form
 from .ratelimit import RateBudget
 from .reststats import RestStats
 from .transport import RetryPolicy, Transport
 
 __all__ = ["RestClient"]
-
-_MARKET = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
-
-
-def _market(market: str) -> str:
-    if _MARKET.fullmatch(market) is None:
-        raise ValueError(f"not a Bitstamp market symbol: {market!r}")
-    return market
 
 
 @contextmanager
@@ -96,20 +88,22 @@ class RestClient:
     # -- public ---------------------------------------------------------------------------
 
     async def ticker(self, market: str) -> Ticker:
-        body = await self.transport.get_public(f"/api/v2/ticker/{_market(market)}/")
+        body = await self.transport.get_public(f"/api/v2/ticker/{checked_market(market)}/")
         return market_data.parse_ticker(body, market)
 
     async def order_book(self, market: str, group: Literal[0, 1, 2] = 1) -> BookSnapshot:
         """The full-depth book. ``group=1`` aggregates per price (Bitstamp's default)."""
         params = {"group": str(group)} if group != 1 else None
-        body = await self.transport.get_public(f"/api/v2/order_book/{_market(market)}/", params)
+        body = await self.transport.get_public(
+            f"/api/v2/order_book/{checked_market(market)}/", params
+        )
         return market_data.parse_order_book(body, market)
 
     async def transactions(
         self, market: str, time: Literal["minute", "hour", "day"] = "hour"
     ) -> list[Trade]:
         """Public trades of the last minute/hour/day, newest first."""
-        path = f"/api/v2/transactions/{_market(market)}/"
+        path = f"/api/v2/transactions/{checked_market(market)}/"
         body = await self.transport.get_public(path, {"time": time})
         return market_data.parse_transactions(body, market)
 
@@ -127,7 +121,7 @@ class RestClient:
             params["start"] = str(start)
         if end is not None:
             params["end"] = str(end)
-        body = await self.transport.get_public(f"/api/v2/ohlc/{_market(market)}/", params)
+        body = await self.transport.get_public(f"/api/v2/ohlc/{checked_market(market)}/", params)
         return market_data.parse_ohlc(body)
 
     async def markets(self) -> list[Market]:
@@ -148,7 +142,9 @@ class RestClient:
         return account.parse_account_balances(await self._read("/api/v2/account_balances/"))
 
     async def trading_fees(self, market: str | None = None) -> list[TradingFee]:
-        path = f"/api/v2/fees/trading/{_market(market)}/" if market else "/api/v2/fees/trading/"
+        path = (
+            f"/api/v2/fees/trading/{checked_market(market)}/" if market else "/api/v2/fees/trading/"
+        )
         return account.parse_trading_fees(await self._read(path))
 
     async def user_transactions(
@@ -172,12 +168,16 @@ class RestClient:
             )
             if value is not None
         }
-        path = "/api/v2/user_transactions/" + (f"{_market(market)}/" if market else "")
+        path = "/api/v2/user_transactions/" + (f"{checked_market(market)}/" if market else "")
         return account.parse_user_transactions(await self._read(path, data))
 
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         """Open orders on one market, or on every market."""
-        path = f"/api/v2/open_orders/{_market(market)}/" if market else "/api/v2/open_orders/all/"
+        path = (
+            f"/api/v2/open_orders/{checked_market(market)}/"
+            if market
+            else "/api/v2/open_orders/all/"
+        )
         return orders.parse_open_orders(await self._read(path))
 
     async def order_status(
@@ -267,7 +267,7 @@ class RestClient:
         return orders.parse_cancel(body)
 
     async def cancel_all_orders(self, market: str | None = None) -> CancelAllResult:
-        path = "/api/v2/cancel_all_orders/" + (f"{_market(market)}/" if market else "")
+        path = "/api/v2/cancel_all_orders/" + (f"{checked_market(market)}/" if market else "")
         body = await self.transport.post_private(path, None, safe=False)
         return orders.parse_cancel_all(body)
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import msgspec
 from aiohttp import web
 
 from .wire.error_bodies import not_found_page
+from .wire.fields import dumps
 
 __all__ = ["HTML_404", "html_error_page", "json_reply"]
-
-# Decimals reach this encoder only where Bitstamp writes a JSON number (cancel replies, rates):
-# string-typed numbers are already formatted strings. decimal_format="number" writes the exact
-# digits, never through float.
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 # Bitstamp's CDN answers unknown paths and markets with an HTML page, not JSON (reference 3).
 HTML_404 = not_found_page().decode("latin-1")
@@ -30,7 +25,10 @@ def html_error_page(status: int) -> str:
 def json_reply(
     payload: object, status: int = 200, *, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    """A JSON response; ``Content-Type: application/json`` exactly (the signature covers it)."""
-    response = web.Response(status=status, body=_ENCODER.encode(payload), headers=headers)
+    """A JSON response; ``Content-Type: application/json`` exactly (the signature covers it).
+
+    Decimals in ``payload`` are where Bitstamp writes a JSON number (cancel replies, rates):
+    ``dumps`` writes their exact digits, never through float."""
+    response = web.Response(status=status, body=dumps(payload), headers=headers)
     response.content_type = "application/json"
     return response

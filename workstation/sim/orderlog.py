@@ -14,7 +14,6 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..bitstamp.order_frames import encode_my_trade_frame, encode_order_event_frame
 from ..domain import order_vocabulary
 from ..domain.account import UserTransaction
 from ..domain.common import Side
@@ -24,6 +23,7 @@ from .accounts import Accounts
 from .engine import Fill
 from .marketdata import NoPublisher, Publisher
 from .orderform import SimRejection
+from .wire.order_frames import encode_my_trade_frame, encode_order_event_frame
 
 __all__ = ["OrderLog", "SimOrder", "utc"]
 

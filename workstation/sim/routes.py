@@ -1,10 +1,10 @@
-"""REST v2 routes of the simulator: request parsing in, codec encoders out.
+"""REST v2 routes of the simulator: request parsing in, wire encoders out.
 
 Every path is served with and without its trailing slash (cryptofeed asks for
 ``/api/v2/order_book/btcusd`` without one). Unknown markets fall through to the HTML 404 that
 Bitstamp's CDN serves. Private handlers run after the auth middleware put ``user`` on the
 request. What the exchange does lives in :mod:`workstation.sim.exchange`; what the bodies look
-like lives in the codecs of :mod:`workstation.bitstamp`, shared with the client.
+like lives in the encoders of :mod:`workstation.sim.wire`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..bitstamp import orders
 from ..domain.common import Side
 from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
@@ -29,6 +28,14 @@ from .wire.account import (
 from .wire.error_bodies import error_body
 from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
 from .wire.markets import encode_markets, encode_trading_pairs_info
+from .wire.orders import (
+    encode_cancel,
+    encode_cancel_all,
+    encode_open_orders,
+    encode_order_ack,
+    encode_order_status,
+    encode_replace,
+)
 
 __all__ = ["USER", "add_routes"]
 
@@ -205,9 +212,7 @@ class _Routes:
             raise web.HTTPNotFound()
         listed = self.ex.open_orders(request[USER], symbol)
         decimals = {s: (m.base_decimals, m.quote_decimals) for s, m in self.ex.markets.items()}
-        return json_reply(
-            orders.encode_open_orders(listed, all_markets=symbol is None, decimals=decimals)
-        )
+        return json_reply(encode_open_orders(listed, all_markets=symbol is None, decimals=decimals))
 
     async def order_status(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -222,7 +227,7 @@ class _Routes:
             return _rejection(exc)
         m = self.ex.markets[status.market]
         return json_reply(
-            orders.encode_order_status(
+            encode_order_status(
                 status, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
             )
         )
@@ -247,9 +252,7 @@ class _Routes:
         except SimRejection as exc:
             return _rejection(exc)
         return json_reply(
-            orders.encode_order_ack(
-                ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals
-            )
+            encode_order_ack(ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals)
         )
 
     async def place_limit(self, request: web.Request) -> web.Response:
@@ -271,14 +274,14 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(orders.encode_cancel(result))
+        return json_reply(encode_cancel(result))
 
     async def cancel_all(self, request: web.Request) -> web.Response:
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
         result = self.ex.cancel_all(request[USER], symbol)
-        return json_reply(orders.encode_cancel_all(result))
+        return json_reply(encode_cancel_all(result))
 
     async def replace_order(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -288,7 +291,7 @@ class _Routes:
             )
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(orders.encode_replace(result))
+        return json_reply(encode_replace(result))
 
 
 def _form_str(form: object, name: str) -> str | None:

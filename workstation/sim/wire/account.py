@@ -3,7 +3,7 @@ websockets token and the user transactions ledger (reference 2, 4.1, 4.2, 4.7, 4
 
 Kept apart from the parsers in ``workstation.bitstamp.account``: only the server side writes
 them. Conventions (keys in Bitstamp's order, values of the JSON type it uses, serialised
-with ``fields.dumps``) as in ``workstation.bitstamp.fields``.
+with ``fields.dumps``) as in ``fields``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ...bitstamp.fields import format_datetime, market_name, number, padded, text
+from ...bitstamp.fields import market_name
 from ...domain.account import Balance, TradingFee, UserTransaction, WebsocketToken
+from .fields import format_datetime, number, padded, text
 
 __all__ = [
     "encode_account_balances",

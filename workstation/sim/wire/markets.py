@@ -13,7 +13,8 @@ from typing import Any
 
 from ...bitstamp.markets import DISABLED, ENABLED
 from ...domain.markets import Market
-from ...domain.numbers import decimal_places, format_decimal, plain
+from ...domain.numbers import plain
+from .fields import padded
 
 __all__ = ["encode_markets", "encode_trading_pairs_info"]
 
@@ -33,7 +34,7 @@ def encode_markets(markets: Iterable[Market]) -> list[dict[str, Any]]:
             "base_decimals": market.base_decimals,
             "counter_currency": market.quote,
             "counter_decimals": market.quote_decimals,
-            "minimum_order_value": _minimum_value_text(market),
+            "minimum_order_value": padded(market.minimum_order_value, market.quote_decimals),
             "trading": _status(market.trading_enabled),
             "instant_order_counter_decimals": market.instant_quote_decimals,
             "instant_and_market_orders": _status(market.instant_and_market_enabled),
@@ -75,11 +76,6 @@ def _description(market: Market) -> str:
     if len(market.description.split(" / ")) == 2:
         return market.description
     return f"{market.base} / {market.quote}"
-
-
-def _minimum_value_text(market: Market) -> str:
-    value = market.minimum_order_value
-    return format_decimal(value, max(market.quote_decimals, decimal_places(value)))
 
 
 def _legacy_number(value: Decimal) -> str:
