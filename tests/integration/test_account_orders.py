@@ -15,8 +15,8 @@ from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import TrackState
+from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.journal import Journal
-from workstation.services.order_model import TrackedOrder
 from workstation.services.trading import TradingService
 from workstation.sim.server import SimServer
 

@@ -19,8 +19,8 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.journal import Journal
-from workstation.services.order_model import SubmitsBlocked
 from workstation.services.private_feed import RECONNECTED
+from workstation.services.refusals import SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm

@@ -14,8 +14,9 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OpenOrder
+from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.journal import Journal
-from workstation.services.order_model import ReconcilePolicy, TrackedOrder
+from workstation.services.order_model import ReconcilePolicy
 from workstation.services.trading import TradingChange, TradingService
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer

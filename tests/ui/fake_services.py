@@ -22,8 +22,8 @@ from workstation.domain.markets import Market
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import TrackState
 from workstation.domain.orderbook import OrderBook
+from workstation.domain.tracked_order import CancelReport, TrackedOrder
 from workstation.services.events import MarketsOpened, OrderChanged, ServiceEvent
-from workstation.services.order_model import CancelReport, TrackedOrder
 from workstation.services.tape import TradeTape
 from workstation.services.views import AccountView, HealthView, MarketView, StreamState
 from workstation.sim.catalog import DEFAULT_MARKETS

@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.services.order_model import SubmitsBlocked, TrackedOrder
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.refusals import SubmitsBlocked
 from workstation.services.views import Latency, StreamState
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions

@@ -14,7 +14,7 @@ from textual.widgets._toast import Toast
 
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import OrderKind, TrackState
-from workstation.services.order_model import TrackedOrder
+from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.venue import Venue
 from workstation.sim.catalog import DEFAULT_MARKETS
 from workstation.sim.server import SimServer

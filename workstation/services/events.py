@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .order_model import TrackedOrder
+from ..domain.tracked_order import TrackedOrder
 
 __all__ = [
     "AccountChanged",

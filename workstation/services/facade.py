@@ -28,6 +28,7 @@ from ..bitstamp.reststats import LatencyWindow, RestStats
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
+from ..domain.tracked_order import CancelReport, TrackedOrder
 from .events import (
     AccountChanged,
     ConnectionChanged,
@@ -42,7 +43,6 @@ from .events import (
 from .feed import FeedState
 from .hub import FeedChange, MarketHub
 from .journal import Journal
-from .order_model import CancelReport, TrackedOrder
 from .session import Session
 from .trading import TradingChange, TradingService
 from .valuation import Valuation

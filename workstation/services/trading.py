@@ -41,27 +41,15 @@ from ..domain.account import Balance
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import TrackState
+from ..domain.tracked_order import CancelReport, TrackedOrder
 from .balances import AccountBook
 from .journal import Journal
-from .order_model import (
-    AmendRefused,
-    CancelFailed,
-    CancelReport,
-    ReconcilePolicy,
-    SubmitsBlocked,
-    TrackedOrder,
-)
+from .order_model import ReconcilePolicy
 from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
+from .refusals import AmendRefused, SubmitsBlocked
 
-__all__ = [
-    "AmendRefused",
-    "CancelFailed",
-    "CancelReport",
-    "SubmitsBlocked",
-    "TradingChange",
-    "TradingService",
-]
+__all__ = ["TradingChange", "TradingService"]
 
 _log = logging.getLogger("workstation.services.trading")
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
