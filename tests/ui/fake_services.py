@@ -3,7 +3,7 @@
 ``FakeServices`` implements :class:`workstation.services.facade.Services` over plain models a
 test fills in: per pair an ``OrderBook`` loaded from a ``BookSnapshot`` and a ``TradeTape``;
 balances, fees, prices and ``TrackedOrder`` values for the account; a ``HealthView``. Commands
-are recorded (``calls``) and answer what the test set. ``build_app(None, options, fake)`` runs
+are recorded (``calls``) and answer what the test set. ``build_app(fake, options)`` runs
 the real app on it, so a pane test sees what the trader would, in well under a second.
 """
 

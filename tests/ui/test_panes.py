@@ -55,7 +55,7 @@ def fake() -> FakeServices:
 
 
 def app_on(services: FakeServices) -> WorkstationApp:
-    return build_app(None, AppOptions(), services)
+    return build_app(services, AppOptions())
 
 
 async def shown(pilot: Pilot) -> None:
