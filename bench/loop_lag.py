@@ -147,7 +147,7 @@ async def run(
             # shared machine the other workers alone make some lag; this says how much.
             baseline = await _sample_lag(baseline_s) if baseline_s > 0 else None
             services = VenueServices(venue)
-            app = build_app(venue, AppOptions(pairs=PAIRS), services)
+            app = build_app(services, AppOptions(pairs=PAIRS))
             async with app.run_test(size=(160, 50)):
                 say(f"  app started against {venue.rest_url}; waiting for {len(PAIRS)} live pairs")
                 await _wait_live(app, services, 90)

@@ -32,7 +32,7 @@ async def shoot(size: tuple[int, int], out: Path) -> None:
         demo = exchange.demo
         venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
         services = VenueServices(venue)
-        app = build_app(venue, AppOptions(pairs=("btcusd", "ethusd", "xrpusd")), services)
+        app = build_app(services, AppOptions(pairs=("btcusd", "ethusd", "xrpusd")))
         async with app.run_test(size=size) as pilot:
             for _ in range(400):
                 feed = services.hub.feeds.get("btcusd") if services.hub else None

@@ -19,7 +19,10 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .services.venue import Venue
 
 __all__ = [
     "add_trading_commands",
@@ -152,7 +155,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from .services.journal import Journal
     from .services.keys import KeyStore, KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
-    from .services.venue import Venue, VenueError, attached_sim_venue, bitstamp_venue
+    from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
 
     env = args.venue_env
     if args.sim_url and env != "sim":
@@ -200,23 +203,35 @@ def run_tui(args: argparse.Namespace) -> int:
     )
 
 
-def start_app(*, log_level: str = "INFO", **options: Any) -> int:
-    """Open the log, then ``workstation.ui.app.run_app(**options)``, imported only now: the
-    keys and journal commands, and every refusal above, run without loading Textual.
+def start_app(
+    *,
+    venue: Venue | None,
+    seed: int | None,
+    confirm: bool,
+    journal_path: Path,
+    log_file: Path,
+    log_level: str = "INFO",
+) -> int:
+    """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
+    the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
+    and journal commands, and every refusal above, run without loading Textual or a client.
 
-    Any exception that escapes is a crash: its traceback goes to the log (masked) and one
-    line naming the log file to stderr; the exit status is 1."""
+    Any exception that escapes, the app's crash included (``run_app`` raises it once the
+    terminal is restored), is a crash: its traceback goes to the log (masked) and one line
+    naming the log file to stderr; the exit status is 1."""
     from .services.logs import configure_logging, report_crash
 
-    log_file = options["log_file"]
     try:
         configure_logging(log_file, log_level)
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
+        from .services.facade import VenueServices
         from .ui.app import run_app
+        from .ui.options import AppOptions
 
-        return run_app(**options)
+        services = VenueServices(venue, seed=seed, journal_path=journal_path)
+        return run_app(services, AppOptions(confirm=confirm))
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
 

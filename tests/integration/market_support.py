@@ -11,7 +11,8 @@ from typing import Any
 
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.stream import Backoff, StreamClient
-from workstation.services.hub import FeedChange, MarketHub
+from workstation.services.events import MarketEvent
+from workstation.services.hub import MarketHub
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
@@ -30,14 +31,14 @@ async def manual_sim(history_s: float) -> AsyncIterator[SimServer]:
 @contextlib.asynccontextmanager
 async def running_hub(
     sim: SimServer, **options: Any
-) -> AsyncIterator[tuple[MarketHub, list[FeedChange]]]:
+) -> AsyncIterator[tuple[MarketHub, list[MarketEvent]]]:
     """A started hub on ``sim`` (``options`` go to :class:`MarketHub`) and the changes it
     told; closed at the end."""
     rest = RestClient.for_url(sim.rest_url, timeout_s=5.0)
     stream = StreamClient(
         sim.ws_url, heartbeat_s=0.5, idle_timeout_s=5.0, backoff=Backoff(base_s=0.05, cap_s=0.2)
     )
-    changes: list[FeedChange] = []
+    changes: list[MarketEvent] = []
     markets = {m.symbol: m for m in await rest.markets()}
     service = MarketHub(rest, stream, markets, listener=changes.append, **options)
     await service.start()

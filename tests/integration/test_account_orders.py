@@ -15,8 +15,9 @@ from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import TrackState
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.events import OrderChanged
 from workstation.services.journal import Journal
-from workstation.services.order_model import TrackedOrder
 from workstation.services.trading import TradingService
 from workstation.sim.server import SimServer
 
@@ -111,7 +112,7 @@ async def test_an_order_placed_elsewhere_while_running_is_listed_cancelled_and_a
         await until(lambda: len(elsewhere(service)) == 1, "the order placed elsewhere listed")
         [listed] = elsewhere(service)
         assert listed.order_id == first
-        assert any(c.order == listed for c in changes.of("order"))  # the pane was told
+        assert any(c.order == listed for c in changes.of(OrderChanged))  # the pane was told
 
         cancelled = await service.cancel(listed.client_order_id)
         assert cancelled.state is TrackState.CANCELLED

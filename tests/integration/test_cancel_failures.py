@@ -11,7 +11,7 @@ import pytest
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.order_vocabulary import TrackState
 from workstation.services.journal import Journal
-from workstation.services.order_model import CancelFailed
+from workstation.services.refusals import CancelFailed
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer

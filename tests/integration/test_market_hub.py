@@ -16,8 +16,14 @@ from decimal import Decimal
 import pytest
 
 from workstation.domain.common import Side
+from workstation.services.events import (
+    ConnectionChanged,
+    FeedStateChanged,
+    MarketDataError,
+    MarketEvent,
+)
 from workstation.services.feed import FeedState, MarketFeed
-from workstation.services.hub import FeedChange, MarketHub
+from workstation.services.hub import MarketHub
 from workstation.sim.exchange import OrderForm
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
@@ -32,7 +38,7 @@ async def sim() -> AsyncIterator[SimServer]:
 
 
 @pytest.fixture
-async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[FeedChange]]]:
+async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[MarketEvent]]]:
     async with running_hub(sim, ticker_every_s=0.5) as running:
         yield running
 
@@ -70,7 +76,7 @@ async def at_rest(sim: SimServer, feed: MarketFeed) -> None:
 
 
 async def test_synced_book_equals_the_engine_and_trades_and_ticker_arrive(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, changes = hub
     feed = await service.watch(SYMBOL)
@@ -87,7 +93,10 @@ async def test_synced_book_equals_the_engine_and_trades_and_ticker_arrive(
     assert set(tape_ids) <= engine_trades
     assert len(set(tape_ids)) == len(tape_ids)
     assert service.rest.transport.stats.market_data.percentile(50) is not None
-    assert any(c.kind == "state" and c.symbol == SYMBOL and c.detail == "live" for c in changes)
+    assert any(
+        isinstance(c, FeedStateChanged) and c.symbol == SYMBOL and c.detail == "live"
+        for c in changes
+    )
 
 
 async def synced(sim: SimServer, service: MarketHub) -> MarketFeed:
@@ -100,7 +109,7 @@ async def synced(sim: SimServer, service: MarketHub) -> MarketFeed:
 
 @pytest.mark.parametrize("how", ["drop", "request_reconnect"])
 async def test_book_recovers_after_a_lost_connection(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]], how: str
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]], how: str
 ) -> None:
     service, changes = hub
     feed = await synced(sim, service)
@@ -113,11 +122,13 @@ async def test_book_recovers_after_a_lost_connection(
     await at_rest(sim, feed)
     assert feed.health.resyncs == 1
     assert feed.health.last_resync_reason == "reconnected"
-    assert any(c.kind == "connection" and c.detail.startswith("disconnected") for c in changes)
+    assert any(
+        isinstance(c, ConnectionChanged) and c.detail.startswith("disconnected") for c in changes
+    )
 
 
 async def test_a_crossed_book_forces_a_resync(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     feed = await synced(sim, service)
@@ -143,7 +154,7 @@ async def test_a_crossed_book_forces_a_resync(
 
 
 async def test_a_diff_side_that_is_not_text_rows_forces_a_resync(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     """Valid JSON, so the frame parses; its side is numbers, not Bitstamp's text pairs: the
     book's one-pass check refuses it, the row decode names it, and the feed resyncs."""
@@ -167,7 +178,7 @@ async def test_a_diff_side_that_is_not_text_rows_forces_a_resync(
 
 
 async def test_an_unreadable_frame_forces_a_resync(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     feed = await synced(sim, service)
@@ -180,7 +191,7 @@ async def test_an_unreadable_frame_forces_a_resync(
 
 
 async def test_a_silently_dropped_diff_is_caught_by_the_top_100(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     feed = await synced(sim, service)
@@ -200,7 +211,7 @@ async def test_a_silently_dropped_diff_is_caught_by_the_top_100(
 
 
 async def test_a_stalled_channel_is_noticed_and_recovered(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     feed = await synced(sim, service)
@@ -212,7 +223,7 @@ async def test_a_stalled_channel_is_noticed_and_recovered(
 
 
 async def test_the_tape_never_holds_a_trade_twice_across_reconnects(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     feed = await synced(sim, service)
@@ -235,7 +246,7 @@ async def test_the_tape_never_holds_a_trade_twice_across_reconnects(
 
 
 async def test_a_malformed_snapshot_reply_is_retried_with_backoff_not_per_frame(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     """A snapshot endpoint answering valid JSON of the wrong shape: the hub asks again after a
     growing pause (1, 2, 4 s...), not on every diff frame, says so, and syncs once the
@@ -250,7 +261,7 @@ async def test_a_malformed_snapshot_reply_is_retried_with_backoff_not_per_frame(
     await move_market(sim, 20)  # ~2.4 s of diff frames, ten a second
     assert feed.stale
     assert sim.requests[path] <= 3, f"{sim.requests[path]} snapshot requests in 2.4 s"
-    assert any(c.kind == "error" and SYMBOL in c.detail for c in changes)
+    assert any(isinstance(c, MarketDataError) and SYMBOL in c.detail for c in changes)
     sim.faults.clear()
     await move_until(sim, lambda: feed.state is FeedState.LIVE, "the book after the fault")
     await at_rest(sim, feed)

@@ -17,8 +17,9 @@ import pytest
 
 from workstation.domain.common import Side
 from workstation.services.cadence import SilencePolicy
+from workstation.services.events import FeedStateChanged, MarketEvent
 from workstation.services.feed import FeedState, MarketFeed
-from workstation.services.hub import FeedChange, MarketHub
+from workstation.services.hub import MarketHub
 from workstation.sim.server import SimServer
 
 from .market_support import SYMBOL, manual_sim, running_hub, until
@@ -33,7 +34,7 @@ async def sim() -> AsyncIterator[SimServer]:
 
 
 @pytest.fixture
-async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[FeedChange]]]:
+async def hub(sim: SimServer) -> AsyncIterator[tuple[MarketHub, list[MarketEvent]]]:
     async with running_hub(sim, book_silence=QUICK, trade_silence=QUICK) as running:
         yield running
 
@@ -97,7 +98,7 @@ async def end_at_rest(sim: SimServer, feed: MarketFeed) -> None:
 
 
 async def test_every_channel_stalled_shows_stale_resyncs_and_loses_no_trade(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, changes = hub
     async with moving(sim):
@@ -108,7 +109,7 @@ async def test_every_channel_stalled_shows_stale_resyncs_and_loses_no_trade(
         assert "no book frame" in feed.stale_reason or "resyncing" in feed.stale_reason
         await stale_throughout(feed, 1.5)
         assert feed.health.resyncs > resyncs, "the moved book was resynced while stalled"
-        assert any(c.kind == "state" and "no book frame" in c.detail for c in changes)
+        assert any(isinstance(c, FeedStateChanged) and "no book frame" in c.detail for c in changes)
         await until(lambda: feed.tape_stale, within=3.0, what="the tape to be STALE")
         sim.faults.unstall()
         await until(lambda: not feed.stale, what="live again")
@@ -116,7 +117,7 @@ async def test_every_channel_stalled_shows_stale_resyncs_and_loses_no_trade(
 
 
 async def test_the_diff_channel_stalled_alone_shows_stale(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     async with moving(sim):
@@ -130,7 +131,7 @@ async def test_the_diff_channel_stalled_alone_shows_stale(
 
 
 async def test_the_trade_channel_stalled_alone_is_backfilled(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     service, _ = hub
     async with moving(sim):
@@ -146,7 +147,7 @@ async def test_the_trade_channel_stalled_alone_is_backfilled(
 
 
 async def test_the_top_100_channel_stalled_alone_leaves_the_book_live(
-    sim: SimServer, hub: tuple[MarketHub, list[FeedChange]]
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:
     """Diffs still come: the book is the venue's, so it is not called stale; the
     cross-check resumes when the channel does."""

@@ -20,8 +20,8 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from workstation.services.journal import Journal
-from workstation.services.order_model import AmendRefused, SubmitsBlocked
 from workstation.services.order_tracker import OrderTracker
+from workstation.services.refusals import AmendRefused, SubmitsBlocked
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer

@@ -18,9 +18,10 @@ from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.services.events import PrivateStreamChanged
 from workstation.services.journal import Journal
-from workstation.services.order_model import SubmitsBlocked
 from workstation.services.private_feed import RECONNECTED
+from workstation.services.refusals import SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm
@@ -179,7 +180,7 @@ async def test_a_dropped_private_stream_blocks_submits_until_reconciled_and_lose
     await asyncio.sleep(0.3)
     assert fills_as_trades(journal, cid) == sim_trades(live_sim, order.order_id)
     assert sum(a for a, _ in fills_as_trades(journal, cid)) == missed
-    assert any(c.detail.startswith("disconnected") for c in changes.of("private"))
+    assert any(c.detail.startswith("disconnected") for c in changes.of(PrivateStreamChanged))
     # And trading goes on.
     after = await service.submit(OrderRequest("btcusd", Side.BUY, OrderKind.MARKET, D("0.01")))
     assert after.state is TrackState.FILLED

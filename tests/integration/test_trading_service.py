@@ -17,7 +17,7 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
 from workstation.services.journal import Journal
-from workstation.services.order_model import AmendRefused, SubmitsBlocked
+from workstation.services.refusals import AmendRefused, SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer

@@ -7,20 +7,23 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OpenOrder
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.events import OrderChanged, SubmitGateChanged, TradingEvent
 from workstation.services.journal import Journal
-from workstation.services.order_model import ReconcilePolicy, TrackedOrder
-from workstation.services.trading import TradingChange, TradingService
+from workstation.services.order_model import ReconcilePolicy
+from workstation.services.trading import TradingService
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
 D = Decimal
+E = TypeVar("E")
 FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
 
 
@@ -40,28 +43,24 @@ class Recorder:
 
 
 class Changes:
-    """Every :class:`TradingChange` the service told its listener, in order."""
+    """Every event the trading service told its listener, in order."""
 
     def __init__(self) -> None:
-        self.seen: list[TradingChange] = []
+        self.seen: list[TradingEvent] = []
 
-    def __call__(self, change: TradingChange) -> None:
+    def __call__(self, change: TradingEvent) -> None:
         self.seen.append(change)
 
-    def of(self, kind: str) -> list[TradingChange]:
-        return [c for c in self.seen if c.kind == kind]
+    def of(self, kind: type[E]) -> list[E]:
+        return [c for c in self.seen if isinstance(c, kind)]
 
     def states(self, cid: str) -> list[TrackState]:
         """The order's states as the listener saw them, repeats collapsed."""
-        states = [
-            c.order.state
-            for c in self.seen
-            if c.kind == "order" and c.order is not None and c.order.client_order_id == cid
-        ]
+        states = [c.order.state for c in self.of(OrderChanged) if c.order.client_order_id == cid]
         return [s for i, s in enumerate(states) if i == 0 or states[i - 1] is not s]
 
     def gates(self) -> list[str]:
-        return [c.detail for c in self.of("gate")]
+        return [c.reason or "" for c in self.of(SubmitGateChanged)]
 
 
 async def until(condition: Callable[[], bool], what: str, within: float = 15.0) -> None:

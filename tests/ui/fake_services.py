@@ -3,7 +3,7 @@
 ``FakeServices`` implements :class:`workstation.services.facade.Services` over plain models a
 test fills in: per pair an ``OrderBook`` loaded from a ``BookSnapshot`` and a ``TradeTape``;
 balances, fees, prices and ``TrackedOrder`` values for the account; a ``HealthView``. Commands
-are recorded (``calls``) and answer what the test set. ``build_app(None, options, fake)`` runs
+are recorded (``calls``) and answer what the test set. ``build_app(fake, options)`` runs
 the real app on it, so a pane test sees what the trader would, in well under a second.
 """
 
@@ -22,8 +22,8 @@ from workstation.domain.markets import Market
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import TrackState
 from workstation.domain.orderbook import OrderBook
+from workstation.domain.tracked_order import CancelReport, TrackedOrder
 from workstation.services.events import MarketsOpened, OrderChanged, ServiceEvent
-from workstation.services.order_model import CancelReport, TrackedOrder
 from workstation.services.tape import TradeTape
 from workstation.services.views import AccountView, HealthView, MarketView, StreamState
 from workstation.sim.catalog import DEFAULT_MARKETS

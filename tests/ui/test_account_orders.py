@@ -13,11 +13,11 @@ from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.orders import OpenOrdersView
 
 from .harness import real, until
@@ -51,7 +51,7 @@ async def test_an_order_placed_elsewhere_is_listed_and_marked(
     bid = sim.exchange.engines["btcusd"].best_bid()
     assert bid is not None
     await place_elsewhere(sim, bid - 100)  # before the app starts
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await until(pilot, lambda: len(client_ids(app)) == 1, "the order placed elsewhere")
@@ -74,7 +74,7 @@ async def test_a_failed_cancel_is_shown_with_its_reason(
 ) -> None:
     bid = sim.exchange.engines["btcusd"].best_bid()
     assert bid is not None
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         trading = real(app).trading

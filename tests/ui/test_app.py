@@ -11,6 +11,7 @@ from decimal import Decimal
 from textual.widgets import OptionList, Static
 
 from workstation.domain.common import Side
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
@@ -34,7 +35,7 @@ def live(app: WorkstationApp, symbol: str) -> bool:
 
 
 async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venue) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         book = app.query_one(OrderBookView)
@@ -66,7 +67,7 @@ async def test_the_screen_shows_book_tape_and_status(sim: SimServer, venue: Venu
 
 
 async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         book = app.query_one(OrderBookView)
@@ -117,7 +118,7 @@ async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue
 
 async def test_an_unreachable_venue_is_said_on_screen() -> None:
     venue = Venue("sandbox", "http://127.0.0.1:9", "ws://127.0.0.1:9/", "k" * 32, "s" * 32)
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(100, 24)) as pilot:
         bar = app.query_one(StatusBar)
         await until(pilot, lambda: "cannot reach 127.0.0.1:9 since" in str(bar.render()), "it")
@@ -131,7 +132,7 @@ async def test_an_unreachable_venue_is_said_on_screen() -> None:
 async def test_the_pair_picker_jumps_by_the_letters_typed(sim: SimServer, venue: Venue) -> None:
     """Typed letters accumulate into a prefix of the pair's name ('/' optional); Backspace
     takes one back; after a pause the next letter starts a new prefix."""
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         now = [0.0]

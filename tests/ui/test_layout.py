@@ -16,6 +16,7 @@ from textual.widget import Widget
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
@@ -61,7 +62,7 @@ async def ready(pilot, app: WorkstationApp) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=size) as pilot:
         await ready(pilot, app)
         for pane in (OrderBookView, TradesTapeView, OpenOrdersView, StatusBar):
@@ -96,7 +97,7 @@ async def test_every_pane_is_reachable(venue: Venue, size: tuple[int, int]) -> N
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
 async def test_help_shows_every_key_whole(venue: Venue, size: tuple[int, int]) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=size) as pilot:
         await pilot.press("question_mark")
         await pilot.pause(0.2)
@@ -111,7 +112,7 @@ async def test_help_shows_every_key_whole(venue: Venue, size: tuple[int, int]) -
 
 
 async def test_ticket_choices_are_shown_whole_at_80_columns(venue: Venue) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         for side in ("b", "s"):
@@ -142,7 +143,7 @@ async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
     sim: SimServer, venue: Venue
 ) -> None:
     """A GTD limit buy that crosses the book, at the confirm step: every line on screen."""
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         ask = sim.exchange.engines["btcusd"].best_ask()
@@ -161,7 +162,7 @@ async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
 
 
 async def test_an_open_order_is_shown_whole_at_80_columns(sim: SimServer, venue: Venue) -> None:
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         assert real(app).trading is not None

@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from workstation.domain.common import Side
-from workstation.services.order_model import SubmitsBlocked, TrackedOrder
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.refusals import SubmitsBlocked
 from workstation.services.views import Latency, StreamState
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
@@ -54,7 +55,7 @@ def fake() -> FakeServices:
 
 
 def app_on(services: FakeServices) -> WorkstationApp:
-    return build_app(None, AppOptions(), services)
+    return build_app(services, AppOptions())
 
 
 async def shown(pilot: Pilot) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
 from workstation.ui.app import build_app
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.status import StatusBar
 
 from .harness import real, until
@@ -20,7 +20,7 @@ from .test_trading import ready
 async def test_the_status_bar_counts_every_429_of_market_data_and_trading(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "the market and the account")
         assert real(app).hub is not None

@@ -17,6 +17,7 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
 from workstation.services import submitter
+from workstation.services.facade import VenueServices
 from workstation.services.journal import Journal
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
@@ -40,7 +41,7 @@ def _collect_leaks_here():
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 def test_main_screen(snap_compare, size: tuple[int, int]) -> None:
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=size, run_before=settle)
+        assert snap_compare(build_app(VenueServices(venue)), terminal_size=size, run_before=settle)
 
 
 def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:
@@ -50,7 +51,7 @@ def test_main_screen_monochrome_with_a_cursor(snap_compare) -> None:
         await settle(pilot)
 
     with SimThread(seed=3) as venue:
-        app = build_app(venue, AppOptions(mono=True))
+        app = build_app(VenueServices(venue), AppOptions(mono=True))
         assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
 
@@ -64,7 +65,9 @@ def test_ticket_with_a_market_order_preview(snap_compare) -> None:
         await pilot.pause(0.5)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=(120, 40), run_before=run_before)
+        assert snap_compare(
+            build_app(VenueServices(venue)), terminal_size=(120, 40), run_before=run_before
+        )
 
 
 def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +108,9 @@ def test_open_orders_pane(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None
         await settle(pilot)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=(120, 40), run_before=run_before)
+        assert snap_compare(
+            build_app(VenueServices(venue)), terminal_size=(120, 40), run_before=run_before
+        )
 
 
 def test_help_at_80x24(snap_compare) -> None:
@@ -115,7 +120,9 @@ def test_help_at_80x24(snap_compare) -> None:
         await pilot.pause(0.3)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(
+            build_app(VenueServices(venue)), terminal_size=(80, 24), run_before=run_before
+        )
 
 
 def test_balances_at_80x24(snap_compare) -> None:
@@ -127,7 +134,9 @@ def test_balances_at_80x24(snap_compare) -> None:
         await pilot.pause(0.3)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(
+            build_app(VenueServices(venue)), terminal_size=(80, 24), run_before=run_before
+        )
 
 
 @pytest.mark.parametrize(
@@ -149,4 +158,6 @@ def test_ticket_kinds_at_80x24(snap_compare, side: str, steps: int, amount: str)
         await pilot.pause(0.5)
 
     with SimThread(seed=3) as venue:
-        assert snap_compare(build_app(venue), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(
+            build_app(VenueServices(venue)), terminal_size=(80, 24), run_before=run_before
+        )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.clock import SimClock
@@ -81,7 +82,7 @@ async def test_a_stall_is_shown_stale_and_the_tape_loses_nothing(
 ) -> None:
     sim = moving_sim
     venue = Venue("sim", sim.rest_url, sim.ws_url)
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(120, 30)) as pilot:
         feed = None
 

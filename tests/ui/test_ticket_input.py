@@ -26,12 +26,12 @@ from textual.widgets import Input
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.choice import Choice
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.screens.ticket import TicketScreen
 
@@ -72,7 +72,7 @@ class DeskThread:
         async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as sim:
             demo = sim.exchange.demo
             venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-            app = build_app(venue, AppOptions(journal_path=self.journal))
+            app = build_app(VenueServices(venue, journal_path=self.journal))
             async with app.run_test(size=(120, 40)) as pilot:
                 await until(pilot, lambda: ready(app), "trading to be ready")
                 assert real(app).trading is not None

@@ -7,10 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import build_app
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.orders import OpenOrdersView
 
@@ -23,7 +23,7 @@ D = Decimal
 async def test_the_enter_that_sends_opens_nothing_and_focus_stays(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")

@@ -14,13 +14,13 @@ from textual.widgets._toast import Toast
 
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import OrderKind, TrackState
-from workstation.services.order_model import TrackedOrder
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.catalog import DEFAULT_MARKETS
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.desk import notice_text
-from workstation.ui.options import AppOptions
 
 from .harness import real, until
 from .test_trading import ready, ticket, type_text
@@ -37,7 +37,7 @@ def toasts(app: WorkstationApp) -> list[str]:
 async def test_an_instant_buy_in_usd_is_told_in_btc_with_its_price_and_fee(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b", "tab", "tab", "right", "right", "shift+tab")  # instant (USD)

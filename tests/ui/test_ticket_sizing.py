@@ -13,10 +13,10 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.options import AppOptions
 
 from .harness import real, until
 from .test_trading import ready, text_of, ticket, type_text
@@ -44,7 +44,7 @@ async def _send_max(app: WorkstationApp, pilot: Pilot, side: str, kind_steps: in
 async def test_max_market_and_instant_buys_and_sells_are_accepted(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         trading = real(app).trading

@@ -14,11 +14,11 @@ from textual.widgets import Input, Static
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.screens.ask import AskScreen
 from workstation.ui.screens.ticket import TicketScreen
@@ -68,7 +68,7 @@ async def type_text(pilot: Pilot, text: str) -> None:
 async def test_buy_ticket_preview_confirm_partial_fill_and_cancel(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
@@ -126,7 +126,7 @@ async def test_buy_ticket_preview_confirm_partial_fill_and_cancel(
 
 
 async def test_amend_and_cancel_all(sim: SimServer, venue: Venue, tmp_path: Path) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         trading = real(app).trading
@@ -179,7 +179,7 @@ async def test_amend_and_cancel_all(sim: SimServer, venue: Venue, tmp_path: Path
 async def test_ticket_from_the_book_cursor_joins_that_level(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
@@ -207,7 +207,7 @@ async def test_ticket_from_the_book_cursor_joins_that_level(
 
 
 async def test_instant_buy_sized_in_usd(sim: SimServer, venue: Venue, tmp_path: Path) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         usd_before = real(app).trading.balances["USD"].available if real(app).trading else None
@@ -257,7 +257,7 @@ async def test_instant_buy_sized_in_usd(sim: SimServer, venue: Venue, tmp_path: 
 async def test_invalid_amounts_are_explained_and_nothing_is_sent(
     sim: SimServer, venue: Venue, tmp_path: Path, typed: str, shown: str
 ) -> None:
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b")
@@ -282,7 +282,7 @@ async def test_market_buy_costs_what_the_preview_said(
 ) -> None:
     """On a still book the preview's fee and total are what the exchange books, to the last
     decimal, and its average price is the fills' average."""
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         await pilot.press("b", "tab", "tab", "right", "shift+tab")  # a market buy
@@ -323,7 +323,7 @@ async def test_a_restart_shows_the_same_orders_and_fills(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
     journal = tmp_path / "journal.sqlite3"
-    app = build_app(venue, AppOptions(journal_path=journal))
+    app = build_app(VenueServices(venue, journal_path=journal))
     engine = sim.exchange.engines["btcusd"]
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
@@ -342,7 +342,7 @@ async def test_a_restart_shows_the_same_orders_and_fills(
     # the exchange moves on while the app is down: another fill
     sim.exchange.synthetic_take("btcusd", "~taker", Side.SELL, D("0.005"), price)
 
-    again = build_app(venue, AppOptions(journal_path=journal))
+    again = build_app(VenueServices(venue, journal_path=journal))
     async with again.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(again), "trading to be ready again")
         await until(pilot, lambda: len(rows(again)) == 1, "the order listed again")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from textual.widgets import Static
 
+from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
-from workstation.ui.options import AppOptions
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.status import StatusBar
 from workstation.ui.screens.ticket import TicketScreen
@@ -35,7 +35,7 @@ def status(app: WorkstationApp) -> str:
 async def test_a_venue_down_at_start_is_retried_and_the_book_arrives_without_a_restart() -> None:
     port = free_port()
     venue = Venue("sim", f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/")
-    app = build_app(venue)
+    app = build_app(VenueServices(venue))
     async with app.run_test(size=(120, 30)) as pilot:
         await until(
             pilot,
@@ -65,7 +65,7 @@ async def test_no_ticket_offers_send_while_the_venue_cannot_be_reached(tmp_path:
     sim = SimServer(exchange, port=port)
     await sim.start()
     venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
-    app = build_app(venue, AppOptions(journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: ready(app), "trading to be ready")

@@ -24,6 +24,9 @@ from workstation.services.venue import Venue
 
 from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store
 
+START_APP = cli_trading.start_app
+"""The real launcher (the ``launches`` fixture swaps it for a recorder)."""
+
 
 @pytest.fixture(autouse=True)
 def memory() -> Iterator[MemoryKeyring]:
@@ -165,15 +168,14 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
     ]
 
 
-def test_the_recorded_options_are_what_run_app_accepts(launches: list[dict[str, Any]]) -> None:
-    """The recorder stands in for ``run_app``: check the real one takes the same keywords."""
-    from workstation.ui.app import run_app
-
+def test_the_recorded_options_are_what_start_app_accepts(
+    launches: list[dict[str, Any]],
+) -> None:
+    """The recorder stands in for ``start_app``: check the real one takes the same keywords."""
     assert cli.main(["--journal", "~/j.sqlite3"]) == 0
     (call,) = launches
     assert call["journal_path"] == Path.home() / "j.sqlite3"
-    call.pop("log_level")  # start_app's own: it opens the log before run_app
-    inspect.signature(run_app).bind(**call)
+    inspect.signature(START_APP).bind(**call)
 
 
 def test_sim_url_attaches_with_keys_from_the_environment(

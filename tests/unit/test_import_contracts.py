@@ -28,7 +28,7 @@ DOMAIN_NO_IO = "domain does no I/O (no network, storage, UI or event-loop librar
 TEXTUAL_IN_UI = "textual and rich (the terminal UI) only in ui"
 NETWORK_IN_WIRE = "httpx and websockets (the client's network) only in bitstamp"
 AIOHTTP_IN_SIM = "aiohttp (the simulator's server) only in sim"
-UI_FACADE = "ui talks to the services facade only (its views and events)"
+UI_FACADE = "ui talks to the services facade only (its views, events and refusals)"
 
 # (where the planted module goes, what it imports, the contracts it must break)
 PLANTS = [
@@ -49,6 +49,8 @@ PLANTS = [
     ("ui", "import workstation.bitstamp", {UI_LAYER}),
     ("ui", "from workstation.services.hub import MarketHub", {UI_FACADE}),
     ("ui", "import workstation.services.trading", {UI_FACADE}),
+    ("ui", "from workstation.services.order_model import ReconcilePolicy", {UI_FACADE}),
+    ("ui", "from workstation.services.venue import Venue", {UI_FACADE}),
     ("sim", "import httpx", {NETWORK_IN_WIRE}),
     ("sim", "import workstation.services", {SIM_LAYER}),
 ]

@@ -13,8 +13,13 @@ import pytest
 
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
-from workstation.services.journal import Journal, OrderTerms, fill_of, intent_terms
-from workstation.services.order_model import TrackedOrder
+from workstation.services.journal import (
+    Journal,
+    OrderTerms,
+    fill_of,
+    intent_terms,
+    tracked_order_of,
+)
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
 
@@ -246,7 +251,7 @@ def test_a_journal_written_before_issue_13_reads_back_as_domain_values(tmp_path:
         D("0.96"),
         dt.datetime.fromisoformat("2026-01-02T03:04:06+00:00"),
     )
-    order = TrackedOrder.from_timeline(row, events)
+    order = tracked_order_of(row, events)
     assert (order.kind, order.tif, order.filled, order.fill_tids) == (
         OrderKind.LIMIT,
         TimeInForce.GTD,

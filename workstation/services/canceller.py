@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 from ..bitstamp.errors import BitstampError, RateLimited
 from ..bitstamp.rest import RestClient
 from ..domain.order_vocabulary import TrackState
-from .order_model import CancelFailed, CancelReport, TrackedOrder, error_detail
+from ..domain.tracked_order import CancelReport, TrackedOrder
+from .order_model import error_detail
 from .reconciler import Reconciler
+from .refusals import CancelFailed
 from .tracked_orders import TrackedOrders
 
 __all__ = ["CANCEL_ATTEMPTS", "Canceller", "why"]

@@ -1,24 +1,35 @@
 """What the services tell the UI, one type per kind of change (no string kinds).
 
-The facade's one listener receives these values on the event loop; the UI turns them into a
-Textual message. Each says what changed, not what to draw: the UI reads the views again.
+The market hub speaks :data:`MarketEvent`, the trading service :data:`TradingEvent`; the
+facade passes both on as they are, with its own (:class:`MarketsOpened`,
+:class:`TradingUnavailable`, and :class:`TradingOpened` and :class:`PricesChanged` of the
+account), to its one listener, on the event loop; the UI turns them into a Textual message.
+Each says what changed, not what to draw: the UI reads the views again. Every change of the
+account view is an :class:`AccountChanged`; its subclasses say which part moved.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .order_model import TrackedOrder
+from ..domain.tracked_order import TrackedOrder
 
 __all__ = [
     "AccountChanged",
+    "BalancesChanged",
     "ConnectionChanged",
     "FeedStateChanged",
     "MarketDataError",
+    "MarketEvent",
     "MarketsOpened",
     "OrderChanged",
+    "PricesChanged",
+    "PrivateStreamChanged",
     "ServiceEvent",
+    "SubmitGateChanged",
     "TradingError",
+    "TradingEvent",
+    "TradingOpened",
     "TradingUnavailable",
 ]
 
@@ -61,7 +72,36 @@ class OrderChanged:
 
 @dataclass(frozen=True, slots=True)
 class AccountChanged:
-    """Balances, fees, prices, the submit gate or the private stream changed."""
+    """Something the account view shows changed (a subclass says what): read it again."""
+
+
+@dataclass(frozen=True, slots=True)
+class BalancesChanged(AccountChanged):
+    """The balances or the trading fees changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitGateChanged(AccountChanged):
+    """New orders were blocked (``reason`` says why) or allowed again (``reason`` None)."""
+
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateStreamChanged(AccountChanged):
+    """The private stream connected or dropped (``detail``: state and reason)."""
+
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PricesChanged(AccountChanged):
+    """The prices the balances are valued at changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TradingOpened(AccountChanged):
+    """Trading is on: there is an account view from now on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +118,12 @@ class TradingUnavailable:
     detail: str
 
 
-ServiceEvent = (
-    MarketsOpened
-    | FeedStateChanged
-    | ConnectionChanged
-    | MarketDataError
-    | OrderChanged
-    | AccountChanged
-    | TradingError
-    | TradingUnavailable
-)
+MarketEvent = FeedStateChanged | ConnectionChanged | MarketDataError
+"""What the market hub tells."""
+
+TradingEvent = OrderChanged | AccountChanged | TradingError
+"""What the trading service tells (balances, the submit gate and the private stream are
+:class:`AccountChanged`)."""
+
+ServiceEvent = MarketsOpened | MarketEvent | TradingEvent | TradingUnavailable
+"""What the facade tells its listener."""

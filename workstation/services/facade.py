@@ -7,11 +7,12 @@ The UI types against :class:`Services`, which a test can implement with domain v
 (no sockets).
 
 - Commands (``async``): ``open``/``close``, ``watch``/``unwatch``, ``submit``, ``amend``,
-  ``cancel``, ``cancel_all``, ``book_by_order``. They raise what the trading service raises
-  (``SubmitsBlocked``, ``CancelFailed``, ...), for the UI to tell the trader.
+  ``cancel``, ``cancel_all``, ``book_by_order``. A refused command raises one of
+  :mod:`.refusals` (``SubmitsBlocked``, ``CancelFailed``, ...), for the UI to tell the trader.
 - Views (plain calls): :meth:`market`, :meth:`health`, :meth:`account` (:mod:`.views`).
   Building a view never does I/O and never changes state.
-- Events: one listener (:meth:`listen`) gets typed values (:mod:`.events`).
+- Events: one listener (:meth:`listen`) gets typed values (:mod:`.events`): the hub's and
+  the trading service's as they are, and the facade's own.
 """
 
 from __future__ import annotations
@@ -28,23 +29,19 @@ from ..bitstamp.reststats import LatencyWindow, RestStats
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
+from ..domain.tracked_order import CancelReport, TrackedOrder
 from .events import (
-    AccountChanged,
-    ConnectionChanged,
-    FeedStateChanged,
-    MarketDataError,
     MarketsOpened,
-    OrderChanged,
+    PricesChanged,
     ServiceEvent,
-    TradingError,
+    TradingOpened,
     TradingUnavailable,
 )
 from .feed import FeedState
-from .hub import FeedChange, MarketHub
+from .hub import MarketHub
 from .journal import Journal
-from .order_model import CancelReport, TrackedOrder
 from .session import Session
-from .trading import TradingChange, TradingService
+from .trading import TradingService
 from .valuation import Valuation
 from .venue import EmbeddedSim, Venue
 from .views import AccountView, HealthView, Latency, MarketView, StreamState
@@ -170,7 +167,7 @@ class VenueServices:
         session = self.session = await self._stack.enter_async_context(Session(venue))
         self.rest_stats = session.rest_stats
         self.note = f"connecting to {venue.rest_url}"
-        hub = self.hub = await session.open_market_hub(self._feed_changed)
+        hub = self.hub = await session.open_market_hub(self._emit)
         self._markets = session.markets
         self.note = ""
         for symbol in pairs:
@@ -197,7 +194,7 @@ class VenueServices:
             self.journal,
             venue.journal_env,
             self._markets,
-            listener=self._trading_changed,
+            listener=self._emit,
         )
         await trading.start()
         for symbol in list(self._watched):
@@ -207,10 +204,10 @@ class VenueServices:
             hub.feeds,
             session.ticker,
             lambda: trading.balances,
-            on_change=lambda: self._emit(AccountChanged()),
+            on_change=lambda: self._emit(PricesChanged()),
         )
         self.valuation.quote = self._quote
-        self._emit(AccountChanged())
+        self._emit(TradingOpened())
         self._pricer = asyncio.create_task(self.valuation.run(), name="valuation")
         self._pricer.add_done_callback(_report_end)
 
@@ -351,23 +348,9 @@ class VenueServices:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def _feed_changed(self, change: FeedChange) -> None:
-        if change.kind == "state" and change.symbol is not None:
-            self._emit(FeedStateChanged(change.symbol, change.detail))
-        elif change.kind == "connection":
-            self._emit(ConnectionChanged(change.detail))
-        else:
-            self._emit(MarketDataError(change.detail))
-
-    def _trading_changed(self, change: TradingChange) -> None:
-        if change.kind == "order" and change.order is not None:
-            self._emit(OrderChanged(change.order))
-        elif change.kind == "error":
-            self._emit(TradingError(change.detail))
-        else:  # balances, the submit gate, the private stream
-            self._emit(AccountChanged())
-
     def _emit(self, event: ServiceEvent) -> None:
+        """Tell the listener: the hub's and the trading service's events, as they are, and
+        the facade's own."""
         if self._listener is not None:
             self._listener(event)
 

@@ -8,8 +8,8 @@ backfills the tape after each subscription and across any silence of the trade c
 checks on a timer every channel that has gone silent past its rhythm (``cadence``), polls
 tickers, and tells the session's :class:`Reachability` whether the venue answers. The
 services facade reads the feeds into views; discrete changes (connection, stale/fresh,
-errors) reach ``listener`` as :class:`FeedChange` values, which the facade turns into typed
-events.
+errors) reach ``listener`` as typed events (:data:`~.events.MarketEvent`), which the facade
+passes on as they are.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from ..bitstamp.errors import BitstampError, RateLimited, TransportError
@@ -39,10 +38,11 @@ from ..bitstamp.stream_frames import (
 )
 from ..domain.markets import Market
 from .cadence import BOOK_SILENCE, TRADE_SILENCE, SilencePolicy, TradesWindow, window_for
+from .events import ConnectionChanged, FeedStateChanged, MarketDataError, MarketEvent
 from .feed import MarketFeed
 from .reachability import Reachability
 
-__all__ = ["FeedChange", "MarketHub"]
+__all__ = ["MarketHub"]
 
 _log = logging.getLogger("workstation.services.hub")
 T = TypeVar("T")
@@ -65,15 +65,6 @@ between are merged before they are parsed, so a flood costs less per frame, and 
 book is resynced within 50 ms; until then it reads as stale, so nobody acts on it."""
 
 
-@dataclass(frozen=True, slots=True)
-class FeedChange:
-    """Something a trader should notice: ``kind`` is ``state``, ``connection`` or ``error``."""
-
-    kind: str
-    symbol: str | None
-    detail: str
-
-
 class MarketHub:
     """Feeds of one environment. ``await hub.start()``, ``await hub.watch("btcusd")``."""
 
@@ -83,7 +74,7 @@ class MarketHub:
         stream: StreamClient,
         markets: dict[str, Market],
         *,
-        listener: Callable[[FeedChange], object] | None = None,
+        listener: Callable[[MarketEvent], object] | None = None,
         ticker_every_s: float = TICKER_EVERY_S,
         book_silence: SilencePolicy = BOOK_SILENCE,
         trade_silence: SilencePolicy = TRADE_SILENCE,
@@ -189,7 +180,7 @@ class MarketHub:
         elif isinstance(event, FrameRejected):
             self._rejected(event)
         elif isinstance(event, StreamErrorEvent):
-            self._notify(FeedChange("error", None, f"stream error: {event.message}"))
+            self._notify(MarketDataError(f"stream error: {event.message}"))
 
     def _subscribed(self, channel: str) -> None:
         if channel.startswith("diff_order_book_"):
@@ -212,7 +203,7 @@ class MarketHub:
             feed.connection_changed(connected, event.reconnects)
         if event.state is ConnectionState.DISCONNECTED:
             self._check_reach()  # the venue may be gone: find out now, not at the next poll
-        self._notify(FeedChange("connection", None, f"{event.state.value}: {event.reason}"))
+        self._notify(ConnectionChanged(f"{event.state.value}: {event.reason}"))
 
     def _rejected(self, event: FrameRejected) -> None:
         channel = event.channel or ""
@@ -230,10 +221,10 @@ class MarketHub:
     def _feed_state(self, feed: MarketFeed) -> None:
         detail = f"stale: {feed.stale_reason}" if feed.stale else "live"
         _log.info("market %s: %s", feed.symbol, detail)
-        self._notify(FeedChange("state", feed.symbol, detail))
+        self._notify(FeedStateChanged(feed.symbol, detail))
         self._want_snapshot(feed)  # a resync may start inside the feed (a settle, a check)
 
-    def _notify(self, change: FeedChange) -> None:
+    def _notify(self, change: MarketEvent) -> None:
         if self._listener is not None:
             self._listener(change)
 
@@ -337,7 +328,7 @@ class MarketHub:
         try:
             result = await call
         except RateLimited as exc:  # counted by the session's RestStats, every caller at once
-            self._notify(FeedChange("error", None, f"rate limited: {exc}"))
+            self._notify(MarketDataError(f"rate limited: {exc}"))
             return None
         except TransportError as exc:  # said on the status bar by the reachability
             _log.warning("market data: %s failed: %s", what or "a request", exc)
@@ -346,11 +337,11 @@ class MarketHub:
                     self.reach.failed_on(exc)
                 self._check_reach()
             else:
-                self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
+                self._notify(MarketDataError(f"{what}: {exc}" if what else str(exc)))
             return None
         except BitstampError as exc:  # every parse failure is one too (ProtocolError)
             _log.warning("market data: %s failed: %s", what or "a request", exc)
-            self._notify(FeedChange("error", None, f"{what}: {exc}" if what else str(exc)))
+            self._notify(MarketDataError(f"{what}: {exc}" if what else str(exc)))
             return None
         if self.reach is not None and self.reach.down:
             self.reach.reached()

@@ -16,9 +16,9 @@ Why these choices:
 - The journal stores the domain's order vocabulary (``workstation.domain.order_vocabulary``):
   the kind in its column, the time in force, GTD expiry and quote sizing in the intent's
   detail, each fill's numbers in its ``fill`` event, and reads them back as domain values
-  (:func:`intent_terms`, :func:`fill_of`). Never a wire field: intents written before this
-  (up to issue 13) kept a limit order's Bitstamp form flags under ``options``, and those are
-  still read (:data:`_OLD_FORM_FLAGS`).
+  (:func:`intent_terms`, :func:`fill_of`, and a whole order's :func:`tracked_order_of`).
+  Never a wire field: intents written before this (up to issue 13) kept a limit order's
+  Bitstamp form flags under ``options``, and those are still read (:data:`_OLD_FORM_FLAGS`).
 - Money is text, never REAL: amounts and prices are stored with ``plain()`` and read back
   with ``parse_decimal``; JSON details refuse floats outright.
 - The journal is synchronous and small; the tracker calls it inline (a write is one short
@@ -33,7 +33,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ import platformdirs
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
 from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
+from ..domain.tracked_order import TrackedOrder
 
 __all__ = [
     "APP_NAME",
@@ -54,6 +55,8 @@ __all__ = [
     "fill_of",
     "intent_terms",
     "to_json",
+    "tracked_order_of",
+    "tracked_order_of_row",
 ]
 
 APP_NAME = "bitstamp-workstation"
@@ -209,6 +212,46 @@ def fill_of(event: JournalEvent) -> Fill | None:
         fee=parse_decimal(detail["fee"], field="fee"),
         datetime=event.at if at is None else dt.datetime.fromisoformat(at),
     )
+
+
+def tracked_order_of(row: JournalOrder, events: list[JournalEvent]) -> TrackedOrder:
+    """The snapshot of a journaled order: its row, its fills summed once each (by ``tid``;
+    they are the truth, even if a crash came before the row's update) and the terms its
+    intent recorded."""
+    tids: set[int] = set()
+    base = quote = fee = Decimal(0)
+    terms = OrderTerms()
+    for event in events:
+        if event.kind == "intent":
+            terms = intent_terms(event.detail)
+        elif (fill := fill_of(event)) is not None:
+            tids.add(fill.tid)
+            base += fill.base_amount
+            quote += fill.quote_amount
+            fee += fill.fee
+    if tids:
+        row = replace(row, filled=base)
+    return tracked_order_of_row(
+        row,
+        frozenset(tids),
+        filled_quote=quote,
+        fee=fee,
+        amount_in_quote=terms.amount_in_quote,
+        tif=terms.tif,
+        replaces=terms.replaces,
+        external=terms.external,
+    )
+
+
+def tracked_order_of_row(
+    row: JournalOrder, fill_tids: frozenset[int], **extra: Any
+) -> TrackedOrder:
+    """The snapshot of a journal row; ``extra`` sets the fields the row has no column for
+    (``filled_quote``, ``fee``, ``amount_in_quote``, ``tif``, ``replaces``, ``external``)."""
+    mine = {f.name for f in fields(TrackedOrder)}
+    names = [f.name for f in fields(JournalOrder) if f.name in mine]
+    values = {name: getattr(row, name) for name in names}
+    return TrackedOrder(**values, fill_tids=fill_tids, **extra)
 
 
 def _utcnow() -> dt.datetime:

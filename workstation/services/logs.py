@@ -35,7 +35,7 @@ import platformdirs
 from .journal import APP_NAME
 
 if TYPE_CHECKING:
-    from .order_model import TrackedOrder
+    from ..domain.tracked_order import TrackedOrder
 
 __all__ = [
     "LEVELS",

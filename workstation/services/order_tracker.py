@@ -42,9 +42,10 @@ from ..domain.common import Side
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind, TimeInForce
 from ..domain.orders import CancelResult, OpenOrder
+from ..domain.tracked_order import CancelReport, TrackedOrder
 from .canceller import Canceller
 from .journal import Journal
-from .order_model import CancelReport, ReconcilePolicy, TrackedOrder
+from .order_model import ReconcilePolicy
 from .reconciler import Reconciler
 from .submit_gate import SubmitGate
 from .submitter import Submitter

@@ -37,8 +37,9 @@ from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
 from ..domain.order_vocabulary import TrackState
 from ..domain.orders import OpenOrder, OrderState, OrderStatus
+from ..domain.tracked_order import TrackedOrder
 from .coalesce import Coalesced
-from .order_model import ReconcilePolicy, TrackedOrder
+from .order_model import ReconcilePolicy
 from .submit_gate import SubmitGate
 from .tracked_orders import TrackedOrders
 

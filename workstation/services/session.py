@@ -20,7 +20,8 @@ from ..bitstamp.reststats import RestStats
 from ..bitstamp.stream import StreamClient
 from ..domain.market_data import BookSnapshot, Ticker
 from ..domain.markets import Market
-from .hub import FeedChange, MarketHub
+from .events import MarketEvent
+from .hub import MarketHub
 from .reachability import Reachability
 from .venue import Venue
 
@@ -73,7 +74,7 @@ class Session:
         await self.close_streams()
         await self.rest.aclose()
 
-    async def open_market_hub(self, listener: Callable[[FeedChange], object]) -> MarketHub:
+    async def open_market_hub(self, listener: Callable[[MarketEvent], object]) -> MarketHub:
         """Load the markets, open the shared WebSocket and start the market data service.
         While the venue cannot be reached (or refuses: a 429, a 5xx, a reply that does not
         parse) the markets are asked again after a growing pause; :attr:`reach` says so."""

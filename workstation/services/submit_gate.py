@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .order_model import SubmitsBlocked
+from .refusals import SubmitsBlocked
 
 __all__ = ["START_REASON", "SubmitGate"]
 

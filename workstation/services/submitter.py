@@ -36,15 +36,12 @@ from ..bitstamp.orders import SubmitForm, place_form, replace_form
 from ..bitstamp.rest import RestClient
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind, TrackState
+from ..domain.tracked_order import TrackedOrder
 from .journal import OrderTerms
-from .order_model import (
-    AmendRefused,
-    TrackedOrder,
-    error_detail,
-    new_client_order_id,
-)
+from .order_model import error_detail, new_client_order_id
 from .reachability import host_of
 from .reconciler import Reconciler
+from .refusals import AmendRefused
 from .submit_gate import SubmitGate
 from .tracked_orders import TrackedOrders
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from ..domain.order_vocabulary import TrackState
 from ..domain.orders import CancelResult, OpenOrder
+from ..domain.tracked_order import TrackedOrder
 from .external_orders import external_key, journal_external
-from .journal import Journal, JournalOrder
+from .journal import Journal, JournalOrder, tracked_order_of
 from .logs import log_order
-from .order_model import TrackedOrder
 
 __all__ = ["TrackedOrders"]
 
@@ -59,7 +59,7 @@ class TrackedOrders:
         row = self.journal.order(client_order_id)
         if row is None or row.env != self.env:
             raise KeyError(client_order_id)
-        order = TrackedOrder.from_timeline(row, self.journal.events(client_order_id))
+        order = tracked_order_of(row, self.journal.events(client_order_id))
         self._orders[client_order_id] = order
         if order.order_id is not None:
             self._by_order_id[order.order_id] = client_order_id

@@ -3,21 +3,21 @@ pane use. It ties together the order tracker (journal-first submits, never resen
 private stream that prompts confirmations and reconciles after reconnects, and the
 account's balances and fees.
 
-Everything the UI needs to redraw reaches ``listener`` as a :class:`TradingChange`, called on
-the event loop (the UI wraps it into a Textual message):
+Everything the UI needs to redraw reaches ``listener`` as a typed event
+(:data:`~.events.TradingEvent`), called on the event loop (the facade passes it on):
 
-- ``order``: a new snapshot of one of our orders (``change.order``);
-- ``balances``: the balances (or fees) changed, read ``service.balances``;
-- ``gate``: submits were blocked (``detail`` says why) or allowed again (``detail`` empty);
-- ``private``: the private stream's connection changed (``detail``: state and reason);
-- ``error``: something in the background failed (``detail``: a short text without secrets).
+- :class:`OrderChanged`: a new snapshot of one of our orders;
+- :class:`BalancesChanged`: the balances (or fees) changed, read ``service.balances``;
+- :class:`SubmitGateChanged`: submits were blocked (``reason`` says why) or allowed again;
+- :class:`PrivateStreamChanged`: the private stream's connection changed (state and reason);
+- :class:`TradingError`: something in the background failed (a short text without secrets).
 
-Background failures become ``error`` changes; they never crash the caller. Calls the trader
-makes (submit, cancel, amend) raise: :class:`SubmitsBlocked` while orders are being
-reconciled, :class:`AmendRefused` for an amend that cannot be sent, :class:`CancelFailed`
-for a cancel the exchange did not carry out (with the reason and the order's true state),
-ValueError for a market the environment does not have, KeyError for an order it never
-journaled.
+Background failures are told as a :class:`TradingError`; they never crash the caller.
+Calls the trader makes (submit, cancel, amend) raise (:mod:`.refusals`):
+:class:`SubmitsBlocked` while orders are being reconciled, :class:`AmendRefused` for an
+amend that cannot be sent, :class:`CancelFailed` for a cancel the exchange did not carry out
+(with the reason and the order's true state); ValueError for a market the environment does
+not have, KeyError for an order it never journaled.
 
 The orders listed are every open order of the account: those placed elsewhere (the web, a
 bot) are adopted from ``open_orders`` at start, on every reconcile and when the private
@@ -31,7 +31,6 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -41,41 +40,27 @@ from ..domain.account import Balance
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import TrackState
+from ..domain.tracked_order import CancelReport, TrackedOrder
 from .balances import AccountBook
-from .journal import Journal
-from .order_model import (
-    AmendRefused,
-    CancelFailed,
-    CancelReport,
-    ReconcilePolicy,
-    SubmitsBlocked,
-    TrackedOrder,
+from .events import (
+    BalancesChanged,
+    OrderChanged,
+    PrivateStreamChanged,
+    SubmitGateChanged,
+    TradingError,
+    TradingEvent,
 )
+from .journal import Journal
+from .order_model import ReconcilePolicy
 from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
+from .refusals import AmendRefused, SubmitsBlocked
 
-__all__ = [
-    "AmendRefused",
-    "CancelFailed",
-    "CancelReport",
-    "SubmitsBlocked",
-    "TradingChange",
-    "TradingService",
-]
+__all__ = ["TradingService"]
 
 _log = logging.getLogger("workstation.services.trading")
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 _NO_MONEY_MOVED = (TrackState.PENDING, TrackState.UNKNOWN)
-
-
-@dataclass(frozen=True)
-class TradingChange:
-    """What the UI is told; ``kind`` is ``order``, ``balances``, ``gate``, ``private`` or
-    ``error``."""
-
-    kind: str
-    order: TrackedOrder | None = None
-    detail: str = ""
 
 
 class TradingService:
@@ -108,7 +93,7 @@ class TradingService:
         env: str,
         markets: dict[str, Market],
         *,
-        listener: Callable[[TradingChange], object],
+        listener: Callable[[TradingEvent], object],
         policy: ReconcilePolicy | None = None,
         balances_interval_s: float = 1.0,
         start_wait_s: float = 10.0,
@@ -133,7 +118,7 @@ class TradingService:
         )
         self.account = AccountBook(
             rest,
-            on_change=lambda: self._emit(TradingChange("balances")),
+            on_change=lambda: self._emit(BalancesChanged()),
             on_error=self._error,
             min_interval_s=balances_interval_s,
         )
@@ -276,16 +261,16 @@ class TradingService:
             self.account.request_refresh()
         if order.external and not order.state.is_final and order.market not in self.feed.markets:
             self._watch_later(order.market)  # its events, like ours, prompt confirmations
-        self._emit(TradingChange("order", order=order))
+        self._emit(OrderChanged(order))
 
     def _gate_changed(self, reason: str | None) -> None:
-        self._emit(TradingChange("gate", detail=reason or ""))
+        self._emit(SubmitGateChanged(reason))
 
     def _private_changed(self, event: ConnectionStateChanged) -> None:
-        self._emit(TradingChange("private", detail=f"{event.state.value}: {event.reason}"))
+        self._emit(PrivateStreamChanged(f"{event.state.value}: {event.reason}"))
 
     def _error(self, text: str) -> None:
-        self._emit(TradingChange("error", detail=text))
+        self._emit(TradingError(text))
 
     def _watch_later(self, market: str) -> None:
         if self._closed or market not in self.markets:
@@ -301,10 +286,10 @@ class TradingService:
             _log.warning("following %s failed: %s", task.get_name(), error)
             self._error(f"cannot follow the orders of {task.get_name()[6:]}: {error}")
 
-    def _emit(self, change: TradingChange) -> None:
-        if self._closed and change.kind != "order":
+    def _emit(self, event: TradingEvent) -> None:
+        if self._closed and not isinstance(event, OrderChanged):
             return
         try:
-            self._listener(change)
+            self._listener(event)
         except Exception:  # noqa: BLE001 - a listener bug must not break trading
-            _log.exception("trading listener failed on %s", change.kind)
+            _log.exception("trading listener failed on %s", type(event).__name__)

@@ -20,7 +20,7 @@ from ..domain.account import Balance
 from ..domain.book_reader import BookReader
 from ..domain.market_data import Ticker, Trade
 from ..domain.markets import Market
-from .order_model import TrackedOrder
+from ..domain.tracked_order import TrackedOrder
 
 __all__ = [
     "AccountView",

@@ -5,8 +5,8 @@ command in a worker (:meth:`WorkstationApp.run_command`, one handler tells the t
 failed), and the panes read the services' views at a capped rate. Discrete changes
 (connection, stale/fresh, errors, our orders and balances) arrive as typed events, posted as
 one Textual message. Everything it knows about the exchange comes through one
-:class:`~workstation.services.facade.Services` (``build_app`` makes the real one, a test hands
-a fake); trading keys live in :mod:`.desk`.
+:class:`~workstation.services.facade.Services`, handed to ``build_app`` (the CLI's real one, a
+test's fake); trading keys live in :mod:`.desk`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import io
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -40,9 +39,7 @@ from ..services.events import (
     TradingError,
     TradingUnavailable,
 )
-from ..services.facade import Services, VenueServices
-from ..services.logs import report_crash
-from ..services.venue import Venue
+from ..services.facade import Services
 from .commands import CommandFailure
 from .desk import TradingDesk
 from .options import DEFAULT_MARKET, AppOptions
@@ -344,37 +341,23 @@ class WorkstationApp(App[None]):
         self.query_one(BalancesView).show(account)
 
 
-def build_app(
-    venue: Venue | None, options: AppOptions | None = None, services: Services | None = None
-) -> WorkstationApp:
-    """The app for ``venue`` (None: an embedded simulator), on the real services unless a
-    test hands its own (``services``: then ``venue`` is not used)."""
-    options = options or AppOptions()
-    if services is None:
-        services = VenueServices(venue, seed=options.seed, journal_path=options.journal_path)
-    return WorkstationApp(services, options)
+def build_app(services: Services, options: AppOptions | None = None) -> WorkstationApp:
+    """The app on ``services``: the real ones of a venue (the CLI builds them), or a test's."""
+    return WorkstationApp(services, options or AppOptions())
 
 
-def run_app(
-    *,
-    venue: Venue | None = None,
-    seed: int | None = None,
-    mono: bool = False,
-    confirm: bool = True,
-    journal_path: Path | None = None,
-    log_file: Path | None = None,
-) -> int:
-    """Run the app until the trader quits; the exit status: 0, or 1 after a crash.
+def run_app(services: Services, options: AppOptions) -> int:
+    """Run the app until the trader quits; its exit status. A crash is raised, for the
+    caller to report (``cli_trading.start_app``: the log and one line on stderr).
 
     Textual catches an unhandled exception, ends the app and prints a traceback *with the
     local variables of every frame*, where a key or a secret can sit. That printout is
-    dropped: the traceback goes to the log (masked) and stderr gets one line naming the file.
+    dropped; the exception it kept is raised here instead, once the terminal is restored.
     """
-    options = AppOptions(seed=seed, mono=mono, confirm=confirm, journal_path=journal_path)
-    app = build_app(venue, options)
+    app = build_app(services, options)
     app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
     app.run()
     crash = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception
     if crash is not None:
-        return report_crash(crash, log_file)
+        raise crash
     return app.return_code or 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..services.order_model import CancelFailed, SubmitsBlocked, TrackedOrder
+from ..domain.tracked_order import TrackedOrder
+from ..services.refusals import CancelFailed, SubmitsBlocked
 
 __all__ = ["CommandFailure"]
 

@@ -27,9 +27,9 @@ from ..domain.numbers import format_decimal, plain
 from ..domain.order_vocabulary import TrackState
 from ..domain.sizing import buy_hold
 from ..domain.ticket import Funds
+from ..domain.tracked_order import TrackedOrder
 from ..domain.walk import booking_places
 from ..services.facade import Services
-from ..services.order_model import TrackedOrder
 from .commands import CommandFailure
 from .panes.book import OrderBookView
 from .screens.ask import AskScreen

@@ -23,7 +23,7 @@ from textual.widgets import DataTable
 from ...domain.markets import Market
 from ...domain.numbers import format_decimal
 from ...domain.order_vocabulary import TrackState
-from ...services.order_model import TrackedOrder
+from ...domain.tracked_order import TrackedOrder
 
 __all__ = ["COLUMNS", "NARROW", "OpenOrdersView"]
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import TimeInForce, TrackState
-from workstation.services.journal import JournalOrder, intent_terms
-from workstation.services.order_model import TrackedOrder
+from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.journal import JournalOrder, intent_terms, tracked_order_of_row
 
 D = Decimal
 AT = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -43,10 +43,10 @@ def test_remaining_is_in_the_unit_of_the_amount() -> None:
     assert over.remaining == 0
 
 
-def test_from_journal_keeps_the_row_and_takes_what_it_has_no_column_for() -> None:
+def test_a_journal_row_keeps_the_row_and_takes_what_it_has_no_column_for() -> None:
     row = JournalOrder("c1", "live", "btceur", Side.SELL, "limit", D("1"), D("50000"),
                        TrackState.PARTIALLY_FILLED, 42, D("0.25"), None, AT, AT)  # fmt: skip
-    order = TrackedOrder.from_journal(
+    order = tracked_order_of_row(
         row, frozenset({5, 6}), filled_quote=D("12500"), fee=D("37.5"), tif="daily"
     )
     assert order == TrackedOrder("c1", "live", "btceur", Side.SELL, "limit", D("1"), D("50000"),
