@@ -24,8 +24,8 @@ from workstation.services.events import (
 )
 from workstation.services.feed import FeedState, MarketFeed
 from workstation.services.hub import MarketHub
-from workstation.sim.exchange import OrderForm
 from workstation.sim.faults import HttpFault, HttpFaultKind
+from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
 from .market_support import SYMBOL, manual_sim, running_hub, until

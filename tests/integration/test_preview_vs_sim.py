@@ -27,8 +27,9 @@ from workstation.domain.orders import OrderStatus
 from workstation.domain.preview import Preview, preview_limit, preview_market
 from workstation.domain.walk import average_price, booking_places
 from workstation.sim.catalog import DEFAULT_MARKETS
-from workstation.sim.engine import Execution, MatchingEngine
+from workstation.sim.engine import MatchingEngine
 from workstation.sim.ledger import Ledger
+from workstation.sim.orders import Execution
 
 D = Decimal
 BUY, SELL = Side.BUY, Side.SELL

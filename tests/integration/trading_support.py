@@ -17,7 +17,7 @@ from workstation.domain.orders import OpenOrder
 from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.events import OrderChanged, SubmitGateChanged, TradingEvent
 from workstation.services.journal import Journal
-from workstation.services.order_model import ReconcilePolicy
+from workstation.services.reconciler import ReconcilePolicy
 from workstation.services.trading import TradingService
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer

@@ -49,7 +49,7 @@ PLANTS = [
     ("ui", "import workstation.bitstamp", {UI_LAYER}),
     ("ui", "from workstation.services.hub import MarketHub", {UI_FACADE}),
     ("ui", "import workstation.services.trading", {UI_FACADE}),
-    ("ui", "from workstation.services.order_model import ReconcilePolicy", {UI_FACADE}),
+    ("ui", "from workstation.services.reconciler import ReconcilePolicy", {UI_FACADE}),
     ("ui", "from workstation.services.venue import Venue", {UI_FACADE}),
     ("sim", "import httpx", {NETWORK_IN_WIRE}),
     ("sim", "import workstation.services", {SIM_LAYER}),

@@ -12,7 +12,8 @@ import pytest
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
 from workstation.sim.clock import SimClock
-from workstation.sim.exchange import OrderForm, SimExchange
+from workstation.sim.exchange import SimExchange
+from workstation.sim.orderform import OrderForm
 
 D = Decimal
 START_US = 1_780_000_000_000_000  # 2026-05-28 20:26:40 UTC

@@ -24,7 +24,7 @@ from ..bitstamp.errors import BitstampError, RateLimited
 from ..bitstamp.rest import RestClient
 from ..domain.order_vocabulary import TrackState
 from ..domain.tracked_order import CancelReport, TrackedOrder
-from .order_model import error_detail
+from .journal import error_detail
 from .reconciler import Reconciler
 from .refusals import CancelFailed
 from .tracked_orders import TrackedOrders

@@ -16,9 +16,11 @@ from typing import Any
 from ..domain.order_vocabulary import OrderKind, TrackState
 from ..domain.orders import CancelResult, OpenOrder
 from .journal import Journal, OrderTerms
-from .order_model import EXTERNAL_PREFIX
 
-__all__ = ["external_key", "journal_external"]
+__all__ = ["EXTERNAL_PREFIX", "external_key", "journal_external"]
+
+EXTERNAL_PREFIX = "ext-"
+"""The journal key of an order placed elsewhere is this prefix and its exchange order id."""
 
 
 def external_key(order_id: int) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 
 import platformdirs
 
+from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
 from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
@@ -52,6 +53,7 @@ __all__ = [
     "JournalEvent",
     "JournalOrder",
     "OrderTerms",
+    "error_detail",
     "fill_of",
     "intent_terms",
     "to_json",
@@ -550,3 +552,12 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def error_detail(error: BitstampError) -> dict[str, Any]:
+    """What the journal keeps of an error: its type, message and codes (never a request)."""
+    detail: dict[str, Any] = {"error": type(error).__name__, "reason": error.message}
+    for name in ("http_status", "code", "response_code", "endpoint"):
+        if getattr(error, name) is not None:
+            detail[name] = getattr(error, name)
+    return detail

@@ -45,8 +45,7 @@ from ..domain.orders import CancelResult, OpenOrder
 from ..domain.tracked_order import CancelReport, TrackedOrder
 from .canceller import Canceller
 from .journal import Journal
-from .order_model import ReconcilePolicy
-from .reconciler import Reconciler
+from .reconciler import ReconcilePolicy, Reconciler
 from .submit_gate import SubmitGate
 from .submitter import Submitter
 from .tracked_orders import TrackedOrders

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
@@ -39,11 +40,34 @@ from ..domain.order_vocabulary import TrackState
 from ..domain.orders import OpenOrder, OrderState, OrderStatus
 from ..domain.tracked_order import TrackedOrder
 from .coalesce import Coalesced
-from .order_model import ReconcilePolicy
 from .submit_gate import SubmitGate
 from .tracked_orders import TrackedOrders
 
-__all__ = ["Reconciler"]
+__all__ = ["ReconcilePolicy", "Reconciler"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePolicy:
+    """How an UNKNOWN order is chased: capped exponential delays, then give up for now.
+
+    ``not_found_grace_s``: "Order not found" is trusted only this long after the outcome
+    became unknown. ``give_up_after_s`` / ``max_attempts``: the order then stays UNKNOWN (and
+    submits stay blocked) until the next :meth:`OrderTracker.reconcile_open`.
+    """
+
+    first_s: float = 0.2
+    factor: float = 2.0
+    cap_s: float = 5.0
+    not_found_grace_s: float = 15.0
+    give_up_after_s: float = 120.0
+    max_attempts: int = 60
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first_s
+        for _ in range(self.max_attempts):
+            yield delay
+            delay = min(self.cap_s, delay * self.factor)
+
 
 _EXCHANGE_STATE = {
     OrderState.FINISHED: TrackState.FILLED,

@@ -18,6 +18,7 @@ instant orders and amends (``replace_order``, reference 4.6) all go through
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,15 +38,20 @@ from ..bitstamp.rest import RestClient
 from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind, TrackState
 from ..domain.tracked_order import TrackedOrder
-from .journal import OrderTerms
-from .order_model import error_detail, new_client_order_id
+from .journal import OrderTerms, error_detail
 from .reachability import host_of
 from .reconciler import Reconciler
 from .refusals import AmendRefused
 from .submit_gate import SubmitGate
 from .tracked_orders import TrackedOrders
 
-__all__ = ["Submitter"]
+__all__ = ["Submitter", "new_client_order_id"]
+
+
+def new_client_order_id() -> str:
+    """A fresh id: 32 hex characters (Bitstamp takes up to 180, reference 4.3)."""
+    return uuid.uuid4().hex
+
 
 # A refusal that proves the order was never placed: the request was answered, or never sent.
 _NOT_PLACED = (

@@ -51,9 +51,9 @@ from .events import (
     TradingEvent,
 )
 from .journal import Journal
-from .order_model import ReconcilePolicy
 from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
+from .reconciler import ReconcilePolicy
 from .refusals import AmendRefused, SubmitsBlocked
 
 __all__ = ["TradingService"]

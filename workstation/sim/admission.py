@@ -12,7 +12,8 @@ from decimal import Decimal
 from ..domain.common import Side
 from ..domain.markets import PRICE_BAND, Market
 from .engine import MatchingEngine
-from .ledger import InsufficientFunds, Ledger
+from .holdings import InsufficientFunds
+from .ledger import Ledger
 from .orderform import ParsedOrder, SimRejection
 
 __all__ = ["check_band_and_minimum", "reserve_funds"]

@@ -52,7 +52,7 @@ from workstation.domain.markets import Market
 from workstation.sim.book import BookSide
 from workstation.sim.orders import WIDE, ZERO, Execution, Fill, RestingOrder, Walk
 
-__all__ = ["TIME_IN_FORCE", "Execution", "Fill", "MatchingEngine", "RestingOrder", "Walk"]
+__all__ = ["TIME_IN_FORCE", "MatchingEngine"]
 
 #: Accepted ``tif`` values of ``submit_limit`` (Bitstamp's optional order flags, ref. 4.3).
 TIME_IN_FORCE = frozenset({"gtc", "ioc", "fok", "moc"})

@@ -40,15 +40,16 @@ from .admission import check_band_and_minimum, reserve_funds
 from .amend import replace_order
 from .catalog import DEFAULT_MARKETS
 from .clock import SimClock
-from .engine import Execution, MatchingEngine, RestingOrder
+from .engine import MatchingEngine
 from .fills import FillBooker
 from .ledger import Ledger
 from .marketdata import MarketData, Publisher
 from .orderform import OrderForm, SimRejection, parse_order_form
 from .orderlog import OrderLog, SimOrder, not_found, utc
+from .orders import Execution, RestingOrder
 from .wire.auth import NonceStore
 
-__all__ = ["OrderForm", "Publisher", "SimExchange", "SimRejection"]
+__all__ = ["SimExchange"]
 
 #: Currencies booked to 5 decimals (Bitstamp books fiat and stablecoins so); others to 8.
 _FIVE_DECIMALS = ("USD", "EUR", "GBP", "USDC", "USDT")

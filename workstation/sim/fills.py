@@ -12,10 +12,10 @@ from decimal import Decimal
 from ..domain.market_data import Trade
 from ..domain.markets import Market
 from .accounts import Accounts
-from .engine import Execution, Fill
 from .ledger import Ledger
 from .marketdata import MarketData
 from .orderlog import OrderLog, SimOrder
+from .orders import Execution, Fill
 
 __all__ = ["FillBooker"]
 

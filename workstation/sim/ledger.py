@@ -62,7 +62,7 @@ from workstation.sim.holdings import (
 )
 from workstation.sim.orders import Fill
 
-__all__ = ["Balance", "InsufficientFunds", "Ledger", "LedgerError", "Settlement", "is_synthetic"]
+__all__ = ["Ledger", "is_synthetic"]
 
 ZERO = Decimal(0)
 _HUNDRED = Decimal(100)

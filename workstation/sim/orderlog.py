@@ -20,9 +20,9 @@ from ..domain.common import Side
 from ..domain.markets import Market
 from ..domain.orders import MyTrade, OrderEvent, OrderEventKind, OrderState, OrderStatus
 from .accounts import Accounts
-from .engine import Fill
 from .marketdata import NoPublisher, Publisher
 from .orderform import SimRejection
+from .orders import Fill
 from .wire.order_frames import encode_my_trade_frame, encode_order_event_frame
 
 __all__ = ["OrderLog", "SimOrder", "utc"]

@@ -2,8 +2,7 @@
 
 Kept apart from ``engine.py`` because these records travel: the exchange facade turns them
 into REST replies and WebSocket events, and the ledger settles ``Fill`` values, without
-either needing the matcher itself. ``engine.py`` re-exports them, so
-``from workstation.sim.engine import Fill`` keeps working.
+either needing the matcher itself. Import them from here.
 
 ``RestingOrder`` objects are live: the engine mutates ``remaining`` as the order fills. Copy
 what you need; a ``Fill`` records ``maker_remaining_after`` for exactly that reason. The
