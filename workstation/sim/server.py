@@ -4,7 +4,8 @@ aiohttp.web does the HTTP; this module adds what makes it Bitstamp: paths with a
 trailing slash, an HTML 404 for unknown paths and markets, v2 signature verification with the
 lenient host forms real clients need, ``X-Server-Auth-Signature`` on authenticated replies,
 Bitstamp's request budget (HTTP 429 past 400 requests/s or 10,000 per 10 minutes, reference
-section 6), a ``Date`` header on the exchange clock, and the fault injection hooks of
+section 6: per API key once its signature verified, per client address otherwise), a
+``Date`` header on the exchange clock, and the fault injection hooks of
 :mod:`workstation.sim.faults`, including the periodic ones this server runs as its own tasks.
 
 Bound to 127.0.0.1 unless ``allow_remote`` says otherwise: the simulator holds demo keys and
@@ -42,6 +43,11 @@ _log = logging.getLogger("workstation.sim")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+_API_KEY = web.RequestKey("api_key", str)
+"""The API key whose signature verified: the caller whose budget the request spends."""
+_AUTH_REJECTED = web.RequestKey("auth_rejected", AuthRejected)
+"""Why a request that needs a signature failed verification (answered 403 after faults)."""
+
 BITSTAMP_LIMITS = RateLimits()
 """400 requests per second and 10,000 per 10 minutes per API key or IP (reference section 6)."""
 
@@ -70,8 +76,9 @@ class SimServer:
     ``sim.rest_url`` / ``sim.ws_url`` point clients at it.
 
     Args:
-        rate_limits: the REST budget per API key (per IP for unsigned calls); past it every
-            request is answered 429 until the window has room again. None disables it.
+        rate_limits: the REST budget per API key once its signature verified, per client
+            address for every other request (an ``X-Auth`` header is only a claim); past it
+            every request is answered 429 until the window has room again. None disables it.
     """
 
     def __init__(
@@ -121,7 +128,13 @@ class SimServer:
 
     def build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._count, self._rate_limit, self._faults_middleware, self._auth],
+            middlewares=[
+                self._count,
+                self._authenticate,
+                self._rate_limit,
+                self._faults_middleware,
+                self._signed,
+            ],
             client_max_size=1 << 20,
         )
         app.router.add_get("/", self.hub.handle)
@@ -260,7 +273,7 @@ class SimServer:
         limiter = self.rate_limiter
         if limiter is None or request.path == "/":  # REST only, not the WebSocket upgrade
             return await handler(request)
-        wait = limiter.admit(_caller(request))
+        wait = limiter.admit(_caller(request))  # after _authenticate: the key is verified
         if wait is None:
             return await handler(request)
         return _too_many_requests(wait)
@@ -318,13 +331,16 @@ class SimServer:
             await asyncio.wait_for(self._stopping.wait(), timeout)
 
     @web.middleware
-    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method != "POST" or not request.path.startswith("/api/v2/"):
+    async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Verify a signed request's signature before the budget is charged, so that only a
+        verified key is charged (anyone can write someone else's key in ``X-Auth``); a
+        rejection is answered by `_signed`, after the faults, as before."""
+        if not _needs_signature(request):
             return await handler(request)
         body = await request.read()
         host, _, port = request.host.partition(":")
         try:
-            api_key = verify_request(
+            request[_API_KEY] = verify_request(
                 method=request.method,
                 host=host,
                 port=int(port) if port.isdigit() else None,
@@ -338,7 +354,19 @@ class SimServer:
                 now_ms=self.exchange.clock.now_ms() + self.faults.clock_skew_ms,
             )
         except AuthRejected as exc:
-            return json_reply(error_body(exc.reason, code=exc.code), 403)
+            request[_AUTH_REJECTED] = exc
+        return await handler(request)
+
+    @web.middleware
+    async def _signed(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Answer a rejected signature 403; serve a verified one as its user, signing the
+        reply (``X-Server-Auth-Signature``)."""
+        if not _needs_signature(request):
+            return await handler(request)
+        rejected = request.get(_AUTH_REJECTED)
+        if rejected is not None:
+            return json_reply(error_body(rejected.reason, code=rejected.code), 403)
+        api_key = request[_API_KEY]
         request[USER] = self.exchange.user_for_key(api_key)
         response = await handler(request)
         if response.status == 200 and isinstance(response, web.Response) and response.body:
@@ -354,11 +382,17 @@ class SimServer:
         return response
 
 
+def _needs_signature(request: web.Request) -> bool:
+    """Private REST calls: every POST under ``/api/v2/``."""
+    return request.method == "POST" and request.path.startswith("/api/v2/")
+
+
 def _caller(request: web.Request) -> str:
-    """Whose budget a request spends: its API key when signed, else the client address."""
-    auth = request.headers.get("X-Auth", "")
-    if auth.startswith("BITSTAMP "):
-        return "key " + auth[len("BITSTAMP ") :].strip()
+    """Whose budget a request spends: its API key once the signature verified, else the
+    client address, whatever ``X-Auth`` claims (issue 17)."""
+    api_key = request.get(_API_KEY)
+    if api_key is not None:
+        return "key " + api_key
     return "ip " + (request.remote or "unknown")
 
 
