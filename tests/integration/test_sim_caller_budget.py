@@ -103,3 +103,15 @@ async def test_the_budget_table_holds_one_entry_per_caller_not_per_claimed_key(
     limiter = sim.rate_limiter
     assert limiter is not None
     assert len(limiter) == 1
+
+
+async def test_a_body_too_large_to_verify_spends_the_addresss_budget(
+    http: httpx.AsyncClient,
+) -> None:
+    oversized = b"x" * ((1 << 20) + 1)  # past the server's 1 MiB: never read, never verified
+    headers = forged("somebody") | {"Content-Type": "application/x-www-form-urlencoded"}
+    statuses = [
+        (await http.post(BALANCE, content=oversized, headers=headers)).status_code
+        for _ in range(BUDGET.per_second + 1)
+    ]
+    assert statuses == [413] * BUDGET.per_second + [429]

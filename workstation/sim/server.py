@@ -47,6 +47,8 @@ _API_KEY = web.RequestKey("api_key", str)
 """The API key whose signature verified: the caller whose budget the request spends."""
 _AUTH_REJECTED = web.RequestKey("auth_rejected", AuthRejected)
 """Why a request that needs a signature failed verification (answered 403 after faults)."""
+_UNREADABLE = web.RequestKey("unreadable", web.HTTPException)
+"""Why the body of a request that needs a signature could not be read (413 past 1 MiB)."""
 
 BITSTAMP_LIMITS = RateLimits()
 """400 requests per second and 10,000 per 10 minutes per API key or IP (reference section 6)."""
@@ -337,7 +339,11 @@ class SimServer:
         rejection is answered by `_signed`, after the faults, as before."""
         if not _needs_signature(request):
             return await handler(request)
-        body = await request.read()
+        try:
+            body = await request.read()
+        except web.HTTPException as exc:  # answered after the budget and faults, as before
+            request[_UNREADABLE] = exc
+            return await handler(request)
         host, _, port = request.host.partition(":")
         try:
             request[_API_KEY] = verify_request(
@@ -363,6 +369,9 @@ class SimServer:
         reply (``X-Server-Auth-Signature``)."""
         if not _needs_signature(request):
             return await handler(request)
+        unreadable = request.get(_UNREADABLE)
+        if unreadable is not None:
+            raise unreadable
         rejected = request.get(_AUTH_REJECTED)
         if rejected is not None:
             return json_reply(error_body(rejected.reason, code=rejected.code), 403)
