@@ -49,8 +49,8 @@ IDLE_TIMEOUT_S = 20.0
 """How long a connection may sit without a complete request head before it is closed: idle
 between keep-alive requests, or still sending its first head (aiohttp's keep-alive timer runs
 from the connection's start and closes it while it waits for a head, so it is the header
-timeout too). 20 s: longer than the 15 s an aiohttp client (ours, ccxt's) keeps an idle
-pooled connection, so the client lets go first and never reuses one being closed; short
+timeout too). 20 s: longer than an HTTP client keeps an idle pooled connection (httpx, ours:
+5 s; aiohttp, ccxt's: 15 s), so the client lets go first and never reuses one being closed; short
 enough that 500 connections that never finish their headers are gone in 20 s, not 75
 (aiohttp's default; issue 17). A request being handled, a WebSocket included, is not idle."""
 
