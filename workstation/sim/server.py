@@ -35,7 +35,7 @@ from .ratelimit import RateLimiter, RateLimits
 from .routes import USER, add_routes
 from .wire.auth import AuthRejected, verify_request
 from .wire.error_bodies import error_body
-from .ws import StreamHub
+from .ws import SEND_QUEUE_BYTES, StreamHub
 
 __all__ = ["BITSTAMP_LIMITS", "SimServer"]
 
@@ -52,6 +52,15 @@ _UNREADABLE = web.RequestKey("unreadable", web.HTTPException)
 
 BITSTAMP_LIMITS = RateLimits()
 """400 requests per second and 10,000 per 10 minutes per API key or IP (reference section 6)."""
+
+IDLE_TIMEOUT_S = 20.0
+"""How long a connection may sit without a complete request head before it is closed: idle
+between keep-alive requests, or still sending its first head (aiohttp's keep-alive timer runs
+from the connection's start and closes it while it waits for a head, so it is the header
+timeout too). 20 s: longer than an HTTP client keeps an idle pooled connection (httpx, ours:
+5 s; aiohttp, ccxt's: 15 s), so the client lets go first and never reuses one being closed; short
+enough that 500 connections that never finish their headers are gone in 20 s, not 75
+(aiohttp's default; issue 17). A request being handled, a WebSocket included, is not idle."""
 
 #: Names of the periodic faults a server can run (see ``SimServer.arm``).
 DROP_WS = "drop-ws"
@@ -81,6 +90,9 @@ class SimServer:
         rate_limits: the REST budget per API key once its signature verified, per client
             address for every other request (an ``X-Auth`` header is only a claim); past it
             every request is answered 429 until the window has room again. None disables it.
+        idle_timeout_s: see :data:`IDLE_TIMEOUT_S` (tests make it short).
+        ws_backlog_bytes: how far behind a WebSocket reader may fall, in bytes, before it
+            is dropped (:data:`~workstation.sim.ws.SEND_QUEUE_BYTES`).
     """
 
     def __init__(
@@ -92,6 +104,8 @@ class SimServer:
         faults: Faults | None = None,
         rate_limits: RateLimits | None = BITSTAMP_LIMITS,
         allow_remote: bool = False,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        ws_backlog_bytes: int = SEND_QUEUE_BYTES,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to bind {host}: not a loopback address (allow_remote)")
@@ -106,7 +120,9 @@ class SimServer:
             set(exchange.markets),
             exchange.check_ws_token,
             on_subscribe=exchange.on_first_subscriber,
+            backlog_bytes=ws_backlog_bytes,
         )
+        self.idle_timeout_s = idle_timeout_s
         exchange.attach_publisher(self.hub)
         self.rate_limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         """None when the budget is not enforced; ``rate_limiter.refused`` counts the 429s."""
@@ -128,6 +144,12 @@ class SimServer:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.port}/"
 
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open now, REST and WebSocket alike (for tests)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
     def build_app(self) -> web.Application:
         app = web.Application(
             middlewares=[
@@ -145,7 +167,11 @@ class SimServer:
 
     async def start(self) -> None:
         self._runner = web.AppRunner(
-            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            self.build_app(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.idle_timeout_s,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

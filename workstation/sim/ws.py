@@ -3,8 +3,9 @@
 Behaves as reference section 7 describes: no greeting, an ack per (un)subscribe, a reply to
 ``bts:heartbeat``, protocol pings answered (aiohttp's autoping), ``bts:error`` for input it
 does not understand, code 4009 for a private channel without a valid token. Each connection has
-its own bounded send queue so one slow reader never stalls the market; a reader that falls
-that far behind is disconnected, as a real exchange would.
+its own send queue so one slow reader never stalls the market; a reader whose backlog passes
+a bound in frames or in bytes is disconnected, as a real exchange would: its transport is
+aborted (as the drop fault does) and its backlog freed, so neither it nor its memory lingers.
 
 The WebSocket faults of :class:`~workstation.sim.faults.Faults` act here, in the publish path:
 stalled channels and silence withhold frames, armed diff drops skip ``diff_order_book``
@@ -36,8 +37,14 @@ __all__ = ["StreamHub", "is_channel"]
 
 _log = logging.getLogger("workstation.sim.ws")
 
-#: Frames queued for one connection before it counts as too slow and is dropped.
 SEND_QUEUE_LIMIT = 50_000
+"""Frames queued for one connection before it counts as too slow and is dropped."""
+
+SEND_QUEUE_BYTES = 16 << 20
+"""Characters (bytes: frames are ASCII JSON) queued for one connection before it counts as too
+slow and is dropped. 16 MiB is over two minutes of every channel of a market at speed 100
+(about 110 kB/s): a reader that far behind is not catching up, and a few of them must not cost
+the process hundreds of megabytes (issue 17: three took it from 132 to 270 MB)."""
 
 # The public channel families the simulator serves (reference 7.4).
 PUBLIC_PREFIXES = (
@@ -56,14 +63,38 @@ TokenCheck = Callable[[str, int], bool]
 @dataclass(eq=False)
 class _Connection:
     ws: web.WebSocketResponse
+    max_frames: int
+    max_bytes: int
     channels: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    queued_bytes: int = 0
+    """What the frames in ``queue`` weigh (their length: ASCII JSON)."""
 
     def push(self, frame: str) -> bool:
-        if self.queue.qsize() >= SEND_QUEUE_LIMIT:
+        """Queue ``frame``; False when that would put the backlog past a bound."""
+        if self.queue.qsize() >= self.max_frames or (
+            self.queued_bytes + len(frame) > self.max_bytes
+        ):
             return False
         self.queue.put_nowait(frame)
+        self.queued_bytes += len(frame)
         return True
+
+    def take(self, frame: str) -> None:
+        """``frame`` left the queue for the socket."""
+        self.queued_bytes -= len(frame)
+
+    def abort(self) -> None:
+        """Close the TCP connection now, without a close frame, and free the backlog: the
+        writer may be stuck on a full socket, and would never reach an end-of-queue marker."""
+        request = self.ws._req
+        transport = request.transport if request is not None else None
+        if transport is not None:
+            transport.abort()
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queued_bytes = 0
+        self.queue.put_nowait(None)
 
 
 class StreamHub:
@@ -75,6 +106,8 @@ class StreamHub:
         check_token: validates private subscriptions.
         on_subscribe: called with a channel name after its first subscriber joined (the
             exchange starts snapshot publication for ``order_book_`` channels, say).
+        backlog_frames, backlog_bytes: how far one connection may fall behind before it is
+            dropped (tests make them small).
     """
 
     def __init__(
@@ -83,8 +116,13 @@ class StreamHub:
         markets: set[str],
         check_token: TokenCheck,
         on_subscribe: Callable[[str], None] | None = None,
+        *,
+        backlog_frames: int = SEND_QUEUE_LIMIT,
+        backlog_bytes: int = SEND_QUEUE_BYTES,
     ) -> None:
         self._faults = faults
+        self._backlog_frames = backlog_frames
+        self._backlog_bytes = backlog_bytes
         self._markets = markets
         self._check_token = check_token
         self._on_subscribe = on_subscribe
@@ -95,6 +133,8 @@ class StreamHub:
         """Diff frames skipped by the ``drop_diff_frames`` fault."""
         self.frames_malformed = 0
         """Frames replaced by the ``malform_next`` fault."""
+        self.slow_readers_dropped = 0
+        """Connections dropped for falling too far behind."""
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -120,16 +160,29 @@ class StreamHub:
             frame = malformed(frame, channel, corruption)
             self.frames_malformed += 1
         for conn in tuple(subscribers):
-            if not conn.push(frame):
-                _log.warning(
-                    "dropping a WebSocket client that fell %d frames behind", SEND_QUEUE_LIMIT
-                )
-                self._forget(conn)
-                conn.queue.put_nowait(None)
+            self._send(conn, frame)
+
+    def _send(self, conn: _Connection, frame: str) -> None:
+        """Queue ``frame`` for ``conn``, or drop ``conn`` if its backlog is full."""
+        if conn.push(frame):
+            return
+        _log.warning(
+            "dropping a WebSocket client that fell %d frames (%d bytes) behind",
+            conn.queue.qsize(),
+            conn.queued_bytes,
+        )
+        self.slow_readers_dropped += 1
+        self._forget(conn)
+        conn.abort()
 
     @property
     def connection_count(self) -> int:
         return len(self._connections)
+
+    @property
+    def backlog_bytes(self) -> int:
+        """What every open connection has queued and not yet written, in bytes."""
+        return sum(conn.queued_bytes for conn in self._connections)
 
     # -- faults ----------------------------------------------------------------------------
 
@@ -137,23 +190,20 @@ class StreamHub:
         """Close every connection abruptly (as a network failure or server restart would)."""
         for conn in tuple(self._connections):
             self._forget(conn)
-            transport = conn.ws._req.transport if conn.ws._req is not None else None
-            if transport is not None:
-                transport.abort()
-            conn.queue.put_nowait(None)
+            conn.abort()
 
     def request_reconnect(self) -> None:
         """Send ``bts:request_reconnect`` to everyone (the server is about to go away)."""
         frame = encode_reconnect_request()
         for conn in tuple(self._connections):
-            conn.push(frame)
+            self._send(conn, frame)
 
     def send_raw(self, frame: str, channel: str | None = None) -> None:
         """Send a frame as is (e.g. a malformed one) now: to the subscribers of ``channel``,
         or to every connection. Ignores stall and diff-drop faults; silence still applies."""
         targets = self._connections if channel is None else self._by_channel.get(channel, ())
         for conn in tuple(targets):
-            conn.push(frame)
+            self._send(conn, frame)
 
     async def close(self) -> None:
         for conn in tuple(self._connections):
@@ -167,7 +217,7 @@ class StreamHub:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None, max_msg_size=1 << 20)
         await ws.prepare(request)
-        conn = _Connection(ws)
+        conn = _Connection(ws, self._backlog_frames, self._backlog_bytes)
         self._connections.add(conn)
         writer = asyncio.create_task(self._write(conn), name="sim-ws-writer")
         try:
@@ -187,6 +237,7 @@ class StreamHub:
 
     async def _write(self, conn: _Connection) -> None:
         while (frame := await conn.queue.get()) is not None:
+            conn.take(frame)
             if self._faults.ws_silent:
                 continue
             try:
