@@ -9,7 +9,7 @@ the server must still answer afterwards. WebSocket inputs must be answered with 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -46,6 +46,14 @@ async def signed(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
 async def public(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=sim.rest_url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def no_stack_traces(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No input may make aiohttp log an unhandled exception (the old 500 with a trace)."""
+    yield
+    errors = [r for r in caplog.records if r.name.startswith("aiohttp") and r.levelno >= 40]
+    assert not errors, [r.getMessage() for r in errors]
 
 
 def assert_bitstamp_error(response: httpx.Response) -> dict[str, Any]:

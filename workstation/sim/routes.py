@@ -220,15 +220,12 @@ class _Routes:
 
     async def order_status(self, request: web.Request) -> web.Response:
         form = await _form(request)
-        try:
-            status = self.ex.order_status(
-                request[USER],
-                order_id=_form_str(form, "id"),
-                client_order_id=_form_str(form, "client_order_id"),
-                omit_transactions=form.get("omit_transactions") in TRUE,
-            )
-        except SimRejection as exc:
-            return _rejection(exc)
+        status = self.ex.order_status(
+            request[USER],
+            order_id=_form_str(form, "id"),
+            client_order_id=_form_str(form, "client_order_id"),
+            omit_transactions=form.get("omit_transactions") in TRUE,
+        )
         m = self.ex.markets[status.market]
         return json_reply(
             encode_order_status(
@@ -251,10 +248,7 @@ class _Routes:
             market=m.symbol,
             fields={k: v for k, v in form.items() if isinstance(v, str)},
         )
-        try:
-            ack = self.ex.place(request[USER], order)
-        except SimRejection as exc:
-            return _rejection(exc)
+        ack = self.ex.place(request[USER], order)
         return json_reply(
             encode_order_ack(ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals)
         )
@@ -270,14 +264,11 @@ class _Routes:
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         form = await _form(request)
-        try:
-            result = self.ex.cancel(
-                request[USER],
-                order_id=_form_str(form, "id"),
-                client_order_id=_form_str(form, "client_order_id"),
-            )
-        except SimRejection as exc:
-            return _rejection(exc)
+        result = self.ex.cancel(
+            request[USER],
+            order_id=_form_str(form, "id"),
+            client_order_id=_form_str(form, "client_order_id"),
+        )
         return json_reply(encode_cancel(result))
 
     async def cancel_all(self, request: web.Request) -> web.Response:
@@ -289,12 +280,9 @@ class _Routes:
 
     async def replace_order(self, request: web.Request) -> web.Response:
         form = await _form(request)
-        try:
-            result = self.ex.replace(
-                request[USER], {k: v for k, v in form.items() if isinstance(v, str)}
-            )
-        except SimRejection as exc:
-            return _rejection(exc)
+        result = self.ex.replace(
+            request[USER], {k: v for k, v in form.items() if isinstance(v, str)}
+        )
         return json_reply(encode_replace(result))
 
 
