@@ -277,7 +277,7 @@ class SimExchange:
     def place(self, owner: str, form: OrderForm) -> OrderAck:
         """Place an order for ``owner``; raises SimRejection with Bitstamp's body."""
         market = self.markets[form.market]
-        order = parse_order_form(form, market)
+        order = parse_order_form(form, market, now_ms=self.clock.now_ms())
         check_band_and_minimum(order, market, self.data.reference_price(market.symbol))
         engine = self.engines[market.symbol]
         account = self.accounts.by_owner(owner)

@@ -181,6 +181,7 @@ class MarketData:
         first_bucket = last_bucket - step * (limit - 1)
         if start is not None and end is None:
             first_bucket = start - start % step
+        first_bucket = max(first_bucket, 0)  # no candle before the epoch (an early ``end``)
         trades = list(reversed(self.trades_since(symbol, first_bucket * 1_000_000)))
         reference = self.reference_price(symbol) or Decimal(0)
         close = trades[0].price if trades else reference

@@ -16,6 +16,7 @@ from decimal import Decimal
 from ..domain.common import Side
 from ..domain.markets import Market
 from ..domain.numbers import NumberFormatError, decimal_places, parse_decimal
+from .digits import read_digits
 from .wire.error_bodies import error_body
 
 __all__ = ["OrderForm", "ParsedOrder", "SimRejection", "parse_order_form"]
@@ -89,8 +90,9 @@ def _number(fields: Mapping[str, str], name: str, places: int, code: str) -> Dec
     return value
 
 
-def parse_order_form(form: OrderForm, market: Market) -> ParsedOrder:
-    """Check an order against the market's rules and return it typed, or raise SimRejection."""
+def parse_order_form(form: OrderForm, market: Market, *, now_ms: int) -> ParsedOrder:
+    """Check an order against the market's rules and return it typed, or raise SimRejection.
+    ``now_ms`` is the exchange clock, which a GTD order's ``expire_time`` must be after."""
     fields = form.fields
     if not market.trading_enabled:
         raise SimRejection.general("Trading is currently unavailable for this market.", "400.003")
@@ -124,7 +126,7 @@ def parse_order_form(form: OrderForm, market: Market) -> ParsedOrder:
         tif = {"ioc_order": "ioc", "fok_order": "fok", "moc_order": "moc"}.get(flag or "", "gtc")
         daily = flag == "daily_order"
         if flag == "gtd_order":
-            expire_ms = _expire_time(fields.get("expire_time"))
+            expire_ms = _expire_time(fields.get("expire_time"), now_ms)
     client_order_id = fields.get("client_order_id") or None
     if client_order_id is not None and len(client_order_id) > 180:
         raise SimRejection.field(
@@ -145,9 +147,14 @@ def parse_order_form(form: OrderForm, market: Market) -> ParsedOrder:
     )
 
 
-def _expire_time(text: str | None) -> int:
+def _expire_time(text: str | None, now_ms: int) -> int:
+    """A GTD order's expiry in epoch milliseconds; it must be in the future (reference 4.3:
+    400.022 missing, 400.023 invalid; the message for a past one is ours, 400.031)."""
     if text is None or text == "":
         raise SimRejection.general("Missing expire_time parameter for GTD order.", "400.022")
-    if not text.isascii() or not text.isdigit():
+    expire_ms = read_digits(text)
+    if expire_ms is None:
         raise SimRejection.general("Invalid expire_time parameter.", "400.023")
-    return int(text)
+    if expire_ms <= now_ms:
+        raise SimRejection.general("expire_time must be in the future.", "400.031")
+    return expire_ms

@@ -20,6 +20,7 @@ from ..domain.common import Side
 from ..domain.markets import Market
 from ..domain.orders import MyTrade, OrderEvent, OrderEventKind, OrderState, OrderStatus
 from .accounts import Accounts
+from .digits import read_digits
 from .marketdata import NoPublisher, Publisher
 from .orderform import SimRejection
 from .orders import Fill
@@ -87,9 +88,10 @@ class OrderLog:
         if order_id is None and client_order_id is None:
             raise SimRejection.general("Missing id POST param", "400.001")
         if order_id is not None:
-            if not order_id.isascii() or not order_id.isdigit():
+            number = read_digits(order_id)
+            if number is None:
                 raise SimRejection.general("Invalid order id", "400.001")
-            order = self._orders.get(int(order_id))
+            order = self._orders.get(number)
         else:
             # Uniqueness is not enforced (reference 4.3): the newest order with the id wins.
             matches = [

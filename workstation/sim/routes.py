@@ -9,13 +9,14 @@ like lives in the encoders of :mod:`workstation.sim.wire`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from ..domain.common import Side
 from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
+from .digits import read_digits
 from .exchange import SimExchange
 from .httpreply import json_reply
 from .orderform import TRUE, OrderForm, SimRejection
@@ -45,6 +46,8 @@ USER = web.RequestKey("user", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _TRANSACTION_WINDOWS = {"minute": 60, "hour": 3600, "day": 86400}
+_NOT_UTF8 = "Request body is not valid UTF-8."
+"""The refusal of a form body that does not decode (a decision: Bitstamp's is unrecorded)."""
 _OHLC_STEPS = {60, 180, 300, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400, 259200}
 
 
@@ -78,8 +81,9 @@ def add_routes(app: web.Application, exchange: SimExchange) -> None:
         ("POST", "{side:buy|sell}/{market}", routes.place_limit),
     ]
     for method, path, handler in table:
-        app.router.add_route(method, f"/api/v2/{path}/", handler)
-        app.router.add_route(method, f"/api/v2/{path}", handler)
+        guarded = _answering_rejections(handler)
+        app.router.add_route(method, f"/api/v2/{path}/", guarded)
+        app.router.add_route(method, f"/api/v2/{path}", guarded)
 
 
 def _rejection(exc: SimRejection) -> web.Response:
@@ -169,7 +173,7 @@ class _Routes:
         return json_reply(encode_account_balances(rows, CURRENCY_DECIMALS)[0])
 
     async def fees(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
         symbol = request.match_info.get("market") or form.get("market_symbol")
         if isinstance(symbol, str) and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
@@ -178,7 +182,7 @@ class _Routes:
         return json_reply(rows[0] if "market" in request.match_info else rows)
 
     async def user_transactions(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
         symbol = request.match_info.get("market")
         if symbol is not None and symbol not in self.ex.markets:
             raise web.HTTPNotFound()
@@ -215,16 +219,13 @@ class _Routes:
         return json_reply(encode_open_orders(listed, all_markets=symbol is None, decimals=decimals))
 
     async def order_status(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        try:
-            status = self.ex.order_status(
-                request[USER],
-                order_id=_form_str(form, "id"),
-                client_order_id=_form_str(form, "client_order_id"),
-                omit_transactions=form.get("omit_transactions") in TRUE,
-            )
-        except SimRejection as exc:
-            return _rejection(exc)
+        form = await _form(request)
+        status = self.ex.order_status(
+            request[USER],
+            order_id=_form_str(form, "id"),
+            client_order_id=_form_str(form, "client_order_id"),
+            omit_transactions=form.get("omit_transactions") in TRUE,
+        )
         m = self.ex.markets[status.market]
         return json_reply(
             encode_order_status(
@@ -240,17 +241,14 @@ class _Routes:
 
     async def _place(self, request: web.Request, kind: str) -> web.Response:
         m = self.market(request)
-        form = await request.post()
+        form = await _form(request)
         order = OrderForm(
             kind=kind,
             side=Side(request.match_info["side"]),
             market=m.symbol,
             fields={k: v for k, v in form.items() if isinstance(v, str)},
         )
-        try:
-            ack = self.ex.place(request[USER], order)
-        except SimRejection as exc:
-            return _rejection(exc)
+        ack = self.ex.place(request[USER], order)
         return json_reply(
             encode_order_ack(ack, base_decimals=m.base_decimals, quote_decimals=m.quote_decimals)
         )
@@ -265,15 +263,12 @@ class _Routes:
         return await self._place(request, "instant")
 
     async def cancel_order(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        try:
-            result = self.ex.cancel(
-                request[USER],
-                order_id=_form_str(form, "id"),
-                client_order_id=_form_str(form, "client_order_id"),
-            )
-        except SimRejection as exc:
-            return _rejection(exc)
+        form = await _form(request)
+        result = self.ex.cancel(
+            request[USER],
+            order_id=_form_str(form, "id"),
+            client_order_id=_form_str(form, "client_order_id"),
+        )
         return json_reply(encode_cancel(result))
 
     async def cancel_all(self, request: web.Request) -> web.Response:
@@ -284,14 +279,32 @@ class _Routes:
         return json_reply(encode_cancel_all(result))
 
     async def replace_order(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
+        result = self.ex.replace(
+            request[USER], {k: v for k, v in form.items() if isinstance(v, str)}
+        )
+        return json_reply(encode_replace(result))
+
+
+async def _form(request: web.Request) -> Mapping[str, object]:
+    """The form body, read strictly: a body that is not UTF-8 is refused with Bitstamp's
+    error body (HTTP 400) instead of failing in the decoder."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, LookupError):
+        raise SimRejection(error_body({"__all__": [_NOT_UTF8]}), 400) from None
+
+
+def _answering_rejections(handler: Handler) -> Handler:
+    """``handler``, with any SimRejection it raises answered as the JSON Bitstamp sends."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
         try:
-            result = self.ex.replace(
-                request[USER], {k: v for k, v in form.items() if isinstance(v, str)}
-            )
+            return await handler(request)
         except SimRejection as exc:
             return _rejection(exc)
-        return json_reply(encode_replace(result))
+
+    return answer
 
 
 def _form_str(form: object, name: str) -> str | None:
@@ -306,7 +319,7 @@ def _int_field(
         if required:
             problems.setdefault(name, []).append("Missing data for required field.")
         return None
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+    number = read_digits(value)
+    if number is None:
         problems.setdefault(name, []).append("Not a valid integer.")
-        return None
-    return int(value)
+    return number

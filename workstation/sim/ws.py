@@ -22,8 +22,10 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
+import msgspec
 from aiohttp import WSMsgType, web
 
+from .digits import read_digits
 from .faults import DIFF_PREFIX, Faults, MalformedFrame
 from .wire.stream_frames import (
     encode_ack,
@@ -55,6 +57,11 @@ PUBLIC_PREFIXES = (
     "diff_order_book_",
 )
 PRIVATE_PREFIXES = ("private-my_orders_", "private-my_trades_")
+
+#: The longest channel (or event) name a client may send; the longest real one is ~50.
+MAX_CHANNEL_LENGTH = 100
+
+_FRAME_DECODER = msgspec.json.Decoder()
 
 TokenCheck = Callable[[str, int], bool]
 """(token, user_id) -> whether the token was issued to that user and is still valid."""
@@ -257,11 +264,7 @@ class StreamHub:
         conn.channels.clear()
 
     def _on_text(self, conn: _Connection, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except ValueError:
-            conn.push(encode_error("Incorrect JSON format."))
-            return
+        message = read_frame(text)
         if not isinstance(message, dict) or not isinstance(message.get("event"), str):
             conn.push(encode_error("Incorrect JSON format."))
             return
@@ -271,11 +274,15 @@ class StreamHub:
             conn.push(encode_heartbeat_reply())
             return
         if event not in ("bts:subscribe", "bts:unsubscribe"):
-            conn.push(encode_error(f"Unsupported event: {event}"))
+            shown = event if is_channel_text(event) else "(unreadable)"
+            conn.push(encode_error(f"Unsupported event: {shown}"))
             return
         channel = data.get("channel") if isinstance(data, dict) else None
         if not isinstance(channel, str) or not channel:
             conn.push(encode_error("Missing channel."))
+            return
+        if not is_channel_text(channel):
+            conn.push(encode_error("Bad subscription: invalid channel name"))
             return
         if event == "bts:unsubscribe":
             conn.channels.discard(channel)
@@ -302,9 +309,10 @@ class StreamHub:
     def _private_allowed(self, channel: str, token: object) -> bool:
         name, _, user = channel.rpartition("-")
         market = name.split("_")[-1]
-        if not isinstance(token, str) or not user.isdigit() or market not in self._markets:
+        user_id = read_digits(user)
+        if not isinstance(token, str) or user_id is None or market not in self._markets:
             return False
-        return self._check_token(token, int(user))
+        return self._check_token(token, user_id)
 
 
 def is_channel(channel: str, markets: Collection[str]) -> bool:
@@ -312,11 +320,27 @@ def is_channel(channel: str, markets: Collection[str]) -> bool:
     one (``live_trades_btcusd``) or a private one (``private-my_orders_btcusd-42``)."""
     if channel.startswith(PRIVATE_PREFIXES):
         name, _, user = channel.rpartition("-")
-        return user.isdigit() and name.split("_")[-1] in markets
+        return read_digits(user) is not None and name.split("_")[-1] in markets
     for prefix in PUBLIC_PREFIXES:
         if channel.startswith(prefix):
             return channel[len(prefix) :] in markets
     return False
+
+
+def read_frame(text: str) -> object:
+    """A client frame decoded, or None when it is not JSON this hub can read: malformed,
+    a lone surrogate (which no reply could echo), or nested too deep for the decoder
+    (msgspec bounds the depth and says so instead of exhausting the stack)."""
+    try:
+        return _FRAME_DECODER.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def is_channel_text(text: str) -> bool:
+    """Whether ``text`` can be a channel (or event) name at all: printable ASCII, short.
+    Checked before a name is echoed in a reply or kept as a subscription key."""
+    return 0 < len(text) <= MAX_CHANNEL_LENGTH and text.isascii() and text.isprintable()
 
 
 def malformed(frame: str, channel: str, how: MalformedFrame | str) -> str:

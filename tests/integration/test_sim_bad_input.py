@@ -1,0 +1,287 @@
+"""Issue 17 item 4: every bad input gets Bitstamp's answer, never a crash.
+
+Each input the issue lists (and the rest of its family) is sent to one simulator on 127.0.0.1;
+the answer must be a Bitstamp-shaped JSON error (``{"status": "error", "reason": ...}``) and
+the server must still answer afterwards. WebSocket inputs must be answered with a
+``bts:error`` frame on a connection that stays usable (a heartbeat still gets its reply).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.protocol.sim_session import API, SHAPE_MARKETS, signed_client
+from workstation.sim.exchange import SimExchange
+from workstation.sim.server import SimServer
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+HUGE = "9" * 5000  # past Python's 4,300-digit int conversion limit
+LIMIT_ORDER = {"amount": "0.001", "price": "60000"}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sim() -> AsyncIterator[SimServer]:
+    server = SimServer(SimExchange(SHAPE_MARKETS, seed=7, speed=0), rate_limits=None)
+    async with server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def signed(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with signed_client(sim) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def public(sim: SimServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=sim.rest_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def no_stack_traces(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No input may make aiohttp log an unhandled exception (the old 500 with a trace)."""
+    yield
+    errors = [r for r in caplog.records if r.name.startswith("aiohttp") and r.levelno >= 40]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+def assert_bitstamp_error(response: httpx.Response) -> dict[str, Any]:
+    assert response.headers["content-type"].startswith("application/json"), response.text[:200]
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert body.get("status") == "error", body
+    assert isinstance(body.get("reason"), str | dict), body
+    assert response.status_code in (200, 400, 403, 404), response.status_code
+    return body
+
+
+async def assert_alive(public: httpx.AsyncClient) -> None:
+    response = await public.get(f"{API}/ticker/btcusd/")
+    assert response.status_code == 200
+    assert "last" in response.json()
+
+
+# -- REST ---------------------------------------------------------------------------------
+
+OHLC_CASES = {
+    "limit huge": {"step": "60", "limit": HUGE},
+    "step huge": {"step": HUGE, "limit": "10"},
+    "start huge": {"step": "60", "limit": "10", "start": HUGE},
+    "end huge": {"step": "60", "limit": "10", "end": HUGE},
+    "limit superscript": {"step": "60", "limit": "²"},
+}
+
+
+@pytest.mark.parametrize("query", OHLC_CASES.values(), ids=OHLC_CASES.keys())
+async def test_ohlc_bad_integers_answer_bitstamp_error(
+    public: httpx.AsyncClient, query: dict[str, str]
+) -> None:
+    assert_bitstamp_error(await public.get(f"{API}/ohlc/btcusd/", params=query))
+    await assert_alive(public)
+
+
+async def test_ohlc_start_after_end_never_answers_negative_timestamps(
+    public: httpx.AsyncClient,
+) -> None:
+    query = {"step": "60", "limit": "10", "start": "1000", "end": "100"}
+    response = await public.get(f"{API}/ohlc/btcusd/", params=query)
+    assert response.status_code == 200
+    candles = response.json()["data"]["ohlc"]
+    assert all(int(c["timestamp"]) >= 0 for c in candles), candles
+
+
+SIGNED_CASES: dict[str, tuple[str, dict[str, str]]] = {
+    "order_status id": ("order_status/", {"id": HUGE}),
+    "cancel_order id": ("cancel_order/", {"id": HUGE}),
+    "replace_order id": ("replace_order/", {"id": HUGE, **LIMIT_ORDER}),
+    "order_status id superscript": ("order_status/", {"id": "²"}),
+    "user_transactions offset": ("user_transactions/", {"offset": HUGE}),
+    "user_transactions limit": ("user_transactions/", {"limit": HUGE}),
+    "user_transactions since_id": ("user_transactions/", {"since_id": HUGE}),
+    "user_transactions since_timestamp": ("user_transactions/", {"since_timestamp": HUGE}),
+    "gtd expire_time huge": (
+        "buy/btcusd/",
+        {**LIMIT_ORDER, "gtd_order": "True", "expire_time": HUGE},
+    ),
+    "gtd expire_time zero": (
+        "buy/btcusd/",
+        {**LIMIT_ORDER, "gtd_order": "True", "expire_time": "0"},
+    ),
+    "gtd expire_time past": (
+        "buy/btcusd/",
+        {**LIMIT_ORDER, "gtd_order": "True", "expire_time": "1000000000000"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("path", "form"), SIGNED_CASES.values(), ids=SIGNED_CASES.keys())
+async def test_signed_bad_inputs_answer_bitstamp_error(
+    signed: httpx.AsyncClient, public: httpx.AsyncClient, path: str, form: dict[str, str]
+) -> None:
+    assert_bitstamp_error(await signed.post(f"{API}/{path}", data=form))
+    await assert_alive(public)
+
+
+@pytest.mark.parametrize("path", ["buy/btcusd/", "fees/trading/", "user_transactions/"])
+async def test_signed_body_not_utf8_answers_bitstamp_error(
+    signed: httpx.AsyncClient, public: httpx.AsyncClient, path: str
+) -> None:
+    response = await signed.post(
+        f"{API}/{path}",
+        content=b"amount=\xff\xfe&price=60000",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_bitstamp_error(response)
+    await assert_alive(public)
+
+
+# -- WebSocket ----------------------------------------------------------------------------
+
+
+async def ws_answer(sim: SimServer, frame: str) -> dict[str, Any]:
+    """Send ``frame`` on a fresh connection; return the reply, after checking the
+    connection still answers a heartbeat."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(sim.ws_url) as ws:
+        await ws.send_str(frame)
+        answer = await ws.receive(timeout=5)
+        assert answer.type is aiohttp.WSMsgType.TEXT, answer
+        await ws.send_str('{"event": "bts:heartbeat"}')
+        while True:  # data frames of a channel just subscribed may come first
+            heartbeat = await ws.receive(timeout=5)
+            assert heartbeat.type is aiohttp.WSMsgType.TEXT, heartbeat
+            if json.loads(heartbeat.data)["event"] == "bts:heartbeat":
+                break
+        return json.loads(answer.data)
+
+
+def subscribe(channel: str, **extra: object) -> str:
+    return json.dumps({"event": "bts:subscribe", "data": {"channel": channel, **extra}})
+
+
+WS_CASES = {
+    "private user superscript": subscribe("private-my_orders_btcusd-²", auth="x" * 32),
+    "private user huge": subscribe(f"private-my_orders_btcusd-{HUGE}", auth="x" * 32),
+    "channel lone surrogate": '{"event": "bts:subscribe", "data": {"channel": "\\ud800"}}',
+    "event lone surrogate": '{"event": "\\ud800", "data": {}}',
+    "open brackets": "[" * 100_000,
+    "data nested deep": '{"event": "bts:subscribe", "data": '
+    + '{"a": ' * 50_000
+    + "1"
+    + "}" * 50_001,
+    "channel long": subscribe("live_trades_" + "x" * 100_000),
+}
+
+
+@pytest.mark.parametrize("frame", WS_CASES.values(), ids=WS_CASES.keys())
+async def test_ws_bad_frames_answer_bts_error(sim: SimServer, frame: str) -> None:
+    answer = await ws_answer(sim, frame)
+    assert answer["event"] == "bts:error", answer
+    assert isinstance(answer["data"]["message"], str)
+
+
+# -- fuzz ---------------------------------------------------------------------------------
+
+_ints = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.text(alphabet="0123456789²٣-+ .e", max_size=30),
+    st.just("9" * 1500),  # four of them stay under aiohttp's 8,190-byte request line
+    st.text(max_size=20),
+)
+_FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
+
+
+def _is_bitstamp_answer(response: httpx.Response) -> None:
+    """Any reply but a crash: JSON (a payload or a Bitstamp error), or the CDN's HTML 404."""
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 404:
+        return
+    body = response.json()
+    if isinstance(body, dict) and body.get("status") == "error":
+        assert_bitstamp_error(response)
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={"step": _ints, "limit": _ints, "start": _ints, "end": _ints},
+    )
+)
+@_FUZZ
+async def test_fuzz_ohlc_params(sim: SimServer, query: dict[str, str]) -> None:
+    async with httpx.AsyncClient(base_url=sim.rest_url, timeout=10) as client:
+        _is_bitstamp_answer(await client.get(f"{API}/ohlc/btcusd/", params=query))
+        await assert_alive(client)
+
+
+_PRIVATE = st.sampled_from(
+    [
+        "order_status/",
+        "cancel_order/",
+        "replace_order/",
+        "user_transactions/",
+        "buy/btcusd/",
+        "sell/btcusd/",
+        "fees/trading/",
+    ]
+)
+_FIELDS = st.sampled_from(
+    [
+        "id",
+        "client_order_id",
+        "offset",
+        "limit",
+        "since_id",
+        "since_timestamp",
+        "sort",
+        "amount",
+        "price",
+        "limit_price",
+        "gtd_order",
+        "expire_time",
+        "ioc_order",
+    ]
+)
+
+
+@given(_PRIVATE, st.dictionaries(_FIELDS, st.one_of(_ints, st.just("True")), max_size=5))
+@_FUZZ
+async def test_fuzz_private_params(sim: SimServer, path: str, form: dict[str, str]) -> None:
+    async with signed_client(sim) as client:
+        _is_bitstamp_answer(await client.post(f"{API}/{path}", data=form))
+        await assert_alive(client)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+
+
+@given(
+    event=st.one_of(st.sampled_from(["bts:subscribe", "bts:unsubscribe"]), _JSON),
+    channel=st.one_of(st.text(max_size=40), _JSON, st.just("private-my_orders_btcusd-²")),
+    auth=_JSON,
+)
+@_FUZZ
+async def test_fuzz_ws_subscribe(sim: SimServer, event: Any, channel: Any, auth: Any) -> None:
+    frame = json.dumps({"event": event, "data": {"channel": channel, "auth": auth}})
+    answer = await ws_answer(sim, frame)
+    assert answer["event"] in {
+        "bts:error",
+        "bts:subscription_succeeded",
+        "bts:unsubscription_succeeded",
+    }
