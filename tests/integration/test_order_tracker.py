@@ -19,6 +19,7 @@ from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.journal import Journal
 from workstation.services.order_tracker import OrderTracker
 from workstation.services.refusals import AmendRefused, SubmitsBlocked
@@ -399,19 +400,28 @@ async def test_a_confirm_asks_again_when_the_exchange_fails_to_answer(
     assert sim.requests["POST /api/v2/order_status/"] >= 5
 
 
-async def test_an_order_status_does_not_know_but_the_venue_lists_is_not_lost(
-    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # order_status covers 30 days: an older order is "not found" there, yet still rests and
-    # open_orders lists it. Shown LOST, it could fill unseen and cancel-all would skip it.
+async def _resting_order_status_forgets(
+    tracker: OrderTracker, rest: RestClient, monkeypatch: pytest.MonkeyPatch
+) -> TrackedOrder:
+    """A resting buy whose order_status answers "not found" from now on (older than its 30
+    days), with "not found" trusted at once."""
     tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
     order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
-    cid = order.client_order_id
 
     async def not_found(**_: Any) -> Any:
         raise OrderNotFound("Order not found")
 
     monkeypatch.setattr(rest, "order_status", not_found)
+    return order
+
+
+async def test_an_order_status_does_not_know_but_the_venue_lists_is_not_lost(
+    sim: SimServer, rest: RestClient, tracker: OrderTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # order_status covers 30 days: an older order is "not found" there, yet still rests and
+    # open_orders lists it. Shown LOST, it could fill unseen and cancel-all would skip it.
+    order = await _resting_order_status_forgets(tracker, rest, monkeypatch)
+    cid = order.client_order_id
     still, failure = await tracker.check(cid)
     assert (still.state, failure) == (TrackState.OPEN, "Order not found")
     await tracker.reconcile_open()
@@ -424,17 +434,12 @@ async def test_an_order_lost_to_not_found_that_the_venue_still_lists_is_open_aga
 ) -> None:
     # LOST while the listing missed it (or journaled LOST by a version that did not look):
     # the next reconcile that sees it listed opens it again, and cancel-all counts it.
-    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
-    order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
+    order = await _resting_order_status_forgets(tracker, rest, monkeypatch)
     cid = order.client_order_id
-
-    async def not_found(**_: Any) -> Any:
-        raise OrderNotFound("Order not found")
 
     async def nothing_listed(*_: Any) -> list[Any]:
         return []
 
-    monkeypatch.setattr(rest, "order_status", not_found)
     with monkeypatch.context() as listing:
         listing.setattr(rest, "open_orders", nothing_listed)
         assert (await tracker.refresh(cid)).state is TrackState.LOST
