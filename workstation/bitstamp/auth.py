@@ -140,6 +140,8 @@ class ServerClock:
     def __init__(self, local_ms: Clock = wall_clock_ms, *, offset_ms: int = 0) -> None:
         self._local_ms = local_ms
         self._offset_ms = offset_ms
+        self.dates_seen = 0
+        """Replies whose ``Date`` was read: 0 means the offset was never learned."""
 
     @property
     def offset_ms(self) -> int:
@@ -173,6 +175,7 @@ class ServerClock:
         server_date = http_date(date_header)
         if server_date is None or received_ms < sent_ms:
             return False
+        self.dates_seen += 1
         server_second_ms = int(server_date.timestamp()) * 1000
         low = server_second_ms - received_ms
         high = server_second_ms + 999 - sent_ms

@@ -31,7 +31,7 @@ from ..domain.orders import (
     ReplaceResult,
 )
 from . import account, market_data, markets, orders
-from .auth import BitstampAuth, Credentials
+from .auth import BitstampAuth, Credentials, ServerClock
 from .errors import OutcomeUnknown, ProtocolError
 from .fields import checked_market
 from .orders import SubmitForm, checked_client_order_id, place_form, replace_form
@@ -69,12 +69,25 @@ class RestClient:
         timeout_s: float = 10.0,
         stats: RestStats | None = None,
     ) -> RestClient:
-        """A client for ``base_url``; private calls are signed when credentials are given."""
-        auth = BitstampAuth(credentials) if credentials is not None else None
+        """A client for ``base_url``; private calls are signed when credentials are given.
+        Every reply's ``Date`` teaches one server clock, which the signer stamps with."""
+        clock = ServerClock()
+        auth = BitstampAuth(credentials, clock=clock) if credentials is not None else None
         transport = Transport(
-            base_url, auth=auth, budget=budget, retry=retry, stats=stats, timeout_s=timeout_s
+            base_url,
+            auth=auth,
+            budget=budget,
+            retry=retry,
+            stats=stats,
+            timeout_s=timeout_s,
+            clock=clock,
         )
         return cls(transport)
+
+    @property
+    def server_clock(self) -> ServerClock | None:
+        """The exchange's clock as learned from replies (None: this client does not learn it)."""
+        return self.transport.clock
 
     async def aclose(self) -> None:
         await self.transport.aclose()

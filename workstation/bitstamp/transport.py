@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .auth import ResponseSignatureError
+from .auth import ResponseSignatureError, ServerClock
 from .error_rules import classify
 from .errors import (
     BitstampError,
@@ -69,6 +69,8 @@ class Transport:
         budget: the environment's shared rate budget.
         stats: where every attempt is counted (429s, latency) for the status bar.
         http: an existing client to use (its lifetime stays with the caller).
+        clock: learns the server's time from the ``Date`` of every reply, public ones too
+            (share it with the signer, so its first signed request is already on time).
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Transport:
         http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        clock: ServerClock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._auth = auth
@@ -97,6 +100,7 @@ class Transport:
             timeout=httpx.Timeout(timeout_s),
             headers={"User-Agent": "bitstamp-workstation"},
         )
+        self.clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[bytes]] = {}
@@ -158,6 +162,7 @@ class Transport:
         while True:
             await self.budget.acquire()
             started = time.perf_counter()
+            sent_ms = self.clock.local_ms() if self.clock is not None else 0
             status: int | None = None
             request: httpx.Request | None = None
             response: httpx.Response | None = None
@@ -170,6 +175,7 @@ class Transport:
                     auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                 )
                 request, status = response.request, response.status_code
+                self._observe_date(response, sent_ms)
                 error = classify(
                     status=status, headers=response.headers, body=response.content, endpoint=path
                 )
@@ -200,6 +206,11 @@ class Transport:
             if isinstance(error, RateLimited) and error.retry_after:
                 wait = max(wait, error.retry_after)
             await self._sleep(wait)
+
+    def _observe_date(self, response: httpx.Response, sent_ms: int) -> None:
+        date = response.headers.get("Date")
+        if self.clock is not None and date is not None:
+            self.clock.observe_date(date, sent_ms, self.clock.local_ms())
 
     @staticmethod
     def _transport_failure(

@@ -153,8 +153,8 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def bitstamp_venue(env: str, api_key: str, api_secret: str) -> Venue:
-    """Bitstamp's ``sandbox`` or ``live``, with the key pair stored for it."""
+def bitstamp_venue(env: str, api_key: str | None = None, api_secret: str | None = None) -> Venue:
+    """Bitstamp's ``sandbox`` or ``live``, with the key pair stored for it (or none)."""
     if env == "live":
         return Venue("live", LIVE_REST, LIVE_WS, api_key, api_secret)
     if env == "sandbox":

@@ -1,0 +1,666 @@
+"""The pre-launch checklist: is this venue, with this key, fit to trade on right now?
+
+Each check is one small coroutine that returns a :class:`CheckResult` (pass, fail or skip,
+what was seen, and for a failure what to do about it). They run in order on one
+:class:`~.session.Session`, so every request shares the environment's rate budget and is
+counted in its ``RestStats``, exactly as in the app:
+
+1. the REST host answers and lists the pair;
+2. this machine's clock against the exchange's (the ``Date`` of its replies);
+3. a signed read with the key (``account_balances``);
+4. what the key may read (open orders, transactions, fees); the API says nothing about
+   trading or withdrawal rights short of trying;
+5. the book stream: subscribed, a REST snapshot, then diff frames applied on it, by the same
+   :class:`~.hub.MarketHub` the app uses;
+6. the private stream: a ``websockets_token``, accepted by the stream for the account's
+   order channel;
+7. a test order: the pair's minimum, post-only, far below the best bid, journaled like any
+   order, found by its ``client_order_id`` and cancelled (only when asked for: the caller
+   decides, and may ask the trader to confirm);
+8. the rate budget: no request of this run answered 429.
+
+A check that needs an earlier one (the order needs a working signed read) is skipped with
+the reason. Nothing here prints: the caller gets each result as it is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from pathlib import Path
+
+from ..bitstamp.errors import (
+    AuthenticationError,
+    BitstampError,
+    ExchangeUnavailable,
+    PermissionDenied,
+    RateLimited,
+    TimestampOutOfWindow,
+    TransportError,
+)
+from ..bitstamp.stream import ConnectionStateChanged, StreamClient
+from ..bitstamp.stream_frames import StreamErrorEvent, SubscriptionSucceeded
+from ..domain.account import WebsocketToken
+from ..domain.common import Side
+from ..domain.markets import Market
+from ..domain.numbers import plain
+from ..domain.order_request import OrderRequest
+from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from ..domain.tracked_order import TrackedOrder
+from .events import ConnectionChanged, MarketDataError, MarketEvent
+from .feed import FeedState, MarketFeed
+from .hub import MarketHub
+from .journal import Journal
+from .order_tracker import OrderTracker
+from .reachability import host_of
+from .refusals import CancelFailed, SubmitsBlocked
+from .session import Session
+from .venue import LIVE_WS, Venue
+
+__all__ = [
+    "DIFFS_NEEDED",
+    "MAX_CLOCK_SKEW_MS",
+    "STREAM_WAIT_S",
+    "TEST_ORDER_DISCOUNT",
+    "CheckResult",
+    "PreflightOptions",
+    "Verdict",
+    "run_preflight",
+    "probe_order_terms",
+]
+
+MAX_CLOCK_SKEW_MS = 2_000
+"""How far this machine's clock may be from the exchange's. The ``Date`` header has 1 s
+resolution, so less cannot be told apart; signed requests are corrected for any offset, but
+what is shown and stamped locally (trade ages, GTD expiries, the journal) is not."""
+TIMESTAMP_WINDOW_MS = 150_000
+"""Bitstamp refuses a signed request stamped further than this from its clock (API0017)."""
+STREAM_WAIT_S = 10.0
+"""How long the streams get to show they work."""
+DIFFS_NEEDED = 3
+"""Diff frames applied on the synced book before the book stream passes: one could be a
+frame that was already on its way; three mean the channel flows."""
+TEST_ORDER_DISCOUNT = Decimal("0.15")
+"""The test buy is priced this far below the best bid: inside Bitstamp's 20 % band around
+the market price (400.021), and post-only, so it rests and never takes liquidity."""
+
+_NEEDS_SIGNED = "skipped: needs a signed read that works (above)"
+_NEEDS_REST = "skipped: needs the exchange to answer (above)"
+
+
+class Verdict(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of the checklist: what was checked, the verdict, what was seen, the fix."""
+
+    name: str
+    verdict: Verdict
+    detail: str
+    fix: str = ""
+
+
+OrderConfirm = Callable[[str], Awaitable[bool]]
+"""Asked with the test order in words before it is placed; False places nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightOptions:
+    """What to check with.
+
+    Attributes:
+        journal_path: where the test order is journaled, like any order (so the app would
+            reconcile it if this run died with it open).
+        pair: the market the streams and the test order use.
+        test_order: place the test order (the caller's choice: on live only when asked).
+        confirm_order: asked before the test order leaves; None places it without asking.
+        stream_wait_s: how long each stream gets.
+        keys_fix: what to do when the venue has no keys (the caller knows the command).
+    """
+
+    journal_path: Path
+    pair: str = "btcusd"
+    test_order: bool = True
+    confirm_order: OrderConfirm | None = None
+    stream_wait_s: float = STREAM_WAIT_S
+    keys_fix: str = "give the workstation an API key pair for this venue"
+
+
+def probe_order_terms(market: Market, best_bid: Decimal) -> tuple[Decimal, Decimal]:
+    """(amount, price) of the test buy: ``TEST_ORDER_DISCOUNT`` below ``best_bid`` on the
+    market's tick, and the smallest amount whose value reaches the market's minimum."""
+    price = (best_bid * (1 - TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_DOWN)
+    if price <= 0:
+        raise ValueError(f"no price below a best bid of {plain(best_bid)} {market.quote}")
+    amount = (market.minimum_order_value / price).quantize(market.lot, rounding=ROUND_UP)
+    return max(amount, market.lot), price
+
+
+async def run_preflight(
+    venue: Venue,
+    options: PreflightOptions,
+    *,
+    on_result: Callable[[CheckResult], object] | None = None,
+) -> list[CheckResult]:
+    """Run the checklist on ``venue``; every result is also handed to ``on_result`` as soon
+    as it is known (a run takes seconds: the streams are given time)."""
+    results: list[CheckResult] = []
+
+    def told(result: CheckResult) -> CheckResult:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    async with Session(venue) as session:
+        checks = _Checks(session, options)
+        reached = told(await checks.reachable())
+        if reached.verdict is Verdict.FAIL:
+            for name in _AFTER_REACHABLE:
+                told(CheckResult(name, Verdict.SKIP, _NEEDS_REST))
+            told(checks.rate_budget())
+            return results
+        told(checks.clock())
+        signed = told(await checks.signed_read())
+        signed_ok = signed.verdict is Verdict.PASS
+        told(await checks.permissions() if signed_ok else _skip("key permissions"))
+        told(await checks.book_stream())
+        told(await checks.private_stream() if signed_ok else _skip("private stream"))
+        if not options.test_order:
+            told(
+                CheckResult(
+                    "test order",
+                    Verdict.SKIP,
+                    "skipped: on live a test order is placed only when asked for",
+                )
+            )
+        else:
+            told(await checks.probe_order() if signed_ok else _skip("test order"))
+        told(checks.rate_budget())
+    return results
+
+
+_AFTER_REACHABLE = (
+    "clock skew",
+    "signed read",
+    "key permissions",
+    "book stream",
+    "private stream",
+    "test order",
+)
+
+
+def _skip(name: str) -> CheckResult:
+    return CheckResult(name, Verdict.SKIP, _NEEDS_SIGNED)
+
+
+class _Checks:
+    """The checks of one run, on one session; ``markets`` once the first check loaded them."""
+
+    def __init__(self, session: Session, options: PreflightOptions) -> None:
+        self.session = session
+        self.venue = session.venue
+        self.rest = session.rest
+        self.options = options
+        self.market: Market | None = None
+
+    # -- 1. reachable -----------------------------------------------------------------------
+
+    async def reachable(self) -> CheckResult:
+        name, host = "exchange reachable", host_of(self.venue.rest_url)
+        started = time.perf_counter()
+        try:
+            markets = {m.symbol: m for m in await self.rest.markets()}
+        except BitstampError as exc:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{host} did not list its markets: {_said(exc)}",
+                f"check that this machine reaches {host} (network, proxy, firewall, DNS); "
+                "if the exchange is down, wait and run preflight again",
+            )
+        took_ms = (time.perf_counter() - started) * 1000
+        pair = self.options.pair
+        self.market = market = markets.get(pair)
+        if market is None:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{host} answered, but lists no market {pair!r}",
+                f"choose one of its pairs, e.g. {', '.join(sorted(markets)[:5])}",
+            )
+        trading = "trading enabled" if market.trading_enabled else "trading DISABLED"
+        detail = (
+            f"{host} answered in {took_ms:.0f} ms; {len(markets)} markets, {market.name} {trading}"
+        )
+        if not market.trading_enabled:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                detail,
+                f"{market.name} takes no orders now; choose another pair",
+            )
+        return CheckResult(name, Verdict.PASS, detail)
+
+    # -- 2. clock ---------------------------------------------------------------------------
+
+    def clock(self) -> CheckResult:
+        name = "clock skew"
+        clock = self.rest.server_clock
+        if clock is None or clock.dates_seen == 0:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                "the exchange's replies carried no Date header: its clock is unknown",
+                "a proxy between here and the exchange may strip it; try without the proxy",
+            )
+        offset = clock.offset_ms
+        seconds = f"{abs(offset) / 1000:.1f} s"
+        if abs(offset) <= MAX_CLOCK_SKEW_MS:
+            return CheckResult(
+                name, Verdict.PASS, f"within {seconds} of the exchange's clock (Date header)"
+            )
+        way = "behind" if offset > 0 else "ahead of"
+        risk = (
+            f"; past Bitstamp's {TIMESTAMP_WINDOW_MS // 1000} s window an uncorrected signed "
+            "request is refused (API0017)"
+            if abs(offset) > TIMESTAMP_WINDOW_MS
+            else ""
+        )
+        return CheckResult(
+            name,
+            Verdict.FAIL,
+            f"this machine's clock is {seconds} {way} the exchange's (limit "
+            f"{MAX_CLOCK_SKEW_MS / 1000:g} s){risk}",
+            "sync the system clock: `timedatectl set-ntp true` (or `sudo chronyc makestep`); "
+            "signed requests are corrected for the offset, but times shown, GTD expiries and "
+            "the journal use this clock",
+        )
+
+    # -- 3. signed read ---------------------------------------------------------------------
+
+    async def signed_read(self) -> CheckResult:
+        name = "signed read"
+        if not self.venue.has_credentials:
+            return CheckResult(
+                name, Verdict.FAIL, f"no API keys for {self.venue.env}", self.options.keys_fix
+            )
+        try:
+            balances = await self.rest.account_balances()
+        except BitstampError as exc:
+            return CheckResult(
+                name, Verdict.FAIL, f"account_balances: {_said(exc)}", self._key_fix(exc)
+            )
+        funded = sum(1 for b in balances if b.total > 0)
+        return CheckResult(
+            name,
+            Verdict.PASS,
+            f"account_balances answered with the key {_tail(self.venue.api_key)}: "
+            f"{len(balances)} currencies, {funded} with funds",
+        )
+
+    def _key_fix(self, exc: BitstampError) -> str:
+        """What to do about a signed request the exchange refused."""
+        env = self.venue.env
+        if isinstance(exc, TimestampOutOfWindow):
+            return "sync the system clock (`timedatectl set-ntp true`) and try again"
+        if isinstance(exc, PermissionDenied):
+            return "allow this read for the key in Bitstamp's API access settings"
+        if isinstance(exc, RateLimited):
+            return "the key's request budget is spent; stop other programs using it, or wait"
+        if isinstance(exc, TransportError | ExchangeUnavailable):
+            return "the exchange did not answer; check the network and run preflight again"
+        code = exc.code or ""
+        if code == "API0001":
+            return (
+                f"the exchange does not know this key: is it a {env} key (sandbox and live "
+                f"keys differ)? {self.options.keys_fix}"
+            )
+        if code == "API0002":
+            return "add this machine's public IP address to the key's allowed IPs on Bitstamp"
+        if code == "API0006":
+            return "the account is frozen: contact Bitstamp support"
+        if isinstance(exc, AuthenticationError):
+            return (
+                "the exchange refused the signature: the stored secret does not belong to "
+                f"this key; {self.options.keys_fix}"
+            )
+        return "see the log for the request; run preflight again"
+
+    # -- 4. what the key may do -------------------------------------------------------------
+
+    async def permissions(self) -> CheckResult:
+        name = "key permissions"
+        pair = self.options.pair
+        reads: dict[str, Callable[[], Awaitable[object]]] = {
+            "open orders": self.rest.open_orders,
+            "transactions": lambda: self.rest.user_transactions(limit=1),
+            "fees": lambda: self.rest.trading_fees(pair),
+        }
+        allowed, denied, failed = ["balances"], [], []
+        for what, read in reads.items():
+            try:
+                await read()
+            except PermissionDenied:
+                denied.append(what)
+            except BitstampError as exc:
+                failed.append(f"{what}: {_said(exc)}")
+            else:
+                allowed.append(what)
+        detail = f"may read {_listed(allowed)}"
+        untold = "the API does not say whether it may trade or withdraw"
+        if failed:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{detail}; failed: {'; '.join(failed)}",
+                "run preflight again; if it persists, see the log for the requests",
+            )
+        if denied:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{detail}; may NOT read {_listed(denied)}",
+                f"allow {_listed(denied)} for this key in Bitstamp's API access settings: "
+                "the app reads them to follow your orders",
+            )
+        return CheckResult(name, Verdict.PASS, f"{detail}; {untold} (the test order tries)")
+
+    # -- 5. book stream ---------------------------------------------------------------------
+
+    async def book_stream(self) -> CheckResult:
+        name = "book stream"
+        pair, wait_s = self.options.pair, self.options.stream_wait_s
+        channel = f"diff_order_book_{pair}"
+        events: list[MarketEvent] = []
+        assert self.market is not None
+        stream = StreamClient(self.venue.ws_url, open_timeout_s=wait_s)
+        hub = MarketHub(self.rest, stream, {pair: self.market}, listener=events.append)
+        await hub.start()
+        try:
+            feed = await hub.watch(pair)
+            frames = await _diffs_on_synced_book(feed, wait_s)
+        finally:
+            await hub.close()
+        host = host_of(self.venue.ws_url)
+        if frames >= DIFFS_NEEDED:
+            resyncs = f"; resynced {feed.health.resyncs}x" if feed.health.resyncs else ""
+            return CheckResult(
+                name,
+                Verdict.PASS,
+                f"{channel} on {host}: snapshot synced, {frames} diff frames applied{resyncs}",
+            )
+        said = [e.detail for e in events if isinstance(e, MarketDataError)]
+        if feed.state is FeedState.LIVE:
+            detail = (
+                f"{channel}: the book synced from a REST snapshot, but only {frames} diff "
+                f"frame{'s' if frames != 1 else ''} came in {wait_s:g} s"
+            )
+            fix = (
+                "the stream connects but does not deliver the book: the app would show it "
+                "STALE; check Bitstamp's status page and run preflight again"
+            )
+        elif not feed.health.connected:
+            last = [e.detail for e in events if isinstance(e, ConnectionChanged)]
+            detail = f"no connection to {self.venue.ws_url} in {wait_s:g} s" + (
+                f" ({last[-1]})" if last else ""
+            )
+            fix = (
+                f"check that this machine reaches {host} over WebSocket (a proxy or firewall "
+                "may block it)"
+            )
+        else:
+            reason = feed.stale_reason or feed.state.value
+            detail = f"{channel}: not in sync after {wait_s:g} s ({reason})"
+            fix = "the stream or the REST snapshot is failing; see the log and run preflight again"
+        if said:
+            detail += f"; {said[-1]}"
+        return CheckResult(name, Verdict.FAIL, detail, fix)
+
+    # -- 6. private stream ------------------------------------------------------------------
+
+    async def private_stream(self) -> CheckResult:
+        name = "private stream"
+        try:
+            token = await self.rest.websockets_token()
+        except BitstampError as exc:
+            return CheckResult(
+                name, Verdict.FAIL, f"websockets_token: {_said(exc)}", self._key_fix(exc)
+            )
+        issued = f"token issued (valid {token.valid_sec} s)"
+        if self.venue.env == "sandbox" and self.venue.ws_url == LIVE_WS:
+            return CheckResult(
+                name,
+                Verdict.PASS,
+                f"{issued}; not sent: sandbox has no WebSocket host of its own, so the app "
+                "follows sandbox orders over REST",
+            )
+        return await self._subscribe_private(name, token, issued)
+
+    async def _subscribe_private(
+        self, name: str, token: WebsocketToken, issued: str
+    ) -> CheckResult:
+        wait_s = self.options.stream_wait_s
+        base = f"private-my_orders_{self.options.pair}"
+        first: list[WebsocketToken] = [token]
+
+        async def tokens() -> WebsocketToken:
+            return first.pop() if first else await self.rest.websockets_token()
+
+        stream = StreamClient(self.venue.ws_url, token_provider=tokens, open_timeout_s=wait_s)
+        await stream.subscribe_private(base)
+        stream.start()
+        last_state = ""
+        outcome: CheckResult | None = None
+        try:
+            async with asyncio.timeout(wait_s):
+                while outcome is None:
+                    event = await stream.next_event()
+                    if isinstance(event, SubscriptionSucceeded) and event.channel.startswith(base):
+                        outcome = CheckResult(
+                            name, Verdict.PASS, f"{issued} and accepted on {event.channel}"
+                        )
+                    elif isinstance(event, StreamErrorEvent):
+                        code = f" (code {event.code})" if event.code is not None else ""
+                        outcome = CheckResult(
+                            name,
+                            Verdict.FAIL,
+                            f"{issued}, but the stream refused it: {event.message}{code}",
+                            "run preflight again (a token lives seconds); if it persists, "
+                            "the key may lack the right to the account's private channels",
+                        )
+                    elif isinstance(event, ConnectionStateChanged):
+                        last_state = f"{event.state.value}: {event.reason}"
+        except TimeoutError:
+            outcome = CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{issued}, but {base} was not acknowledged in {wait_s:g} s"
+                + (f" ({last_state})" if last_state else ""),
+                f"check that this machine reaches {host_of(self.venue.ws_url)} over WebSocket",
+            )
+        finally:
+            await stream.close()
+        return outcome
+
+    # -- 7. test order ----------------------------------------------------------------------
+
+    async def probe_order(self) -> CheckResult:
+        name = "test order"
+        market = self.market
+        assert market is not None
+        try:
+            book = await self.rest.order_book(market.symbol)
+        except BitstampError as exc:
+            return CheckResult(
+                name, Verdict.FAIL, f"no book to price it on: {_said(exc)}", "run preflight again"
+            )
+        if not book.bids:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{market.name} has no bids to price it below",
+                "try another pair",
+            )
+        best_bid = book.bids[0][0]
+        amount, price = probe_order_terms(market, best_bid)
+        value = (amount * price).quantize(market.tick, rounding=ROUND_UP)
+        terms = (
+            f"buy {plain(amount)} {market.base} at {plain(price)} {market.quote} on "
+            f"{market.name} (value {plain(value)} {market.quote}; "
+            f"{TEST_ORDER_DISCOUNT:.0%} below the best bid {plain(best_bid)}), post-only, "
+            "cancelled at once"
+        )
+        confirm = self.options.confirm_order
+        if confirm is not None and not await confirm(terms):
+            return CheckResult(name, Verdict.SKIP, "skipped: not confirmed, nothing placed")
+        request = OrderRequest(
+            market.symbol, Side.BUY, OrderKind.LIMIT, amount, price, tif=TimeInForce.MOC
+        )
+        with Journal(self.options.journal_path) as journal:
+            tracker = OrderTracker(self.rest, journal, self.venue.journal_env)
+            try:
+                await tracker.reconcile_open()
+                order = await tracker.submit(request, preview={"preflight": terms})
+            except (BitstampError, SubmitsBlocked) as exc:
+                return CheckResult(
+                    name,
+                    Verdict.FAIL,
+                    f"not placed: {_said(exc)}",
+                    "the journaled open orders could not be reconciled; open the app to "
+                    "see them, then run preflight again",
+                )
+            return await self._find_and_cancel(tracker, order, terms)
+
+    async def _find_and_cancel(
+        self, tracker: OrderTracker, order: TrackedOrder, terms: str
+    ) -> CheckResult:
+        name, cid = "test order", order.client_order_id
+        if order.state is TrackState.REJECTED:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"refused: {order.reason}",
+                "check the key may place orders (Bitstamp's API access settings) and that "
+                f"the account has the order's value available ({terms})",
+            )
+        if order.state is TrackState.UNKNOWN or order.state.is_final:
+            # never placed for sure, or already over: nothing rests, or the app reconciles it
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{terms}: ended {order.state.value} ({order.reason or 'no reason given'}), "
+                f"client_order_id {cid}",
+                "open the app: it reconciles the order from the journal and shows where it stands",
+            )
+        found: list[str] = []
+        problems: list[str] = []
+        try:
+            status = await self.rest.order_status(client_order_id=cid, omit_transactions=True)
+            found.append(f"order_status says {status.state.value}")
+        except BitstampError as exc:
+            problems.append(f"order_status by client_order_id: {_said(exc)}")
+        try:
+            listed = await self.rest.open_orders(order.market)
+        except BitstampError as exc:
+            problems.append(f"open_orders: {_said(exc)}")
+        else:
+            if any(o.client_order_id == cid or o.order_id == order.order_id for o in listed):
+                found.append("listed in open_orders")
+            else:
+                problems.append("not listed in open_orders")
+        try:
+            cancelled = await tracker.cancel(cid)
+        except CancelFailed as exc:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{terms}: placed as order {order.order_id}, but the cancel failed: {exc}",
+                f"cancel order {order.order_id} now, in the app or on Bitstamp's website",
+            )
+        if cancelled.state is not TrackState.CANCELLED or cancelled.filled:
+            problems.append(f"ended {cancelled.state.value}, {plain(cancelled.filled)} filled")
+        detail = (
+            f"{terms}: order {order.order_id} (client_order_id {cid}) "
+            f"{', '.join(found) or 'not found'}; cancelled"
+        )
+        if problems:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{detail}; {'; '.join(problems)}",
+                "the exchange does not find orders by client_order_id as the app relies on; "
+                "see the log, and check the order in the app",
+            )
+        return CheckResult(name, Verdict.PASS, detail)
+
+    # -- 8. rate budget ---------------------------------------------------------------------
+
+    def rate_budget(self) -> CheckResult:
+        name = "rate budget"
+        budget, limited = self.session.budget, self.session.rest_stats.rate_limited
+        used = budget.used_in_window
+        window = f"{budget.per_window:,} per {budget.window_s / 60:g} min"
+        if limited:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{limited} of this run's requests were answered 429 (too many requests); "
+                f"it sent {used} (budget {budget.per_second}/s, {window})",
+                "something else spends this key's or this address's budget: stop other "
+                "programs using the key, or wait 10 minutes and run preflight again",
+            )
+        return CheckResult(
+            name,
+            Verdict.PASS,
+            f"no 429 in {used} requests (budget {budget.per_second}/s, {window}); the "
+            "exchange does not say what other programs spend",
+        )
+
+
+async def _diffs_on_synced_book(feed: MarketFeed, wait_s: float) -> int:
+    """Diff frames heard on ``feed`` while its book was in sync, waiting up to ``wait_s``
+    for ``DIFFS_NEEDED`` of them (a resync starts the count again)."""
+    deadline = time.monotonic() + wait_s
+    synced_at: float | None = None
+    heard: set[float] = set()
+    while time.monotonic() < deadline:
+        if feed.state is FeedState.LIVE and not feed.stale:
+            if synced_at is None:
+                synced_at = time.monotonic()
+            last = feed.diffs.last_frame_at
+            if last is not None and last > synced_at:
+                heard.add(last)
+            if len(heard) >= DIFFS_NEEDED:
+                break
+        elif feed.state is not FeedState.LIVE:
+            synced_at, heard = None, set()
+        await asyncio.sleep(0.02)
+    return len(heard)
+
+
+def _said(exc: BaseException) -> str:
+    """An error in a few words: its message and Bitstamp's code (never a secret: the
+    errors of the client carry none)."""
+    if isinstance(exc, BitstampError):
+        facts = " · ".join(f for f in (exc.code, exc.response_code) if f)
+        return f"{exc.message} ({facts})" if facts else exc.message
+    return str(exc) or type(exc).__name__
+
+
+def _tail(api_key: str | None) -> str:
+    return "…" + (api_key or "")[-4:]
+
+
+def _listed(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
