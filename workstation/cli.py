@@ -1,6 +1,7 @@
 """The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator.
 
-``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`.
+``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`, ``preflight`` in
+:mod:`workstation.cli_preflight`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
+from .cli_preflight import add_preflight_command, run_preflight_command
 from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_keys, run_tui
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     _add_fault_flags(sim)
     add_trading_commands(sub)
+    add_preflight_command(sub)
     return parser
 
 
@@ -321,4 +324,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_keys(args)
     if args.command == "journal":
         return run_journal(args)
+    if args.command == "preflight":
+        return run_preflight_command(args)
     return run_tui(args)

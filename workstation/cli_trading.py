@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .services.keys import StoredKeys
     from .services.venue import Venue
 
 __all__ = [
     "add_trading_commands",
     "add_venue_options",
+    "load_keys",
     "run_journal",
     "run_keys",
     "run_tui",
@@ -147,13 +149,31 @@ def _keyring_missing() -> str | None:
     return None
 
 
+def load_keys(env: str) -> tuple[StoredKeys | None, str]:
+    """The key pair stored for ``env``, or None and why not (a message that says what to do),
+    read without any network."""
+    from .services.keys import KeyStore, KeyStoreError
+
+    if (problem := _keyring_missing()) is not None:
+        return None, problem
+    try:
+        stored = KeyStore().load(env)
+    except KeyStoreError as exc:
+        return None, str(exc)
+    if stored is None:
+        return None, (
+            f"no API keys for {env} in the OS keyring; store them with "
+            f"`workstation keys set --env {env}`"
+        )
+    return stored, ""
+
+
 # -- the TUI ------------------------------------------------------------------------------------
 
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options, find the keys, then start the app; all checks happen offline."""
     from .services.journal import Journal
-    from .services.keys import KeyStore, KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
 
@@ -168,18 +188,9 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
     venue: Venue | None = None
     if env in _KEY_ENVS:
-        if (problem := _keyring_missing()) is not None:
-            return _fail("", problem)
-        try:
-            stored = KeyStore().load(env)
-        except KeyStoreError as exc:
-            return _fail("", str(exc))
+        stored, problem = load_keys(env)
         if stored is None:
-            return _fail(
-                "",
-                f"no API keys for {env} in the OS keyring; store them with "
-                f"`workstation keys set --env {env}`",
-            )
+            return _fail("", problem)
         venue = bitstamp_venue(env, stored.api_key, stored.api_secret)
     elif args.sim_url:
         try:

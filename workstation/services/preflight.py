@@ -64,6 +64,7 @@ from .venue import LIVE_WS, Venue
 __all__ = [
     "DIFFS_NEEDED",
     "MAX_CLOCK_SKEW_MS",
+    "OrderConfirm",
     "STREAM_WAIT_S",
     "TEST_ORDER_DISCOUNT",
     "CheckResult",
@@ -527,6 +528,7 @@ class _Checks:
         )
         with Journal(self.options.journal_path) as journal:
             tracker = OrderTracker(self.rest, journal, self.venue.journal_env)
+            limited = self.session.rest_stats.rate_limited
             try:
                 await tracker.reconcile_open()
                 order = await tracker.submit(request, preview={"preflight": terms})
@@ -537,6 +539,17 @@ class _Checks:
                     f"not placed: {_said(exc)}",
                     "the journaled open orders could not be reconciled; open the app to "
                     "see them, then run preflight again",
+                )
+            if (
+                order.state is TrackState.REJECTED
+                and self.session.rest_stats.rate_limited > limited
+            ):
+                return CheckResult(
+                    name,
+                    Verdict.FAIL,
+                    f"refused: {order.reason}",
+                    "the exchange answered 429 (see the rate budget below): run preflight "
+                    "again once the budget has room",
                 )
             return await self._find_and_cancel(tracker, order, terms)
 
@@ -613,15 +626,15 @@ class _Checks:
             return CheckResult(
                 name,
                 Verdict.FAIL,
-                f"{limited} of this run's requests were answered 429 (too many requests); "
-                f"it sent {used} (budget {budget.per_second}/s, {window})",
+                f"{_requests(limited)} of this run answered 429 (too many requests), of "
+                f"{used} sent (budget {budget.per_second}/s, {window})",
                 "something else spends this key's or this address's budget: stop other "
                 "programs using the key, or wait 10 minutes and run preflight again",
             )
         return CheckResult(
             name,
             Verdict.PASS,
-            f"no 429 in {used} requests (budget {budget.per_second}/s, {window}); the "
+            f"no 429 in {_requests(used)} (budget {budget.per_second}/s, {window}); the "
             "exchange does not say what other programs spend",
         )
 
@@ -654,6 +667,10 @@ def _said(exc: BaseException) -> str:
         facts = " · ".join(f for f in (exc.code, exc.response_code) if f)
         return f"{exc.message} ({facts})" if facts else exc.message
     return str(exc) or type(exc).__name__
+
+
+def _requests(count: int) -> str:
+    return f"{count} request" if count == 1 else f"{count} requests"
 
 
 def _tail(api_key: str | None) -> str:
