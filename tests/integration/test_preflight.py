@@ -187,6 +187,17 @@ async def test_429s_fail_the_rate_budget(market: SimServer, tmp_path: Path) -> N
     assert market.exchange.open_orders("demo", None) == []
 
 
+async def test_a_check_that_breaks_is_a_named_failure(market: SimServer, tmp_path: Path) -> None:
+    """A journal that cannot be opened fails the test order (with the error, and logged),
+    before anything is sent; the checks after it still run."""
+    results = await preflight(venue_of(market), tmp_path)  # a directory, not a database
+
+    assert failed(results) == ["test order"]
+    assert "the check itself failed" in results["test order"].detail
+    assert results["rate budget"].verdict is Verdict.PASS
+    assert orders_sent(market) == 0
+
+
 async def test_live_places_no_order_unless_asked(market: SimServer, tmp_path: Path) -> None:
     venue = venue_of(market, env="live")  # the simulator standing in for Bitstamp
     results = await preflight(venue, tmp_path / "j.sqlite3", test_order=False)

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -91,6 +93,8 @@ the market price (400.021), and post-only, so it rests and never takes liquidity
 
 _NEEDS_SIGNED = "skipped: needs a signed read that works (above)"
 _NEEDS_REST = "skipped: needs the exchange to answer (above)"
+_NOT_ASKED = "skipped: on live a test order is placed only when asked for"
+_log = logging.getLogger(__name__)
 
 
 class Verdict(enum.Enum):
@@ -163,30 +167,47 @@ async def run_preflight(
 
     async with Session(venue) as session:
         checks = _Checks(session, options)
-        reached = told(await checks.reachable())
+        reached = told(await _guarded("exchange reachable", checks.reachable))
         if reached.verdict is Verdict.FAIL:
             for name in _AFTER_REACHABLE:
                 told(CheckResult(name, Verdict.SKIP, _NEEDS_REST))
-            told(checks.rate_budget())
+            told(await _guarded("rate budget", checks.rate_budget))
             return results
-        told(checks.clock())
-        signed = told(await checks.signed_read())
+        told(await _guarded("clock skew", checks.clock))
+        signed = told(await _guarded("signed read", checks.signed_read))
         signed_ok = signed.verdict is Verdict.PASS
-        told(await checks.permissions() if signed_ok else _skip("key permissions"))
-        told(await checks.book_stream())
-        told(await checks.private_stream() if signed_ok else _skip("private stream"))
-        if not options.test_order:
-            told(
-                CheckResult(
-                    "test order",
-                    Verdict.SKIP,
-                    "skipped: on live a test order is placed only when asked for",
-                )
-            )
+        told(await _guarded("key permissions", checks.permissions, needs=signed_ok))
+        told(await _guarded("book stream", checks.book_stream))
+        told(await _guarded("private stream", checks.private_stream, needs=signed_ok))
+        if options.test_order:
+            told(await _guarded("test order", checks.probe_order, needs=signed_ok))
         else:
-            told(await checks.probe_order() if signed_ok else _skip("test order"))
-        told(checks.rate_budget())
+            told(CheckResult("test order", Verdict.SKIP, _NOT_ASKED))
+        told(await _guarded("rate budget", checks.rate_budget))
     return results
+
+
+async def _guarded(
+    name: str,
+    check: Callable[[], Awaitable[CheckResult] | CheckResult],
+    *,
+    needs: bool = True,
+) -> CheckResult:
+    """Run one check; skipped when what it ``needs`` failed. A check that breaks (a bug, a
+    journal that cannot be written) is a failed check, logged with its traceback."""
+    if not needs:
+        return CheckResult(name, Verdict.SKIP, _NEEDS_SIGNED)
+    try:
+        result = check()
+        return await result if inspect.isawaitable(result) else result
+    except Exception as exc:  # noqa: BLE001 - shown as a failure, logged in full
+        _log.exception("preflight: the %s check broke", name)
+        return CheckResult(
+            name,
+            Verdict.FAIL,
+            f"the check itself failed: {type(exc).__name__}: {exc}",
+            "see the log for the traceback; run preflight again",
+        )
 
 
 _AFTER_REACHABLE = (
@@ -197,10 +218,6 @@ _AFTER_REACHABLE = (
     "private stream",
     "test order",
 )
-
-
-def _skip(name: str) -> CheckResult:
-    return CheckResult(name, Verdict.SKIP, _NEEDS_SIGNED)
 
 
 class _Checks:
@@ -373,7 +390,8 @@ class _Checks:
                 f"allow {_listed(denied)} for this key in Bitstamp's API access settings: "
                 "the app reads them to follow your orders",
             )
-        return CheckResult(name, Verdict.PASS, f"{detail}; {untold} (the test order tries)")
+        tries = " (the test order tries)" if self.options.test_order else ""
+        return CheckResult(name, Verdict.PASS, f"{detail}; {untold}{tries}")
 
     # -- 5. book stream ---------------------------------------------------------------------
 
