@@ -187,6 +187,36 @@ async def test_429s_fail_the_rate_budget(market: SimServer, tmp_path: Path) -> N
     assert market.exchange.open_orders("demo", None) == []
 
 
+async def test_an_unknown_pair_skips_what_needs_it_and_checks_the_rest(
+    market: SimServer, tmp_path: Path
+) -> None:
+    results = await preflight(venue_of(market), tmp_path / "j.sqlite3", pair="nosuch")
+
+    assert failed(results) == ["exchange reachable"]
+    assert "lists no market 'nosuch'" in results["exchange reachable"].detail
+    assert "btcusd" in results["exchange reachable"].fix
+    for name in ("clock skew", "signed read", "key permissions", "rate budget"):
+        assert results[name].verdict is Verdict.PASS, results[name]
+    for name in ("book stream", "private stream", "test order"):
+        assert results[name].detail == "skipped: no market 'nosuch'"
+    assert orders_sent(market) == 0
+
+
+async def test_an_exchange_that_does_not_answer_skips_everything_after_it(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    results = await preflight(Venue("sim", url, "ws" + url[4:] + "/"), tmp_path / "j.sqlite3")
+
+    assert failed(results) == ["exchange reachable"]
+    assert "ConnectError" in results["exchange reachable"].detail
+    assert "check that this machine reaches 127.0.0.1:" in results["exchange reachable"].fix
+    skipped = [name for name, r in results.items() if r.verdict is Verdict.SKIP]
+    assert skipped == CHECKS[1:-1]
+
+
 async def test_a_check_that_breaks_is_a_named_failure(market: SimServer, tmp_path: Path) -> None:
     """A journal that cannot be opened fails the test order (with the error, and logged),
     before anything is sent; the checks after it still run."""

@@ -167,20 +167,21 @@ async def run_preflight(
 
     async with Session(venue) as session:
         checks = _Checks(session, options)
-        reached = told(await _guarded("exchange reachable", checks.reachable))
-        if reached.verdict is Verdict.FAIL:
+        told(await _guarded("exchange reachable", checks.reachable))
+        if checks.markets is None:
             for name in _AFTER_REACHABLE:
                 told(CheckResult(name, Verdict.SKIP, _NEEDS_REST))
             told(await _guarded("rate budget", checks.rate_budget))
             return results
+        no_market = None if checks.market is not None else f"skipped: no market {options.pair!r}"
         told(await _guarded("clock skew", checks.clock))
         signed = told(await _guarded("signed read", checks.signed_read))
-        signed_ok = signed.verdict is Verdict.PASS
-        told(await _guarded("key permissions", checks.permissions, needs=signed_ok))
-        told(await _guarded("book stream", checks.book_stream))
-        told(await _guarded("private stream", checks.private_stream, needs=signed_ok))
+        no_signed = None if signed.verdict is Verdict.PASS else _NEEDS_SIGNED
+        told(await _guarded("key permissions", checks.permissions, skip=no_signed))
+        told(await _guarded("book stream", checks.book_stream, skip=no_market))
+        told(await _guarded("private stream", checks.private_stream, skip=no_signed or no_market))
         if options.test_order:
-            told(await _guarded("test order", checks.probe_order, needs=signed_ok))
+            told(await _guarded("test order", checks.probe_order, skip=no_signed or no_market))
         else:
             told(CheckResult("test order", Verdict.SKIP, _NOT_ASKED))
         told(await _guarded("rate budget", checks.rate_budget))
@@ -191,12 +192,13 @@ async def _guarded(
     name: str,
     check: Callable[[], Awaitable[CheckResult] | CheckResult],
     *,
-    needs: bool = True,
+    skip: str | None = None,
 ) -> CheckResult:
-    """Run one check; skipped when what it ``needs`` failed. A check that breaks (a bug, a
-    journal that cannot be written) is a failed check, logged with its traceback."""
-    if not needs:
-        return CheckResult(name, Verdict.SKIP, _NEEDS_SIGNED)
+    """Run one check, or say why it is skipped (``skip``: what it needs failed). A check
+    that breaks (a bug, a journal that cannot be written) is a failed check, logged with
+    its traceback."""
+    if skip is not None:
+        return CheckResult(name, Verdict.SKIP, skip)
     try:
         result = check()
         return await result if inspect.isawaitable(result) else result
@@ -228,7 +230,10 @@ class _Checks:
         self.venue = session.venue
         self.rest = session.rest
         self.options = options
+        self.markets: dict[str, Market] | None = None
+        """The venue's markets, once it listed them."""
         self.market: Market | None = None
+        """The pair checked, when the venue has it."""
 
     # -- 1. reachable -----------------------------------------------------------------------
 
@@ -246,6 +251,7 @@ class _Checks:
                 "if the exchange is down, wait and run preflight again",
             )
         took_ms = (time.perf_counter() - started) * 1000
+        self.markets = markets
         pair = self.options.pair
         self.market = market = markets.get(pair)
         if market is None:
@@ -361,7 +367,7 @@ class _Checks:
         reads: dict[str, Callable[[], Awaitable[object]]] = {
             "open orders": self.rest.open_orders,
             "transactions": lambda: self.rest.user_transactions(limit=1),
-            "fees": lambda: self.rest.trading_fees(pair),
+            "fees": lambda: self.rest.trading_fees(pair if self.market else None),
         }
         allowed, denied, failed = ["balances"], [], []
         for what, read in reads.items():
