@@ -30,7 +30,7 @@ import enum
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
@@ -48,6 +48,7 @@ from ..bitstamp.stream import ConnectionStateChanged, StreamClient
 from ..bitstamp.stream_frames import StreamErrorEvent, SubscriptionSucceeded
 from ..domain.account import WebsocketToken
 from ..domain.common import Side
+from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import plain
 from ..domain.order_request import OrderRequest
@@ -71,6 +72,7 @@ __all__ = [
     "TEST_ORDER_DISCOUNT",
     "CheckResult",
     "PreflightOptions",
+    "ProbeOrder",
     "Verdict",
     "run_preflight",
     "probe_order_terms",
@@ -88,8 +90,9 @@ DIFFS_NEEDED = 3
 """Diff frames applied on the synced book before the book stream passes: one could be a
 frame that was already on its way; three mean the channel flows."""
 TEST_ORDER_DISCOUNT = Decimal("0.15")
-"""The test buy is priced this far below the best bid: inside Bitstamp's 20 % band around
-the market price (400.021), and post-only, so it rests and never takes liquidity."""
+"""The test order is priced this far from the touch on its own side (a buy below the best
+bid, a sell above the best ask): inside Bitstamp's 20 % band around the market price
+(400.021), and post-only, so it rests and never takes liquidity."""
 
 _NEEDS_SIGNED = "skipped: needs a signed read that works (above)"
 _NEEDS_REST = "skipped: needs the exchange to answer (above)"
@@ -139,14 +142,74 @@ class PreflightOptions:
     keys_fix: str = "give the workstation an API key pair for this venue"
 
 
-def probe_order_terms(market: Market, best_bid: Decimal) -> tuple[Decimal, Decimal]:
-    """(amount, price) of the test buy: ``TEST_ORDER_DISCOUNT`` below ``best_bid`` on the
-    market's tick, and the smallest amount whose value reaches the market's minimum."""
-    price = (best_bid * (1 - TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_DOWN)
+@dataclass(frozen=True, slots=True)
+class ProbeOrder:
+    """The test order: post-only, ``TEST_ORDER_DISCOUNT`` away from the ``touch`` on its
+    own side (below the best bid for a buy, above the best ask for a sell)."""
+
+    market: Market
+    side: Side
+    amount: Decimal
+    price: Decimal
+    touch: Decimal
+
+    @property
+    def value(self) -> Decimal:
+        return (self.amount * self.price).quantize(self.market.tick, rounding=ROUND_UP)
+
+    @property
+    def request(self) -> OrderRequest:
+        return OrderRequest(
+            self.market.symbol,
+            self.side,
+            OrderKind.LIMIT,
+            self.amount,
+            self.price,
+            tif=TimeInForce.MOC,
+        )
+
+    def terms(self) -> str:
+        """The order in words, as the trader confirms it."""
+        m = self.market
+        where = "below the best bid" if self.side is Side.BUY else "above the best ask"
+        return (
+            f"{self.side.value} {plain(self.amount)} {m.base} at {plain(self.price)} {m.quote} "
+            f"on {m.name} (value {plain(self.value)} {m.quote}; {TEST_ORDER_DISCOUNT:.0%} "
+            f"{where} {plain(self.touch)}), post-only, cancelled at once"
+        )
+
+
+def probe_order_terms(
+    market: Market, book: BookSnapshot, available: Mapping[str, Decimal] | None = None
+) -> ProbeOrder | None:
+    """The test order on ``book``: the smallest amount whose value reaches the market's
+    minimum, priced on the tick. A buy, unless ``available`` (funds by lowercase currency)
+    shows the quote currency short for it and the base currency enough for a sell; None
+    when the book has neither side."""
+    buy = _probe(market, Side.BUY, book.bids[0][0]) if book.bids else None
+    sell = _probe(market, Side.SELL, book.asks[0][0]) if book.asks else None
+    if buy is None or sell is None or available is None:
+        return buy or sell
+    quote = available.get(market.quote.lower(), Decimal(0))
+    base = available.get(market.base.lower(), Decimal(0))
+    if quote < buy.value * (1 + FEE_MARGIN) and base >= sell.amount:
+        return sell
+    return buy
+
+
+FEE_MARGIN = Decimal("0.01")
+"""Room for the fee on top of a buy's value when telling whether the account can pay it."""
+
+
+def _probe(market: Market, side: Side, touch: Decimal) -> ProbeOrder | None:
+    if side is Side.BUY:
+        price = (touch * (1 - TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_DOWN)
+    else:
+        price = (touch * (1 + TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_UP)
     if price <= 0:
-        raise ValueError(f"no price below a best bid of {plain(best_bid)} {market.quote}")
+        return None
     amount = (market.minimum_order_value / price).quantize(market.lot, rounding=ROUND_UP)
-    return max(amount, market.lot), price
+    return ProbeOrder(market, side, max(amount, market.lot), price, touch)
 
 
 async def run_preflight(
@@ -234,6 +297,8 @@ class _Checks:
         """The venue's markets, once it listed them."""
         self.market: Market | None = None
         """The pair checked, when the venue has it."""
+        self.available: dict[str, Decimal] | None = None
+        """Funds available by lowercase currency, once the signed read listed them."""
 
     # -- 1. reachable -----------------------------------------------------------------------
 
@@ -323,6 +388,7 @@ class _Checks:
             return CheckResult(
                 name, Verdict.FAIL, f"account_balances: {_said(exc)}", self._key_fix(exc)
             )
+        self.available = {b.currency.lower(): b.available for b in balances}
         funded = sum(1 for b in balances if b.total > 0)
         return CheckResult(
             name,
@@ -528,28 +594,16 @@ class _Checks:
             return CheckResult(
                 name, Verdict.FAIL, f"no book to price it on: {_said(exc)}", "run preflight again"
             )
-        if not book.bids:
+        probe = probe_order_terms(market, book, self.available)
+        if probe is None:
             return CheckResult(
-                name,
-                Verdict.FAIL,
-                f"{market.name} has no bids to price it below",
-                "try another pair",
+                name, Verdict.FAIL, f"{market.name}'s book is empty", "try another pair"
             )
-        best_bid = book.bids[0][0]
-        amount, price = probe_order_terms(market, best_bid)
-        value = (amount * price).quantize(market.tick, rounding=ROUND_UP)
-        terms = (
-            f"buy {plain(amount)} {market.base} at {plain(price)} {market.quote} on "
-            f"{market.name} (value {plain(value)} {market.quote}; "
-            f"{TEST_ORDER_DISCOUNT:.0%} below the best bid {plain(best_bid)}), post-only, "
-            "cancelled at once"
-        )
+        terms = probe.terms()
         confirm = self.options.confirm_order
         if confirm is not None and not await confirm(terms):
             return CheckResult(name, Verdict.SKIP, "skipped: not confirmed, nothing placed")
-        request = OrderRequest(
-            market.symbol, Side.BUY, OrderKind.LIMIT, amount, price, tif=TimeInForce.MOC
-        )
+        request = probe.request
         with Journal(self.options.journal_path) as journal:
             tracker = OrderTracker(self.rest, journal, self.venue.journal_env)
             limited = self.session.rest_stats.rate_limited
@@ -587,7 +641,7 @@ class _Checks:
                 Verdict.FAIL,
                 f"refused: {order.reason}",
                 "check the key may place orders (Bitstamp's API access settings) and that "
-                f"the account has the order's value available ({terms})",
+                f"the account has the funds available for: {terms}",
             )
         if order.state is TrackState.UNKNOWN or order.state.is_final:
             # never placed for sure, or already over: nothing rests, or the app reconciles it
