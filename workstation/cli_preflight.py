@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .services.preflight import CheckResult, PreflightOptions
+    from .services.check_result import CheckResult
+    from .services.preflight import PreflightOptions
     from .services.venue import Venue
 
 __all__ = ["LIVE_CONFIRM_WORD", "add_preflight_command", "format_result", "run_preflight_command"]
@@ -35,7 +36,7 @@ _NAME_WIDTH = 18
 
 def add_preflight_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The ``preflight`` subcommand."""
-    from .services.preflight import STREAM_WAIT_S
+    from .services.stream_checks import STREAM_WAIT_S
 
     text = "check a venue and its key before trading: clock, keys, streams, a test order"
     cmd = sub.add_parser(
@@ -200,7 +201,7 @@ def _print(result: CheckResult) -> None:
 
 
 def _summary(results: list[CheckResult], log_file: Path) -> int:
-    from .services.preflight import Verdict
+    from .services.check_result import Verdict
 
     failed = [r.name for r in results if r.verdict is Verdict.FAIL]
     skipped = sum(1 for r in results if r.verdict is Verdict.SKIP)

@@ -15,14 +15,9 @@ from pathlib import Path
 import pytest
 
 from workstation.bitstamp.rest import RestClient
+from workstation.services.check_result import CheckResult, Verdict
 from workstation.services.journal import Journal
-from workstation.services.preflight import (
-    CheckResult,
-    OrderConfirm,
-    PreflightOptions,
-    Verdict,
-    run_preflight,
-)
+from workstation.services.preflight import OrderConfirm, PreflightOptions, run_preflight
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.faultplan import FaultPlan

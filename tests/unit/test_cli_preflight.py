@@ -15,7 +15,8 @@ import pytest
 
 from workstation import cli, cli_preflight
 from workstation.services import preflight
-from workstation.services.preflight import CheckResult, PreflightOptions, Verdict
+from workstation.services.check_result import CheckResult, Verdict
+from workstation.services.preflight import PreflightOptions
 from workstation.services.venue import Venue
 
 from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store

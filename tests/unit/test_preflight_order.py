@@ -12,7 +12,7 @@ from workstation.domain.common import Side
 from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
 from workstation.domain.order_vocabulary import OrderKind, TimeInForce
-from workstation.services.preflight import probe_order_terms
+from workstation.services.probe_order import probe_order_terms
 
 D = Decimal
 BTCUSD = Market("btcusd", "BTC", "USD", 8, 0, 2, D("10"), True, True, "Bitcoin / U.S. dollar")

@@ -11,12 +11,12 @@ counted in its ``RestStats``, exactly as in the app:
 4. what the key may read (open orders, transactions, fees); the API says nothing about
    trading or withdrawal rights short of trying;
 5. the book stream: subscribed, a REST snapshot, then diff frames applied on it, by the same
-   :class:`~.hub.MarketHub` the app uses;
+   :class:`~.hub.MarketHub` the app uses (:mod:`.stream_checks`);
 6. the private stream: a ``websockets_token``, accepted by the stream for the account's
    order channel;
-7. a test order: the pair's minimum, post-only, far below the best bid, journaled like any
-   order, found by its ``client_order_id`` and cancelled (only when asked for: the caller
-   decides, and may ask the trader to confirm);
+7. a test order (:mod:`.probe_order`): the pair's minimum, post-only, far from the touch,
+   journaled like any order, found by its ``client_order_id`` and cancelled (only when
+   asked for: the caller decides, and may ask the trader to confirm);
 8. the rate budget: no request of this run answered 429.
 
 A check that needs an earlier one (the order needs a working signed read) is skipped with
@@ -25,14 +25,12 @@ the reason. Nothing here prints: the caller gets each result as it is known.
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from ..bitstamp.errors import (
@@ -44,39 +42,21 @@ from ..bitstamp.errors import (
     TimestampOutOfWindow,
     TransportError,
 )
-from ..bitstamp.stream import ConnectionStateChanged, StreamClient
-from ..bitstamp.stream_frames import StreamErrorEvent, SubscriptionSucceeded
-from ..domain.account import WebsocketToken
-from ..domain.common import Side
-from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import plain
-from ..domain.order_request import OrderRequest
-from ..domain.order_vocabulary import OrderKind, TimeInForce, TrackState
+from ..domain.order_vocabulary import TrackState
 from ..domain.tracked_order import TrackedOrder
-from .events import ConnectionChanged, MarketDataError, MarketEvent
-from .feed import FeedState, MarketFeed
-from .hub import MarketHub
+from .check_result import CheckResult, Verdict, said
 from .journal import Journal
 from .order_tracker import OrderTracker
+from .probe_order import probe_order_terms
 from .reachability import host_of
 from .refusals import CancelFailed, SubmitsBlocked
 from .session import Session
-from .venue import LIVE_WS, Venue
+from .stream_checks import STREAM_WAIT_S, check_book_stream, check_private_stream
+from .venue import Venue
 
-__all__ = [
-    "DIFFS_NEEDED",
-    "MAX_CLOCK_SKEW_MS",
-    "OrderConfirm",
-    "STREAM_WAIT_S",
-    "TEST_ORDER_DISCOUNT",
-    "CheckResult",
-    "PreflightOptions",
-    "ProbeOrder",
-    "Verdict",
-    "run_preflight",
-    "probe_order_terms",
-]
+__all__ = ["MAX_CLOCK_SKEW_MS", "OrderConfirm", "PreflightOptions", "run_preflight"]
 
 MAX_CLOCK_SKEW_MS = 2_000
 """How far this machine's clock may be from the exchange's. The ``Date`` header has 1 s
@@ -84,36 +64,10 @@ resolution, so less cannot be told apart; signed requests are corrected for any 
 what is shown and stamped locally (trade ages, GTD expiries, the journal) is not."""
 TIMESTAMP_WINDOW_MS = 150_000
 """Bitstamp refuses a signed request stamped further than this from its clock (API0017)."""
-STREAM_WAIT_S = 10.0
-"""How long the streams get to show they work."""
-DIFFS_NEEDED = 3
-"""Diff frames applied on the synced book before the book stream passes: one could be a
-frame that was already on its way; three mean the channel flows."""
-TEST_ORDER_DISCOUNT = Decimal("0.15")
-"""The test order is priced this far from the touch on its own side (a buy below the best
-bid, a sell above the best ask): inside Bitstamp's 20 % band around the market price
-(400.021), and post-only, so it rests and never takes liquidity."""
-
 _NEEDS_SIGNED = "skipped: needs a signed read that works (above)"
 _NEEDS_REST = "skipped: needs the exchange to answer (above)"
 _NOT_ASKED = "skipped: on live a test order is placed only when asked for"
 _log = logging.getLogger(__name__)
-
-
-class Verdict(enum.Enum):
-    PASS = "pass"
-    FAIL = "fail"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One line of the checklist: what was checked, the verdict, what was seen, the fix."""
-
-    name: str
-    verdict: Verdict
-    detail: str
-    fix: str = ""
 
 
 OrderConfirm = Callable[[str], Awaitable[bool]]
@@ -140,76 +94,6 @@ class PreflightOptions:
     confirm_order: OrderConfirm | None = None
     stream_wait_s: float = STREAM_WAIT_S
     keys_fix: str = "give the workstation an API key pair for this venue"
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeOrder:
-    """The test order: post-only, ``TEST_ORDER_DISCOUNT`` away from the ``touch`` on its
-    own side (below the best bid for a buy, above the best ask for a sell)."""
-
-    market: Market
-    side: Side
-    amount: Decimal
-    price: Decimal
-    touch: Decimal
-
-    @property
-    def value(self) -> Decimal:
-        return (self.amount * self.price).quantize(self.market.tick, rounding=ROUND_UP)
-
-    @property
-    def request(self) -> OrderRequest:
-        return OrderRequest(
-            self.market.symbol,
-            self.side,
-            OrderKind.LIMIT,
-            self.amount,
-            self.price,
-            tif=TimeInForce.MOC,
-        )
-
-    def terms(self) -> str:
-        """The order in words, as the trader confirms it."""
-        m = self.market
-        where = "below the best bid" if self.side is Side.BUY else "above the best ask"
-        return (
-            f"{self.side.value} {plain(self.amount)} {m.base} at {plain(self.price)} {m.quote} "
-            f"on {m.name} (value {plain(self.value)} {m.quote}; {TEST_ORDER_DISCOUNT:.0%} "
-            f"{where} {plain(self.touch)}), post-only, cancelled at once"
-        )
-
-
-def probe_order_terms(
-    market: Market, book: BookSnapshot, available: Mapping[str, Decimal] | None = None
-) -> ProbeOrder | None:
-    """The test order on ``book``: the smallest amount whose value reaches the market's
-    minimum, priced on the tick. A buy, unless ``available`` (funds by lowercase currency)
-    shows the quote currency short for it and the base currency enough for a sell; None
-    when the book has neither side."""
-    buy = _probe(market, Side.BUY, book.bids[0][0]) if book.bids else None
-    sell = _probe(market, Side.SELL, book.asks[0][0]) if book.asks else None
-    if buy is None or sell is None or available is None:
-        return buy or sell
-    quote = available.get(market.quote.lower(), Decimal(0))
-    base = available.get(market.base.lower(), Decimal(0))
-    if quote < buy.value * (1 + FEE_MARGIN) and base >= sell.amount:
-        return sell
-    return buy
-
-
-FEE_MARGIN = Decimal("0.01")
-"""Room for the fee on top of a buy's value when telling whether the account can pay it."""
-
-
-def _probe(market: Market, side: Side, touch: Decimal) -> ProbeOrder | None:
-    if side is Side.BUY:
-        price = (touch * (1 - TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_DOWN)
-    else:
-        price = (touch * (1 + TEST_ORDER_DISCOUNT)).quantize(market.tick, rounding=ROUND_UP)
-    if price <= 0:
-        return None
-    amount = (market.minimum_order_value / price).quantize(market.lot, rounding=ROUND_UP)
-    return ProbeOrder(market, side, max(amount, market.lot), price, touch)
 
 
 async def run_preflight(
@@ -311,7 +195,7 @@ class _Checks:
             return CheckResult(
                 name,
                 Verdict.FAIL,
-                f"{host} did not list its markets: {_said(exc)}",
+                f"{host} did not list its markets: {said(exc)}",
                 f"check that this machine reaches {host} (network, proxy, firewall, DNS); "
                 "if the exchange is down, wait and run preflight again",
             )
@@ -386,7 +270,7 @@ class _Checks:
             balances = await self.rest.account_balances()
         except BitstampError as exc:
             return CheckResult(
-                name, Verdict.FAIL, f"account_balances: {_said(exc)}", self._key_fix(exc)
+                name, Verdict.FAIL, f"account_balances: {said(exc)}", self._key_fix(exc)
             )
         self.available = {b.currency.lower(): b.available for b in balances}
         funded = sum(1 for b in balances if b.total > 0)
@@ -442,7 +326,7 @@ class _Checks:
             except PermissionDenied:
                 denied.append(what)
             except BitstampError as exc:
-                failed.append(f"{what}: {_said(exc)}")
+                failed.append(f"{what}: {said(exc)}")
             else:
                 allowed.append(what)
         detail = f"may read {_listed(allowed)}"
@@ -465,122 +349,18 @@ class _Checks:
         tries = " (the test order tries)" if self.options.test_order else ""
         return CheckResult(name, Verdict.PASS, f"{detail}; {untold}{tries}")
 
-    # -- 5. book stream ---------------------------------------------------------------------
+    # -- 5. book stream, 6. private stream ---------------------------------------------------
 
     async def book_stream(self) -> CheckResult:
-        name = "book stream"
-        pair, wait_s = self.options.pair, self.options.stream_wait_s
-        channel = f"diff_order_book_{pair}"
-        events: list[MarketEvent] = []
         assert self.market is not None
-        stream = StreamClient(self.venue.ws_url, open_timeout_s=wait_s)
-        hub = MarketHub(self.rest, stream, {pair: self.market}, listener=events.append)
-        await hub.start()
-        try:
-            feed = await hub.watch(pair)
-            frames = await _diffs_on_synced_book(feed, wait_s)
-        finally:
-            await hub.close()
-        host = host_of(self.venue.ws_url)
-        if frames >= DIFFS_NEEDED:
-            resyncs = f"; resynced {feed.health.resyncs}x" if feed.health.resyncs else ""
-            return CheckResult(
-                name,
-                Verdict.PASS,
-                f"{channel} on {host}: snapshot synced, {frames} diff frames applied{resyncs}",
-            )
-        said = [e.detail for e in events if isinstance(e, MarketDataError)]
-        if feed.state is FeedState.LIVE:
-            detail = (
-                f"{channel}: the book synced from a REST snapshot, but only {frames} diff "
-                f"frame{'s' if frames != 1 else ''} came in {wait_s:g} s"
-            )
-            fix = (
-                "the stream connects but does not deliver the book: the app would show it "
-                "STALE; check Bitstamp's status page and run preflight again"
-            )
-        elif not feed.health.connected:
-            last = [e.detail for e in events if isinstance(e, ConnectionChanged)]
-            detail = f"no connection to {self.venue.ws_url} in {wait_s:g} s" + (
-                f" ({last[-1]})" if last else ""
-            )
-            fix = (
-                f"check that this machine reaches {host} over WebSocket (a proxy or firewall "
-                "may block it)"
-            )
-        else:
-            reason = feed.stale_reason or feed.state.value
-            detail = f"{channel}: not in sync after {wait_s:g} s ({reason})"
-            fix = "the stream or the REST snapshot is failing; see the log and run preflight again"
-        if said:
-            detail += f"; {said[-1]}"
-        return CheckResult(name, Verdict.FAIL, detail, fix)
-
-    # -- 6. private stream ------------------------------------------------------------------
+        return await check_book_stream(
+            self.rest, self.venue, self.market, self.options.stream_wait_s
+        )
 
     async def private_stream(self) -> CheckResult:
-        name = "private stream"
-        try:
-            token = await self.rest.websockets_token()
-        except BitstampError as exc:
-            return CheckResult(
-                name, Verdict.FAIL, f"websockets_token: {_said(exc)}", self._key_fix(exc)
-            )
-        issued = f"token issued (valid {token.valid_sec} s)"
-        if self.venue.env == "sandbox" and self.venue.ws_url == LIVE_WS:
-            return CheckResult(
-                name,
-                Verdict.PASS,
-                f"{issued}; not sent: sandbox has no WebSocket host of its own, so the app "
-                "follows sandbox orders over REST",
-            )
-        return await self._subscribe_private(name, token, issued)
-
-    async def _subscribe_private(
-        self, name: str, token: WebsocketToken, issued: str
-    ) -> CheckResult:
-        wait_s = self.options.stream_wait_s
-        base = f"private-my_orders_{self.options.pair}"
-        first: list[WebsocketToken] = [token]
-
-        async def tokens() -> WebsocketToken:
-            return first.pop() if first else await self.rest.websockets_token()
-
-        stream = StreamClient(self.venue.ws_url, token_provider=tokens, open_timeout_s=wait_s)
-        await stream.subscribe_private(base)
-        stream.start()
-        last_state = ""
-        outcome: CheckResult | None = None
-        try:
-            async with asyncio.timeout(wait_s):
-                while outcome is None:
-                    event = await stream.next_event()
-                    if isinstance(event, SubscriptionSucceeded) and event.channel.startswith(base):
-                        outcome = CheckResult(
-                            name, Verdict.PASS, f"{issued} and accepted on {event.channel}"
-                        )
-                    elif isinstance(event, StreamErrorEvent):
-                        code = f" (code {event.code})" if event.code is not None else ""
-                        outcome = CheckResult(
-                            name,
-                            Verdict.FAIL,
-                            f"{issued}, but the stream refused it: {event.message}{code}",
-                            "run preflight again (a token lives seconds); if it persists, "
-                            "the key may lack the right to the account's private channels",
-                        )
-                    elif isinstance(event, ConnectionStateChanged):
-                        last_state = f"{event.state.value}: {event.reason}"
-        except TimeoutError:
-            outcome = CheckResult(
-                name,
-                Verdict.FAIL,
-                f"{issued}, but {base} was not acknowledged in {wait_s:g} s"
-                + (f" ({last_state})" if last_state else ""),
-                f"check that this machine reaches {host_of(self.venue.ws_url)} over WebSocket",
-            )
-        finally:
-            await stream.close()
-        return outcome
+        return await check_private_stream(
+            self.rest, self.venue, self.options.pair, self._key_fix, self.options.stream_wait_s
+        )
 
     # -- 7. test order ----------------------------------------------------------------------
 
@@ -592,7 +372,7 @@ class _Checks:
             book = await self.rest.order_book(market.symbol)
         except BitstampError as exc:
             return CheckResult(
-                name, Verdict.FAIL, f"no book to price it on: {_said(exc)}", "run preflight again"
+                name, Verdict.FAIL, f"no book to price it on: {said(exc)}", "run preflight again"
             )
         probe = probe_order_terms(market, book, self.available)
         if probe is None:
@@ -614,7 +394,7 @@ class _Checks:
                 return CheckResult(
                     name,
                     Verdict.FAIL,
-                    f"not placed: {_said(exc)}",
+                    f"not placed: {said(exc)}",
                     "the journaled open orders could not be reconciled; open the app to "
                     "see them, then run preflight again",
                 )
@@ -658,11 +438,11 @@ class _Checks:
             status = await self.rest.order_status(client_order_id=cid, omit_transactions=True)
             found.append(f"order_status says {status.state.value}")
         except BitstampError as exc:
-            problems.append(f"order_status by client_order_id: {_said(exc)}")
+            problems.append(f"order_status by client_order_id: {said(exc)}")
         try:
             listed = await self.rest.open_orders(order.market)
         except BitstampError as exc:
-            problems.append(f"open_orders: {_said(exc)}")
+            problems.append(f"open_orders: {said(exc)}")
         else:
             if any(o.client_order_id == cid or o.order_id == order.order_id for o in listed):
                 found.append("listed in open_orders")
@@ -715,36 +495,6 @@ class _Checks:
             f"no 429 in {_requests(used)} (budget {budget.per_second}/s, {window}); the "
             "exchange does not say what other programs spend",
         )
-
-
-async def _diffs_on_synced_book(feed: MarketFeed, wait_s: float) -> int:
-    """Diff frames heard on ``feed`` while its book was in sync, waiting up to ``wait_s``
-    for ``DIFFS_NEEDED`` of them (a resync starts the count again)."""
-    deadline = time.monotonic() + wait_s
-    synced_at: float | None = None
-    heard: set[float] = set()
-    while time.monotonic() < deadline:
-        if feed.state is FeedState.LIVE and not feed.stale:
-            if synced_at is None:
-                synced_at = time.monotonic()
-            last = feed.diffs.last_frame_at
-            if last is not None and last > synced_at:
-                heard.add(last)
-            if len(heard) >= DIFFS_NEEDED:
-                break
-        elif feed.state is not FeedState.LIVE:
-            synced_at, heard = None, set()
-        await asyncio.sleep(0.02)
-    return len(heard)
-
-
-def _said(exc: BaseException) -> str:
-    """An error in a few words: its message and Bitstamp's code (never a secret: the
-    errors of the client carry none)."""
-    if isinstance(exc, BitstampError):
-        facts = " · ".join(f for f in (exc.code, exc.response_code) if f)
-        return f"{exc.message} ({facts})" if facts else exc.message
-    return str(exc) or type(exc).__name__
 
 
 def _requests(count: int) -> str:
