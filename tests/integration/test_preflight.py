@@ -223,6 +223,18 @@ async def test_a_check_that_breaks_is_a_named_failure(market: SimServer, tmp_pat
     assert orders_sent(market) == 0
 
 
+async def test_a_test_order_whose_reply_is_lost_is_still_found_and_cancelled(
+    market: SimServer, tmp_path: Path
+) -> None:
+    market.arm(FaultPlan(drop_orders_every=1))  # placed, then the connection dropped
+    results = await preflight(venue_of(market), tmp_path / "j.sqlite3")
+
+    order = results["test order"]
+    assert "cancelled" in order.detail, order
+    assert orders_sent(market) == 1
+    assert market.exchange.open_orders("demo", None) == []
+
+
 async def test_live_places_no_order_unless_asked(market: SimServer, tmp_path: Path) -> None:
     venue = venue_of(market, env="live")  # the simulator standing in for Bitstamp
     results = await preflight(venue, tmp_path / "j.sqlite3", test_order=False)

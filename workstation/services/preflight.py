@@ -423,17 +423,54 @@ class _Checks:
                 "check the key may place orders (Bitstamp's API access settings) and that "
                 f"the account has the funds available for: {terms}",
             )
-        if order.state is TrackState.UNKNOWN or order.state.is_final:
-            # never placed for sure, or already over: nothing rests, or the app reconciles it
+        if order.state.is_final:  # post-only refused to rest, or (never) traded at once
             return CheckResult(
                 name,
                 Verdict.FAIL,
-                f"{terms}: ended {order.state.value} ({order.reason or 'no reason given'}), "
-                f"client_order_id {cid}",
-                "open the app: it reconciles the order from the journal and shows where it stands",
+                f"{terms}: ended {order.state.value} at once "
+                f"({order.reason or 'no reason given'}), client_order_id {cid}",
+                "the book moved through the test price; run preflight again",
             )
         found: list[str] = []
         problems: list[str] = []
+        if order.state is TrackState.UNKNOWN:
+            problems.append(f"no trustworthy answer to the order ({order.reason or 'unknown'})")
+        else:
+            try:
+                await self._look_up(order, found, problems)
+            except Exception as exc:  # noqa: BLE001 - logged and shown, after the cancel below
+                _log.exception("preflight: looking up the test order %s broke", cid)
+                problems.append(f"looking it up broke: {type(exc).__name__}: {exc}")
+        placed = f"order {order.order_id}" if order.order_id else f"client_order_id {cid}"
+        try:
+            cancelled = await tracker.cancel(cid)
+        except CancelFailed as exc:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{terms}: sent as {placed}, but the cancel failed: {exc}",
+                f"cancel {placed} now, in the app or on the exchange's website",
+            )
+        if cancelled.state is not TrackState.CANCELLED or cancelled.filled:
+            problems.append(f"ended {cancelled.state.value}, {plain(cancelled.filled)} filled")
+        detail = (
+            f"{terms}: order {cancelled.order_id} (client_order_id {cid}) "
+            f"{', '.join(found) or 'not found'}; cancelled"
+        )
+        if problems:
+            return CheckResult(
+                name,
+                Verdict.FAIL,
+                f"{detail}; {'; '.join(problems)}",
+                "the app relies on finding orders by client_order_id: see the log, and "
+                "check the order in the app",
+            )
+        return CheckResult(name, Verdict.PASS, detail)
+
+    async def _look_up(self, order: TrackedOrder, found: list[str], problems: list[str]) -> None:
+        """Find the order by its ``client_order_id`` (``order_status``) and in the list of
+        open orders, as the app's reconciliation does."""
+        cid = order.client_order_id
         try:
             status = await self.rest.order_status(client_order_id=cid, omit_transactions=True)
             found.append(f"order_status says {status.state.value}")
@@ -448,30 +485,6 @@ class _Checks:
                 found.append("listed in open_orders")
             else:
                 problems.append("not listed in open_orders")
-        try:
-            cancelled = await tracker.cancel(cid)
-        except CancelFailed as exc:
-            return CheckResult(
-                name,
-                Verdict.FAIL,
-                f"{terms}: placed as order {order.order_id}, but the cancel failed: {exc}",
-                f"cancel order {order.order_id} now, in the app or on Bitstamp's website",
-            )
-        if cancelled.state is not TrackState.CANCELLED or cancelled.filled:
-            problems.append(f"ended {cancelled.state.value}, {plain(cancelled.filled)} filled")
-        detail = (
-            f"{terms}: order {order.order_id} (client_order_id {cid}) "
-            f"{', '.join(found) or 'not found'}; cancelled"
-        )
-        if problems:
-            return CheckResult(
-                name,
-                Verdict.FAIL,
-                f"{detail}; {'; '.join(problems)}",
-                "the exchange does not find orders by client_order_id as the app relies on; "
-                "see the log, and check the order in the app",
-            )
-        return CheckResult(name, Verdict.PASS, detail)
 
     # -- 8. rate budget ---------------------------------------------------------------------
 
