@@ -338,3 +338,15 @@ async def test_the_command_prints_the_list_and_exits_0_only_when_all_pass(
     assert "  SKIP  test order" in out
     assert "1 of 8 checks failed (3 skipped): signed read" in out
     assert secret not in out + err
+    log = next((tmp_path / "state").rglob("workstation.log")).read_text()
+    assert "/api/v2/account_balances/" in log
+    assert secret not in log
+
+
+async def test_the_command_without_a_venue_checks_the_embedded_simulator(
+    tmp_path: Path,
+) -> None:
+    code, out, err = await run_command(key="", secret="", home=tmp_path)
+    assert (code, err) == (0, ""), out
+    assert out.startswith("preflight of SIM (embedded) at http://127.0.0.1:")
+    assert out.endswith("all 8 checks passed\n")
