@@ -73,9 +73,9 @@ def add_preflight_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
     cmd.add_argument(
         "--place-test-order",
         action="store_true",
-        help="on live, place the test order too (a post-only buy of the pair's minimum, far "
-        "below the bid, cancelled at once), after you type 'live' at the prompt; sim and "
-        "sandbox always place it",
+        help="on live, place the test order too (a post-only order of the pair's minimum, "
+        "15%% from the touch, cancelled at once), after you type 'live' at the prompt; sim "
+        "and sandbox always place it",
     )
     cmd.add_argument(
         "--stream-wait",
