@@ -10,7 +10,8 @@ On sim and sandbox a test order is placed and cancelled. On live only with
 the order: an option alone never places a live order.
 
 Exit status: 0 when every check passed (a check skipped on purpose is not a failure), 1 when
-any failed, 2 for a usage problem (as argparse does).
+any failed (or the check could not run: a crash is reported as the app's are), 2 for a usage
+problem (as argparse does), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def run_preflight_command(args: argparse.Namespace) -> int:
     """Choose the venue (offline), then run the checklist and print it."""
     from .cli_trading import load_keys
     from .services.journal import Journal
-    from .services.logs import LOG_FILE_NAME, configure_logging, default_log_dir
+    from .services.logs import LOG_FILE_NAME, configure_logging, default_log_dir, report_crash
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
 
     # the top-level --env/--sim-url/--journal count too: `workstation --env live preflight`
@@ -121,6 +122,8 @@ def run_preflight_command(args: argparse.Namespace) -> int:
         return _fail(f"--sim-url checks a simulator; it cannot go with --env {env}")
     if allow_remote and not sim_url:
         return _fail("--allow-remote-sim goes with --sim-url")
+    if args.seed is not None and (env != "sim" or sim_url):
+        return _fail("--seed is for the embedded simulator")
     venue: Venue | None = None
     keys_fix = ""
     if env in ("sandbox", "live"):
@@ -160,23 +163,31 @@ def run_preflight_command(args: argparse.Namespace) -> int:
         keys_fix=keys_fix,
     )
     try:
-        results = asyncio.run(_run(venue, options))
+        results = asyncio.run(_run(venue, options, seed=args.seed))
     except KeyboardInterrupt:
-        sys.stderr.write("\n")
-        return _fail(
-            "interrupted; a test order in flight is in the journal, which the app reconciles"
+        sys.stderr.write(
+            "\nworkstation preflight: interrupted; a test order in flight is in the journal, "
+            "which the app reconciles\n"
         )
+        return 130
+    except VenueError as exc:  # the embedded simulator did not start
+        sys.stderr.write(f"workstation preflight: {exc}\n")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
+        return report_crash(exc, log_file)
     return _summary(results, log_file)
 
 
-async def _run(venue: Venue | None, options: PreflightOptions) -> list[CheckResult]:
+async def _run(
+    venue: Venue | None, options: PreflightOptions, *, seed: int | None
+) -> list[CheckResult]:
     from .services.preflight import run_preflight
     from .services.venue import EmbeddedSim
 
     if venue is not None:
         _header(venue)
         return await run_preflight(venue, options, on_result=_print)
-    async with EmbeddedSim() as embedded:
+    async with EmbeddedSim(seed=seed) as embedded:
         _header(embedded, " (embedded)")
         return await run_preflight(embedded, options, on_result=_print)
 

@@ -132,3 +132,18 @@ def test_the_live_order_goes_only_once_live_is_typed(
     out, _ = outputs(capsys)
     assert f"LIVE test order: {terms}." in out
     assert "Type live to place it with real money" in out
+
+
+def test_a_crash_is_one_line_naming_the_log_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def broken(venue: Venue, options: PreflightOptions, *, on_result: Any) -> list[Any]:
+        raise RuntimeError("a bug with a secret in its message: s3cr3t")
+
+    monkeypatch.setattr(preflight, "run_preflight", broken)
+    assert cli.main(["preflight", "--env", "live"]) == 1
+    _, err = outputs(capsys)
+    assert err.startswith("workstation crashed (RuntimeError); the details are in ")
+    assert "s3cr3t" not in err
+    assert cli.main(["--seed", "4", "preflight", "--env", "live"]) == 2
+    assert "--seed is for the embedded simulator" in outputs(capsys)[1]
