@@ -42,6 +42,7 @@ from ..services.events import (
 from ..services.facade import Services
 from .commands import CommandFailure
 from .desk import TradingDesk
+from .kill_switch import KILL_KEY, KillSwitch
 from .options import DEFAULT_MARKET, AppOptions
 from .panes.balances import BalancesView
 from .panes.book import OrderBookView
@@ -95,6 +96,7 @@ class WorkstationApp(App[None]):
         Binding("2", "pane('tape')", "Trades", show=False),
         Binding("3", "pane('orders')", "Orders", show=False),
         Binding("enter", "join_level", "Ticket at level", show=False),
+        Binding(KILL_KEY, "kill_switch", "Kill all", priority=True),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
@@ -110,6 +112,7 @@ class WorkstationApp(App[None]):
         self.services = services
         self.options = options
         self.desk = TradingDesk(self, services)
+        self.kill_switch = KillSwitch(self, services)
         self.watched: list[str] = []
         self.current: str | None = None
         self.quitting = False
@@ -287,6 +290,10 @@ class WorkstationApp(App[None]):
 
     def on_open_orders_view_cancel_all_asked(self, _: OpenOrdersView.CancelAllAsked) -> None:
         self.desk.ask_cancel_all()
+
+    def action_kill_switch(self) -> None:
+        """Cancel every open order on every pair, after one confirm (from any screen)."""
+        self.kill_switch.press()
 
     # -- the rest ------------------------------------------------------------------------------
 
