@@ -58,6 +58,22 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         "it; a Bitstamp host is always refused)",
     )
     parser.add_argument(
+        "--pair",
+        dest="pairs",
+        action="append",
+        type=str.lower,
+        default=None,
+        metavar="SYMBOL",
+        help="watch this pair (e.g. btcusd); repeatable, the first is shown (default: the pairs "
+        "of the last session, else btcusd)",
+    )
+    parser.add_argument(
+        "--mono",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the monochrome theme (default: as the last session left it)",
+    )
+    parser.add_argument(
         "--journal",
         type=Path,
         default=None,
@@ -152,6 +168,7 @@ def _keyring_missing() -> str | None:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options, find the keys, then start the app; all checks happen offline."""
+    from .services.desk_state import default_desk_path
     from .services.journal import Journal
     from .services.keys import KeyStore, KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
@@ -200,6 +217,9 @@ def run_tui(args: argparse.Namespace) -> int:
         journal_path=journal_path,
         log_file=log_dir / LOG_FILE_NAME,
         log_level=args.log_level,
+        pairs=args.pairs,
+        mono=args.mono,
+        desk_path=default_desk_path(),
     )
 
 
@@ -211,6 +231,9 @@ def start_app(
     journal_path: Path,
     log_file: Path,
     log_level: str = "INFO",
+    pairs: list[str] | None = None,
+    mono: bool | None = None,
+    desk_path: Path | None = None,
 ) -> int:
     """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
@@ -218,7 +241,11 @@ def start_app(
 
     Any exception that escapes, the app's crash included (``run_app`` raises it once the
     terminal is restored), is a crash: its traceback goes to the log (masked) and one line
-    naming the log file to stderr; the exit status is 1."""
+    naming the log file to stderr; the exit status is 1.
+
+    ``pairs`` and ``mono`` are the command line's (None: not given); the rest of the desk
+    comes from the layout kept at ``desk_path`` (``cli_desk.desk_options``), read once the
+    log is open so an unreadable one is logged."""
     from .services.logs import configure_logging, report_crash
 
     try:
@@ -226,12 +253,13 @@ def start_app(
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
+        from .cli_desk import desk_options
         from .services.facade import VenueServices
         from .ui.app import run_app
-        from .ui.options import AppOptions
 
+        options = desk_options(pairs=pairs, mono=mono, confirm=confirm, desk_path=desk_path)
         services = VenueServices(venue, seed=seed, journal_path=journal_path)
-        return run_app(services, AppOptions(confirm=confirm))
+        return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
 

@@ -28,6 +28,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ..domain.common import Side
+from ..domain.desk_layout import DeskLayout
 from ..paths import styles_path
 from ..services.events import (
     AccountChanged,
@@ -121,6 +122,10 @@ class WorkstationApp(App[None]):
         """The last keys read and the screen each was read on (see ``on_key``)."""
         self._commands: dict[Worker[None], CommandFailure] = {}
         self._connector: Worker[None] | None = None
+        self._groups: dict[str, int] = {}
+        """The book's grouping per pair (the pane's own dict)."""
+        self._remembered: DeskLayout | None = None
+        """The layout last handed to ``options.remember`` (an unchanged one is not again)."""
 
     @property
     def confirm_orders(self) -> bool:
@@ -136,7 +141,9 @@ class WorkstationApp(App[None]):
     def compose(self) -> ComposeResult:
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
-            yield OrderBookView(self.services, id="book")
+            book = OrderBookView(self.services, groups=self.options.groups, id="book")
+            self._groups = book.groups  # the layout reads it, also once the pane is gone
+            yield book
             yield TradesTapeView(self.services, id="tape")
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
@@ -147,6 +154,9 @@ class WorkstationApp(App[None]):
         register_themes(self)
         if self.options.mono:
             self.theme = MONO_THEME
+        self.theme_changed_signal.subscribe(self, lambda _: self._remember())
+        if self.options.notice:
+            self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
         self.services.listen(self._told)
         self._connector = self.run_command(
@@ -160,7 +170,9 @@ class WorkstationApp(App[None]):
     async def on_unmount(self) -> None:
         """Close the services (streams, sessions, simulator) before the loop ends, whatever
         ends it: done here, outside any worker: on shutdown Textual may cancel workers again
-        while they clean up, and an interrupted cleanup leaks connections."""
+        while they clean up, and an interrupted cleanup leaks connections. The desk's layout
+        is kept first (it is written whenever it changes; this catches the last change)."""
+        self._remember()
         await self.services.close()
 
     # -- commands ------------------------------------------------------------------------------
@@ -231,6 +243,7 @@ class WorkstationApp(App[None]):
             self.watched.append(symbol)
         self.current = symbol
         self._present(symbol)
+        self._remember()
 
     def _present(self, symbol: str) -> None:
         name = self.services.markets[symbol].name
@@ -308,6 +321,36 @@ class WorkstationApp(App[None]):
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
 
+    def on_order_book_view_group_changed(self, _: OrderBookView.GroupChanged) -> None:
+        self._remember()
+
+    # -- the desk's layout, kept for the next start ------------------------------------------
+
+    def layout(self) -> DeskLayout | None:
+        """The desk as arranged now; None before a pair is shown (nothing worth keeping)."""
+        if self.current is None or not self.watched:
+            return None
+        return DeskLayout(
+            pairs=tuple(self.watched),
+            shown=self.current,
+            mono=self.theme == MONO_THEME,
+            groups=dict(self._groups),
+        )
+
+    def _remember(self) -> None:
+        """Hand a changed layout to ``options.remember``; a failure to keep it is shown
+        (the writer logs it) and tried again at the next change."""
+        remember = self.options.remember
+        layout = self.layout()
+        if remember is None or layout is None or layout == self._remembered:
+            return
+        try:
+            remember(layout)
+        except OSError as exc:
+            self.notify(f"Could not save the desk layout: {exc}", severity="warning")
+            return
+        self._remembered = layout
+
     # -- what the services tell ----------------------------------------------------------------
 
     def on_workstation_app_services_changed(self, message: ServicesChanged) -> None:
@@ -315,11 +358,18 @@ class WorkstationApp(App[None]):
         if isinstance(event, MarketsOpened):
             self.watched = list(event.pairs)
             if event.pairs:
-                self.show(event.pairs[0])
+                shown = self.options.shown
+                self.show(shown if shown in event.pairs else event.pairs[0])
+            elif (fallback := self._fallback_pair()) is not None:
+                wanted = ", ".join(self.options.pairs) or "none"
+                name = self.services.markets[fallback].name
+                self.notify(f"None of the pairs asked for is traded here ({wanted}): {name}")
+                self.show(fallback)
             return
         if isinstance(event, FeedStateChanged):
             if event.symbol == self.current:
-                self.query_one(OrderBookView).poll()
+                for book in self.query(OrderBookView).results(OrderBookView):  # none at exit
+                    book.poll()
             return
         if isinstance(event, MarketDataError):
             self.notify(event.detail, severity="warning", timeout=4)
@@ -336,6 +386,13 @@ class WorkstationApp(App[None]):
         self._draw_account()
         for bar in self.query(StatusBar).results(StatusBar):
             bar.redraw()
+
+    def _fallback_pair(self) -> str | None:
+        """The pair shown when none of those asked for exists at this venue."""
+        markets = self.services.markets
+        if DEFAULT_MARKET in markets:
+            return DEFAULT_MARKET
+        return min(markets, default=None)
 
     def _draw_account(self) -> None:
         """The open orders and balances panes, from the account view (none without keys)."""
