@@ -50,7 +50,7 @@ def desk_options(
             saved = read_desk(desk_path)
         except DeskStateError as exc:
             _log.warning("the saved desk layout is ignored: %s", exc)
-            notice = f"Saved layout ignored (unreadable, see the log): {desk_path}"
+            notice = "Saved layout unreadable: started on the defaults (see the log)"
     watched: tuple[str, ...] = (DEFAULT_MARKET,)
     shown: str | None = None
     theme_mono = False

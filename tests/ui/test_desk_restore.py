@@ -121,7 +121,7 @@ async def test_a_corrupt_layout_is_ignored_with_a_notice_and_replaced(
         await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
         assert app.watched == ["btcusd"]
         assert app.theme != MONO_THEME
-        [notice] = [n for n in notices(app) if "Saved layout ignored" in n]
-        assert str(desk) in notice
+        [notice] = [n for n in notices(app) if "Saved layout unreadable" in n]
+        assert "see the log" in notice
         await pilot.press("m", "q")
     assert json.loads(desk.read_text())["mono"] is True  # the next change replaced it
