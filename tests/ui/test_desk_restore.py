@@ -125,3 +125,14 @@ async def test_a_corrupt_layout_is_ignored_with_a_notice_and_replaced(
         assert "see the log" in notice
         await pilot.press("m", "q")
     assert json.loads(desk.read_text())["mono"] is True  # the next change replaced it
+
+
+async def test_pairs_the_venue_does_not_trade_fall_back_to_btcusd_with_a_notice(
+    sim: SimServer, venue: Venue, tmp_path: Path
+) -> None:
+    app = start(venue, tmp_path / "desk.json", pairs=["zzzusd"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: live(app, "btcusd"), "BTC/USD to be live")
+        assert app.watched == ["btcusd"]
+        assert "None of the pairs asked for is traded here (zzzusd): BTC/USD" in notices(app)
+        await pilot.press("q")
