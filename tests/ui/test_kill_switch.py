@@ -200,3 +200,26 @@ async def test_each_order_s_outcome_is_shown_cancelled_gone_or_failed_with_why(
         assert sim_orders(sim) == []
         assert trading.open_orders() == []
         await pilot.press("escape", "q")
+
+
+async def test_a_cancel_all_whose_reply_is_lost_is_reconciled_not_sent_again(
+    sim: SimServer, venue: Venue, tmp_path: Path
+) -> None:
+    """The exchange carries out the cancel-all and the connection drops before the reply:
+    its outcome is unknown. Each order's state is asked (all cancelled, as the exchange says)
+    and the cancel-all is not sent a second time."""
+    app = await start(sim, venue, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: ready(app), "trading to be ready")
+        await rest_orders(app, sim)
+        await until(pilot, lambda: len(client_ids(app)) == 4, "the four orders listed")
+        sim.faults.fail_next(
+            "/api/v2/cancel_all_orders/", HttpFault(HttpFaultKind.DROP_AFTER_ACCEPT)
+        )
+        await pilot.press("ctrl+k", "enter")
+        await until(pilot, lambda: reported(app), "the outcome")
+        assert sim_orders(sim) == []
+        assert sum(n for r, n in sim.requests.items() if "cancel_all_orders" in r) == 1
+        lines = outcome_lines(app)
+        assert [line.split()[0] for line in lines] == ["cancelled"] * 4, lines
+        await pilot.press("escape", "q")
