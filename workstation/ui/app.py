@@ -28,7 +28,6 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ..domain.common import Side
-from ..domain.desk_layout import DeskLayout
 from ..paths import styles_path
 from ..services.events import (
     AccountChanged,
@@ -43,6 +42,7 @@ from ..services.events import (
 from ..services.facade import Services
 from .commands import CommandFailure
 from .desk import TradingDesk
+from .desk_memory import DeskMemory
 from .kill_switch import KILL_KEY, KillSwitch
 from .options import DEFAULT_MARKET, AppOptions
 from .panes.balances import BalancesView
@@ -122,10 +122,7 @@ class WorkstationApp(App[None]):
         """The last keys read and the screen each was read on (see ``on_key``)."""
         self._commands: dict[Worker[None], CommandFailure] = {}
         self._connector: Worker[None] | None = None
-        self._groups: dict[str, int] = {}
-        """The book's grouping per pair (the pane's own dict)."""
-        self._remembered: DeskLayout | None = None
-        """The layout last handed to ``options.remember`` (an unchanged one is not again)."""
+        self.memory = DeskMemory(self, options.remember)
 
     @property
     def confirm_orders(self) -> bool:
@@ -142,7 +139,7 @@ class WorkstationApp(App[None]):
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
             book = OrderBookView(self.services, groups=self.options.groups, id="book")
-            self._groups = book.groups  # the layout reads it, also once the pane is gone
+            self.memory.groups = book.groups
             yield book
             yield TradesTapeView(self.services, id="tape")
             yield BalancesView(id="balances")
@@ -154,7 +151,7 @@ class WorkstationApp(App[None]):
         register_themes(self)
         if self.options.mono:
             self.theme = MONO_THEME
-        self.theme_changed_signal.subscribe(self, lambda _: self._remember())
+        self.theme_changed_signal.subscribe(self, lambda _: self.memory.keep())
         if self.options.notice:
             self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
@@ -172,7 +169,7 @@ class WorkstationApp(App[None]):
         ends it: done here, outside any worker: on shutdown Textual may cancel workers again
         while they clean up, and an interrupted cleanup leaks connections. The desk's layout
         is kept first (it is written whenever it changes; this catches the last change)."""
-        self._remember()
+        self.memory.keep()
         await self.services.close()
 
     # -- commands ------------------------------------------------------------------------------
@@ -243,7 +240,7 @@ class WorkstationApp(App[None]):
             self.watched.append(symbol)
         self.current = symbol
         self._present(symbol)
-        self._remember()
+        self.memory.keep()
 
     def _present(self, symbol: str) -> None:
         name = self.services.markets[symbol].name
@@ -322,34 +319,7 @@ class WorkstationApp(App[None]):
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
 
     def on_order_book_view_group_changed(self, _: OrderBookView.GroupChanged) -> None:
-        self._remember()
-
-    # -- the desk's layout, kept for the next start ------------------------------------------
-
-    def layout(self) -> DeskLayout | None:
-        """The desk as arranged now; None before a pair is shown (nothing worth keeping)."""
-        if self.current is None or not self.watched:
-            return None
-        return DeskLayout(
-            pairs=tuple(self.watched),
-            shown=self.current,
-            mono=self.theme == MONO_THEME,
-            groups=dict(self._groups),
-        )
-
-    def _remember(self) -> None:
-        """Hand a changed layout to ``options.remember``; a failure to keep it is shown
-        (the writer logs it) and tried again at the next change."""
-        remember = self.options.remember
-        layout = self.layout()
-        if remember is None or layout is None or layout == self._remembered:
-            return
-        try:
-            remember(layout)
-        except OSError as exc:
-            self.notify(f"Could not save the desk layout: {exc}", severity="warning")
-            return
-        self._remembered = layout
+        self.memory.keep()
 
     # -- what the services tell ----------------------------------------------------------------
 
