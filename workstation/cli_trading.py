@@ -61,11 +61,11 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         "--pair",
         dest="pairs",
         action="append",
-        type=str.lower,
+        type=_pair_symbol,
         default=None,
-        metavar="SYMBOL",
-        help="watch this pair (e.g. btcusd); repeatable, the first is shown (default: the pairs "
-        "of the last session, else btcusd)",
+        metavar="PAIR",
+        help="watch this pair (btcusd or BTC/USD); repeatable, the first is shown (default: the "
+        "pairs of the last session, else btcusd)",
     )
     parser.add_argument(
         "--mono",
@@ -97,6 +97,11 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         help=f"where {LOG_FILE_NAME} is written (rotated, readable by you only; default: "
         f"{default_log_dir()})",
     )
+
+
+def _pair_symbol(text: str) -> str:
+    """``BTC/USD`` or ``btcusd`` -> ``btcusd`` (the venue's own list decides if it exists)."""
+    return text.replace("/", "").strip().lower()
 
 
 def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

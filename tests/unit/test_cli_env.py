@@ -175,7 +175,7 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
 def test_pairs_and_theme_from_the_command_line_go_to_the_app(
     launches: list[dict[str, Any]],
 ) -> None:
-    assert cli.main(["--pair", "ethusd", "--pair", "XRPUSD", "--no-mono"]) == 0
+    assert cli.main(["--pair", "ethusd", "--pair", "XRP/USD", "--no-mono"]) == 0
     (call,) = launches
     assert (call["pairs"], call["mono"]) == (["ethusd", "xrpusd"], False)
     assert cli.main(["--mono"]) == 0
