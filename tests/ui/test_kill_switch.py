@@ -6,6 +6,7 @@ market stream is dead."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from workstation.ui.screens.kill_outcome import KillOutcome
 from workstation.ui.screens.ticket import TicketScreen
 
 from .harness import real, until
-from .test_account_orders import client_ids, place_elsewhere
+from .test_account_orders import client_ids, notices, place_elsewhere
+from .test_panes import app_on, fake, shown
 from .test_trading import ready
 
 D = Decimal
@@ -223,3 +225,36 @@ async def test_a_cancel_all_whose_reply_is_lost_is_reconciled_not_sent_again(
         lines = outcome_lines(app)
         assert [line.split()[0] for line in lines] == ["cancelled"] * 4, lines
         await pilot.press("escape", "q")
+
+
+async def test_without_trading_the_key_says_so_and_asks_nothing() -> None:
+    services = fake()
+    services.health_view = replace(services.health_view, trading=False)
+    app = app_on(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shown(pilot)
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert not isinstance(app.screen, KillConfirm)
+        assert any("Kill switch: no trading" in n for n in notices(app))
+        assert not [c for c in services.calls if c[0].startswith("cancel")]
+
+
+async def test_a_kill_that_cannot_run_is_shown_failed_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services = fake()  # its cancel_all raises NotImplementedError
+    app = app_on(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await shown(pilot)
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, KillConfirm), "the confirm")
+        question = str(app.screen.query_one("#kill-question", Static).render())
+        assert question == "No open order is known. Send cancel-all anyway?"
+        await pilot.press("y")
+        await until(pilot, lambda: reported(app), "the outcome")
+        summary = str(app.screen.query_one("#kill-summary", Static).render())
+        assert summary == "Kill switch failed: NotImplementedError"
+        assert [c for c in services.calls if c[0].startswith("cancel")] == [("cancel_all", None)]
+        assert any("Kill switch failed" in n for n in notices(app))
+    assert any(r.getMessage() == "kill switch failed" for r in caplog.records)

@@ -102,9 +102,9 @@ class KillSwitch:
             report = await self.services.cancel_all(None)
         except Exception as exc:  # noqa: BLE001 - shown on the report and logged
             _log.exception("kill switch failed")
-            if outcome.is_attached:
-                outcome.show_failure(str(exc))
-            self.app.notify(f"Kill switch failed: {exc}", severity="error", timeout=30)
+            why = str(exc) or type(exc).__name__
+            outcome.show_failure(why)
+            self.app.notify(f"Kill switch failed: {why}", severity="error", timeout=30)
             return
         lines = kill_outcomes(report, self.services.markets)
         failed = sum(line.outcome == "failed" for line in lines)
@@ -114,8 +114,7 @@ class KillSwitch:
             failed,
             len(report.ended_otherwise),
         )
-        if outcome.is_attached:
-            outcome.show_outcomes(lines)
+        outcome.show_outcomes(lines)
         text = f"Kill switch: {len(report.cancelled)} cancelled"
         if failed:
             self.app.notify(f"{text}, {failed} FAILED (still live)", severity="error", timeout=30)

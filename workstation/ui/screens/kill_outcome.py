@@ -44,16 +44,20 @@ class KillOutcome(ModalScreen[None]):
 
     def __init__(self, scope: str) -> None:
         super().__init__()
-        self.scope = scope
         self.outcomes: tuple[OrderOutcome, ...] | None = None
         """The lines shown; None while the cancels are on their way."""
+        self._summary = Text(f"Cancelling {scope}…")
+        self._orders = Text()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="kill-outcome") as box:
             box.border_title = "KILL SWITCH"
             box.border_subtitle = "esc closes"
-            yield Static(f"Cancelling {self.scope}…", id="kill-summary")
-            yield Static("", id="kill-orders")
+            yield Static(self._summary, id="kill-summary")
+            yield Static(self._orders, id="kill-orders")
+
+    def on_mount(self) -> None:
+        self._draw()  # what was reported before the screen was up
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#kill-outcome").scroll_relative(y=lines, animate=False)
@@ -66,7 +70,7 @@ class KillOutcome(ModalScreen[None]):
             summary = "Nothing to cancel: the exchange holds no open order of the account."
         elif counts["failed"]:
             summary += ": the failed ones are still live; cancel them from open orders (o)"
-        self.query_one("#kill-summary", Static).update(Text(summary, style="bold"))
+        self._summary = Text(summary, style="bold")
         width = max((len(o.outcome) for o in outcomes), default=0) + 2
         text = Text()
         for line in outcomes:
@@ -76,10 +80,18 @@ class KillOutcome(ModalScreen[None]):
                 text.append(f": {line.detail}")
             text.append("\n")
         text.rstrip()
-        self.query_one("#kill-orders", Static).update(text)
+        self._orders = text
+        self._draw()
 
     def show_failure(self, error: str) -> None:
         """The cancel-all itself could not run (no reply at all is reported per order)."""
         self.outcomes = ()
-        summary = Text(f"Kill switch failed: {error}", style="bold reverse")
-        self.query_one("#kill-summary", Static).update(summary)
+        self._summary = Text(f"Kill switch failed: {error}", style="bold reverse")
+        self._draw()
+
+    def _draw(self) -> None:
+        """Into the widgets, once composed (``on_mount`` draws what came before)."""
+        for summary in self.query("#kill-summary").results(Static):
+            summary.update(self._summary)
+        for orders in self.query("#kill-orders").results(Static):
+            orders.update(self._orders)
