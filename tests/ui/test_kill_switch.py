@@ -18,6 +18,7 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
 from workstation.services.facade import VenueServices
+from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
@@ -258,3 +259,29 @@ async def test_a_kill_that_cannot_run_is_shown_failed_and_logged(
         assert [c for c in services.calls if c[0].startswith("cancel")] == [("cancel_all", None)]
         assert any("Kill switch failed" in n for n in notices(app))
     assert any(r.getMessage() == "kill switch failed" for r in caplog.records)
+
+
+async def test_with_the_streams_dead_from_the_start_the_orders_are_still_killed(
+    sim: SimServer, venue: Venue, tmp_path: Path
+) -> None:
+    """No frame ever arrives (market or private): the open orders come from REST alone, and
+    the kill switch cancels them."""
+    bid = sim.exchange.engines["btcusd"].best_bid()
+    assert bid is not None
+    for step in (100, 200):
+        await place_elsewhere(sim, bid - step)
+    sim.faults.silence()
+    app = await start(sim, venue, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(client_ids(app)) == 2, "the two orders, from REST")
+        hub = real(app).hub
+        assert hub is not None
+        assert hub.feeds
+        assert all(feed.state is not FeedState.LIVE for feed in hub.feeds.values())
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, KillConfirm), "the confirm")
+        await pilot.press("enter")
+        await until(pilot, lambda: reported(app), "the outcome")
+        assert sim_orders(sim) == []
+        assert [line.split()[0] for line in outcome_lines(app)] == ["cancelled"] * 2
+        await pilot.press("escape", "q")
