@@ -60,6 +60,22 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         "it; a Bitstamp host is always refused)",
     )
     parser.add_argument(
+        "--pair",
+        dest="pairs",
+        action="append",
+        type=_pair_symbol,
+        default=None,
+        metavar="PAIR",
+        help="watch this pair (btcusd or BTC/USD); repeatable, the first is shown (default: the "
+        "pairs of the last session, else btcusd)",
+    )
+    parser.add_argument(
+        "--mono",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the monochrome theme (default: as the last session left it)",
+    )
+    parser.add_argument(
         "--journal",
         type=Path,
         default=None,
@@ -83,6 +99,11 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         help=f"where {LOG_FILE_NAME} is written (rotated, readable by you only; default: "
         f"{default_log_dir()})",
     )
+
+
+def _pair_symbol(text: str) -> str:
+    """``BTC/USD`` or ``btcusd`` -> ``btcusd`` (the venue's own list decides if it exists)."""
+    return text.replace("/", "").strip().lower()
 
 
 def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -173,6 +194,7 @@ def load_keys(env: str) -> tuple[StoredKeys | None, str]:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options, find the keys, then start the app; all checks happen offline."""
+    from .services.desk_state import default_desk_path
     from .services.journal import Journal
     from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
@@ -211,6 +233,9 @@ def run_tui(args: argparse.Namespace) -> int:
         journal_path=journal_path,
         log_file=log_dir / LOG_FILE_NAME,
         log_level=args.log_level,
+        pairs=args.pairs,
+        mono=args.mono,
+        desk_path=default_desk_path(),
     )
 
 
@@ -222,6 +247,9 @@ def start_app(
     journal_path: Path,
     log_file: Path,
     log_level: str = "INFO",
+    pairs: list[str] | None = None,
+    mono: bool | None = None,
+    desk_path: Path | None = None,
 ) -> int:
     """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
@@ -229,7 +257,11 @@ def start_app(
 
     Any exception that escapes, the app's crash included (``run_app`` raises it once the
     terminal is restored), is a crash: its traceback goes to the log (masked) and one line
-    naming the log file to stderr; the exit status is 1."""
+    naming the log file to stderr; the exit status is 1.
+
+    ``pairs`` and ``mono`` are the command line's (None: not given); the rest of the desk
+    comes from the layout kept at ``desk_path`` (``cli_desk.desk_options``), read once the
+    log is open so an unreadable one is logged."""
     from .services.logs import configure_logging, report_crash
 
     try:
@@ -237,12 +269,13 @@ def start_app(
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
+        from .cli_desk import desk_options
         from .services.facade import VenueServices
         from .ui.app import run_app
-        from .ui.options import AppOptions
 
+        options = desk_options(pairs=pairs, mono=mono, confirm=confirm, desk_path=desk_path)
         services = VenueServices(venue, seed=seed, journal_path=journal_path)
-        return run_app(services, AppOptions(confirm=confirm))
+        return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
 

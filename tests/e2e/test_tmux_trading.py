@@ -165,3 +165,31 @@ async def test_the_enter_that_sends_does_nothing_else(tmp_path: Path) -> None:
         screen = tmux.screen()
         assert not _ticket_shown(screen), screen
         assert "Amount BTC" not in screen  # before: "Amount BTC oc" in a new ticket
+
+
+async def test_the_kill_switch_key_reaches_the_app_through_tmux(tmp_path: Path) -> None:
+    """ctrl+k in a real terminal (tmux): the confirm, Enter, every order gone from the
+    simulator and each one listed as cancelled."""
+    async with _app_in_tmux(tmp_path) as (tmux, rest, price):
+        for step in (0, 1):
+            await rest.transport.post_private(
+                "/api/v2/buy/btcusd/",
+                {"amount": "0.01", "price": f"{price - step:.2f}"},
+                safe=False,
+            )
+        await asyncio.to_thread(
+            wait_for, lambda: "2 live" in tmux.screen(), 20, "both orders listed", tmux.screen
+        )
+        tmux.run("send-keys", "C-k")
+        question = "Cancel 2 open orders on 1 pair (BTC/USD 2)?"
+        await asyncio.to_thread(wait_for, lambda: question in tmux.screen(), 10, "the confirm")
+        tmux.run("send-keys", "Enter")
+        await asyncio.to_thread(
+            wait_for,
+            lambda: "2 cancelled, 0 already gone, 0 failed" in tmux.screen(),
+            20,
+            "the outcome",
+            tmux.screen,
+        )
+        assert tmux.screen().count("(placed elsewhere)") == 2
+        assert await rest.open_orders() == []

@@ -18,6 +18,7 @@ import pytest
 from keyring.backends import fail
 
 from workstation import cli, cli_trading
+from workstation.services.desk_state import default_desk_path
 from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
@@ -164,8 +165,21 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
             "journal_path": Journal.default_path(),
             "log_file": default_log_dir() / "workstation.log",
             "log_level": "INFO",
+            "pairs": None,
+            "mono": None,
+            "desk_path": default_desk_path(),
         }
     ]
+
+
+def test_pairs_and_theme_from_the_command_line_go_to_the_app(
+    launches: list[dict[str, Any]],
+) -> None:
+    assert cli.main(["--pair", "ethusd", "--pair", "XRP/USD", "--no-mono"]) == 0
+    (call,) = launches
+    assert (call["pairs"], call["mono"]) == (["ethusd", "xrpusd"], False)
+    assert cli.main(["--mono"]) == 0
+    assert launches[1]["mono"] is True
 
 
 def test_the_recorded_options_are_what_start_app_accepts(

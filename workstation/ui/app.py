@@ -42,6 +42,8 @@ from ..services.events import (
 from ..services.facade import Services
 from .commands import CommandFailure
 from .desk import TradingDesk
+from .desk_memory import DeskMemory
+from .kill_switch import KILL_KEY, KillSwitch
 from .options import DEFAULT_MARKET, AppOptions
 from .panes.balances import BalancesView
 from .panes.book import OrderBookView
@@ -95,6 +97,7 @@ class WorkstationApp(App[None]):
         Binding("2", "pane('tape')", "Trades", show=False),
         Binding("3", "pane('orders')", "Orders", show=False),
         Binding("enter", "join_level", "Ticket at level", show=False),
+        Binding(KILL_KEY, "kill_switch", "Kill all", priority=True),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
@@ -110,6 +113,7 @@ class WorkstationApp(App[None]):
         self.services = services
         self.options = options
         self.desk = TradingDesk(self, services)
+        self.kill_switch = KillSwitch(self, services)
         self.watched: list[str] = []
         self.current: str | None = None
         self.quitting = False
@@ -118,6 +122,7 @@ class WorkstationApp(App[None]):
         """The last keys read and the screen each was read on (see ``on_key``)."""
         self._commands: dict[Worker[None], CommandFailure] = {}
         self._connector: Worker[None] | None = None
+        self.memory = DeskMemory(self, options.remember)
 
     @property
     def confirm_orders(self) -> bool:
@@ -133,7 +138,9 @@ class WorkstationApp(App[None]):
     def compose(self) -> ComposeResult:
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
-            yield OrderBookView(self.services, id="book")
+            book = OrderBookView(self.services, groups=self.options.groups, id="book")
+            self.memory.groups = book.groups
+            yield book
             yield TradesTapeView(self.services, id="tape")
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
@@ -144,6 +151,9 @@ class WorkstationApp(App[None]):
         register_themes(self)
         if self.options.mono:
             self.theme = MONO_THEME
+        self.theme_changed_signal.subscribe(self, lambda _: self.memory.keep())
+        if self.options.notice:
+            self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
         self.services.listen(self._told)
         self._connector = self.run_command(
@@ -157,7 +167,9 @@ class WorkstationApp(App[None]):
     async def on_unmount(self) -> None:
         """Close the services (streams, sessions, simulator) before the loop ends, whatever
         ends it: done here, outside any worker: on shutdown Textual may cancel workers again
-        while they clean up, and an interrupted cleanup leaks connections."""
+        while they clean up, and an interrupted cleanup leaks connections. The desk's layout
+        is kept first (it is written whenever it changes; this catches the last change)."""
+        self.memory.keep()
         await self.services.close()
 
     # -- commands ------------------------------------------------------------------------------
@@ -228,6 +240,7 @@ class WorkstationApp(App[None]):
             self.watched.append(symbol)
         self.current = symbol
         self._present(symbol)
+        self.memory.keep()
 
     def _present(self, symbol: str) -> None:
         name = self.services.markets[symbol].name
@@ -288,6 +301,10 @@ class WorkstationApp(App[None]):
     def on_open_orders_view_cancel_all_asked(self, _: OpenOrdersView.CancelAllAsked) -> None:
         self.desk.ask_cancel_all()
 
+    def action_kill_switch(self) -> None:
+        """Cancel every open order on every pair, after one confirm (from any screen)."""
+        self.kill_switch.press()
+
     # -- the rest ------------------------------------------------------------------------------
 
     def action_pane(self, pane: str) -> None:
@@ -301,6 +318,9 @@ class WorkstationApp(App[None]):
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
 
+    def on_order_book_view_group_changed(self, _: OrderBookView.GroupChanged) -> None:
+        self.memory.keep()
+
     # -- what the services tell ----------------------------------------------------------------
 
     def on_workstation_app_services_changed(self, message: ServicesChanged) -> None:
@@ -308,11 +328,18 @@ class WorkstationApp(App[None]):
         if isinstance(event, MarketsOpened):
             self.watched = list(event.pairs)
             if event.pairs:
-                self.show(event.pairs[0])
+                shown = self.options.shown
+                self.show(shown if shown in event.pairs else event.pairs[0])
+            elif (fallback := self._fallback_pair()) is not None:
+                wanted = ", ".join(self.options.pairs) or "none"
+                name = self.services.markets[fallback].name
+                self.notify(f"None of the pairs asked for is traded here ({wanted}): {name}")
+                self.show(fallback)
             return
         if isinstance(event, FeedStateChanged):
             if event.symbol == self.current:
-                self.query_one(OrderBookView).poll()
+                for book in self.query(OrderBookView).results(OrderBookView):  # none at exit
+                    book.poll()
             return
         if isinstance(event, MarketDataError):
             self.notify(event.detail, severity="warning", timeout=4)
@@ -329,6 +356,13 @@ class WorkstationApp(App[None]):
         self._draw_account()
         for bar in self.query(StatusBar).results(StatusBar):
             bar.redraw()
+
+    def _fallback_pair(self) -> str | None:
+        """The pair shown when none of those asked for exists at this venue."""
+        markets = self.services.markets
+        if DEFAULT_MARKET in markets:
+            return DEFAULT_MARKET
+        return min(markets, default=None)
 
     def _draw_account(self) -> None:
         """The open orders and balances panes, from the account view (none without keys)."""

@@ -1,9 +1,13 @@
 """How the trader started the app: the choices ``build_app`` takes besides the services
-(where to connect, the simulator's seed and the journal are the services')."""
+(where to connect, the simulator's seed and the journal are the services'), and where the
+desk's layout goes when it changes (the CLI keeps it for the next start)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..domain.desk_layout import DeskLayout
 
 __all__ = ["DEFAULT_MARKET", "AppOptions"]
 
@@ -12,11 +16,20 @@ DEFAULT_MARKET = "btcusd"
 
 @dataclass(frozen=True)
 class AppOptions:
-    """The command line's choices for one run of the app."""
+    """The choices for one run of the app: the command line's, else the last session's."""
 
     pairs: tuple[str, ...] = (DEFAULT_MARKET,)
-    """The pairs watched from the start; the first is shown."""
+    """The pairs watched from the start."""
+    shown: str | None = None
+    """The pair shown first (None, or one not watched: the first of ``pairs``)."""
     mono: bool = False
     """The monochrome theme."""
+    groups: Mapping[str, int] = field(default_factory=dict)
+    """The book's grouping per pair, in ticks (1 where not given)."""
     confirm: bool = True
     """Review every order before it is sent (always on live)."""
+    notice: str | None = None
+    """One line to show once the app is up (a saved layout that could not be read)."""
+    remember: Callable[[DeskLayout], None] | None = None
+    """Called with the desk's layout whenever it changes and on exit (None: not kept).
+    An ``OSError`` it raises is shown to the trader."""

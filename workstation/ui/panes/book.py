@@ -13,11 +13,13 @@ cumulative amount and notional to that level and its distance from the mid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.segment import Segment
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -71,9 +73,24 @@ class OrderBookView(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0)
     """0 is the best bid, -1 the best ask; positive goes down the bids, negative up the asks."""
 
-    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
+    @dataclass
+    class GroupChanged(Message):
+        """The trader changed the grouping of the pair shown (the app keeps the layout)."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        groups: Mapping[str, int] | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.services = services
+        self.groups: dict[str, int] = {
+            symbol: ticks for symbol, ticks in (groups or {}).items() if ticks in GROUP_STEPS
+        }
+        """Each pair's grouping in ticks, as last chosen (a pair not here: 1, every level).
+        Per pair: a step that suits one pair's price means nothing on another's."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
@@ -90,6 +107,7 @@ class OrderBookView(Widget, can_focus=True):
         """Switch to another pair (``name``: its display name)."""
         self.symbol = symbol
         self.cursor = 0
+        self.group_index = GROUP_STEPS.index(self.groups.get(symbol, 1))
         self._seen = None
         self.border_title = name
         self.poll()
@@ -152,6 +170,12 @@ class OrderBookView(Widget, can_focus=True):
 
     def action_group(self, step: int) -> None:
         self.group_index = max(0, min(len(GROUP_STEPS) - 1, self.group_index + step))
+        if self.symbol is not None:
+            if self.group > 1:
+                self.groups[self.symbol] = self.group
+            else:
+                self.groups.pop(self.symbol, None)
+            self.post_message(self.GroupChanged())
         self.poll()
 
     def cursor_level(self) -> tuple[Side, LadderRow] | None:

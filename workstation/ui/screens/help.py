@@ -31,6 +31,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("enter  y", "in a ticket: review, then send from the confirm step"),
     ("o", "go to open orders (same as 3)"),
     ("c  a  k", "in open orders: cancel / amend / cancel all"),
+    ("ctrl+k", "KILL SWITCH: cancel every open order, every pair (asks once)"),
     ("m", "monochrome theme on / off"),
     ("ctrl+p", "command palette (pairs, theme)"),
     ("esc", "close a dialog; back out of a ticket"),

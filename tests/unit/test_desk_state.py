@@ -1,0 +1,142 @@
+"""The desk layout kept between runs: written whole and atomically, read strictly (anything
+else is refused naming the file), and merged with the command line in one place
+(command line > last session > built-in defaults)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from workstation.cli_desk import desk_options
+from workstation.domain.desk_layout import DeskLayout
+from workstation.services.desk_state import (
+    DeskStateError,
+    default_desk_path,
+    read_desk,
+    write_desk,
+)
+
+LAYOUT = DeskLayout(("btcusd", "ethusd"), "ethusd", True, {"ethusd": 5})
+
+
+def test_a_layout_written_is_read_back_and_no_temporary_file_is_left(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "desk.json"
+    write_desk(path, LAYOUT)
+    assert read_desk(path) == LAYOUT
+    assert [p.name for p in path.parent.iterdir()] == ["desk.json"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    write_desk(path, DeskLayout(("xrpusd",), "xrpusd"))
+    assert read_desk(path) == DeskLayout(("xrpusd",), "xrpusd", False, {})
+
+
+def test_no_file_is_a_first_start(tmp_path: Path) -> None:
+    assert read_desk(tmp_path / "desk.json") is None
+
+
+def test_the_default_path_is_in_the_user_state_directory() -> None:
+    path = default_desk_path()
+    assert path.name == "desk.json"
+    assert path.parent.name == "bitstamp-workstation"
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("{", "is not JSON"),
+        ("[]", "not a JSON object"),
+        ('{"version": 2}', "unknown version 2"),
+        ('{"version": 1, "pairs": ["BTC/USD"], "mono": false, "groups": {}}', "'pairs'"),
+        ('{"version": 1, "pairs": ["btcusd", "btcusd"], "mono": false, "groups": {}}', "'pairs'"),
+        ('{"version": 1, "pairs": ["btcusd"], "shown": "ethusd", "mono": false, "groups": {}}',
+         "'shown'"),
+        ('{"version": 1, "pairs": ["btcusd"], "mono": "yes", "groups": {}}', "'mono'"),
+        ('{"version": 1, "pairs": ["btcusd"], "mono": false, "groups": {"btcusd": 0}}',
+         "'groups'"),
+        ('{"version": 1, "pairs": ["btcusd"], "mono": false, "groups": {"btcusd": true}}',
+         "'groups'"),
+    ],
+)  # fmt: skip
+def test_anything_else_is_refused_naming_the_file(tmp_path: Path, body: str, why: str) -> None:
+    path = tmp_path / "desk.json"
+    path.write_text(body)
+    with pytest.raises(DeskStateError, match=why) as caught:
+        read_desk(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_file_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "desk.json"
+    path.mkdir()  # a folder where the file should be
+    with pytest.raises(DeskStateError, match="cannot read"):
+        read_desk(path)
+
+
+def test_a_failed_write_is_logged_raised_and_leaves_no_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(FileExistsError), caplog.at_level(logging.ERROR):
+        write_desk(blocker / "desk.json", LAYOUT)
+    assert any("could not save the desk layout" in r.getMessage() for r in caplog.records)
+
+
+def test_without_a_saved_layout_the_defaults(tmp_path: Path) -> None:
+    options = desk_options(pairs=None, mono=None, confirm=True, desk_path=tmp_path / "d.json")
+    assert (options.pairs, options.shown, options.mono, dict(options.groups)) == (
+        ("btcusd",),
+        None,
+        False,
+        {},
+    )
+    assert options.notice is None
+    assert options.remember is not None
+
+
+def test_the_saved_layout_over_the_defaults_and_the_command_line_over_both(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "desk.json"
+    write_desk(path, LAYOUT)
+    saved = desk_options(pairs=None, mono=None, confirm=True, desk_path=path)
+    assert (saved.pairs, saved.shown, saved.mono, dict(saved.groups)) == (
+        ("btcusd", "ethusd"),
+        "ethusd",
+        True,
+        {"ethusd": 5},
+    )
+    asked = desk_options(pairs=["xrpusd", "xrpusd"], mono=False, confirm=False, desk_path=path)
+    assert (asked.pairs, asked.shown, asked.mono, dict(asked.groups)) == (
+        ("xrpusd",),
+        "xrpusd",
+        False,
+        {"ethusd": 5},
+    )
+    assert asked.confirm is False
+
+
+def test_a_corrupt_layout_gives_the_defaults_a_notice_and_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "desk.json"
+    path.write_text(json.dumps({"version": 1, "pairs": 7}))
+    with caplog.at_level(logging.WARNING):
+        options = desk_options(pairs=None, mono=None, confirm=True, desk_path=path)
+    assert options.pairs == ("btcusd",)
+    assert options.notice == "Saved layout unreadable: started on the defaults (see the log)"
+    [record] = [r for r in caplog.records if "desk layout is ignored" in r.getMessage()]
+    assert str(path) in record.getMessage()
+    assert "'pairs'" in record.getMessage()
+    assert options.remember is not None
+    options.remember(LAYOUT)  # the next change replaces it
+    assert read_desk(path) == LAYOUT
+
+
+def test_no_path_neither_reads_nor_keeps() -> None:
+    options = desk_options(pairs=None, mono=True, confirm=True, desk_path=None)
+    assert options.remember is None
+    assert options.mono is True

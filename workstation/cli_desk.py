@@ -1,0 +1,77 @@
+"""The desk the app starts with: which pairs, which one shown, the theme, the book's
+grouping. One function, :func:`desk_options`, decides it, from every source in order:
+
+1. the command line (``--pair``, ``--mono`` / ``--no-mono``): what the trader asked for now;
+2. the last session's layout (``desk.json`` in the user state directory,
+   :mod:`workstation.services.desk_state`);
+3. the built-in defaults (BTC/USD, the colour theme, every level).
+
+A config file's defaults would sit between 2 and 3: a saved layout is the trader's own
+latest choice, the config file their standing one. A layout file that cannot be read is
+logged and ignored: the app starts on the defaults with a one-line notice, and the file is
+replaced at the first change.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from .domain.desk_layout import DeskLayout
+from .services.desk_state import DeskStateError, read_desk, write_desk
+from .ui.options import DEFAULT_MARKET, AppOptions
+
+__all__ = ["desk_options"]
+
+_log = logging.getLogger("workstation.cli_desk")
+
+
+def desk_options(
+    *,
+    pairs: Sequence[str] | None,
+    mono: bool | None,
+    confirm: bool,
+    desk_path: Path | None,
+) -> AppOptions:
+    """The app's options for this run.
+
+    Args:
+        pairs: ``--pair`` given on the command line (None: not given); the first is shown.
+        mono: ``--mono`` (True) / ``--no-mono`` (False), None when not given.
+        confirm: review every order before it is sent.
+        desk_path: where the layout is kept between runs (None: neither read nor kept).
+    """
+    saved: DeskLayout | None = None
+    notice: str | None = None
+    if desk_path is not None:
+        try:
+            saved = read_desk(desk_path)
+        except DeskStateError as exc:
+            _log.warning("the saved desk layout is ignored: %s", exc)
+            notice = "Saved layout unreadable: started on the defaults (see the log)"
+    watched: tuple[str, ...] = (DEFAULT_MARKET,)
+    shown: str | None = None
+    theme_mono = False
+    groups: dict[str, int] = {}
+    if saved is not None:
+        watched, shown, theme_mono, groups = (
+            saved.pairs or watched,
+            saved.shown,
+            saved.mono,
+            dict(saved.groups),
+        )
+    if pairs:
+        watched, shown = tuple(dict.fromkeys(pairs)), pairs[0]
+    if mono is not None:
+        theme_mono = mono
+    return AppOptions(
+        pairs=watched,
+        shown=shown,
+        mono=theme_mono,
+        groups=groups,
+        confirm=confirm,
+        notice=notice,
+        remember=None if desk_path is None else functools.partial(write_desk, desk_path),
+    )
