@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .services.config import Settings
     from .services.venue import Venue
 
 __all__ = [
@@ -151,7 +152,9 @@ def _keyring_missing() -> str | None:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    """Check the options, find the keys, then start the app; all checks happen offline."""
+    """Check the options and the config file, find the keys, then start the app; all checks
+    happen offline."""
+    from .services.config import ConfigError, load_settings
     from .services.journal import Journal
     from .services.keys import KeyStore, KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
@@ -166,6 +169,10 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", "--allow-remote-sim goes with --sim-url")
     if args.seed is not None and env != "sim":
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
+    try:
+        settings = load_settings(args.config_file)
+    except ConfigError as exc:
+        return _fail("", f"config refused: {exc}")
     venue: Venue | None = None
     if env in _KEY_ENVS:
         if (problem := _keyring_missing()) is not None:
@@ -196,10 +203,11 @@ def run_tui(args: argparse.Namespace) -> int:
     return start_app(
         venue=venue,
         seed=args.seed,
-        confirm=not args.no_confirm,
+        confirm=settings.guards[env].confirm and not args.no_confirm,
         journal_path=journal_path,
         log_file=log_dir / LOG_FILE_NAME,
         log_level=args.log_level,
+        settings=settings,
     )
 
 
@@ -211,6 +219,7 @@ def start_app(
     journal_path: Path,
     log_file: Path,
     log_level: str = "INFO",
+    settings: Settings | None = None,
 ) -> int:
     """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
@@ -226,12 +235,22 @@ def start_app(
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
+        from .services.config import Settings, default_config_path
         from .services.facade import VenueServices
         from .ui.app import run_app
         from .ui.options import AppOptions
 
-        services = VenueServices(venue, seed=seed, journal_path=journal_path)
-        return run_app(services, AppOptions(confirm=confirm))
+        settings = settings or Settings(path=default_config_path())
+        services = VenueServices(
+            venue, seed=seed, journal_path=journal_path, guards=settings.guards
+        )
+        options = AppOptions(
+            pairs=settings.pairs,
+            mono=settings.theme == "mono",
+            confirm=confirm,
+            refresh_hz=settings.refresh_hz,
+        )
+        return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
 

@@ -18,6 +18,7 @@ import pytest
 from keyring.backends import fail
 
 from workstation import cli, cli_trading
+from workstation.services.config import default_config_path
 from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
@@ -156,6 +157,8 @@ def test_sandbox_may_skip_the_confirm_step(
 
 def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> None:
     assert cli.main(["--seed", "7", "--no-confirm"]) == 0
+    settings = launches[0].pop("settings")
+    assert (settings.exists, settings.path) == (False, default_config_path())
     assert launches == [
         {
             "venue": None,

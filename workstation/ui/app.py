@@ -133,7 +133,7 @@ class WorkstationApp(App[None]):
     def compose(self) -> ComposeResult:
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
-            yield OrderBookView(self.services, id="book")
+            yield OrderBookView(self.services, redraw_hz=self.options.refresh_hz, id="book")
             yield TradesTapeView(self.services, id="tape")
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")

@@ -20,3 +20,5 @@ class AppOptions:
     """The monochrome theme."""
     confirm: bool = True
     """Review every order before it is sent (always on live)."""
+    refresh_hz: float = 20.0
+    """The order book's redraws per second at most (the config's ``refresh_hz``)."""

@@ -71,9 +71,17 @@ class OrderBookView(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0)
     """0 is the best bid, -1 the best ask; positive goes down the bids, negative up the asks."""
 
-    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        services: Services,
+        *,
+        redraw_hz: float = REDRAW_HZ,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.services = services
+        self.redraw_hz = redraw_hz
+        """At most this many redraws a second (the config's ``refresh_hz``)."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
@@ -95,7 +103,7 @@ class OrderBookView(Widget, can_focus=True):
         self.poll()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self.poll)
+        self.set_interval(1 / self.redraw_hz, self.poll)
 
     def poll(self) -> None:
         """Rebuild the frame if the book, grouping, size or staleness changed."""
