@@ -160,7 +160,12 @@ class FakeServices:
         return order
 
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
         self.calls.append(("amend", (client_order_id, price, amount)))
         return next(o for o in self.orders if o.client_order_id == client_order_id)

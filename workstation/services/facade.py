@@ -89,7 +89,12 @@ class Services(Protocol):
         accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder: ...
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder: ...
     async def cancel(self, client_order_id: str) -> TrackedOrder: ...
     async def cancel_all(self, market: str | None) -> CancelReport: ...
@@ -296,15 +301,22 @@ class VenueServices:
             GuardRefused: before anything is journaled or sent.
         """
         trading = self._trading()
-        found = self.guard_breaches(request)
-        if found:
-            overridden = {b.guard for b in found} <= accepted
-            if self._env != "live" or not overridden:
-                _log.warning("refused by a guard: %s", "; ".join(str(b) for b in found))
-                raise GuardRefused(found, env=self._env)
-            _log.warning("sent outside a guard, accepted: %s", "; ".join(str(b) for b in found))
+        if found := self._guarded(request, accepted):
             preview = {**(preview or {}), "guards_overridden": _names(found)}
         return await trading.submit(request, preview=preview)
+
+    def _guarded(self, request: OrderRequest, accepted: frozenset[Guard]) -> tuple[Breach, ...]:
+        """The breaches of ``request`` the trader accepted on LIVE (logged); raises
+        :class:`GuardRefused` for any other."""
+        found = self.guard_breaches(request)
+        if not found:
+            return ()
+        text = "; ".join(str(b) for b in found)
+        if self._env != "live" or not {b.guard for b in found} <= accepted:
+            _log.warning("refused by a guard: %s", text)
+            raise GuardRefused(found, env=self._env)
+        _log.warning("sent outside a guard, accepted on live: %s", text)
+        return found
 
     def guard_breaches(self, request: OrderRequest) -> tuple[Breach, ...]:
         """The guards ``request`` is outside of on the live book now (no I/O)."""
@@ -329,9 +341,23 @@ class VenueServices:
         return breaches(request, market, mid=mid, preview=walked, limits=self.guards)
 
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
-        return await self._trading().amend(client_order_id, price=price, amount=amount)
+        """Replace a resting limit order, unless its new terms are outside a guard (as for
+        :meth:`submit`: the amended order is a new order at the exchange)."""
+        trading = self._trading()
+        old = trading.tracker.get(client_order_id)
+        new_price = price if price is not None else old.price
+        new_amount = amount if amount is not None else old.remaining
+        if old.kind is OrderKind.LIMIT and new_price and new_price > 0 and new_amount > 0:
+            terms = OrderRequest(old.market, old.side, OrderKind.LIMIT, new_amount, new_price)
+            self._guarded(terms, accepted)
+        return await trading.amend(client_order_id, price=price, amount=amount)
 
     async def cancel(self, client_order_id: str) -> TrackedOrder:
         return await self._trading().cancel(client_order_id)

@@ -4,6 +4,12 @@ preview walked from the live book; Enter shows the confirm step, Enter or ``y`` 
 The screen only edits and shows; ``domain.ticket.evaluate`` decides, and the app sends the
 request it returns (in a worker: sending never blocks the UI). Esc backs out one step. In
 LIVE the confirm step is always shown; elsewhere it is on unless turned off.
+
+The environment's guards (``domain.guards``) are checked with every change and each breach is
+shown with the config key that sets it. Outside LIVE an order outside a guard is refused at
+Enter and nothing changes. On LIVE it goes to the confirm step, where Enter and ``y`` do not
+send it: the trader types ``override`` in a field of its own and presses Enter, and only the
+guards shown are accepted (the services check again, ``Services.submit``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from textual.widgets import Input, Label, Static
 
 from ...domain.book_reader import BookReader
 from ...domain.common import Side
+from ...domain.guards import Breach, Guard, GuardLimits, breaches
 from ...domain.market_data import BookSnapshot
 from ...domain.markets import Market, amount_currency, amount_decimals
 from ...domain.numbers import format_decimal, plain
@@ -34,6 +41,9 @@ __all__ = ["TicketContext", "TicketResult", "TicketScreen"]
 
 REFRESH_S = 0.25
 """How often the preview follows the book while the ticket is open."""
+
+OVERRIDE_WORD = "override"
+"""What a trader types on LIVE's confirm step to send an order outside a guard."""
 
 _TIFS: list[tuple[str, TimeInForce]] = [
     ("GTC", TimeInForce.GTC),
@@ -60,6 +70,8 @@ class TicketContext:
     """Why new orders are refused right now (orders being reconciled), or None."""
     exact_book: Callable[[], Awaitable[BookSnapshot | None]] | None = None
     """A per-order snapshot for the confirm step's preview (exact fees), or None."""
+    guards: GuardLimits | None = None
+    """The environment's guards; None checks none (the services still do)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,8 @@ class TicketResult:
     request: OrderRequest
     preview: dict[str, str]
     amend_of: str | None = None
+    accepted: frozenset[Guard] = frozenset()
+    """The guards the trader typed the override for on LIVE (empty: none was breached)."""
 
 
 def _kinds(side: Side, market: Market) -> list[tuple[str, tuple[OrderKind, bool]]]:
@@ -114,6 +128,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self._amount = amount
         self._kind = kind
         self.check: TicketCheck | None = None
+        self.breaches: tuple[Breach, ...] = ()
+        """The guards the order as it stands is outside of."""
         self.confirming = False
         self.exact = False
         """The confirm step's preview was walked on a per-order snapshot."""
@@ -138,6 +154,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             with Horizontal(classes="ticket-row", id="expiry-row"):
                 yield Label("Expires", classes="ticket-label")
                 yield Input("+1d", placeholder="+30m, +4h, +2d, 2026-12-31 18:00", id="expiry")
+            with Horizontal(classes="ticket-row", id="override-row"):
+                yield Label("Type", classes="ticket-label")
+                yield Input(placeholder=f"{OVERRIDE_WORD} + enter", id="override")
             yield Static("", id="ticket-problems")
             yield Static("", id="ticket-preview")
             yield Static("", id="ticket-hint")
@@ -148,6 +167,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return f"{what}{self.side.value.upper()} {market.name} \u00b7 {self.context.env.upper()}"
 
     def on_mount(self) -> None:
+        self.query_one("#override-row").display = False
         if self.amend_of is not None:
             self.query_one("#kind", Choice).display = False
             self.query_one("#tif", Choice).display = False
@@ -207,14 +227,34 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if self.confirming:
             return  # the confirm step shows what the trader is about to send: hold it still
         context = self.context
+        book = context.book()
         self.check = evaluate(
             self.ticket_input(),
-            book=context.book(),
+            book=book,
             funds=context.funds(),
             fee_percent=context.fee_percent(),
             now_ms=context.now_ms(),
         )
+        self.breaches = self._breaches(self.check, book)
         self._draw()
+
+    def _breaches(
+        self, check: TicketCheck, book: BookReader | BookSnapshot | None
+    ) -> tuple[Breach, ...]:
+        limits = self.context.guards
+        if limits is None or check.request is None:
+            return ()
+        return breaches(
+            check.request,
+            self.context.market,
+            mid=_mid(book),
+            preview=check.preview,
+            limits=limits,
+        )
+
+    @property
+    def live(self) -> bool:
+        return self.context.env == "live"
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -231,6 +271,10 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             message = check.message(field, typed.get(field))
             if message is not None:
                 lines.append(f"\u2716 {message}\n", style="bold red")
+        for breach in self.breaches:
+            mark, style = ("\u26a0", "bold yellow") if self.live else ("\u2716", "bold red")
+            lines.append(f"{mark} outside guard: {breach.message}\n", style=style)
+            lines.append(f"  change {breach.key} in {breach.source}\n", style="dim")
         if check.amount_note and check.amount is not None:
             places = amount_decimals(
                 self.context.market, self.kind, self.side, self.amount_in_quote
@@ -277,6 +321,14 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 text.append(f" {self.describe(request)}")
             if self.exact:
                 text.append("\npreview walked on the order-by-order book", style="dim")
+            if self.breaches:
+                count = len(self.breaches)
+                text.append(
+                    f"\noutside {count} guard{'s' if count > 1 else ''}: type "
+                    f"{OVERRIDE_WORD} and enter to send anyway \u00b7 esc back",
+                    style="bold red",
+                )
+                return text
             text.append("\nenter or y sends \u00b7 esc back", style="dim")
             return text
         return Text(
@@ -300,6 +352,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "override":
+            self._override(event.value)
+            return
         self.action_review()
 
     def action_review(self) -> None:
@@ -312,7 +367,12 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if self.context.blocked():
             self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")
             return
-        if self.context.confirm or self.context.env == "live":
+        if self.breaches and not self.live:
+            self.app.bell()
+            refusal = "; ".join(f"{b.message} ({b.key})" for b in self.breaches)
+            self.notify(f"Refused, outside a guard: {refusal}", severity="error", timeout=10)
+            return
+        if self.context.confirm or self.live:
             self.confirming = True
             for widget in self.query(Input):
                 widget.disabled = True
@@ -320,6 +380,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 choice.can_focus = False
             self.query_one("#ticket").add_class("-confirming")
             self.set_focus(None)
+            if self.breaches:
+                self._ask_override()
             self._draw()
             if self.context.exact_book is not None and check.taker_preview is not None:
                 self.run_worker(self._exact_preview(), exclusive=True, group="exact")
@@ -344,6 +406,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if exact.request == (self.check.request if self.check else None):
             self.check = exact
             self.exact = True
+            self.breaches = self._breaches(exact, snapshot)
+            if self.breaches:
+                self._ask_override()
             self._draw()
 
     def action_send(self) -> None:
@@ -357,11 +422,43 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         else:
             self.action_review()
 
-    def _send(self) -> None:
+    def _ask_override(self) -> None:
+        """LIVE's extra step for an order outside a guard: a field to type the word in."""
+        row = self.query_one("#override-row")
+        if row.display:
+            return
+        row.display = True
+        field = self.query_one("#override", Input)
+        field.value = ""
+        field.disabled = False
+        field.focus()
+
+    def _override(self, typed: str) -> None:
+        """Enter in the override field: send outside the guards shown, if the word is right."""
+        if not (self.confirming and self.live and self.breaches):
+            return
+        if typed.strip().lower() != OVERRIDE_WORD:
+            self.app.bell()
+            self.notify(f"Type {OVERRIDE_WORD} to send outside the guards", severity="warning")
+            return
+        self._send(accepted=frozenset(b.guard for b in self.breaches))
+
+    def _send(self, accepted: frozenset[Guard] = frozenset()) -> None:
         check = self.check
         if check is None or check.request is None:
             return
-        self.dismiss(TicketResult(check.request, journal_preview(check), self.amend_of))
+        if self.breaches and not (self.live and {b.guard for b in self.breaches} <= accepted):
+            # Enter or y on an order outside a guard: never a silent pass
+            self.app.bell()
+            self.notify(
+                f"Outside a guard: type {OVERRIDE_WORD} and press enter to send it anyway"
+                if self.live
+                else "Refused: outside a guard",
+                severity="warning",
+            )
+            return
+        result = TicketResult(check.request, journal_preview(check), self.amend_of, accepted)
+        self.dismiss(result)
 
     def action_back(self) -> None:
         if not self.confirming:
@@ -369,6 +466,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             return
         self.confirming = False
         self.exact = False
+        self.query_one("#override-row").display = False
         for widget in self.query(Input):
             widget.disabled = False
         for choice in self.query(Choice):
@@ -376,3 +474,15 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self.query_one("#ticket").remove_class("-confirming")
         self.query_one("#amount", Input).focus()
         self.evaluate()
+
+
+def _mid(book: BookReader | BookSnapshot | None) -> Decimal | None:
+    """The middle of the touch, or None without both sides."""
+    if book is None:
+        return None
+    if isinstance(book, BookSnapshot):
+        bid = book.bids[0][0] if book.bids else None
+        ask = book.asks[0][0] if book.asks else None
+    else:
+        bid, ask = book.best_bid(), book.best_ask()
+    return None if bid is None or ask is None else (bid + ask) / 2
