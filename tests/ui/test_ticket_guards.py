@@ -62,10 +62,11 @@ async def test_outside_live_a_limit_outside_the_band_is_shown_and_refused(
         await pilot.press("tab")
         await type_text(pilot, f"{price:.2f}")
         problems = lambda: text_of(screen, "#ticket-problems")  # noqa: E731
-        await until(pilot, lambda: "outside guard" in problems(), "the breach")
+        await until(pilot, lambda: "outside the guards" in problems(), "the breach")
+        assert "\u2716 sim.price_band_bps: price" in problems()
         assert "bps below the mid" in problems()
         assert "the band is 500 bps" in problems()
-        assert "change sim.price_band_bps in the built-in defaults" in problems()
+        assert "refused; change them in the built-in defaults" in problems()
 
         await pilot.press("enter")
         assert app.screen is screen
@@ -91,7 +92,7 @@ async def test_outside_live_a_market_sell_walking_past_the_protection_is_refused
         await type_text(pilot, "5")
         problems = lambda: text_of(screen, "#ticket-problems")  # noqa: E731
         await until(pilot, lambda: "market-order protection" in problems(), "the breach")
-        assert "change sim.market_slippage_bps" in problems()
+        assert "\u2716 sim.market_slippage_bps: walked slippage" in problems()
         await pilot.press("enter")
         assert not screen.confirming
         await pilot.pause(0.3)
@@ -114,8 +115,9 @@ async def test_on_live_an_order_outside_a_guard_needs_the_override_typed(
         await pilot.press("tab")
         await type_text(pilot, f"{price:.2f}")
         problems = lambda: text_of(screen, "#ticket-problems")  # noqa: E731
-        await until(pilot, lambda: "outside guard" in problems(), "the breach")
-        assert "change live.price_band_bps" in problems()
+        await until(pilot, lambda: "outside the guards" in problems(), "the breach")
+        assert "\u26a0 live.price_band_bps: price" in problems()
+        assert "LIVE asks you to type override" in problems()
 
         await pilot.press("enter")
         assert screen.confirming
@@ -173,7 +175,7 @@ async def test_on_live_an_order_inside_the_guards_sends_with_the_confirm_step(
         screen = ticket(app)
         await type_text(pilot, "0.01")
         await until(pilot, lambda: "rests 0.01 BTC" in text_of(screen, "#ticket-preview"), "it")
-        assert "outside guard" not in text_of(screen, "#ticket-problems")
+        assert "outside the guards" not in text_of(screen, "#ticket-problems")
         await pilot.press("enter")
         assert screen.confirming
         assert not screen.query_one("#override-row").display

@@ -69,7 +69,7 @@ def test_without_a_file_every_value_is_a_default() -> None:
     assert (loaded.refresh_hz, loaded.theme, loaded.sandbox_ws_url) == (20, "default", None)
     for env, limits in loaded.guards.items():
         assert replace(limits, source=DEFAULT_LIMITS[env].source) == DEFAULT_LIMITS[env]
-        assert limits.source == str(default_config_path())
+        assert limits.source == f"{default_config_path()} (not created yet)"
 
 
 def test_the_default_file_lives_in_the_user_config_directory(tmp_path: Path) -> None:

@@ -140,13 +140,12 @@ def load_settings(path: Path | None = None) -> Settings:
     """
     explicit = path is not None
     where = (path if path is not None else default_config_path()).expanduser()
-    defaults = _with_source(Settings(path=where), where)
     try:
         raw = where.read_bytes()
     except FileNotFoundError:
         if explicit:
             raise ConfigError(where, "no such file") from None
-        return defaults
+        return _with_source(Settings(path=where), f"{where} (not created yet)")
     except OSError as exc:
         raise ConfigError(where, f"cannot be read: {exc.strerror or exc}") from None
     try:
@@ -159,11 +158,13 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         line = syntax_error_line(str(exc))
         raise ConfigError(where, f"not valid TOML: {exc}", line=line) from None
+    defaults = _with_source(Settings(path=where), str(where))
     return _Reader(where, lines).settings(document, defaults)
 
 
-def _with_source(settings: Settings, path: Path) -> Settings:
-    guards = {env: replace(limits, source=str(path)) for env, limits in settings.guards.items()}
+def _with_source(settings: Settings, source: str) -> Settings:
+    """The guards say where they are set: the file, even when it is still to be made."""
+    guards = {env: replace(limits, source=source) for env, limits in settings.guards.items()}
     return replace(settings, guards=guards)
 
 

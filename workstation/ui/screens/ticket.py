@@ -155,8 +155,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 yield Label("Expires", classes="ticket-label")
                 yield Input("+1d", placeholder="+30m, +4h, +2d, 2026-12-31 18:00", id="expiry")
             with Horizontal(classes="ticket-row", id="override-row"):
-                yield Label("Type", classes="ticket-label")
-                yield Input(placeholder=f"{OVERRIDE_WORD} + enter", id="override")
+                yield Label("Override", classes="ticket-label")
+                yield Input(placeholder=f"type {OVERRIDE_WORD} + enter", id="override")
             yield Static("", id="ticket-problems")
             yield Static("", id="ticket-preview")
             yield Static("", id="ticket-hint")
@@ -271,10 +271,15 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             message = check.message(field, typed.get(field))
             if message is not None:
                 lines.append(f"\u2716 {message}\n", style="bold red")
-        for breach in self.breaches:
+        if self.breaches:
             mark, style = ("\u26a0", "bold yellow") if self.live else ("\u2716", "bold red")
-            lines.append(f"{mark} outside guard: {breach.message}\n", style=style)
-            lines.append(f"  change {breach.key} in {breach.source}\n", style="dim")
+            for breach in self.breaches:
+                lines.append(f"{mark} {breach.key}: {breach.message}\n", style=style)
+            what = "LIVE asks you to type override" if self.live else "refused"
+            lines.append(
+                f"  outside the guards: {what}; change them in {self.breaches[0].source}\n",
+                style="dim",
+            )
         if check.amount_note and check.amount is not None:
             places = amount_decimals(
                 self.context.market, self.kind, self.side, self.amount_in_quote
