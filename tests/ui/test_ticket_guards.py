@@ -224,6 +224,39 @@ async def test_the_services_refuse_an_order_outside_a_guard_without_its_acceptan
         await services.close()
 
 
+async def test_the_services_refuse_an_amend_outside_a_guard(sim: SimServer, tmp_path: Path) -> None:
+    """An amend is a new order at the exchange: its new terms meet the same guards."""
+    demo = sim.exchange.demo
+    venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+    await services.open(["btcusd"])
+    try:
+        for _ in range(200):
+            view = services.market("btcusd")
+            trading = services.trading
+            if trading and trading.submits_allowed and view and view.live and not view.stale:
+                break
+            await _sleep()
+        bid = sim.exchange.engines["btcusd"].best_bid()
+        assert bid is not None
+        near = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), bid - 1)
+        order = await services.submit(near)
+        with pytest.raises(GuardRefused) as refused:
+            await services.amend(order.client_order_id, price=far_price(sim), amount=None)
+        assert [b.key for b in refused.value.breaches] == ["sim.price_band_bps"]
+        with pytest.raises(GuardRefused) as refused:
+            await services.amend(order.client_order_id, price=None, amount=D(1))
+        assert [b.key for b in refused.value.breaches] == [
+            "sim.max_notional.USD",
+            "sim.max_amount.btcusd",
+        ]
+        assert sim.requests.get("POST /api/v2/replace_order/", 0) == 0
+        (resting,) = sim_orders(sim)
+        assert (resting.price, resting.amount) == (bid - 1, D("0.01"))
+    finally:
+        await services.close()
+
+
 async def _sleep() -> None:
     import asyncio
 
