@@ -317,3 +317,54 @@ def test_a_bad_file_stops_everything_with_one_line(tmp_path: Path) -> None:
     assert done.stderr.startswith(f"workstation: config refused: {line}")
     assert done.stderr.count("\n") == 1
     assert not state.exists()
+
+
+# -- any value at any key: read, or refused at that key's line -------------------------------
+
+toml_values = st.one_of(
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(lambda d: f"{d:f}"),
+    st.sampled_from(["nan", "inf", "-inf", "1e400", "0.0"]),
+    st.text(alphabet="abcdefwxyz:/.-_BTCUSD09", max_size=12).map(lambda t: f'"{t}"'),
+    st.sampled_from(['["btcusd"]', "[]", "[1, 2]", "{ USD = 5 }", '{ btcusd = "x" }']),
+)
+KEYS = [
+    ((), "default_pair"),
+    ((), "watched_pairs"),
+    ((), "refresh_hz"),
+    ((), "theme"),
+    ((), "sandbox_ws_url"),
+    (("live",), "price_band_bps"),
+    (("sim",), "market_slippage_bps"),
+    (("sandbox",), "confirm"),
+    (("live",), "max_notional"),
+    (("live", "max_notional"), "USD"),
+    (("sim", "max_amount"), "ethbtc"),
+    (("sandbox",), "unknown_guard"),
+]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(KEYS), value=toml_values, padding=st.integers(0, 3))
+def test_any_value_is_read_or_refused_at_its_own_line(
+    tmp_path: Path, where: tuple[tuple[str, ...], str], value: str, padding: int
+) -> None:
+    table, name = where
+    lines = ["# padding"] * padding
+    if table:
+        lines.append(f"[{'.'.join(table)}]")
+    lines.append(f"{name} = {value}")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    error: ConfigError | None = None
+    try:
+        load_settings(path)
+    except ConfigError as refused:
+        error = refused
+    if error is None:
+        return
+    if error.key is None:  # a syntax error: tomllib's own line
+        assert "not valid TOML" in error.problem
+    else:
+        assert error.key.startswith(".".join((*table, name)))
+    assert error.line == len(lines), str(error)

@@ -373,9 +373,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")
             return
         if self.breaches and not self.live:
-            self.app.bell()
-            refusal = "; ".join(f"{b.message} ({b.key})" for b in self.breaches)
-            self.notify(f"Refused, outside a guard: {refusal}", severity="error", timeout=10)
+            self._refuse()
             return
         if self.context.confirm or self.live:
             self.confirming = True
@@ -411,8 +409,13 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if exact.request == (self.check.request if self.check else None):
             self.check = exact
             self.exact = True
-            self.breaches = self._breaches(exact, snapshot)
-            if self.breaches:
+            found = self._breaches(exact, snapshot)
+            if found and not self.live:
+                self.action_back()  # the exact walk found it outside a guard: refused
+                self._refuse(found)
+                return
+            self.breaches = found
+            if found:
                 self._ask_override()
             self._draw()
 
@@ -427,6 +430,12 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         else:
             self.action_review()
 
+    def _refuse(self, breaches: tuple[Breach, ...] | None = None) -> None:
+        """Outside LIVE: an order outside a guard is not sent, and the trader is told why."""
+        self.app.bell()
+        refusal = "; ".join(f"{b.message} ({b.key})" for b in breaches or self.breaches)
+        self.notify(f"Refused, outside a guard: {refusal}", severity="error", timeout=10)
+
     def _ask_override(self) -> None:
         """LIVE's extra step for an order outside a guard: a field to type the word in."""
         row = self.query_one("#override-row")
@@ -440,9 +449,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
 
     def _override(self, typed: str) -> None:
         """Enter in the override field: send outside the guards shown, if the word is right."""
-        if not (self.confirming and self.live and self.breaches):
+        if not self.confirming:
             return
-        if typed.strip().lower() != OVERRIDE_WORD:
+        if self.breaches and typed.strip().lower() != OVERRIDE_WORD:
             self.app.bell()
             self.notify(f"Type {OVERRIDE_WORD} to send outside the guards", severity="warning")
             return
