@@ -123,7 +123,7 @@ async def test_on_live_an_order_outside_a_guard_needs_the_override_typed(
         assert screen.confirming
         hint = text_of(screen, "#ticket-hint")
         assert "LIVE SEND?" in hint
-        assert "type override and enter to send anyway" in hint
+        assert "type override + enter to send anyway \u00b7 esc back" in hint
         override = screen.query_one("#override", Input)
         row = screen.query_one("#override-row")
         assert row.display
@@ -261,3 +261,31 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_the_live_override_step_fits_at_80x24(sim: SimServer, tmp_path: Path) -> None:
+    """The longest LIVE confirm step: a GTD limit outside three guards, every line and the
+    override field on screen at 80x24."""
+    from workstation.domain.order_vocabulary import TimeInForce
+    from workstation.ui.choice import Choice
+
+    from .test_layout import on_screen, screen_text
+
+    app = build_app(VenueServices(live_venue(sim), journal_path=tmp_path / "journal.sqlite3"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: ready(app), "trading to be ready")
+        await pilot.press("b", *"1.4", "tab", *f"{far_price(sim):.2f}")
+        screen = ticket(app)
+        screen.query_one("#tif", Choice).select(TimeInForce.GTD)
+        await until(pilot, lambda: len(screen.breaches) == 3, "three breaches")
+        await pilot.press("enter")
+        await until(pilot, lambda: "LIVE SEND?" in screen_text(app), "the confirm step")
+        await pilot.pause(0.5)  # the order-by-order walk
+        text = screen_text(app)
+        assert "type override + enter to send anyway \u00b7 esc back" in text, text
+        for key in ("live.max_notional.USD", "live.max_amount.btcusd", "live.price_band_bps"):
+            assert key in text, text
+        assert "Expires" in text
+        assert on_screen(app, screen.query_one("#ticket"))
+        assert on_screen(app, screen.query_one("#override", Input))
+        await pilot.press("escape", "escape", "q")

@@ -326,11 +326,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 text.append(f" {self.describe(request)}")
             if self.exact:
                 text.append("\npreview walked on the order-by-order book", style="dim")
-            if self.breaches:
-                count = len(self.breaches)
+            if self.breaches:  # listed above; one line, so it fits at 80x24
                 text.append(
-                    f"\noutside {count} guard{'s' if count > 1 else ''}: type "
-                    f"{OVERRIDE_WORD} and enter to send anyway \u00b7 esc back",
+                    f"\ntype {OVERRIDE_WORD} + enter to send anyway \u00b7 esc back",
                     style="bold red",
                 )
                 return text
