@@ -17,7 +17,9 @@ from workstation.domain.guards import (
     GuardLimits,
     breaches,
     deviation_bps,
+    mid_of,
 )
+from workstation.domain.market_data import BookSnapshot
 from workstation.domain.markets import Market
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
@@ -204,6 +206,14 @@ def test_the_defaults_are_the_same_careful_guards_on_every_venue() -> None:
         assert limits.market_slippage_bps == D(50)
         assert limits.price_band_bps == D(500)
         assert limits.max_notional["USD"] == D(10_000)
+
+
+def test_the_mid_the_band_is_centred_on() -> None:
+    assert mid_of(thin_book()) == D("40005.00")
+    snapshot = BookSnapshot("btcusd", 1, ((D(99), D(1)),), ((D(101), D(1)),))
+    assert mid_of(snapshot) == D(100)
+    assert mid_of(BookSnapshot("btcusd", 1, ((D(99), D(1)),), ())) is None
+    assert mid_of(None) is None
 
 
 # -- properties at the boundary --------------------------------------------------------------

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .book_reader import BookReader
+from .market_data import BookSnapshot
 from .markets import Market
 from .numbers import plain
 from .order_request import OrderRequest
@@ -41,6 +43,7 @@ __all__ = [
     "GuardLimits",
     "breaches",
     "deviation_bps",
+    "mid_of",
 ]
 
 _TEN_THOUSAND = Decimal(10_000)
@@ -101,6 +104,18 @@ class Breach:
 
     def __str__(self) -> str:
         return f"{self.message} (guard {self.key}; change it in {self.source})"
+
+
+def mid_of(book: BookReader | BookSnapshot | None) -> Decimal | None:
+    """The middle of the touch the price band is centred on; None without both sides."""
+    if book is None:
+        return None
+    if isinstance(book, BookSnapshot):
+        bid = book.bids[0][0] if book.bids else None
+        ask = book.asks[0][0] if book.asks else None
+    else:
+        bid, ask = book.best_bid(), book.best_ask()
+    return None if bid is None or ask is None else (bid + ask) / 2
 
 
 def deviation_bps(price: Decimal, mid: Decimal) -> Decimal:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..bitstamp.reststats import LatencyWindow, RestStats
-from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches
+from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches, mid_of
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
@@ -325,10 +325,7 @@ class VenueServices:
             raise ValueError(f"no market {request.market!r} on this venue")
         view = self.market(request.market)
         book = None if view is None or view.stale else view.book
-        bid = ask = None
-        if book is not None:
-            bid, ask = book.best_bid(), book.best_ask()
-        mid = (bid + ask) / 2 if bid is not None and ask is not None else None
+        mid = mid_of(book)
         walked = None
         if book is not None and request.kind is not OrderKind.LIMIT:
             amount = {"quote_amount" if request.in_quote else "amount": request.amount}

@@ -27,7 +27,7 @@ from textual.widgets import Input, Label, Static
 
 from ...domain.book_reader import BookReader
 from ...domain.common import Side
-from ...domain.guards import Breach, Guard, GuardLimits, breaches
+from ...domain.guards import Breach, Guard, GuardLimits, breaches, mid_of
 from ...domain.market_data import BookSnapshot
 from ...domain.markets import Market, amount_currency, amount_decimals
 from ...domain.numbers import format_decimal, plain
@@ -247,7 +247,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return breaches(
             check.request,
             self.context.market,
-            mid=_mid(book),
+            mid=mid_of(book),
             preview=check.preview,
             limits=limits,
         )
@@ -486,15 +486,3 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self.query_one("#ticket").remove_class("-confirming")
         self.query_one("#amount", Input).focus()
         self.evaluate()
-
-
-def _mid(book: BookReader | BookSnapshot | None) -> Decimal | None:
-    """The middle of the touch, or None without both sides."""
-    if book is None:
-        return None
-    if isinstance(book, BookSnapshot):
-        bid = book.bids[0][0] if book.bids else None
-        ask = book.asks[0][0] if book.asks else None
-    else:
-        bid, ask = book.best_bid(), book.best_ask()
-    return None if bid is None or ask is None else (bid + ask) / 2
