@@ -71,7 +71,7 @@ async def test_outside_live_a_limit_outside_the_band_is_shown_and_refused(
         await pilot.press("enter")
         assert app.screen is screen
         assert not screen.confirming  # refused at Enter: no confirm step
-        assert any("Refused, outside a guard" in n for n in notices(app))
+        assert "Refused, outside a guard: sim.price_band_bps" in notices(app)
         await pilot.press("y", "enter")
         assert app.screen is screen
         await pilot.pause(0.3)

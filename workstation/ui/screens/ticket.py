@@ -431,8 +431,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
     def _refuse(self, breaches: tuple[Breach, ...] | None = None) -> None:
         """Outside LIVE: an order outside a guard is not sent, and the trader is told why."""
         self.app.bell()
-        refusal = "; ".join(f"{b.message} ({b.key})" for b in breaches or self.breaches)
-        self.notify(f"Refused, outside a guard: {refusal}", severity="error", timeout=10)
+        keys = ", ".join(b.key for b in breaches or self.breaches)
+        self.notify(f"Refused, outside a guard: {keys}", severity="error", timeout=10)
 
     def _ask_override(self) -> None:
         """LIVE's extra step for an order outside a guard: a field to type the word in."""
