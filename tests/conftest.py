@@ -30,10 +30,11 @@ def recorded() -> Path:
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own user data directory (platformdirs reads XDG_DATA_HOME), so no
-    test ever writes the trader's real journal."""
+    test ever writes the trader's real journal (nor reads the trader's config file)."""
     data = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("XDG_STATE_HOME", str(data / "state"))  # and its own log directory
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(data / "config"))  # never the trader's config
     return data
 
 

@@ -1,7 +1,7 @@
 """The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator.
 
 ``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`, ``preflight`` in
-:mod:`workstation.cli_preflight`.
+:mod:`workstation.cli_preflight`, ``--config`` and ``config`` in :mod:`workstation.cli_config`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
+from .cli_config import add_config_commands, add_config_option, run_config
 from .cli_preflight import add_preflight_command, run_preflight_command
 from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_keys, run_tui
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the embedded simulator")
     add_venue_options(parser)
+    add_config_option(parser)
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the Bitstamp-compatible simulator on its own")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_fault_flags(sim)
     add_trading_commands(sub)
     add_preflight_command(sub)
+    add_config_commands(sub)
     return parser
 
 
@@ -326,4 +329,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_journal(args)
     if args.command == "preflight":
         return run_preflight_command(args)
+    if args.command == "config":
+        return run_config(args)
     return run_tui(args)

@@ -4,10 +4,13 @@ grouping. One function, :func:`desk_options`, decides it, from every source in o
 1. the command line (``--pair``, ``--mono`` / ``--no-mono``): what the trader asked for now;
 2. the last session's layout (``desk.json`` in the user state directory,
    :mod:`workstation.services.desk_state`);
-3. the built-in defaults (BTC/USD, the colour theme, every level).
+3. the config file (``default_pair``, ``watched_pairs``, ``theme``, ``refresh_hz``:
+   :mod:`workstation.services.config`), whose own defaults are the built-in ones (BTC/USD,
+   the colour theme, 20 redraws a second); the grouping starts at every level.
 
-A config file's defaults would sit between 2 and 3: a saved layout is the trader's own
-latest choice, the config file their standing one. A layout file that cannot be read is
+A saved layout wins over the config file: it is the trader's own latest choice, the config
+file their standing one (delete ``desk.json`` to start from the config again). The redraw
+rate is the config's alone: no layout or option changes it. A layout file that cannot be read is
 logged and ignored: the app starts on the defaults with a one-line notice, and the file is
 replaced at the first change.
 """
@@ -20,8 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .domain.desk_layout import DeskLayout
+from .services.config import Settings, default_config_path
 from .services.desk_state import DeskStateError, read_desk, write_desk
-from .ui.options import DEFAULT_MARKET, AppOptions
+from .ui.options import AppOptions
 
 __all__ = ["desk_options"]
 
@@ -34,6 +38,7 @@ def desk_options(
     mono: bool | None,
     confirm: bool,
     desk_path: Path | None,
+    settings: Settings | None = None,
 ) -> AppOptions:
     """The app's options for this run.
 
@@ -42,7 +47,9 @@ def desk_options(
         mono: ``--mono`` (True) / ``--no-mono`` (False), None when not given.
         confirm: review every order before it is sent.
         desk_path: where the layout is kept between runs (None: neither read nor kept).
+        settings: the config file's (None: the built-in defaults).
     """
+    settings = settings or Settings(path=default_config_path())
     saved: DeskLayout | None = None
     notice: str | None = None
     if desk_path is not None:
@@ -51,9 +58,9 @@ def desk_options(
         except DeskStateError as exc:
             _log.warning("the saved desk layout is ignored: %s", exc)
             notice = "Saved layout unreadable: started on the defaults (see the log)"
-    watched: tuple[str, ...] = (DEFAULT_MARKET,)
-    shown: str | None = None
-    theme_mono = False
+    watched: tuple[str, ...] = settings.pairs
+    shown: str | None = settings.default_pair
+    theme_mono = settings.theme == "mono"
     groups: dict[str, int] = {}
     if saved is not None:
         watched, shown, theme_mono, groups = (
@@ -72,6 +79,7 @@ def desk_options(
         mono=theme_mono,
         groups=groups,
         confirm=confirm,
+        refresh_hz=settings.refresh_hz,
         notice=notice,
         remember=None if desk_path is None else functools.partial(write_desk, desk_path),
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .services.config import Settings
     from .services.keys import StoredKeys
     from .services.venue import Venue
 
@@ -193,7 +194,9 @@ def load_keys(env: str) -> tuple[StoredKeys | None, str]:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    """Check the options, find the keys, then start the app; all checks happen offline."""
+    """Check the options and the config file, find the keys, then start the app; all checks
+    happen offline."""
+    from .services.config import ConfigError, load_settings
     from .services.desk_state import default_desk_path
     from .services.journal import Journal
     from .services.logs import LOG_FILE_NAME, default_log_dir
@@ -208,6 +211,10 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", "--allow-remote-sim goes with --sim-url")
     if args.seed is not None and env != "sim":
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
+    try:
+        settings = load_settings(args.config_file)
+    except ConfigError as exc:
+        return _fail("", f"config refused: {exc}")
     venue: Venue | None = None
     if env in _KEY_ENVS:
         stored, problem = load_keys(env)
@@ -229,13 +236,14 @@ def run_tui(args: argparse.Namespace) -> int:
     return start_app(
         venue=venue,
         seed=args.seed,
-        confirm=not args.no_confirm,
+        confirm=settings.guards[env].confirm and not args.no_confirm,
         journal_path=journal_path,
         log_file=log_dir / LOG_FILE_NAME,
         log_level=args.log_level,
         pairs=args.pairs,
         mono=args.mono,
         desk_path=default_desk_path(),
+        settings=settings,
     )
 
 
@@ -250,6 +258,7 @@ def start_app(
     pairs: list[str] | None = None,
     mono: bool | None = None,
     desk_path: Path | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
@@ -270,11 +279,17 @@ def start_app(
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
         from .cli_desk import desk_options
+        from .services.config import Settings, default_config_path
         from .services.facade import VenueServices
         from .ui.app import run_app
 
-        options = desk_options(pairs=pairs, mono=mono, confirm=confirm, desk_path=desk_path)
-        services = VenueServices(venue, seed=seed, journal_path=journal_path)
+        settings = settings or Settings(path=default_config_path())
+        options = desk_options(
+            pairs=pairs, mono=mono, confirm=confirm, desk_path=desk_path, settings=settings
+        )
+        services = VenueServices(
+            venue, seed=seed, journal_path=journal_path, guards=settings.guards
+        )
         return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)

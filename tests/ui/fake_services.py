@@ -17,6 +17,7 @@ from typing import Any
 
 from workstation.domain.account import Balance
 from workstation.domain.common import Side
+from workstation.domain.guards import DEFAULT_LIMITS, Guard, GuardLimits
 from workstation.domain.market_data import BookSnapshot, Ticker, Trade
 from workstation.domain.markets import Market
 from workstation.domain.order_request import OrderRequest
@@ -111,6 +112,10 @@ class FakeServices:
     def markets(self) -> Mapping[str, Market]:
         return self._markets
 
+    @property
+    def guards(self) -> GuardLimits:
+        return DEFAULT_LIMITS[self._env]
+
     def listen(self, listener: Any) -> None:
         self._listener = listener
 
@@ -132,7 +137,11 @@ class FakeServices:
         self.quote = quote
 
     async def submit(
-        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+        self,
+        request: OrderRequest,
+        *,
+        preview: dict[str, Any] | None = None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
         self.calls.append(("submit", request))
         order = TrackedOrder(
@@ -151,7 +160,12 @@ class FakeServices:
         return order
 
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
         self.calls.append(("amend", (client_order_id, price, amount)))
         return next(o for o in self.orders if o.client_order_id == client_order_id)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 
 from textual.app import App
 from textual.pilot import Pilot
 
 from workstation.bitstamp.reststats import RestStats
+from workstation.domain.guards import GuardLimits
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
@@ -20,6 +22,22 @@ from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp
 from workstation.ui.panes.pairs import PairsLine
 from workstation.ui.panes.status import StatusBar
+
+
+def _roomy(env: str) -> GuardLimits:
+    huge = Decimal(10**12)
+    return GuardLimits(
+        env=env,
+        max_notional=dict.fromkeys(("USD", "EUR", "BTC", "USDC"), huge),
+        max_amount={},
+        price_band_bps=Decimal(2000),
+        market_slippage_bps=Decimal(10_000),
+    )
+
+
+ROOMY_GUARDS = {env: _roomy(env) for env in ("sim", "sandbox", "live")}
+"""Guards no order of a test reaches: for tests about something else (sizing a whole
+balance, a preview walked deep into the book) that the careful defaults would refuse."""
 
 #: 2026-05-28 20:26:40 UTC: every snapshot shows the same day, whatever day it runs.
 FROZEN_US = 1_780_000_000_000_000

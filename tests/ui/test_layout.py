@@ -29,7 +29,7 @@ from workstation.ui.panes.status import StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.screens.help import KEYS, HelpScreen
 
-from .harness import real, until
+from .harness import ROOMY_GUARDS, real, until
 
 SIZES = [(80, 24), (100, 30), (120, 40)]
 """The floor, the common laptop split and the roomy layout (where every pane has a place)."""
@@ -142,8 +142,9 @@ async def test_ticket_choices_are_shown_whole_at_80_columns(venue: Venue) -> Non
 async def test_the_longest_ticket_keeps_its_send_line_at_80x24(
     sim: SimServer, venue: Venue
 ) -> None:
-    """A GTD limit buy that crosses the book, at the confirm step: every line on screen."""
-    app = build_app(VenueServices(venue))
+    """A GTD limit buy that crosses the book, at the confirm step: every line on screen
+    (1.4 BTC is over the default guards: they are out of the way here)."""
+    app = build_app(VenueServices(venue, guards=ROOMY_GUARDS))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         ask = sim.exchange.engines["btcusd"].best_ask()

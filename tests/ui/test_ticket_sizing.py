@@ -18,7 +18,7 @@ from workstation.services.venue import Venue
 from workstation.sim.server import SimServer
 from workstation.ui.app import WorkstationApp, build_app
 
-from .harness import real, until
+from .harness import ROOMY_GUARDS, real, until
 from .test_trading import ready, text_of, ticket, type_text
 
 D = Decimal
@@ -44,7 +44,9 @@ async def _send_max(app: WorkstationApp, pilot: Pilot, side: str, kind_steps: in
 async def test_max_market_and_instant_buys_and_sells_are_accepted(
     sim: SimServer, venue: Venue, tmp_path: Path
 ) -> None:
-    app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
+    app = build_app(
+        VenueServices(venue, journal_path=tmp_path / "journal.sqlite3", guards=ROOMY_GUARDS)
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(app), "trading to be ready")
         trading = real(app).trading

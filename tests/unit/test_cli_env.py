@@ -18,6 +18,7 @@ import pytest
 from keyring.backends import fail
 
 from workstation import cli, cli_trading
+from workstation.services.config import default_config_path
 from workstation.services.desk_state import default_desk_path
 from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
@@ -157,6 +158,8 @@ def test_sandbox_may_skip_the_confirm_step(
 
 def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> None:
     assert cli.main(["--seed", "7", "--no-confirm"]) == 0
+    settings = launches[0].pop("settings")
+    assert (settings.exists, settings.path) == (False, default_config_path())
     assert launches == [
         {
             "venue": None,
@@ -300,3 +303,76 @@ def test_log_options_and_the_log_path_in_help(
     help_text = "".join(outputs(capsys)[0].split())  # argparse wraps lines, even in a path
     assert "--log-level{DEBUG,INFO,WARNING,ERROR}" in help_text
     assert f"default:{default_log_dir()}" in help_text
+
+
+def test_the_config_file_reaches_the_app_and_its_confirm_rule(
+    memory: MemoryKeyring, launches: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[sandbox]\nconfirm = false\nprice_band_bps = 250\n[live]\nprice_band_bps = 100\n",
+        encoding="utf-8",
+    )
+    store(memory, "sandbox")
+    store(memory, "live")
+    assert cli.main(["--env", "sandbox", "--config", str(config)]) == 0
+    assert cli.main(["--env", "live", "--config", str(config)]) == 0
+    sandbox, live = launches
+    assert sandbox["confirm"] is False  # the file turned it off where it may
+    assert live["confirm"] is True
+    for call in (sandbox, live):
+        settings = call["settings"]
+        assert settings.path == config
+        assert settings.guards["sandbox"].price_band_bps == 250
+        assert settings.guards["live"].price_band_bps == 100
+
+
+def test_a_refused_config_file_stops_the_app_before_the_keyring_and_network(
+    memory: MemoryKeyring,
+    launches: list[dict[str, Any]],
+    network: list[object],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[live]\nconfirm = false\n", encoding="utf-8")
+    store(memory, "live")
+    assert cli.main(["--env", "live", "--config", str(config)]) == 2
+    assert outputs(capsys) == (
+        "",
+        f"workstation: config refused: {config}, line 2, key live.confirm: cannot be false "
+        "on live: every live order is confirmed\n",
+    )
+    assert launches == []
+    assert network == []
+
+
+def test_start_app_builds_the_services_and_options_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workstation.services.config import load_settings
+    from workstation.ui import app as ui_app
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_pair = "ethusd"\nwatched_pairs = ["btcusd"]\ntheme = "mono"\nrefresh_hz = 8\n'
+        "[sim.max_notional]\nUSD = 123\n",
+        encoding="utf-8",
+    )
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        ui_app, "run_app", lambda services, options: seen.append((services, options)) or 0
+    )
+    code = START_APP(
+        venue=None,
+        seed=None,
+        confirm=True,
+        journal_path=tmp_path / "j.sqlite3",
+        log_file=tmp_path / "log" / "workstation.log",
+        settings=load_settings(config),
+    )
+    assert code == 0
+    ((services, options),) = seen
+    assert (options.pairs, options.mono, options.refresh_hz) == (("ethusd", "btcusd"), True, 8)
+    assert services.guards.max_notional["USD"] == 123
+    assert services.guards.source == str(config)

@@ -26,9 +26,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..bitstamp.reststats import LatencyWindow, RestStats
+from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches, mid_of
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.order_request import OrderRequest
+from ..domain.order_vocabulary import OrderKind
+from ..domain.preview import preview_market
 from ..domain.tracked_order import CancelReport, TrackedOrder
 from .events import (
     MarketsOpened,
@@ -40,6 +43,7 @@ from .events import (
 from .feed import FeedState
 from .hub import MarketHub
 from .journal import Journal
+from .refusals import GuardRefused
 from .session import Session
 from .trading import TradingService
 from .valuation import Valuation
@@ -66,6 +70,11 @@ class Services(Protocol):
         """The venue's markets by symbol; empty until :meth:`open` loaded them."""
         ...
 
+    @property
+    def guards(self) -> GuardLimits:
+        """The guards of this environment (what :meth:`submit` refuses orders outside of)."""
+        ...
+
     def listen(self, listener: Listener) -> None: ...
     async def open(self, pairs: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
@@ -73,10 +82,19 @@ class Services(Protocol):
     async def unwatch(self, symbol: str) -> None: ...
     def value_in(self, quote: str) -> None: ...
     async def submit(
-        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+        self,
+        request: OrderRequest,
+        *,
+        preview: dict[str, Any] | None = None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder: ...
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder: ...
     async def cancel(self, client_order_id: str) -> TrackedOrder: ...
     async def cancel_all(self, market: str | None) -> CancelReport: ...
@@ -93,6 +111,7 @@ class VenueServices:
         venue: where to connect; None starts ``workstation sim`` in a child process.
         seed: the embedded simulator's seed.
         journal_path: the order journal (default: the user's data folder).
+        guards: each environment's guards (default: the built-in ones); the venue's apply.
     """
 
     def __init__(
@@ -101,8 +120,10 @@ class VenueServices:
         *,
         seed: int | None = None,
         journal_path: Path | None = None,
+        guards: Mapping[str, GuardLimits] = DEFAULT_LIMITS,
     ) -> None:
         self.venue = venue
+        self._guards = guards
         self._env = venue.env if venue else "sim"
         self._seed = seed
         self._journal_path = journal_path
@@ -130,6 +151,10 @@ class VenueServices:
     @property
     def markets(self) -> Mapping[str, Market]:
         return self._markets
+
+    @property
+    def guards(self) -> GuardLimits:
+        return self._guards[self._env]
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` every change from now on (called on the event loop)."""
@@ -261,14 +286,75 @@ class VenueServices:
             self.valuation.quote = quote
 
     async def submit(
-        self, request: OrderRequest, *, preview: dict[str, Any] | None = None
+        self,
+        request: OrderRequest,
+        *,
+        preview: dict[str, Any] | None = None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
-        return await self._trading().submit(request, preview=preview)
+        """Send ``request`` unless it is outside a guard of this environment, checked here
+        on the live book as it is now (the ticket is not the only gate). Outside LIVE any
+        breach refuses it; on LIVE a breach passes only when its guard is in ``accepted``
+        (the trader's explicit extra confirmation), and is then journaled with the order.
+
+        Raises:
+            GuardRefused: before anything is journaled or sent.
+        """
+        trading = self._trading()
+        if found := self._guarded(request, accepted):
+            preview = {**(preview or {}), "guards_overridden": _names(found)}
+        return await trading.submit(request, preview=preview)
+
+    def _guarded(self, request: OrderRequest, accepted: frozenset[Guard]) -> tuple[Breach, ...]:
+        """The breaches of ``request`` the trader accepted on LIVE (logged); raises
+        :class:`GuardRefused` for any other."""
+        found = self.guard_breaches(request)
+        if not found:
+            return ()
+        text = "; ".join(str(b) for b in found)
+        if self._env != "live" or not {b.guard for b in found} <= accepted:
+            _log.warning("refused by a guard: %s", text)
+            raise GuardRefused(found, env=self._env)
+        _log.warning("sent outside a guard, accepted on live: %s", text)
+        return found
+
+    def guard_breaches(self, request: OrderRequest) -> tuple[Breach, ...]:
+        """The guards ``request`` is outside of on the live book now (no I/O)."""
+        market = self._markets.get(request.market)
+        if market is None:
+            raise ValueError(f"no market {request.market!r} on this venue")
+        view = self.market(request.market)
+        book = None if view is None or view.stale else view.book
+        mid = mid_of(book)
+        walked = None
+        if book is not None and request.kind is not OrderKind.LIMIT:
+            amount = {"quote_amount" if request.in_quote else "amount": request.amount}
+            try:
+                walked = preview_market(
+                    book, market, request.side, fee_percent=Decimal(0), **amount
+                )
+            except ValueError:
+                walked = None  # an amount off the lot: the exchange refuses it anyway
+        return breaches(request, market, mid=mid, preview=walked, limits=self.guards)
 
     async def amend(
-        self, client_order_id: str, *, price: Decimal | None, amount: Decimal | None
+        self,
+        client_order_id: str,
+        *,
+        price: Decimal | None,
+        amount: Decimal | None,
+        accepted: frozenset[Guard] = frozenset(),
     ) -> TrackedOrder:
-        return await self._trading().amend(client_order_id, price=price, amount=amount)
+        """Replace a resting limit order, unless its new terms are outside a guard (as for
+        :meth:`submit`: the amended order is a new order at the exchange)."""
+        trading = self._trading()
+        old = trading.tracker.get(client_order_id)
+        new_price = price if price is not None else old.price
+        new_amount = amount if amount is not None else old.remaining
+        if old.kind is OrderKind.LIMIT and new_price and new_price > 0 and new_amount > 0:
+            terms = OrderRequest(old.market, old.side, OrderKind.LIMIT, new_amount, new_price)
+            self._guarded(terms, accepted)
+        return await trading.amend(client_order_id, price=price, amount=amount)
 
     async def cancel(self, client_order_id: str) -> TrackedOrder:
         return await self._trading().cancel(client_order_id)
@@ -353,6 +439,10 @@ class VenueServices:
         the facade's own."""
         if self._listener is not None:
             self._listener(event)
+
+
+def _names(found: Sequence[Breach]) -> str:
+    return ", ".join(b.key for b in found)
 
 
 def _latency(window: LatencyWindow) -> Latency | None:

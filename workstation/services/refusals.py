@@ -1,5 +1,6 @@
 """What a command of the services answers instead of doing it: a submit while orders
-reconcile, an amend that cannot be sent, a cancel the exchange did not carry out.
+reconcile, an order outside a guard, an amend that cannot be sent, a cancel the exchange did
+not carry out.
 
 Part of the facade's surface (the UI catches them to tell the trader why), with the facade,
 its views and its events. Each is an answer to the trader, not a crash.
@@ -7,13 +8,33 @@ its views and its events. Each is an answer to the trader, not a crash.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..domain.guards import Breach
 from ..domain.tracked_order import TrackedOrder
 
-__all__ = ["AmendRefused", "CancelFailed", "SubmitsBlocked"]
+__all__ = ["AmendRefused", "CancelFailed", "GuardRefused", "SubmitsBlocked"]
 
 
 class SubmitsBlocked(Exception):  # noqa: N818 - a state the UI shows, not a failure
     """New orders wait until open orders are reconciled (after start or a stream reconnect)."""
+
+
+class GuardRefused(Exception):  # noqa: N818 - an answer to the trader, not a crash
+    """An order outside one of the environment's guards (``domain/guards.py``), refused
+    before anything is journaled or sent: outside LIVE always, on LIVE unless the trader
+    accepted each of those guards on the extra confirm step. ``breaches`` says which, each
+    with the config key that sets it and the file to change it in."""
+
+    def __init__(self, breaches: Sequence[Breach], *, env: str) -> None:
+        self.breaches = tuple(breaches)
+        self.env = env
+        what = "; ".join(str(b) for b in self.breaches)
+        if env == "live":
+            how = "accept it on the confirm step to send it anyway"
+        else:
+            how = f"{env} never sends an order outside a guard"
+        super().__init__(f"outside a guard: {what}; {how}")
 
 
 class AmendRefused(ValueError):  # noqa: N818 - an answer to the trader, not a crash

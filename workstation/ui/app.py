@@ -138,7 +138,12 @@ class WorkstationApp(App[None]):
     def compose(self) -> ComposeResult:
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
-            book = OrderBookView(self.services, groups=self.options.groups, id="book")
+            book = OrderBookView(
+                self.services,
+                groups=self.options.groups,
+                redraw_hz=self.options.refresh_hz,
+                id="book",
+            )
             self.memory.groups = book.groups
             yield book
             yield TradesTapeView(self.services, id="tape")

@@ -111,6 +111,7 @@ class TradingDesk:
             now_ms=lambda: int(time.time() * 1000),
             blocked=blocked,
             exact_book=exact_book,
+            guards=services.guards,
         )
 
     def _touch(self, symbol: str, side: Side) -> Decimal | None:
@@ -160,9 +161,16 @@ class TradingDesk:
     async def _send(self, result: TicketResult) -> None:
         if result.amend_of is not None:
             request = result.request
-            await self.services.amend(result.amend_of, price=request.price, amount=request.amount)
+            await self.services.amend(
+                result.amend_of,
+                price=request.price,
+                amount=request.amount,
+                accepted=result.accepted,
+            )
         else:
-            await self.services.submit(result.request, preview=result.preview)
+            await self.services.submit(
+                result.request, preview=result.preview, accepted=result.accepted
+            )
 
     # -- open orders ----------------------------------------------------------------------
 

@@ -33,3 +33,5 @@ class AppOptions:
     remember: Callable[[DeskLayout], None] | None = None
     """Called with the desk's layout whenever it changes and on exit (None: not kept).
     An ``OSError`` it raises is shown to the trader."""
+    refresh_hz: float = 20.0
+    """The order book's redraws per second at most (the config's ``refresh_hz``)."""

@@ -82,6 +82,7 @@ class OrderBookView(Widget, can_focus=True):
         services: Services,
         *,
         groups: Mapping[str, int] | None = None,
+        redraw_hz: float = REDRAW_HZ,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -91,6 +92,8 @@ class OrderBookView(Widget, can_focus=True):
         }
         """Each pair's grouping in ticks, as last chosen (a pair not here: 1, every level).
         Per pair: a step that suits one pair's price means nothing on another's."""
+        self.redraw_hz = redraw_hz
+        """At most this many redraws a second (the config's ``refresh_hz``)."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
@@ -113,7 +116,7 @@ class OrderBookView(Widget, can_focus=True):
         self.poll()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self.poll)
+        self.set_interval(1 / self.redraw_hz, self.poll)
 
     def poll(self) -> None:
         """Rebuild the frame if the book, grouping, size or staleness changed."""

@@ -4,6 +4,12 @@ preview walked from the live book; Enter shows the confirm step, Enter or ``y`` 
 The screen only edits and shows; ``domain.ticket.evaluate`` decides, and the app sends the
 request it returns (in a worker: sending never blocks the UI). Esc backs out one step. In
 LIVE the confirm step is always shown; elsewhere it is on unless turned off.
+
+The environment's guards (``domain.guards``) are checked with every change and each breach is
+shown with the config key that sets it. Outside LIVE an order outside a guard is refused at
+Enter and nothing changes. On LIVE it goes to the confirm step, where Enter and ``y`` do not
+send it: the trader types ``override`` in a field of its own and presses Enter, and only the
+guards shown are accepted (the services check again, ``Services.submit``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from textual.widgets import Input, Label, Static
 
 from ...domain.book_reader import BookReader
 from ...domain.common import Side
+from ...domain.guards import Breach, Guard, GuardLimits, breaches, mid_of
 from ...domain.market_data import BookSnapshot
 from ...domain.markets import Market, amount_currency, amount_decimals
 from ...domain.numbers import format_decimal, plain
@@ -34,6 +41,9 @@ __all__ = ["TicketContext", "TicketResult", "TicketScreen"]
 
 REFRESH_S = 0.25
 """How often the preview follows the book while the ticket is open."""
+
+OVERRIDE_WORD = "override"
+"""What a trader types on LIVE's confirm step to send an order outside a guard."""
 
 _TIFS: list[tuple[str, TimeInForce]] = [
     ("GTC", TimeInForce.GTC),
@@ -60,6 +70,8 @@ class TicketContext:
     """Why new orders are refused right now (orders being reconciled), or None."""
     exact_book: Callable[[], Awaitable[BookSnapshot | None]] | None = None
     """A per-order snapshot for the confirm step's preview (exact fees), or None."""
+    guards: GuardLimits | None = None
+    """The environment's guards; None checks none (the services still do)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,8 @@ class TicketResult:
     request: OrderRequest
     preview: dict[str, str]
     amend_of: str | None = None
+    accepted: frozenset[Guard] = frozenset()
+    """The guards the trader typed the override for on LIVE (empty: none was breached)."""
 
 
 def _kinds(side: Side, market: Market) -> list[tuple[str, tuple[OrderKind, bool]]]:
@@ -114,6 +128,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         self._amount = amount
         self._kind = kind
         self.check: TicketCheck | None = None
+        self.breaches: tuple[Breach, ...] = ()
+        """The guards the order as it stands is outside of."""
         self.confirming = False
         self.exact = False
         """The confirm step's preview was walked on a per-order snapshot."""
@@ -138,6 +154,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             with Horizontal(classes="ticket-row", id="expiry-row"):
                 yield Label("Expires", classes="ticket-label")
                 yield Input("+1d", placeholder="+30m, +4h, +2d, 2026-12-31 18:00", id="expiry")
+            with Horizontal(classes="ticket-row", id="override-row"):
+                yield Label("Override", classes="ticket-label")
+                yield Input(placeholder=f"type {OVERRIDE_WORD} + enter", id="override")
             yield Static("", id="ticket-problems")
             yield Static("", id="ticket-preview")
             yield Static("", id="ticket-hint")
@@ -148,6 +167,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return f"{what}{self.side.value.upper()} {market.name} \u00b7 {self.context.env.upper()}"
 
     def on_mount(self) -> None:
+        self.query_one("#override-row").display = False
         if self.amend_of is not None:
             self.query_one("#kind", Choice).display = False
             self.query_one("#tif", Choice).display = False
@@ -207,14 +227,34 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if self.confirming:
             return  # the confirm step shows what the trader is about to send: hold it still
         context = self.context
+        book = context.book()
         self.check = evaluate(
             self.ticket_input(),
-            book=context.book(),
+            book=book,
             funds=context.funds(),
             fee_percent=context.fee_percent(),
             now_ms=context.now_ms(),
         )
+        self.breaches = self._breaches(self.check, book)
         self._draw()
+
+    def _breaches(
+        self, check: TicketCheck, book: BookReader | BookSnapshot | None
+    ) -> tuple[Breach, ...]:
+        limits = self.context.guards
+        if limits is None or check.request is None:
+            return ()
+        return breaches(
+            check.request,
+            self.context.market,
+            mid=mid_of(book),
+            preview=check.preview,
+            limits=limits,
+        )
+
+    @property
+    def live(self) -> bool:
+        return self.context.env == "live"
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -231,6 +271,15 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             message = check.message(field, typed.get(field))
             if message is not None:
                 lines.append(f"\u2716 {message}\n", style="bold red")
+        if self.breaches:
+            mark, style = ("\u26a0", "bold yellow") if self.live else ("\u2716", "bold red")
+            for breach in self.breaches:
+                lines.append(f"{mark} {breach.key}: {breach.message}\n", style=style)
+            what = "LIVE asks you to type override" if self.live else "refused"
+            lines.append(
+                f"  outside the guards: {what}; change them in {self.breaches[0].source}\n",
+                style="dim",
+            )
         if check.amount_note and check.amount is not None:
             places = amount_decimals(
                 self.context.market, self.kind, self.side, self.amount_in_quote
@@ -277,6 +326,12 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 text.append(f" {self.describe(request)}")
             if self.exact:
                 text.append("\npreview walked on the order-by-order book", style="dim")
+            if self.breaches:  # listed above; one line, so it fits at 80x24
+                text.append(
+                    f"\ntype {OVERRIDE_WORD} + enter to send anyway \u00b7 esc back",
+                    style="bold red",
+                )
+                return text
             text.append("\nenter or y sends \u00b7 esc back", style="dim")
             return text
         return Text(
@@ -300,6 +355,9 @@ class TicketScreen(ModalScreen[TicketResult | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "override":
+            self._override(event.value)
+            return
         self.action_review()
 
     def action_review(self) -> None:
@@ -312,7 +370,10 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if self.context.blocked():
             self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")
             return
-        if self.context.confirm or self.context.env == "live":
+        if self.breaches and not self.live:
+            self._refuse()
+            return
+        if self.context.confirm or self.live:
             self.confirming = True
             for widget in self.query(Input):
                 widget.disabled = True
@@ -320,6 +381,8 @@ class TicketScreen(ModalScreen[TicketResult | None]):
                 choice.can_focus = False
             self.query_one("#ticket").add_class("-confirming")
             self.set_focus(None)
+            if self.breaches:
+                self._ask_override()
             self._draw()
             if self.context.exact_book is not None and check.taker_preview is not None:
                 self.run_worker(self._exact_preview(), exclusive=True, group="exact")
@@ -344,6 +407,14 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         if exact.request == (self.check.request if self.check else None):
             self.check = exact
             self.exact = True
+            found = self._breaches(exact, snapshot)
+            if found and not self.live:
+                self.action_back()  # the exact walk found it outside a guard: refused
+                self._refuse(found)
+                return
+            self.breaches = found
+            if found:
+                self._ask_override()
             self._draw()
 
     def action_send(self) -> None:
@@ -357,11 +428,49 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         else:
             self.action_review()
 
-    def _send(self) -> None:
+    def _refuse(self, breaches: tuple[Breach, ...] | None = None) -> None:
+        """Outside LIVE: an order outside a guard is not sent, and the trader is told why."""
+        self.app.bell()
+        keys = ", ".join(b.key for b in breaches or self.breaches)
+        self.notify(f"Refused, outside a guard: {keys}", severity="error", timeout=10)
+
+    def _ask_override(self) -> None:
+        """LIVE's extra step for an order outside a guard: a field to type the word in."""
+        row = self.query_one("#override-row")
+        if row.display:
+            return
+        row.display = True
+        field = self.query_one("#override", Input)
+        field.value = ""
+        field.disabled = False
+        field.focus()
+
+    def _override(self, typed: str) -> None:
+        """Enter in the override field: send outside the guards shown, if the word is right."""
+        if not self.confirming:
+            return
+        if self.breaches and typed.strip().lower() != OVERRIDE_WORD:
+            self.app.bell()
+            self.notify(f"Type {OVERRIDE_WORD} to send outside the guards", severity="warning")
+            return
+        self._send(accepted=frozenset(b.guard for b in self.breaches))
+
+    def _send(self, accepted: frozenset[Guard] = frozenset()) -> None:
         check = self.check
         if check is None or check.request is None:
             return
-        self.dismiss(TicketResult(check.request, journal_preview(check), self.amend_of))
+        if self.breaches and not (self.live and {b.guard for b in self.breaches} <= accepted):
+            # Enter or y on an order outside a guard: never a silent pass
+            self.app.bell()
+            self.notify(
+                f"Outside a guard: type {OVERRIDE_WORD} and press enter to send it anyway"
+                if self.live
+                else "Refused: outside a guard",
+                severity="warning",
+            )
+            return
+        result = TicketResult(check.request, journal_preview(check), self.amend_of, accepted)
+        self.dismiss(result)
 
     def action_back(self) -> None:
         if not self.confirming:
@@ -369,6 +478,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             return
         self.confirming = False
         self.exact = False
+        self.query_one("#override-row").display = False
         for widget in self.query(Input):
             widget.disabled = False
         for choice in self.query(Choice):
