@@ -104,6 +104,8 @@ class VenueServices:
     ) -> None:
         self.venue = venue
         self._env = venue.env if venue else "sim"
+        self._watch_only = venue is not None and not venue.has_credentials
+        """A venue without keys is watched: market data only, nothing signed."""
         self._seed = seed
         self._journal_path = journal_path
         self._listener: Listener | None = None
@@ -284,8 +286,17 @@ class VenueServices:
 
     def _trading(self) -> TradingService:
         if self.trading is None:
-            raise RuntimeError("trading needs API keys for this environment")
+            if self._watch_only:
+                raise RuntimeError(f"watch only: no API keys; add them with {self._add_keys()}")
+            raise RuntimeError("trading is unavailable for this environment")
         return self.trading
+
+    def _add_keys(self) -> str:
+        """How this environment gets keys: the keyring for Bitstamp's, the environment
+        variables for an attached simulator."""
+        if self._env in ("sandbox", "live"):
+            return f"`workstation keys set --env {self._env}`"
+        return "BITSTAMP_API_KEY and BITSTAMP_API_SECRET set for `workstation --sim-url`"
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -329,6 +340,10 @@ class VenueServices:
             trading=trading is not None,
             private_connected=trading is not None and trading.private_connected,
             gate_reason=None if trading is None else trading.gate_reason,
+            watch_only=self._watch_only,
+            add_keys=self._add_keys() if self._watch_only else "",
+            orders_polled=trading is not None and trading.orders_polled,
+            market_from="live" if self.venue is not None and self.venue.market_rest_url else "",
         )
 
     def account(self, quote: str) -> AccountView | None:
