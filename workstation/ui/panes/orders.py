@@ -92,6 +92,9 @@ class OpenOrdersView(DataTable[Text | str]):
         self.orders: list[TrackedOrder] = []
         self.clock: Callable[[], float] = time.time
         """Wall clock for the Age column (frozen in snapshot tests)."""
+        self.keys_needed: str | None = None
+        """Watch only: why there are no orders to show and how to add keys (the pane says
+        it in place of the table, and its keys say it instead of acting); None with keys."""
 
     def on_mount(self) -> None:
         self.border_title = "Open orders"
@@ -101,9 +104,16 @@ class OpenOrdersView(DataTable[Text | str]):
     def on_resize(self, _: events.Resize) -> None:
         self._set_columns()
 
+    def need_keys(self, text: str) -> None:
+        """Watch only: say ``text`` (no API keys, how to add them) in place of the orders."""
+        self.keys_needed = text
+        self._set_columns()
+
     def _set_columns(self) -> None:
         wide = self.size.width >= NARROW
         names = tuple(name for name in COLUMNS if wide or name != "Filled")
+        if self.keys_needed is not None:
+            names = ("Watch only",)
         if names == tuple(self.columns):
             return
         self.clear(columns=True)
@@ -125,6 +135,10 @@ class OpenOrdersView(DataTable[Text | str]):
     def _redraw(self) -> None:
         keep = self.selected.client_order_id if self.selected else None
         self.clear()
+        if self.keys_needed is not None:
+            self.add_row(Text(f"Open orders need API keys: {self.keys_needed}", style="dim"))
+            self.border_subtitle = "watch only"
+            return
         markets = self._markets()
         now = self.clock()
         for order in self.orders:
@@ -160,17 +174,20 @@ class OpenOrdersView(DataTable[Text | str]):
         ]
 
     def action_cancel(self) -> None:
-        if (order := self._selected_or_bell()) is not None:
+        if (order := self._selected_or_bell("Cancel")) is not None:
             self.post_message(self.CancelAsked(order))
 
     def action_amend(self) -> None:
-        if (order := self._selected_or_bell()) is not None:
+        if (order := self._selected_or_bell("Amend")) is not None:
             self.post_message(self.AmendAsked(order))
 
     def action_cancel_all(self) -> None:
         self.post_message(self.CancelAllAsked())
 
-    def _selected_or_bell(self) -> TrackedOrder | None:
+    def _selected_or_bell(self, what: str) -> TrackedOrder | None:
+        if self.keys_needed is not None:
+            self.notify(f"{what}: {self.keys_needed}", severity="warning")
+            return None
         order = self.selected
         if order is None:
             self.app.bell()

@@ -1,6 +1,7 @@
 """The status bar: which environment, whether the data is live, and how fresh it is.
 
-Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
+Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style; WATCH ONLY beside it
+when the venue has no keys), then the stream's
 connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
 the last message, REST latency p50/p95 of market data and of trading calls apart,
 reconnects, resyncs, and every 429 the venue answered any caller of the session (the
@@ -61,6 +62,8 @@ class StatusBar(Static):
         note = health.note if self.note is None else self.note
         text = Text()
         text.append(f" {health.env.upper()} ", style="bold reverse")
+        if health.watch_only:
+            text.append(" WATCH ONLY ", style="bold reverse yellow")
         if health.reach_down:
             text.append("  ")
             text.append(f" {health.reach_text} ", style="bold reverse")
@@ -85,8 +88,12 @@ class StatusBar(Static):
         # of the line is what gets cut.
         if health.rate_limited:
             text.append(f"  429s {health.rate_limited}", style="bold")
+        if health.market_from:
+            text.append(f"  market data {health.market_from.upper()}", style="bold")
         if health.trading:
-            if not health.private_connected:
+            if health.orders_polled:
+                text.append("  orders by REST")
+            elif not health.private_connected:
                 text.append("  orders stream down", style="bold")
             if health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")

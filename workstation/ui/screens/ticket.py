@@ -3,7 +3,8 @@ preview walked from the live book; Enter shows the confirm step, Enter or ``y`` 
 
 The screen only edits and shows; ``domain.ticket.evaluate`` decides, and the app sends the
 request it returns (in a worker: sending never blocks the UI). Esc backs out one step. In
-LIVE the confirm step is always shown; elsewhere it is on unless turned off.
+LIVE the confirm step is always shown; elsewhere it is on unless turned off. Watch only (no
+keys), the form and preview work as ever, and where SEND would be it says how to add keys.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class TicketContext:
     """Why new orders are refused right now (orders being reconciled), or None."""
     exact_book: Callable[[], Awaitable[BookSnapshot | None]] | None = None
     """A per-order snapshot for the confirm step's preview (exact fees), or None."""
+    add_keys: str | None = None
+    """Watch only (the venue has no keys): how to add them, said where SEND would be. The
+    form and its preview work as ever; nothing can be sent. None: orders can be sent."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,12 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return preview_text(check, self.context.market, self.context.fee_percent() is not None)
 
     def _hint(self) -> Text:
+        if self.context.add_keys is not None:
+            text = Text()
+            text.append(" WATCH ONLY ", style="bold reverse yellow")
+            text.append(f" no SEND without API keys: add them with {self.context.add_keys}")
+            text.append("\ntab next field \u00b7 \u2190\u2192 change \u00b7 esc close", style="dim")
+            return text
         if self.confirming:
             request = self.check.request if self.check else None
             live = self.context.env == "live"
@@ -308,6 +318,13 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         check = self.check
         if check is None or check.request is None:
             self.app.bell()
+            return
+        if self.context.add_keys is not None:
+            self.notify(
+                f"Watch only: nothing is sent without API keys; add them with "
+                f"{self.context.add_keys}",
+                severity="warning",
+            )
             return
         if self.context.blocked():
             self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")
