@@ -192,7 +192,7 @@ class VenueServices:
         self.journal = Journal(path)  # it makes its folder, owner-only
         trading = self.trading = TradingService(
             session.rest,
-            venue.ws_url,
+            venue.ws_url if venue.orders_stream else None,  # None: orders followed by REST
             self.journal,
             venue.journal_env,
             self._markets,

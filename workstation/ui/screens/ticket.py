@@ -215,10 +215,18 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             self.ticket_input(),
             book=context.book(),
             funds=context.funds(),
-            fee_percent=context.fee_percent(),
+            fee_percent=self._fee_percent(),
             now_ms=context.now_ms(),
         )
         self._draw()
+
+    def _fee_percent(self) -> Decimal | None:
+        """The account's taker fee. Watch only there is no account: the book is walked
+        without a fee (the preview says the fee is unknown) rather than not at all."""
+        fee = self.context.fee_percent()
+        if fee is None and self.context.add_keys is not None:
+            return Decimal(0)
+        return fee
 
     # -- drawing --------------------------------------------------------------------------
 
