@@ -145,11 +145,13 @@ async def test_without_keys_the_real_market_is_watched_and_nothing_is_signed(
 
         # the account panes say keys are needed, instead of erroring
         orders = app.query_one(OpenOrdersView)
-        assert "Open orders need API keys: watch only, no API keys; add them with " in str(
-            orders.get_row_at(0)[0]
+        assert str(orders.get_row_at(0)[0]) == (
+            f"Open orders need API keys: add them with `workstation keys set --env {env}`"
         )
         balances = str(app.query_one(BalancesView).render())
-        assert f"`workstation keys set --env {env}`" in balances
+        assert f"Balances need API keys: add them with `workstation keys set --env {env}`" in (
+            " ".join(balances.split())
+        )
 
         # a ticket, priced on the real book; where SEND would be, how to add keys
         await pilot.press("b")

@@ -147,9 +147,8 @@ class WorkstationApp(App[None]):
         self.query_one(OrderBookView).focus()
         health = self.services.health()
         if health.watch_only:  # no keys: say so where the account would be
-            text = f"watch only, no API keys; add them with {health.add_keys}"
-            self.query_one(OpenOrdersView).need_keys(text)
-            self.query_one(BalancesView).need_keys(text)
+            self.query_one(OpenOrdersView).need_keys(health.add_keys)
+            self.query_one(BalancesView).need_keys(health.add_keys)
         self.services.listen(self._told)
         self._connector = self.run_command(
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)

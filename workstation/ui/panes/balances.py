@@ -52,13 +52,13 @@ class BalancesView(Static, can_focus=True):
         self.prices: Mapping[str, Decimal] = {}
         """The price of each currency in ``quote`` (those that have one)."""
         self.keys_needed: str | None = None
-        """Watch only: no account to show, and how to add keys; None with keys."""
+        """Watch only: how to add keys (there is no account to show); None with keys."""
 
-    def need_keys(self, text: str) -> None:
-        """Watch only: say ``text`` (no API keys, how to add them) in place of balances."""
-        self.keys_needed = text
+    def need_keys(self, add_keys: str) -> None:
+        """Watch only: say that balances need keys and how to add them (``add_keys``)."""
+        self.keys_needed = add_keys
         self.border_subtitle = "watch only"
-        self.update(Text(f"Balances need API keys: {text}", style="dim"))
+        self.update(Text(f"Balances need API keys: add them with {add_keys}", style="dim"))
 
     def on_mount(self) -> None:
         self.border_title = "Balances"

@@ -93,8 +93,8 @@ class OpenOrdersView(DataTable[Text | str]):
         self.clock: Callable[[], float] = time.time
         """Wall clock for the Age column (frozen in snapshot tests)."""
         self.keys_needed: str | None = None
-        """Watch only: why there are no orders to show and how to add keys (the pane says
-        it in place of the table, and its keys say it instead of acting); None with keys."""
+        """Watch only: how to add keys (the pane says it in place of the table, and its
+        keys say it instead of acting); None with keys."""
 
     def on_mount(self) -> None:
         self.border_title = "Open orders"
@@ -104,9 +104,10 @@ class OpenOrdersView(DataTable[Text | str]):
     def on_resize(self, _: events.Resize) -> None:
         self._set_columns()
 
-    def need_keys(self, text: str) -> None:
-        """Watch only: say ``text`` (no API keys, how to add them) in place of the orders."""
-        self.keys_needed = text
+    def need_keys(self, add_keys: str) -> None:
+        """Watch only: say that orders need keys and how to add them (``add_keys``) in place
+        of the orders."""
+        self.keys_needed = add_keys
         self._set_columns()
 
     def _set_columns(self) -> None:
@@ -136,7 +137,8 @@ class OpenOrdersView(DataTable[Text | str]):
         keep = self.selected.client_order_id if self.selected else None
         self.clear()
         if self.keys_needed is not None:
-            self.add_row(Text(f"Open orders need API keys: {self.keys_needed}", style="dim"))
+            text = f"Open orders need API keys: add them with {self.keys_needed}"
+            self.add_row(Text(text, style="dim"))
             self.border_subtitle = "watch only"
             return
         markets = self._markets()
@@ -186,7 +188,8 @@ class OpenOrdersView(DataTable[Text | str]):
 
     def _selected_or_bell(self, what: str) -> TrackedOrder | None:
         if self.keys_needed is not None:
-            self.notify(f"{what}: {self.keys_needed}", severity="warning")
+            text = f"{what}: watch only, no API keys; add them with {self.keys_needed}"
+            self.notify(text, severity="warning")
             return None
         order = self.selected
         if order is None:
