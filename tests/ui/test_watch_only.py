@@ -11,6 +11,7 @@ Bitstamp's hosts (the environment table patched from inside the test, never an o
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -300,3 +301,21 @@ async def test_a_sandbox_websocket_given_carries_its_private_stream(
     assert sandbox.requests[TOKEN] >= 1
     assert sandbox.hub.private_asked >= 2  # orders and trades of btcusd
     assert live.requests == {}
+
+
+async def test_sandbox_names_lives_host_when_its_market_data_cannot_be_reached(
+    other_sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox answers, live (where its market data comes from) does not: the status bar
+    names live's host, not sandbox's."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = f"127.0.0.1:{port}"
+    monkeypatch.setitem(venues.BITSTAMP_HOSTS, "live", Hosts(f"http://{down}", f"ws://{down}/"))
+    point(monkeypatch, "sandbox", other_sim, ws=False)
+    app = build_app(VenueServices(bitstamp_venue("sandbox")))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: f"cannot reach {down} since" in status(app), "live's host")
+        assert real(app).markets  # sandbox's markets came
+        await pilot.press("q")

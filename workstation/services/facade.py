@@ -326,13 +326,16 @@ class VenueServices:
     def health(self) -> HealthView:
         hub, trading = self.hub, self.trading
         reach = self.session.reach if self.session is not None else None
+        shown = reach  # the venue's host, else the market data's (another's) when it is down
+        if reach is not None and self.session is not None and not reach.down:
+            shown = self.session.market_reach
         stats = self.rest_stats or RestStats()
         return HealthView(
             env=self._env,
             note=self.note,
             connection=None if hub is None else StreamState(hub.connection.value),
-            reach_down=reach is not None and reach.down,
-            reach_text=reach.describe() if reach is not None and reach.down else "",
+            reach_down=shown is not None and shown.down,
+            reach_text=shown.describe() if shown is not None and shown.down else "",
             reach_reason=None if reach is None else reach.reason,
             rate_limited=stats.rate_limited,
             rest_market=_latency(stats.market_data),

@@ -63,6 +63,10 @@ class Session:
         self.markets: dict[str, Market] = {}
         self.reach = Reachability(venue.rest_url)
         """Whether the venue's REST host answers: shown on the status bar, gates new orders."""
+        self.market_reach = self.reach
+        """Whether the market data's REST host answers (``reach`` unless it is another's)."""
+        if self.market_rest is not self.rest:
+            self.market_reach = Reachability(venue.market_data_from)
 
     async def __aenter__(self) -> Session:
         return self
@@ -95,7 +99,7 @@ class Session:
             StreamClient(self.venue.ws_url),
             self.markets,
             listener=listener,
-            reach=self.reach,
+            reach=self.market_reach,
         )
         await self.hub.start()
         return self.hub
