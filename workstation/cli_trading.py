@@ -46,7 +46,8 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         choices=("sim", "sandbox", "live"),
         default="sim",
         help="where to trade: the embedded simulator (default), Bitstamp's sandbox or live; "
-        "sandbox and live use the keys stored with `workstation keys set`",
+        "sandbox and live use the keys stored with `workstation keys set`, and without keys "
+        "open WATCH ONLY (market data, no orders)",
     )
     parser.add_argument(
         "--sandbox-ws-url",

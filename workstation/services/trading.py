@@ -22,7 +22,9 @@ not have, KeyError for an order it never journaled.
 The orders listed are every open order of the account: those placed elsewhere (the web, a
 bot) are adopted from ``open_orders`` at start, on every reconcile and when the private
 stream shows one, and marked ``external``. Balances and open orders are reloaded after
-every reconnect of the private stream.
+every reconnect of the private stream. A venue with no private stream (``ws_url`` None: a
+sandbox without a WebSocket of its own) asks for no stream token; its orders are followed
+over REST instead (:mod:`.order_poll`).
 """
 
 from __future__ import annotations
