@@ -1,9 +1,10 @@
 """The status bar: which environment, whether the data is live, and how fresh it is.
 
 Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style; WATCH ONLY beside it
-when the venue has no keys), then the stream's
-connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
-the last message, REST latency p50/p95 of market data and of trading calls apart,
+when the venue has no keys), then the stream's connection state, the pair's feed state (STALE
+unmistakably, in reverse video), where market data comes from when it is another
+environment's and how our orders are followed when not by a private stream, the age of the
+last message, REST latency p50/p95 of market data and of trading calls apart,
 reconnects, resyncs, and every 429 the venue answered any caller of the session (the
 session's one count). Redrawn a few times a second from the services' health and market
 views; it never waits on the network.
