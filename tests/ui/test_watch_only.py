@@ -319,3 +319,21 @@ async def test_sandbox_names_lives_host_when_its_market_data_cannot_be_reached(
         await until(pilot, lambda: f"cannot reach {down} since" in status(app), "live's host")
         assert real(app).markets  # sandbox's markets came
         await pilot.press("q")
+
+
+async def test_the_services_refuse_what_needs_keys_and_say_how_to_add_them() -> None:
+    """Behind the UI's own refusals: the facade of a keyless venue refuses every command
+    that would sign, before any network, naming the command that adds keys."""
+    services = VenueServices(bitstamp_venue("live"))
+    health = services.health()
+    assert (health.watch_only, health.add_keys) == (True, "`workstation keys set --env live`")
+    request = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), D("50000"))
+    for command in (
+        services.submit(request),
+        services.cancel("abc"),
+        services.amend("abc", price=D("1"), amount=None),
+        services.cancel_all(None),
+    ):
+        with pytest.raises(RuntimeError, match=r"watch only: no API keys; add them with `work"):
+            await command
+    assert services.account("USD") is None
