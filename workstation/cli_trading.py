@@ -1,7 +1,9 @@
 """The trading side of the ``workstation`` command: environments, keys and the journal export.
 
 - ``workstation [--env sim|sandbox|live]`` picks the venue. Sandbox and live take their key
-  pair from the OS keyring and refuse to start without one, before any network.
+  pair from the OS keyring; without one (no keyring, nothing stored) they open watch-only on
+  the public market data, said in one line on stderr and by the WATCH ONLY badge.
+  ``--sandbox-ws-url`` names sandbox's WebSocket, which no source documents.
   ``--no-confirm`` is for practice venues only: on live every order is confirmed.
 - ``workstation keys set|delete|status`` manages those pairs. Keys are typed or pasted at a
   hidden prompt (never as arguments, which end up in shell history and ``ps``), and nothing
@@ -47,7 +49,15 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         choices=("sim", "sandbox", "live"),
         default="sim",
         help="where to trade: the embedded simulator (default), Bitstamp's sandbox or live; "
-        "sandbox and live use the keys stored with `workstation keys set`",
+        "sandbox and live use the keys stored with `workstation keys set`, and without keys "
+        "open WATCH ONLY (market data, no orders)",
+    )
+    parser.add_argument(
+        "--sandbox-ws-url",
+        default=None,
+        metavar="URL",
+        help="sandbox's WebSocket (wss://...), which Bitstamp does not document; without it "
+        "sandbox shows live's market data and follows its orders over REST",
     )
     parser.add_argument(
         "--no-confirm",
@@ -199,8 +209,9 @@ def run_tui(args: argparse.Namespace) -> int:
     from .services.config import ConfigError, load_settings
     from .services.desk_state import default_desk_path
     from .services.journal import Journal
+    from .services.keys import KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
-    from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
+    from .services.venue import VenueError, attached_sim_venue
 
     env = args.venue_env
     if args.sim_url and env != "sim":
@@ -211,16 +222,22 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", "--allow-remote-sim goes with --sim-url")
     if args.seed is not None and env != "sim":
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
+    if args.sandbox_ws_url is not None and env != "sandbox":
+        return _fail("", f"--sandbox-ws-url is for --env sandbox, not --env {env}")
     try:
         settings = load_settings(args.config_file)
     except ConfigError as exc:
         return _fail("", f"config refused: {exc}")
     venue: Venue | None = None
     if env in _KEY_ENVS:
-        stored, problem = load_keys(env)
-        if stored is None:
-            return _fail("", problem)
-        venue = bitstamp_venue(env, stored.api_key, stored.api_secret)
+        # the command line's sandbox stream, else the config file's (sandbox only)
+        sandbox_ws = args.sandbox_ws_url or (settings.sandbox_ws_url if env == "sandbox" else None)
+        try:
+            venue = _venue_for(env, sandbox_ws)
+        except KeyStoreError as exc:
+            return _fail("", str(exc))
+        except VenueError as exc:
+            return _fail("", f"sandbox WebSocket: {exc}")
     elif args.sim_url:
         try:
             venue = attached_sim_venue(
@@ -245,6 +262,32 @@ def run_tui(args: argparse.Namespace) -> int:
         desk_path=default_desk_path(),
         settings=settings,
     )
+
+
+def _venue_for(env: str, sandbox_ws_url: str | None) -> Venue:
+    """Bitstamp's ``env`` with its stored key pair; with none (no OS keyring, nothing or
+    half a pair stored), the same venue without keys: watch-only on the public market data,
+    said in one line on stderr. Offline.
+
+    Raises:
+        KeyStoreError: the keyring is there but could not be read.
+        VenueError: ``sandbox_ws_url`` is refused.
+    """
+    from .services.keys import KeyStore
+    from .services.venue import bitstamp_venue
+
+    if _keyring_missing() is not None:
+        stored, why = None, "no OS keyring is available"
+    else:
+        stored, why = KeyStore().load(env), f"no API keys for {env} are stored"
+    if stored is None:
+        venue = bitstamp_venue(env, sandbox_ws_url=sandbox_ws_url)
+        sys.stderr.write(
+            f"workstation: {why}: WATCH ONLY on {env} (market data, no orders); "
+            f"add keys with `workstation keys set --env {env}`\n"
+        )
+        return venue
+    return bitstamp_venue(env, stored.api_key, stored.api_secret, sandbox_ws_url=sandbox_ws_url)
 
 
 def start_app(

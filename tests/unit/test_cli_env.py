@@ -66,30 +66,36 @@ def network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 @pytest.mark.parametrize("env", ["sandbox", "live"])
-def test_env_without_keys_names_the_command_and_stays_offline(
+def test_env_without_keys_opens_watch_only_and_names_the_command(
     env: str,
     launches: list[dict[str, Any]],
     network: list[object],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(["--env", env]) == 2
+    assert cli.main(["--env", env]) == 0
     out, err = outputs(capsys)
     assert err == (
-        f"workstation: no API keys for {env} in the OS keyring; store them with "
-        f"`workstation keys set --env {env}`\n"
+        f"workstation: no API keys for {env} are stored: WATCH ONLY on {env} (market data, "
+        f"no orders); add keys with `workstation keys set --env {env}`\n"
     )
     assert out == ""
-    assert launches == []
-    assert network == []
+    (call,) = launches
+    venue = call["venue"]
+    assert (venue.env, venue.api_key, venue.api_secret) == (env, None, None)
+    assert not venue.has_credentials
+    assert network == []  # deciding is offline; the app connects once started
 
 
-def test_env_without_a_keyring_says_so(
+def test_env_without_a_keyring_opens_watch_only(
     launches: list[dict[str, Any]], network: list[object], capsys: pytest.CaptureFixture[str]
 ) -> None:
     keyring.set_keyring(fail.Keyring())
-    assert cli.main(["--env", "live"]) == 2
-    assert outputs(capsys)[1].startswith("workstation: no OS keyring is available")
-    assert launches == []
+    assert cli.main(["--env", "live"]) == 0
+    err = outputs(capsys)[1]
+    assert err.startswith("workstation: no OS keyring is available: WATCH ONLY on live")
+    assert "`workstation keys set --env live`" in err
+    (call,) = launches
+    assert not call["venue"].has_credentials
     assert network == []
 
 
@@ -97,9 +103,61 @@ def test_half_a_pair_counts_as_no_keys(
     memory: MemoryKeyring, launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     memory.set_password("bitstamp-workstation/sandbox", "api_key", KEY)
-    assert cli.main(["--env", "sandbox"]) == 2
+    assert cli.main(["--env", "sandbox"]) == 0
     assert "workstation keys set --env sandbox" in outputs(capsys)[1]
+    (call,) = launches
+    assert (call["venue"].api_key, call["venue"].api_secret) == (None, None)
+
+
+def test_sandbox_ws_url_gives_sandbox_its_own_stream(
+    memory: MemoryKeyring, launches: list[dict[str, Any]], network: list[object]
+) -> None:
+    store(memory, "sandbox")
+    assert cli.main(["--env", "sandbox", "--sandbox-ws-url", "wss://ws.sandbox.example/"]) == 0
+    (call,) = launches
+    venue = call["venue"]
+    assert (venue.ws_url, venue.orders_stream, venue.market_rest_url) == (
+        "wss://ws.sandbox.example/",
+        True,
+        None,
+    )
+    assert network == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--env", "live", "--sandbox-ws-url", "wss://ws.sandbox.example/"],
+            "--sandbox-ws-url is for --env sandbox, not --env live",
+        ),
+        (
+            ["--sandbox-ws-url", "wss://ws.sandbox.example/"],
+            "--sandbox-ws-url is for --env sandbox, not --env sim",
+        ),
+        (
+            ["--env", "sandbox", "--sandbox-ws-url", "wss://ws.bitstamp.net"],
+            "--sandbox-ws-url: ws.bitstamp.net is live's stream: a sandbox token is never sent",
+        ),
+        (
+            ["--env", "sandbox", "--sandbox-ws-url", "ws://ws.sandbox.example/"],
+            "would send the stream token in clear",
+        ),
+    ],
+)
+def test_a_sandbox_ws_url_that_cannot_be_used_is_refused_before_anything_starts(
+    memory: MemoryKeyring,
+    launches: list[dict[str, Any]],
+    network: list[object],
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    store(memory, "sandbox")
+    assert cli.main(argv) == 2
+    assert message in outputs(capsys)[1]
     assert launches == []
+    assert network == []
 
 
 def test_live_with_keys_starts_on_bitstamp_with_the_confirm_step(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workstation.services.venue import (
-    LIVE_WS,
-    SANDBOX_WS,
+    BITSTAMP_HOSTS,
     Venue,
     VenueError,
     attached_sim_venue,
@@ -31,14 +30,56 @@ def test_live_and_sandbox_are_bitstamps_hosts_and_one_scope_each() -> None:
         "https://sandbox.bitstamp.net",
         "sandbox",
     )
-    # The reference names no sandbox WebSocket (section 1): public data from the live stream.
-    assert sandbox.ws_url == SANDBOX_WS == LIVE_WS
+    # The reference names no sandbox WebSocket (section 1): public data from the live stream
+    # (and live's REST book, so snapshots and diffs are one exchange's), orders over REST.
+    assert BITSTAMP_HOSTS["sandbox"].ws_url is None
+    assert sandbox.ws_url == BITSTAMP_HOSTS["live"].ws_url == live.ws_url
+    assert sandbox.market_data_from == "https://www.bitstamp.net"
+    assert (sandbox.orders_stream, live.orders_stream) == (False, True)
+    assert live.market_data_from == live.rest_url
     assert (live.label, sandbox.label) == ("LIVE", "SANDBOX")
     for venue in (live, sandbox):
         assert SECRET not in repr(venue)
         assert KEY not in repr(venue)
     with pytest.raises(VenueError, match="sandbox and live"):
         bitstamp_venue("sim", KEY, SECRET)
+
+
+def test_without_keys_a_bitstamp_venue_is_watched_not_traded() -> None:
+    for env in ("live", "sandbox"):
+        venue = bitstamp_venue(env)
+        assert not venue.has_credentials
+        assert (venue.api_key, venue.api_secret) == (None, None)
+        assert venue.rest_url == BITSTAMP_HOSTS[env].rest_url
+
+
+def test_a_sandbox_websocket_given_carries_sandboxs_whole_stream() -> None:
+    venue = bitstamp_venue("sandbox", KEY, SECRET, sandbox_ws_url="wss://ws.sandbox.example/")
+    assert (venue.ws_url, venue.orders_stream) == ("wss://ws.sandbox.example/", True)
+    assert venue.market_data_from == "https://sandbox.bitstamp.net"
+    local = bitstamp_venue("sandbox", sandbox_ws_url="ws://127.0.0.1:9001/")
+    assert local.ws_url == "ws://127.0.0.1:9001/"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("wss://ws.bitstamp.net/", "live's stream"),
+        ("wss://WS.Bitstamp.net:443", "live's stream"),
+        ("ws://ws.sandbox.example/", "in clear"),
+        ("https://ws.sandbox.example/", "not a WebSocket URL"),
+        ("wss://", "not a WebSocket URL"),
+        ("wss://h:port/", "not a number"),
+    ],
+)
+def test_a_sandbox_websocket_that_would_leak_its_token_is_refused(url: str, message: str) -> None:
+    with pytest.raises(VenueError, match=message):
+        bitstamp_venue("sandbox", KEY, SECRET, sandbox_ws_url=url)
+
+
+def test_a_sandbox_websocket_is_for_sandbox_only() -> None:
+    with pytest.raises(VenueError, match="--env sandbox"):
+        bitstamp_venue("live", KEY, SECRET, sandbox_ws_url="wss://ws.sandbox.example/")
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,8 @@ class VenueServices:
         self.venue = venue
         self._guards = guards
         self._env = venue.env if venue else "sim"
+        self._watch_only = venue is not None and not venue.has_credentials
+        """A venue without keys is watched: market data only, nothing signed."""
         self._seed = seed
         self._journal_path = journal_path
         self._listener: Listener | None = None
@@ -215,7 +217,7 @@ class VenueServices:
         self.journal = Journal(path)  # it makes its folder, owner-only
         trading = self.trading = TradingService(
             session.rest,
-            venue.ws_url,
+            venue.ws_url if venue.orders_stream else None,  # None: orders followed by REST
             self.journal,
             venue.journal_env,
             self._markets,
@@ -370,8 +372,17 @@ class VenueServices:
 
     def _trading(self) -> TradingService:
         if self.trading is None:
-            raise RuntimeError("trading needs API keys for this environment")
+            if self._watch_only:
+                raise RuntimeError(f"watch only: no API keys; add them with {self._add_keys()}")
+            raise RuntimeError("trading is unavailable for this environment")
         return self.trading
+
+    def _add_keys(self) -> str:
+        """How this environment gets keys: the keyring for Bitstamp's, the environment
+        variables for an attached simulator."""
+        if self._env in ("sandbox", "live"):
+            return f"`workstation keys set --env {self._env}`"
+        return "BITSTAMP_API_KEY and BITSTAMP_API_SECRET set for `workstation --sim-url`"
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -401,13 +412,16 @@ class VenueServices:
     def health(self) -> HealthView:
         hub, trading = self.hub, self.trading
         reach = self.session.reach if self.session is not None else None
+        shown = reach  # the venue's host, else the market data's (another's) when it is down
+        if reach is not None and self.session is not None and not reach.down:
+            shown = self.session.market_reach
         stats = self.rest_stats or RestStats()
         return HealthView(
             env=self._env,
             note=self.note,
             connection=None if hub is None else StreamState(hub.connection.value),
-            reach_down=reach is not None and reach.down,
-            reach_text=reach.describe() if reach is not None and reach.down else "",
+            reach_down=shown is not None and shown.down,
+            reach_text=shown.describe() if shown is not None and shown.down else "",
             reach_reason=None if reach is None else reach.reason,
             rate_limited=stats.rate_limited,
             rest_market=_latency(stats.market_data),
@@ -415,6 +429,10 @@ class VenueServices:
             trading=trading is not None,
             private_connected=trading is not None and trading.private_connected,
             gate_reason=None if trading is None else trading.gate_reason,
+            watch_only=self._watch_only,
+            add_keys=self._add_keys() if self._watch_only else "",
+            orders_polled=trading is not None and trading.orders_polled,
+            market_from="live" if self.venue is not None and self.venue.market_rest_url else "",
         )
 
     def account(self, quote: str) -> AccountView | None:

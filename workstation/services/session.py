@@ -51,10 +51,22 @@ class Session:
         self.rest = RestClient.for_url(
             venue.rest_url, credentials=credentials, budget=self.budget, stats=self.rest_stats
         )
+        self.market_rest = self.rest
+        """Where the book, tape and tickers are read: ``rest``, or for a venue whose market
+        data comes from another exchange's host (sandbox without a WebSocket: live's) an
+        unsigned client of that host, with that host's own budget."""
+        if venue.market_rest_url is not None:
+            self.market_rest = RestClient.for_url(
+                venue.market_rest_url, budget=RateBudget(), stats=self.rest_stats
+            )
         self.hub: MarketHub | None = None
         self.markets: dict[str, Market] = {}
         self.reach = Reachability(venue.rest_url)
         """Whether the venue's REST host answers: shown on the status bar, gates new orders."""
+        self.market_reach = self.reach
+        """Whether the market data's REST host answers (``reach`` unless it is another's)."""
+        if self.market_rest is not self.rest:
+            self.market_reach = Reachability(venue.market_data_from)
 
     async def __aenter__(self) -> Session:
         return self
@@ -73,29 +85,32 @@ class Session:
         """Close the stream and the REST client; safe to call more than once."""
         await self.close_streams()
         await self.rest.aclose()
+        if self.market_rest is not self.rest:
+            await self.market_rest.aclose()
 
     async def open_market_hub(self, listener: Callable[[MarketEvent], object]) -> MarketHub:
-        """Load the markets, open the shared WebSocket and start the market data service.
-        While the venue cannot be reached (or refuses: a 429, a 5xx, a reply that does not
-        parse) the markets are asked again after a growing pause; :attr:`reach` says so."""
+        """Load the markets (the venue's: its rules are what orders are checked against),
+        open the shared WebSocket and start the market data service. While the venue cannot
+        be reached (or refuses: a 429, a 5xx, a reply that does not parse) the markets are
+        asked again after a growing pause; :attr:`reach` says so."""
         self.markets = {m.symbol: m for m in await self.reach.retry(self.rest.markets)}
         self.hub = MarketHub(
-            self.rest,
+            self.market_rest,
             StreamClient(self.venue.ws_url),
             self.markets,
             listener=listener,
-            reach=self.reach,
+            reach=self.market_reach,
         )
         await self.hub.start()
         return self.hub
 
     async def ticker(self, market: str) -> Ticker:
-        return await self.rest.ticker(market)
+        return await self.market_rest.ticker(market)
 
     async def book_by_order(self, market: str) -> BookSnapshot | None:
         """The book order by order (``group=2``, reference 3.3), for a preview whose fees are
         the exchange's to the last decimal; None when it cannot be had right now."""
         try:
-            return await self.rest.order_book(market, group=2)
+            return await self.market_rest.order_book(market, group=2)
         except BitstampError:
             return None

@@ -22,7 +22,7 @@ from .events import ConnectionChanged, MarketDataError, MarketEvent
 from .feed import FeedState, MarketFeed
 from .hub import MarketHub
 from .reachability import host_of
-from .venue import LIVE_WS, Venue
+from .venue import Venue
 
 __all__ = ["DIFFS_NEEDED", "STREAM_WAIT_S", "check_book_stream", "check_private_stream"]
 
@@ -121,7 +121,7 @@ async def check_private_stream(
     except BitstampError as exc:
         return CheckResult(name, Verdict.FAIL, f"websockets_token: {said(exc)}", key_fix(exc))
     issued = f"token issued (valid {token.valid_sec} s)"
-    if venue.env == "sandbox" and venue.ws_url == LIVE_WS:
+    if not venue.orders_stream:
         return CheckResult(
             name,
             Verdict.PASS,

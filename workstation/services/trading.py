@@ -22,7 +22,9 @@ not have, KeyError for an order it never journaled.
 The orders listed are every open order of the account: those placed elsewhere (the web, a
 bot) are adopted from ``open_orders`` at start, on every reconcile and when the private
 stream shows one, and marked ``external``. Balances and open orders are reloaded after
-every reconnect of the private stream.
+every reconnect of the private stream. A venue with no private stream (``ws_url`` None: a
+sandbox without a WebSocket of its own) asks for no stream token; its orders are followed
+over REST instead (:mod:`.order_poll`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .events import (
     TradingEvent,
 )
 from .journal import Journal
+from .order_poll import OrderPoll
 from .order_tracker import OrderTracker
 from .private_feed import PrivateFeed
 from .reconciler import ReconcilePolicy
@@ -72,6 +75,9 @@ class TradingService:
     Args:
         rest: the environment's REST client (with credentials).
         ws_url: the environment's WebSocket URL; the service opens its own private stream.
+            None: the venue has no private stream (a sandbox without a WebSocket of its
+            own): no stream token is asked for, and orders are followed over REST
+            (:class:`~.order_poll.OrderPoll`).
         journal: the order journal.
         env: ``"sim"``, ``"sandbox"`` or ``"live"``: the journal rows this service owns.
         markets: the environment's markets by symbol.
@@ -88,7 +94,7 @@ class TradingService:
     def __init__(
         self,
         rest: RestClient,
-        ws_url: str,
+        ws_url: str | None,
         journal: Journal,
         env: str,
         markets: dict[str, Market],
@@ -122,14 +128,20 @@ class TradingService:
             on_error=self._error,
             min_interval_s=balances_interval_s,
         )
-        self.feed = PrivateFeed(
-            stream or StreamClient(ws_url, token_provider=rest.websockets_token),
-            self.tracker,
-            on_activity=self.account.request_refresh,
-            on_state=self._private_changed,
-            on_error=self._error,
-            subscribe_wait_s=subscribe_wait_s,
-        )
+        if stream is None and ws_url is not None:
+            stream = StreamClient(ws_url, token_provider=rest.websockets_token)
+        self.feed: PrivateFeed | OrderPoll
+        if stream is None:
+            self.feed = OrderPoll(self.tracker, on_error=self._error)
+        else:
+            self.feed = PrivateFeed(
+                stream,
+                self.tracker,
+                on_activity=self.account.request_refresh,
+                on_state=self._private_changed,
+                on_error=self._error,
+                subscribe_wait_s=subscribe_wait_s,
+            )
         self._watching: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
@@ -189,6 +201,11 @@ class TradingService:
     @property
     def private_connected(self) -> bool:
         return self.feed.connected
+
+    @property
+    def orders_polled(self) -> bool:
+        """Our orders are followed over REST: the venue has no private stream."""
+        return isinstance(self.feed, OrderPoll)
 
     def open_orders(self, market: str | None = None) -> list[TrackedOrder]:
         """Our orders that can still trade (PENDING and UNKNOWN too), newest first."""

@@ -31,16 +31,15 @@ from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
 
 __all__ = [
+    "BITSTAMP_HOSTS",
     "ENVIRONMENTS",
-    "LIVE_REST",
-    "LIVE_WS",
-    "SANDBOX_REST",
-    "SANDBOX_WS",
     "EmbeddedSim",
+    "Hosts",
     "Venue",
     "VenueError",
     "attached_sim_venue",
     "bitstamp_venue",
+    "check_sandbox_ws_url",
     "is_bitstamp_host",
     "is_loopback_host",
 ]
@@ -48,13 +47,27 @@ __all__ = [
 ENVIRONMENTS = ("sim", "sandbox", "live")
 """The badges a venue can carry (``Venue.env``)."""
 
-# Reference section 1 ("Hosts and environments").
-LIVE_REST = "https://www.bitstamp.net"
-LIVE_WS = "wss://ws.bitstamp.net/"
-SANDBOX_REST = "https://sandbox.bitstamp.net"
-SANDBOX_WS = LIVE_WS
-"""No source names a sandbox WebSocket (reference section 1, "[UNCERTAIN]", and open question
-in section 11), so the sandbox app reads public market data from the live stream."""
+
+@dataclass(frozen=True)
+class Hosts:
+    """Where one of Bitstamp's environments answers."""
+
+    rest_url: str
+    """The REST base: every request, public and signed (signed ones are bound to its host)."""
+    ws_url: str | None
+    """The WebSocket; None when none is known (sandbox): public market data then comes from
+    live (its stream and its REST book), and our orders are followed over REST, so that no
+    sandbox token is ever sent to live's stream (``--sandbox-ws-url`` gives one)."""
+
+
+BITSTAMP_HOSTS: dict[str, Hosts] = {
+    # Reference section 1 ("Hosts and environments"). No source names a sandbox WebSocket
+    # ("[UNCERTAIN]", and the open question of section 11).
+    "live": Hosts("https://www.bitstamp.net", "wss://ws.bitstamp.net/"),
+    "sandbox": Hosts("https://sandbox.bitstamp.net", None),
+}
+"""The one place Bitstamp's hosts are named, by environment. Tests point an environment at a
+simulator by patching this table (never through an option a user could pass)."""
 
 _RUN_ID = re.compile(r"[0-9a-f]{8}")
 _log = logging.getLogger(__name__)
@@ -66,16 +79,26 @@ class VenueError(RuntimeError):
 
 @dataclass(frozen=True)
 class Venue:
-    """Everything that differs between environments: two URLs and a key pair."""
+    """Everything that differs between environments: the URLs and a key pair (none: the
+    venue is watched, not traded)."""
 
     env: str
     """``sim``, ``sandbox`` or ``live``."""
     rest_url: str
+    """Where orders and signed requests go, and public requests unless ``market_rest_url``."""
     ws_url: str
+    """The market data stream (and our private channels when ``orders_stream``)."""
     api_key: str | None = field(default=None, repr=False)
     api_secret: str | None = field(default=None, repr=False)
     embedded_run: str | None = None
     """8 hex digits naming one run of the embedded simulator; None for every other venue."""
+    market_rest_url: str | None = None
+    """The REST base of public market data when it is not ``rest_url``: live's, for a
+    sandbox without a WebSocket of its own, so the book's snapshots and its diffs come from
+    one exchange. None: ``rest_url``."""
+    orders_stream: bool = True
+    """``ws_url`` carries our private order channels. False (a sandbox without a WebSocket of
+    its own): no stream token is ever asked for, and our orders are followed over REST."""
 
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
@@ -117,6 +140,11 @@ class Venue:
     def label(self) -> str:
         return self.env.upper()
 
+    @property
+    def market_data_from(self) -> str:
+        """The REST base the book and tape are read from."""
+        return self.market_rest_url or self.rest_url
+
 
 def _port(url: str) -> int:
     """The port of an http(s) URL, the scheme's default when none is given."""
@@ -153,13 +181,69 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def bitstamp_venue(env: str, api_key: str | None = None, api_secret: str | None = None) -> Venue:
-    """Bitstamp's ``sandbox`` or ``live``, with the key pair stored for it (or none)."""
-    if env == "live":
-        return Venue("live", LIVE_REST, LIVE_WS, api_key, api_secret)
-    if env == "sandbox":
-        return Venue("sandbox", SANDBOX_REST, SANDBOX_WS, api_key, api_secret)
-    raise VenueError(f"Bitstamp's environments are sandbox and live, not {env!r}")
+def bitstamp_venue(
+    env: str,
+    api_key: str | None = None,
+    api_secret: str | None = None,
+    *,
+    sandbox_ws_url: str | None = None,
+) -> Venue:
+    """Bitstamp's ``sandbox`` or ``live`` (hosts from :data:`BITSTAMP_HOSTS`), with the key
+    pair stored for it, or none: watch-only on the public market data.
+
+    ``sandbox_ws_url`` is sandbox's WebSocket when the trader knows one; without it sandbox
+    reads public market data from live and follows its orders over REST.
+
+    Raises:
+        VenueError: not sandbox or live, or a ``sandbox_ws_url`` that is refused (see
+            :func:`check_sandbox_ws_url`).
+    """
+    if env not in BITSTAMP_HOSTS:
+        raise VenueError(f"Bitstamp's environments are sandbox and live, not {env!r}")
+    hosts = BITSTAMP_HOSTS[env]
+    ws_url = hosts.ws_url
+    if sandbox_ws_url is not None:
+        if env != "sandbox":
+            raise VenueError("--sandbox-ws-url is for --env sandbox")
+        ws_url = check_sandbox_ws_url(sandbox_ws_url)
+    if ws_url is not None:
+        return Venue(env, hosts.rest_url, ws_url, api_key, api_secret)
+    live = BITSTAMP_HOSTS["live"]
+    assert live.ws_url is not None
+    return Venue(
+        env,
+        hosts.rest_url,
+        live.ws_url,
+        api_key,
+        api_secret,
+        market_rest_url=live.rest_url,
+        orders_stream=False,
+    )
+
+
+def check_sandbox_ws_url(url: str) -> str:
+    """``url`` as sandbox's WebSocket: ``wss://HOST[:PORT][/PATH]`` (``ws://`` on this
+    machine only: the stream token would cross the network in clear), and never live's
+    stream host, which must never see a sandbox token.
+
+    Raises:
+        VenueError: saying which of these ``url`` is not.
+    """
+    url = url.strip()
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in 0..65535
+    except ValueError:
+        raise VenueError(f"{url!r} has a port that is not a number") from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("ws", "wss") or not host:
+        raise VenueError(f"{url!r} is not a WebSocket URL like wss://HOST/")
+    if parts.scheme == "ws" and not is_loopback_host(host):
+        raise VenueError(f"{url!r}: use wss:// (ws:// would send the stream token in clear)")
+    live_ws = BITSTAMP_HOSTS["live"].ws_url
+    if live_ws is not None and _host_port(url).lower() == _host_port(live_ws).lower():
+        raise VenueError(f"{host} is live's stream: a sandbox token is never sent there")
+    return url
 
 
 def attached_sim_venue(

@@ -106,6 +106,17 @@ class HealthView:
     private_connected: bool
     gate_reason: str | None
     """Why new orders wait (orders being reconciled), or None."""
+    watch_only: bool = False
+    """The venue has no keys: its market is watched, nothing is signed, no order is sent."""
+    add_keys: str = ""
+    """How to give this environment keys (``workstation keys set --env live``), said where
+    an order would be sent, when ``watch_only``."""
+    orders_polled: bool = False
+    """Our orders are followed over REST: the venue has no private stream (sandbox without
+    a WebSocket of its own)."""
+    market_from: str = ""
+    """The environment whose market data is shown when it is not this one's (``live`` for a
+    sandbox without a WebSocket of its own), else ""."""
 
 
 @dataclass(frozen=True, slots=True)

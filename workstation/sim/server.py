@@ -115,6 +115,9 @@ class SimServer:
         self.faults = faults or Faults()
         self.requests: Counter[str] = Counter()
         """Requests received per ``METHOD path``, for tests (coalescing, retries)."""
+        self.auth_claims: Counter[str] = Counter()
+        """Requests that carried an ``X-Auth*`` header (signed, or claiming to be), per
+        ``METHOD path``, for tests: a client watching without keys sends none."""
         self.hub = StreamHub(
             self.faults,
             set(exchange.markets),
@@ -280,6 +283,8 @@ class SimServer:
     @web.middleware
     async def _count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests[f"{request.method} {request.path}"] += 1
+        if any(name.lower().startswith("x-auth") for name in request.headers):
+            self.auth_claims[f"{request.method} {request.path}"] += 1
         try:
             response = await handler(request)
         except web.HTTPNotFound:

@@ -142,6 +142,9 @@ class StreamHub:
         """Frames replaced by the ``malform_next`` fault."""
         self.slow_readers_dropped = 0
         """Connections dropped for falling too far behind."""
+        self.private_asked = 0
+        """Subscriptions to a private channel asked for, allowed or not (with a token or
+        without), for tests: a stream that must never see a token sees none asked."""
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -292,6 +295,7 @@ class StreamHub:
             conn.push(encode_unsubscribe_ack(channel))
             return
         if channel.startswith(PRIVATE_PREFIXES):
+            self.private_asked += 1
             token = data.get("auth") if isinstance(data, dict) else None
             if not self._private_allowed(channel, token):
                 conn.push(encode_error("Connection is unauthorized.", code=4009))

@@ -160,6 +160,10 @@ class WorkstationApp(App[None]):
         if self.options.notice:
             self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
+        health = self.services.health()
+        if health.watch_only:  # no keys: say so where the account would be
+            self.query_one(OpenOrdersView).need_keys(health.add_keys)
+            self.query_one(BalancesView).need_keys(health.add_keys)
         self.services.listen(self._told)
         self._connector = self.run_command(
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)

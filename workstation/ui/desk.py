@@ -65,10 +65,11 @@ class TradingDesk:
         app = self.app
         if len(app.screen_stack) > 1:
             return None
-        trading = self.services.health().trading
-        if app.current is None or not trading:
-            if not trading and app.current is not None:
-                app.notify("Trading needs API keys for this environment", severity="warning")
+        health = self.services.health()
+        if app.current is None:
+            return None
+        if not health.trading and not health.watch_only:  # watch only: a ticket to price
+            app.notify("Trading is unavailable for this environment", severity="warning")
             return None
         return self.services.markets.get(app.current)
 
@@ -101,6 +102,7 @@ class TradingDesk:
         async def exact_book() -> BookSnapshot | None:
             return await services.book_by_order(symbol)
 
+        health = services.health()
         return TicketContext(
             market=market,
             env=services.env,
@@ -112,6 +114,7 @@ class TradingDesk:
             blocked=blocked,
             exact_book=exact_book,
             guards=services.guards,
+            add_keys=health.add_keys if health.watch_only else None,
         )
 
     def _touch(self, symbol: str, side: Side) -> Decimal | None:
@@ -174,13 +177,24 @@ class TradingDesk:
 
     # -- open orders ----------------------------------------------------------------------
 
-    def _can_act(self) -> bool:
+    def _can_act(self, what: str) -> bool:
         """A key of the open orders pane acts: trading is up and the app is not quitting
-        (a key typed right after `q` does nothing)."""
-        return self.services.health().trading and not self.app.quitting
+        (a key typed right after `q` does nothing). Without trading the trader is told
+        why (watch only: how to add keys) and nothing changes."""
+        if self.app.quitting:
+            return False
+        health = self.services.health()
+        if health.trading:
+            return True
+        if health.watch_only:
+            text = f"{what}: watch only, no API keys; add them with {health.add_keys}"
+        else:
+            text = f"{what}: trading is unavailable for this environment"
+        self.app.notify(text, severity="warning")
+        return False
 
     def cancel(self, order: TrackedOrder) -> None:
-        if self._can_act():
+        if self._can_act("Cancel"):
             self.app.run_command(
                 self._cancel(order), CommandFailure("Cancel failed", order_text=self._order_text)
             )
@@ -193,7 +207,7 @@ class TradingDesk:
             self.app.notify(text, severity="warning")
 
     def amend(self, order: TrackedOrder) -> None:
-        if not self._can_act():
+        if not self._can_act("Amend"):
             return
         market = self.services.markets.get(order.market)
         if market is None or order.price is None or order.kind != "limit":
@@ -209,7 +223,7 @@ class TradingDesk:
         self.app.push_screen(screen, self._ticket_done)
 
     def ask_cancel_all(self) -> None:
-        if not self._can_act():
+        if not self._can_act("Cancel all"):
             return
         account = self.services.account(self.app.quote)
         every = list(account.open_orders) if account is not None else []

@@ -51,6 +51,14 @@ class BalancesView(Static, can_focus=True):
         self.quote = "USD"
         self.prices: Mapping[str, Decimal] = {}
         """The price of each currency in ``quote`` (those that have one)."""
+        self.keys_needed: str | None = None
+        """Watch only: how to add keys (there is no account to show); None with keys."""
+
+    def need_keys(self, add_keys: str) -> None:
+        """Watch only: say that balances need keys and how to add them (``add_keys``)."""
+        self.keys_needed = add_keys
+        self.border_subtitle = "watch only"
+        self.update(Text(f"Balances need API keys: add them with {add_keys}", style="dim"))
 
     def on_mount(self) -> None:
         self.border_title = "Balances"
@@ -63,6 +71,8 @@ class BalancesView(Static, can_focus=True):
         self.redraw()
 
     def redraw(self) -> None:
+        if self.keys_needed is not None:
+            return  # watch only: the text need_keys put there stays
         table = Table(
             box=None, padding=(0, 0, 0, 1), show_edge=False, header_style="bold dim", expand=False
         )

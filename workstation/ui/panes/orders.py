@@ -92,6 +92,9 @@ class OpenOrdersView(DataTable[Text | str]):
         self.orders: list[TrackedOrder] = []
         self.clock: Callable[[], float] = time.time
         """Wall clock for the Age column (frozen in snapshot tests)."""
+        self.keys_needed: str | None = None
+        """Watch only: how to add keys (the pane says it in place of the table, and its
+        keys say it instead of acting); None with keys."""
 
     def on_mount(self) -> None:
         self.border_title = "Open orders"
@@ -101,9 +104,17 @@ class OpenOrdersView(DataTable[Text | str]):
     def on_resize(self, _: events.Resize) -> None:
         self._set_columns()
 
+    def need_keys(self, add_keys: str) -> None:
+        """Watch only: say that orders need keys and how to add them (``add_keys``) in place
+        of the orders."""
+        self.keys_needed = add_keys
+        self._set_columns()
+
     def _set_columns(self) -> None:
         wide = self.size.width >= NARROW
         names = tuple(name for name in COLUMNS if wide or name != "Filled")
+        if self.keys_needed is not None:
+            names = ("Watch only",)
         if names == tuple(self.columns):
             return
         self.clear(columns=True)
@@ -125,6 +136,11 @@ class OpenOrdersView(DataTable[Text | str]):
     def _redraw(self) -> None:
         keep = self.selected.client_order_id if self.selected else None
         self.clear()
+        if self.keys_needed is not None:
+            text = f"Open orders need API keys: add them with {self.keys_needed}"
+            self.add_row(Text(text, style="dim"))
+            self.border_subtitle = "watch only"
+            return
         markets = self._markets()
         now = self.clock()
         for order in self.orders:
@@ -160,17 +176,21 @@ class OpenOrdersView(DataTable[Text | str]):
         ]
 
     def action_cancel(self) -> None:
-        if (order := self._selected_or_bell()) is not None:
+        if (order := self._selected_or_bell("Cancel")) is not None:
             self.post_message(self.CancelAsked(order))
 
     def action_amend(self) -> None:
-        if (order := self._selected_or_bell()) is not None:
+        if (order := self._selected_or_bell("Amend")) is not None:
             self.post_message(self.AmendAsked(order))
 
     def action_cancel_all(self) -> None:
         self.post_message(self.CancelAllAsked())
 
-    def _selected_or_bell(self) -> TrackedOrder | None:
+    def _selected_or_bell(self, what: str) -> TrackedOrder | None:
+        if self.keys_needed is not None:
+            text = f"{what}: watch only, no API keys; add them with {self.keys_needed}"
+            self.notify(text, severity="warning")
+            return None
         order = self.selected
         if order is None:
             self.app.bell()

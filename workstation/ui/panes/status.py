@@ -1,8 +1,10 @@
 """The status bar: which environment, whether the data is live, and how fresh it is.
 
-Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
-connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
-the last message, REST latency p50/p95 of market data and of trading calls apart,
+Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style; WATCH ONLY beside it
+when the venue has no keys), then the stream's connection state, the pair's feed state (STALE
+unmistakably, in reverse video), where market data comes from when it is another
+environment's and how our orders are followed when not by a private stream, the age of the
+last message, REST latency p50/p95 of market data and of trading calls apart,
 reconnects, resyncs, and every 429 the venue answered any caller of the session (the
 session's one count). Redrawn a few times a second from the services' health and market
 views; it never waits on the network.
@@ -61,6 +63,8 @@ class StatusBar(Static):
         note = health.note if self.note is None else self.note
         text = Text()
         text.append(f" {health.env.upper()} ", style="bold reverse")
+        if health.watch_only:
+            text.append(" WATCH ONLY ", style="bold reverse yellow")
         if health.reach_down:
             text.append("  ")
             text.append(f" {health.reach_text} ", style="bold reverse")
@@ -85,8 +89,12 @@ class StatusBar(Static):
         # of the line is what gets cut.
         if health.rate_limited:
             text.append(f"  429s {health.rate_limited}", style="bold")
+        if health.market_from:
+            text.append(f"  market data {health.market_from.upper()}", style="bold")
         if health.trading:
-            if not health.private_connected:
+            if health.orders_polled:
+                text.append("  orders by REST")
+            elif not health.private_connected:
                 text.append("  orders stream down", style="bold")
             if health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")

@@ -3,7 +3,8 @@ preview walked from the live book; Enter shows the confirm step, Enter or ``y`` 
 
 The screen only edits and shows; ``domain.ticket.evaluate`` decides, and the app sends the
 request it returns (in a worker: sending never blocks the UI). Esc backs out one step. In
-LIVE the confirm step is always shown; elsewhere it is on unless turned off.
+LIVE the confirm step is always shown; elsewhere it is on unless turned off. Watch only (no
+keys), the form and preview work as ever, and where SEND would be it says how to add keys.
 
 The environment's guards (``domain.guards``) are checked with every change and each breach is
 shown with the config key that sets it. Outside LIVE an order outside a guard is refused at
@@ -72,6 +73,9 @@ class TicketContext:
     """A per-order snapshot for the confirm step's preview (exact fees), or None."""
     guards: GuardLimits | None = None
     """The environment's guards; None checks none (the services still do)."""
+    add_keys: str | None = None
+    """Watch only (the venue has no keys): how to add them, said where SEND would be. The
+    form and its preview work as ever; nothing can be sent. None: orders can be sent."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ class TicketScreen(ModalScreen[TicketResult | None]):
             self.ticket_input(),
             book=book,
             funds=context.funds(),
-            fee_percent=context.fee_percent(),
+            fee_percent=self._fee_percent(),
             now_ms=context.now_ms(),
         )
         self.breaches = self._breaches(self.check, book)
@@ -255,6 +259,14 @@ class TicketScreen(ModalScreen[TicketResult | None]):
     @property
     def live(self) -> bool:
         return self.context.env == "live"
+
+    def _fee_percent(self) -> Decimal | None:
+        """The account's taker fee. Watch only there is no account: the book is walked
+        without a fee (the preview says the fee is unknown) rather than not at all."""
+        fee = self.context.fee_percent()
+        if fee is None and self.context.add_keys is not None:
+            return Decimal(0)
+        return fee
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -314,6 +326,12 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         return preview_text(check, self.context.market, self.context.fee_percent() is not None)
 
     def _hint(self) -> Text:
+        if self.context.add_keys is not None:
+            text = Text()
+            text.append(" WATCH ONLY ", style="bold reverse yellow")
+            text.append(f" no SEND without API keys: add them with {self.context.add_keys}")
+            text.append("\ntab next field \u00b7 \u2190\u2192 change \u00b7 esc close", style="dim")
+            return text
         if self.confirming:
             request = self.check.request if self.check else None
             live = self.context.env == "live"
@@ -366,6 +384,13 @@ class TicketScreen(ModalScreen[TicketResult | None]):
         check = self.check
         if check is None or check.request is None:
             self.app.bell()
+            return
+        if self.context.add_keys is not None:
+            self.notify(
+                f"Watch only: nothing is sent without API keys; add them with "
+                f"{self.context.add_keys}",
+                severity="warning",
+            )
             return
         if self.context.blocked():
             self.notify(f"New orders wait: {self.context.blocked()}", severity="warning")

@@ -14,7 +14,8 @@ __all__ = ["journal_preview", "preview_text"]
 
 
 def preview_text(check: TicketCheck, market: Market, fee_known: bool) -> Text:
-    """The preview block: the taker part's LABELS, depth, what rests, what it holds."""
+    """The preview block: the taker part's LABELS, depth, what rests, what it holds. A walk
+    made without the account's fee (watch only: no account) says the fee is unknown."""
     text = Text()
     taker = check.taker_preview
     limit = check.limit_preview
@@ -24,6 +25,10 @@ def preview_text(check: TicketCheck, market: Market, fee_known: bool) -> Text:
         return text
     if taker is not None:
         for label, value in summary(taker, market):
+            if not fee_known and label == "Fee":
+                value = "unknown (no account)"
+            elif not fee_known and label == "Total":
+                value += " + fee"
             text.append(f"{label:<10}", style="dim")
             text.append(f"{value}\n")
         share = "-" if taker.depth_share is None else f"{taker.depth_share * 100:.2f}%"
