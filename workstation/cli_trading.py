@@ -231,13 +231,15 @@ def run_tui(args: argparse.Namespace) -> int:
     venue: Venue | None = None
     if env in _KEY_ENVS:
         # the command line's sandbox stream, else the config file's (sandbox only)
-        sandbox_ws = args.sandbox_ws_url or (settings.sandbox_ws_url if env == "sandbox" else None)
+        sandbox_ws, given_by = args.sandbox_ws_url, "--sandbox-ws-url"
+        if sandbox_ws is None and env == "sandbox" and settings.sandbox_ws_url is not None:
+            sandbox_ws, given_by = settings.sandbox_ws_url, f"sandbox_ws_url in {settings.path}"
         try:
             venue = _venue_for(env, sandbox_ws)
         except KeyStoreError as exc:
             return _fail("", str(exc))
         except VenueError as exc:
-            return _fail("", f"sandbox WebSocket: {exc}")
+            return _fail("", f"{given_by}: {exc}")
     elif args.sim_url:
         try:
             venue = attached_sim_venue(
