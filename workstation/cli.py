@@ -1,6 +1,7 @@
 """The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator.
 
-``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`.
+``--env`` and ``journal`` are in :mod:`workstation.cli_trading`, ``keys`` in
+:mod:`workstation.cli_keys`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
-from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_keys, run_tui
+from .cli_keys import add_keys_command, run_keys
+from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_tui
 
 if TYPE_CHECKING:
     from .sim.main import SimOptions
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     _add_fault_flags(sim)
+    add_keys_command(sub)
     add_trading_commands(sub)
     return parser
 

@@ -1,11 +1,10 @@
-"""The trading side of the ``workstation`` command: environments, keys and the journal export.
+"""The trading side of the ``workstation`` command: environments and the journal export.
 
 - ``workstation [--env sim|sandbox|live]`` picks the venue. Sandbox and live take their key
-  pair from the OS keyring and refuse to start without one, before any network.
+  pair from ``BITSTAMP_API_KEY``/``BITSTAMP_API_SECRET`` or the keyring
+  (:func:`workstation.cli_keys.find_keys`, which asks an encrypted file's passphrase once,
+  before the app takes the terminal) and refuse to start without one, before any network.
   ``--no-confirm`` is for practice venues only: on live every order is confirmed.
-- ``workstation keys set|delete|status`` manages those pairs. Keys are typed or pasted at a
-  hidden prompt (never as arguments, which end up in shell history and ``ps``), and nothing
-  prints them: ``status`` shows the last four characters of an API key, never the secret.
 - ``workstation journal export --csv FILE`` writes the order journal as CSV, read-only.
 
 Every failure is one line on stderr and an exit code: 2 for a usage or keyring problem
@@ -15,7 +14,6 @@ Every failure is one line on stderr and an exit code: 2 for a usage or keyring p
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -28,7 +26,6 @@ __all__ = [
     "add_trading_commands",
     "add_venue_options",
     "run_journal",
-    "run_keys",
     "run_tui",
     "start_app",
 ]
@@ -44,8 +41,12 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         choices=("sim", "sandbox", "live"),
         default="sim",
         help="where to trade: the embedded simulator (default), Bitstamp's sandbox or live; "
-        "sandbox and live use the keys stored with `workstation keys set`",
+        "sandbox and live use the keys stored with `workstation keys set` (or given in "
+        "BITSTAMP_API_KEY and BITSTAMP_API_SECRET)",
     )
+    from .cli_keys import add_keyring_option
+
+    add_keyring_option(parser)
     parser.add_argument(
         "--no-confirm",
         action="store_true",
@@ -84,22 +85,7 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``keys`` and ``journal`` subcommands."""
-    keys = sub.add_parser("keys", help="store, remove or list API keys in the OS keyring")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    for name, text in (
-        ("set", "store a key pair for an environment (prompts; nothing is echoed)"),
-        ("delete", "remove the key pair of an environment"),
-    ):
-        cmd = keys_sub.add_parser(name, help=text, description=text)
-        cmd.add_argument(
-            "--env", dest="key_env", choices=_KEY_ENVS, required=True, help="whose keys"
-        )
-    keys_sub.add_parser(
-        "status",
-        help="which environments have keys (shows at most the last 4 characters of a key)",
-    )
-
+    """The ``journal`` subcommand (``keys`` is in :mod:`workstation.cli_keys`)."""
     journal = sub.add_parser("journal", help="the order journal")
     journal_sub = journal.add_subparsers(dest="journal_command", required=True)
     export = journal_sub.add_parser(
@@ -133,27 +119,13 @@ def _fail(command: str, message: str, code: int = 2) -> int:
     return code
 
 
-def _keyring_missing() -> str | None:
-    """Why no OS keyring can be used, or None when one is there."""
-    import keyring
-    from keyring.backends import fail
-
-    if isinstance(keyring.get_keyring(), fail.Keyring):
-        return (
-            "no OS keyring is available, and keys are kept nowhere else; unlock or install "
-            "one (GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows "
-            "Credential Manager) and try again"
-        )
-    return None
-
-
 # -- the TUI ------------------------------------------------------------------------------------
 
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options, find the keys, then start the app; all checks happen offline."""
+    from .cli_keys import KeysUnavailableError, find_keys
     from .services.journal import Journal
-    from .services.keys import KeyStore, KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
 
@@ -168,19 +140,17 @@ def run_tui(args: argparse.Namespace) -> int:
         return _fail("", f"--seed is for the embedded simulator, not --env {env}")
     venue: Venue | None = None
     if env in _KEY_ENVS:
-        if (problem := _keyring_missing()) is not None:
-            return _fail("", problem)
         try:
-            stored = KeyStore().load(env)
-        except KeyStoreError as exc:
+            stored = find_keys(args, env)
+        except KeysUnavailableError as exc:
             return _fail("", str(exc))
         if stored is None:
             return _fail(
                 "",
-                f"no API keys for {env} in the OS keyring; store them with "
-                f"`workstation keys set --env {env}`",
+                f"no API keys for {env} (in the environment or the keyring); store them "
+                f"with `workstation keys set --env {env}`",
             )
-        venue = bitstamp_venue(env, stored.api_key, stored.api_secret)
+        venue = bitstamp_venue(env, stored.api_key, stored.api_secret, stored.source)
     elif args.sim_url:
         try:
             venue = attached_sim_venue(
@@ -234,56 +204,6 @@ def start_app(
         return run_app(services, AppOptions(confirm=confirm))
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
-
-
-# -- keys -----------------------------------------------------------------------------------------
-
-
-def _tail(api_key: str) -> str:
-    """The last 4 characters of an API key (enough to tell two keys apart, not to use one)."""
-    return "…" + api_key[-4:]
-
-
-def run_keys(args: argparse.Namespace) -> int:
-    """``workstation keys set|delete|status``."""
-    from .services.keys import KeyStore, KeyStoreError
-
-    if (problem := _keyring_missing()) is not None:
-        return _fail("keys", problem)
-    store = KeyStore()
-    try:
-        if args.keys_command == "status":
-            for env in _KEY_ENVS:
-                stored = store.load(env)
-                state = (
-                    f"stored (key {_tail(stored.api_key)})"
-                    if stored is not None
-                    else f"none  (`workstation keys set --env {env}`)"
-                )
-                sys.stdout.write(f"{env:<8} {state}\n")
-            return 0
-        env = args.key_env
-        if args.keys_command == "delete":
-            if store.delete(env):
-                sys.stdout.write(f"removed the {env} keys from the OS keyring\n")
-            else:
-                sys.stdout.write(f"no {env} keys were stored\n")
-            return 0
-        replacing = store.load(env) is not None
-        try:
-            api_key = getpass.getpass(f"{env} API key (hidden): ")
-            api_secret = getpass.getpass(f"{env} API secret (hidden): ")
-        except (EOFError, KeyboardInterrupt):
-            sys.stderr.write("\n")
-            return _fail("keys", "cancelled; nothing stored")
-        store.save(env, api_key, api_secret)
-        sys.stdout.write(
-            f"stored the {env} API key {_tail(api_key.strip())} and its secret in the OS keyring"
-            f"{' (replacing the pair stored before)' if replacing else ''}\n"
-        )
-        return 0
-    except KeyStoreError as exc:
-        return _fail("keys", str(exc))
 
 
 # -- journal --------------------------------------------------------------------------------------

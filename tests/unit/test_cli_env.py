@@ -18,6 +18,7 @@ import pytest
 from keyring.backends import fail
 
 from workstation import cli, cli_trading
+from workstation.bitstamp.secret import Secret
 from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
@@ -73,8 +74,8 @@ def test_env_without_keys_names_the_command_and_stays_offline(
     assert cli.main(["--env", env]) == 2
     out, err = outputs(capsys)
     assert err == (
-        f"workstation: no API keys for {env} in the OS keyring; store them with "
-        f"`workstation keys set --env {env}`\n"
+        f"workstation: no API keys for {env} (in the environment or the keyring); store them "
+        f"with `workstation keys set --env {env}`\n"
     )
     assert out == ""
     assert launches == []
@@ -86,7 +87,7 @@ def test_env_without_a_keyring_says_so(
 ) -> None:
     keyring.set_keyring(fail.Keyring())
     assert cli.main(["--env", "live"]) == 2
-    assert outputs(capsys)[1].startswith("workstation: no OS keyring is available")
+    assert outputs(capsys)[1].startswith("workstation: no keyring is available here")
     assert launches == []
     assert network == []
 
@@ -117,7 +118,7 @@ def test_live_with_keys_starts_on_bitstamp_with_the_confirm_step(
         "https://www.bitstamp.net",
         "wss://ws.bitstamp.net/",
     )
-    assert (venue.api_key, venue.api_secret) == (KEY, SECRET)
+    assert (venue.api_key, venue.api_secret) == (Secret(KEY), Secret(SECRET))
     assert venue.journal_env == "live"
     assert call["confirm"] is True
     assert call["journal_path"] == journal
@@ -191,7 +192,7 @@ def test_sim_url_attaches_with_keys_from_the_environment(
         "http://127.0.0.1:8765",
         "ws://127.0.0.1:8765/",
     )
-    assert (venue.api_key, venue.api_secret) == ("demokey", "demosecret")
+    assert (venue.api_key, venue.api_secret) == (Secret("demokey"), Secret("demosecret"))
     assert venue.journal_env == "sim@127.0.0.1:8765"
     assert call["confirm"] is True
 

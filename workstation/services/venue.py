@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..bitstamp.secret import Secret
 from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
 
@@ -72,10 +73,13 @@ class Venue:
     """``sim``, ``sandbox`` or ``live``."""
     rest_url: str
     ws_url: str
-    api_key: str | None = field(default=None, repr=False)
-    api_secret: str | None = field(default=None, repr=False)
+    api_key: Secret | None = field(default=None, repr=False)
+    api_secret: Secret | None = field(default=None, repr=False)
     embedded_run: str | None = None
     """8 hex digits naming one run of the embedded simulator; None for every other venue."""
+    keys_from: str = ""
+    """Where the key pair came from (``services.keys.KEYS_FROM_ENVIRONMENT`` is shown on the
+    status bar); "" for a keyring's pair, a simulator's or none."""
 
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
@@ -153,12 +157,12 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def bitstamp_venue(env: str, api_key: str, api_secret: str) -> Venue:
+def bitstamp_venue(env: str, api_key: Secret, api_secret: Secret, keys_from: str = "") -> Venue:
     """Bitstamp's ``sandbox`` or ``live``, with the key pair stored for it."""
     if env == "live":
-        return Venue("live", LIVE_REST, LIVE_WS, api_key, api_secret)
+        return Venue("live", LIVE_REST, LIVE_WS, api_key, api_secret, keys_from=keys_from)
     if env == "sandbox":
-        return Venue("sandbox", SANDBOX_REST, SANDBOX_WS, api_key, api_secret)
+        return Venue("sandbox", SANDBOX_REST, SANDBOX_WS, api_key, api_secret, keys_from=keys_from)
     raise VenueError(f"Bitstamp's environments are sandbox and live, not {env!r}")
 
 
@@ -195,7 +199,9 @@ def attached_sim_venue(
             "simulator on another host"
         )
     ws = "ws" + base[len("http") :] + "/"
-    return Venue("sim", base, ws, api_key, api_secret)
+    key = Secret(api_key) if api_key is not None else None
+    secret = Secret(api_secret) if api_secret is not None else None
+    return Venue("sim", base, ws, key, secret)
 
 
 class EmbeddedSim:
@@ -248,11 +254,11 @@ class EmbeddedSim:
                 env="sim",
                 rest_url=ready["rest_url"],
                 ws_url=ready["ws_url"],
-                api_key=ready["api_key"],
-                api_secret=ready["api_secret"],
+                api_key=Secret(ready["api_key"]),
+                api_secret=Secret(ready["api_secret"]),
                 embedded_run=self.run_id,
             )
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):
             await self.stop()
             raise VenueError("the embedded simulator did not report its address") from None
         self._close_venue_ended(close_other_runs, venue.journal_env)
