@@ -135,8 +135,9 @@ def open_store(args: argparse.Namespace, *, writing: bool = False) -> KeyStore:
     return KeyStore(choice)
 
 
-def find_keys(args: argparse.Namespace, env: str) -> StoredKeys | None:
-    """The pair the app would trade with on ``env``: the environment's, else the keyring's.
+def find_keys(args: argparse.Namespace, env: str) -> tuple[StoredKeys | None, str]:
+    """The pair the app would trade with on ``env`` (the environment's, else the keyring's)
+    or None, and where it was looked for (the keyring's description, or ``environment``).
 
     Raises:
         KeysUnavailableError: the variables are half set or implausible, or the keyring cannot
@@ -147,8 +148,9 @@ def find_keys(args: argparse.Namespace, env: str) -> StoredKeys | None:
     try:
         from_env = keys_from_environment(env)
         if from_env is not None:
-            return from_env
-        return open_store(args).load(env)
+            return from_env, from_env.source
+        store = open_store(args)
+        return store.load(env), store.choice.description
     except KeyStoreError as exc:
         raise KeysUnavailableError(str(exc)) from None
 
@@ -160,9 +162,9 @@ def _no_keys(env: str, where: str) -> str:
 def _show(args: argparse.Namespace, env: str) -> int:
     from .services.keys import ENV_KEY, ENV_SECRET, KEYS_FROM_ENVIRONMENT
 
-    stored = find_keys(args, env)
+    stored, where = find_keys(args, env)
     if stored is None:
-        _say(_no_keys(env, open_store(args).choice.description))
+        _say(_no_keys(env, where))
         return 1
     if stored.source == KEYS_FROM_ENVIRONMENT:
         _say(
@@ -231,9 +233,9 @@ def _test(args: argparse.Namespace, env: str) -> int:
     from .services.key_probe import NOT_PROBED, KeyReport, probe_key
     from .services.venue import bitstamp_venue
 
-    stored = find_keys(args, env)
+    stored, where = find_keys(args, env)
     if stored is None:
-        raise KeysUnavailableError(_no_keys(env, open_store(args).choice.description))
+        raise KeysUnavailableError(_no_keys(env, where))
     venue = bitstamp_venue(env, stored.api_key, stored.api_secret, stored.source)
     credentials = Credentials(
         stored.api_key, stored.api_secret, env, venue.rest_host, venue.rest_port

@@ -141,7 +141,7 @@ def run_tui(args: argparse.Namespace) -> int:
     venue: Venue | None = None
     if env in _KEY_ENVS:
         try:
-            stored = find_keys(args, env)
+            stored, _ = find_keys(args, env)
         except KeysUnavailableError as exc:
             return _fail("", str(exc))
         if stored is None:

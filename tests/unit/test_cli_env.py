@@ -23,7 +23,8 @@ from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
 
-from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store
+from ..keyring_support import installed
+from .cli_support import KEY, SECRET, MemoryKeyring, outputs, store
 
 START_APP = cli_trading.start_app
 """The real launcher (the ``launches`` fixture swaps it for a recorder)."""

@@ -15,7 +15,8 @@ from keyring.backends import fail
 
 from workstation import cli
 
-from .cli_support import KEY, SECRET, LockedKeyring, MemoryKeyring, Prompt, installed, outputs
+from ..keyring_support import installed
+from .cli_support import KEY, SECRET, LockedKeyring, MemoryKeyring, Prompt, outputs
 
 WHERE = "the OS keyring (tests.unit.cli_support.MemoryKeyring)"
 
