@@ -21,6 +21,7 @@ from keyrings.cryptfile.file import PlaintextKeyring
 
 from workstation import cli, cli_trading
 from workstation.bitstamp.secret import Secret
+from workstation.services.facade import VenueServices
 
 from ..keyring_support import FastCryptFileKeyring, installed
 from ..unit.cli_support import Prompt, outputs
@@ -185,6 +186,7 @@ def test_the_app_asks_the_passphrase_once_and_trades_with_the_stored_pair(
     venue = call["venue"]
     assert (venue.api_key, venue.api_secret) == (Secret(KEY), Secret(SECRET))
     assert venue.keys_from == where(cryptfile)
+    assert not VenueServices(venue).health().keys_from_environment
     assert KEY not in repr(venue)
     assert SECRET not in repr(venue)
 
@@ -285,6 +287,7 @@ def test_keys_from_the_environment_need_no_keyring_and_are_marked(
         assert cli.main(["--env", "live"]) == 0
     (call,) = launches
     assert call["venue"].keys_from == "environment"
+    assert VenueServices(call["venue"]).health().keys_from_environment  # the status bar's mark
     assert (call["venue"].api_key, call["venue"].api_secret) == (Secret(KEY), Secret(SECRET))
     assert prompt.prompts == []
     monkeypatch.delenv("BITSTAMP_API_SECRET")

@@ -40,6 +40,7 @@ from .events import (
 from .feed import FeedState
 from .hub import MarketHub
 from .journal import Journal
+from .keys import KEYS_FROM_ENVIRONMENT
 from .session import Session
 from .trading import TradingService
 from .valuation import Valuation
@@ -329,6 +330,9 @@ class VenueServices:
             trading=trading is not None,
             private_connected=trading is not None and trading.private_connected,
             gate_reason=None if trading is None else trading.gate_reason,
+            keys_from_environment=(
+                self.venue is not None and self.venue.keys_from == KEYS_FROM_ENVIRONMENT
+            ),
         )
 
     def account(self, quote: str) -> AccountView | None:

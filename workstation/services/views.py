@@ -106,6 +106,8 @@ class HealthView:
     private_connected: bool
     gate_reason: str | None
     """Why new orders wait (orders being reconciled), or None."""
+    keys_from_environment: bool = False
+    """The key pair came from BITSTAMP_API_KEY/SECRET, not a keyring: the status bar says so."""
 
 
 @dataclass(frozen=True, slots=True)

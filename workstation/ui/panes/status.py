@@ -1,6 +1,7 @@
 """The status bar: which environment, whether the data is live, and how fresh it is.
 
-Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), then the stream's
+Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style), "keys from
+environment" when the key pair came from BITSTAMP_API_KEY/SECRET, then the stream's
 connection state, the pair's feed state (STALE unmistakably, in reverse video), the age of
 the last message, REST latency p50/p95 of market data and of trading calls apart,
 reconnects, resyncs, and every 429 the venue answered any caller of the session (the
@@ -61,6 +62,8 @@ class StatusBar(Static):
         note = health.note if self.note is None else self.note
         text = Text()
         text.append(f" {health.env.upper()} ", style="bold reverse")
+        if health.keys_from_environment:
+            text.append("  keys from environment", style="bold")
         if health.reach_down:
             text.append("  ")
             text.append(f" {health.reach_text} ", style="bold reverse")
