@@ -63,18 +63,28 @@ def _check(env: str) -> str:
     return _SERVICE.format(env=env)
 
 
+def _held(value: str | None) -> Secret | None:
+    """``value`` as a Secret at once: no frame keeps it as text (a traceback's locals)."""
+    return None if value is None else Secret(value)
+
+
+def _is_plausible(text: str) -> bool:
+    return bool(text) and text.isascii() and text.isalnum()
+
+
 def plausible(value: Secret, what: str) -> Secret:
     """``value`` without surrounding blanks, if it can be a Bitstamp key or secret.
 
     Raises:
         KeyStoreError: it cannot (the message gives its length, never the text).
     """
-    text = value.reveal().strip()
-    if not text or not text.isascii() or not text.isalnum():
+    if not _is_plausible(value.reveal().strip()):
         # Bitstamp keys and secrets are ASCII letters and digits: anything else is a paste
         # accident (a space, a quote, a newline). Say so without echoing it.
-        raise KeyStoreError(f"the {what} must be letters and digits only ({len(text)} given)")
-    return Secret(text)
+        raise KeyStoreError(
+            f"the {what} must be letters and digits only ({len(value.reveal().strip())} given)"
+        )
+    return Secret(value.reveal().strip())
 
 
 def keys_from_environment(env: str) -> StoredKeys | None:
@@ -84,7 +94,7 @@ def keys_from_environment(env: str) -> StoredKeys | None:
         KeyStoreError: only one of them is set, or one is not a plausible key.
     """
     _check(env)
-    key, secret = os.environ.get(ENV_KEY), os.environ.get(ENV_SECRET)
+    key, secret = _held(os.environ.get(ENV_KEY)), _held(os.environ.get(ENV_SECRET))
     if key is None and secret is None:
         return None
     if key is None or secret is None:
@@ -92,8 +102,8 @@ def keys_from_environment(env: str) -> StoredKeys | None:
         raise KeyStoreError(f"{given} is set but {missing} is not: set both, or neither")
     return StoredKeys(
         env,
-        plausible(Secret(key), f"API key in {ENV_KEY}"),
-        plausible(Secret(secret), f"API secret in {ENV_SECRET}"),
+        plausible(key, f"API key in {ENV_KEY}"),
+        plausible(secret, f"API secret in {ENV_SECRET}"),
         KEYS_FROM_ENVIRONMENT,
     )
 
@@ -138,8 +148,8 @@ class KeyStore:
         if not self.choice.exists:
             return None  # an encrypted file not created yet: no passphrase to ask for
         try:
-            key = self.choice.backend.get_password(service, _KEY)
-            secret = self.choice.backend.get_password(service, _SECRET)
+            key = _held(self.choice.backend.get_password(service, _KEY))
+            secret = _held(self.choice.backend.get_password(service, _SECRET))
         except (KeyringError, OSError, ValueError) as exc:
             raise KeyStoreError(
                 f"could not read {self.choice.description}: {type(exc).__name__}"
@@ -147,7 +157,7 @@ class KeyStore:
             ) from None
         if not key or not secret:
             return None
-        return StoredKeys(env, Secret(key), Secret(secret), self.choice.description)
+        return StoredKeys(env, key, secret, self.choice.description)
 
     def delete(self, env: str) -> bool:
         """Remove the pair; False if there was none."""
