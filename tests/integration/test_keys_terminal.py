@@ -74,10 +74,7 @@ def test_set_show_test_delete_on_a_terminal_with_the_encrypted_file(tmp_path: Pa
     for name in ("BITSTAMP_API_KEY", "BITSTAMP_API_SECRET", "WORKSTATION_KEYRING_PASSPHRASE"):
         env.pop(name, None)
     path = tmp_path / "data" / "python_keyring" / "cryptfile_pass.cfg"
-    where = (
-        "the encrypted file keyring (keyrings.cryptfile.cryptfile.CryptFileKeyring) "
-        f"at {path}"
-    )
+    where = f"the encrypted file keyring (keyrings.cryptfile.cryptfile.CryptFileKeyring) at {path}"
     with sim_in_thread(KEY, SECRET) as sim:
 
         def run(*argv: str, answers: list[str]) -> tuple[int, str]:
