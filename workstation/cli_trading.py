@@ -141,14 +141,15 @@ def run_tui(args: argparse.Namespace) -> int:
     venue: Venue | None = None
     if env in _KEY_ENVS:
         try:
-            stored, _ = find_keys(args, env)
+            stored, where = find_keys(args, env)
         except KeysUnavailableError as exc:
             return _fail("", str(exc))
         if stored is None:
             return _fail(
                 "",
-                f"no API keys for {env} (in the environment or the keyring); store them "
-                f"with `workstation keys set --env {env}`",
+                f"no API keys for {env} in {where}; store them with "
+                f"`workstation keys set --env {env}` (or set BITSTAMP_API_KEY and "
+                "BITSTAMP_API_SECRET)",
             )
         venue = bitstamp_venue(env, stored.api_key, stored.api_secret, stored.source)
     elif args.sim_url:

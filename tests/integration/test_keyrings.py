@@ -203,6 +203,22 @@ def test_without_os_keyring_the_chainer_gives_the_encrypted_file_not_the_plainte
     assert outputs(capsys)[0].splitlines()[0] == f"keyring: {where(file_backend)}"
 
 
+def test_a_configured_backend_that_cannot_load_is_named_with_its_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "no.such.module.Keyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # chosen afresh, as at start
+    assert cli.main(["keys", "status"]) == 2
+    err = outputs(capsys)[1]
+    assert err.startswith(
+        "workstation keys: the keyring named by PYTHON_KEYRING_BACKEND=no.such.module.Keyring "
+        "cannot be used on this host (ModuleNotFoundError: No module named 'no'); "
+    )
+    assert "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring" in err
+
+
 # -- keyrings that must not be used -------------------------------------------------------------
 
 
@@ -290,6 +306,13 @@ def test_keys_from_the_environment_need_no_keyring_and_are_marked(
     assert VenueServices(call["venue"]).health().keys_from_environment  # the status bar's mark
     assert (call["venue"].api_key, call["venue"].api_secret) == (Secret(KEY), Secret(SECRET))
     assert prompt.prompts == []
+    with installed(FastCryptFileKeyring()):  # storing a pair the app will not use: said
+        prompt.answers = [PASSPHRASE, PASSPHRASE, KEY, SECRET]
+        assert cli.main(["keys", "set", "--env", "live"]) == 0
+    assert outputs(capsys)[1] == (
+        "workstation: warning: BITSTAMP_API_KEY / BITSTAMP_API_SECRET are set: the app uses "
+        "those, not these, while they are\n"
+    )
     monkeypatch.delenv("BITSTAMP_API_SECRET")
     assert cli.main(["--env", "live"]) == 2
     assert outputs(capsys)[1] == (

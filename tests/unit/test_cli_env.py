@@ -75,8 +75,9 @@ def test_env_without_keys_names_the_command_and_stays_offline(
     assert cli.main(["--env", env]) == 2
     out, err = outputs(capsys)
     assert err == (
-        f"workstation: no API keys for {env} (in the environment or the keyring); store them "
-        f"with `workstation keys set --env {env}`\n"
+        f"workstation: no API keys for {env} in the OS keyring "
+        "(tests.unit.cli_support.MemoryKeyring); store them with "
+        f"`workstation keys set --env {env}` (or set BITSTAMP_API_KEY and BITSTAMP_API_SECRET)\n"
     )
     assert out == ""
     assert launches == []
