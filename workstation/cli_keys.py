@@ -98,13 +98,20 @@ def _ask(prompt: str) -> Secret:
         raise KeysUnavailableError("cancelled at the prompt; nothing was changed") from None
 
 
-def _passphrase(choice: KeyringChoice) -> Secret:
-    """From ``WORKSTATION_KEYRING_PASSPHRASE`` (once), else asked; twice for a new file."""
+def _popped(name: str) -> Secret | None:
+    """The variable's value, taken out of this process's environment (no child inherits it)
+    and held as a Secret at once (no caller's frame holds it as text)."""
     from .bitstamp.secret import Secret
 
-    given = os.environ.pop(PASSPHRASE_ENV, None)
+    value = os.environ.pop(name, None)
+    return None if value is None else Secret(value)
+
+
+def _passphrase(choice: KeyringChoice) -> Secret:
+    """From ``WORKSTATION_KEYRING_PASSPHRASE`` (once), else asked; twice for a new file."""
+    given = _popped(PASSPHRASE_ENV)
     if given is not None:
-        return Secret(given)
+        return given
     if choice.exists:
         return _ask(f"passphrase of {choice.path} (hidden): ")
     first = _ask(f"new passphrase for {choice.path} (hidden; it cannot be recovered): ")
@@ -113,7 +120,7 @@ def _passphrase(choice: KeyringChoice) -> Secret:
     return first
 
 
-def open_store(args: argparse.Namespace, *, writing: bool = False) -> KeyStore:
+def _open_store(args: argparse.Namespace, *, writing: bool = False) -> KeyStore:
     """The keyring to use, named, warned about if plaintext, unlocked if encrypted.
 
     An encrypted file that does not exist yet is only created (and its passphrase chosen)
@@ -149,7 +156,7 @@ def find_keys(args: argparse.Namespace, env: str) -> tuple[StoredKeys | None, st
         from_env = keys_from_environment(env)
         if from_env is not None:
             return from_env, from_env.source
-        store = open_store(args)
+        store = _open_store(args)
         return store.load(env), store.choice.description
     except KeyStoreError as exc:
         raise KeysUnavailableError(str(exc)) from None
@@ -183,7 +190,7 @@ def _status(args: argparse.Namespace) -> int:
     if from_env is not None:
         _say(f"sandbox and live: API key {from_env.api_key.tail()} from the environment")
         return 0
-    store = open_store(args)
+    store = _open_store(args)
     _say(f"keyring: {store.choice.description}")
     for env in _KEY_ENVS:
         stored = store.load(env)
@@ -200,7 +207,7 @@ def _status(args: argparse.Namespace) -> int:
 def _set(args: argparse.Namespace, env: str) -> int:
     from .services.keys import ENV_KEY, ENV_SECRET, plausible
 
-    store = open_store(args, writing=True)
+    store = _open_store(args, writing=True)
     replacing = store.load(env) is not None
     api_key = plausible(_ask(f"{env} API key (hidden): "), "API key")
     api_secret = plausible(_ask(f"{env} API secret (hidden): "), "API secret")
@@ -216,7 +223,7 @@ def _set(args: argparse.Namespace, env: str) -> int:
 
 
 def _delete(args: argparse.Namespace, env: str) -> int:
-    store = open_store(args)
+    store = _open_store(args)
     where = store.choice.description
     if store.delete(env):
         _say(f"removed the {env} keys from {where}")
