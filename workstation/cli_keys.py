@@ -238,6 +238,7 @@ def _test(args: argparse.Namespace, env: str) -> int:
     from .bitstamp.auth import Credentials
     from .bitstamp.rest import RestClient
     from .services.key_probe import NOT_PROBED, KeyReport, probe_key
+    from .services.keys import KEYS_FROM_ENVIRONMENT
     from .services.venue import bitstamp_venue
 
     stored, where = find_keys(args, env)
@@ -247,7 +248,8 @@ def _test(args: argparse.Namespace, env: str) -> int:
     credentials = Credentials(
         stored.api_key, stored.api_secret, env, venue.rest_host, venue.rest_port
     )
-    _say(f"testing the {env} API key {stored.api_key.tail()} ({stored.source}) on {venue.rest_url}")
+    origin = "the environment" if stored.source == KEYS_FROM_ENVIRONMENT else stored.source
+    _say(f"testing the {env} API key {stored.api_key.tail()} (from {origin}) on {venue.rest_url}")
 
     async def probe() -> KeyReport:
         async with RestClient.for_url(venue.rest_url, credentials=credentials) as rest:

@@ -340,7 +340,7 @@ def test_keys_test_makes_signed_reads_and_says_what_the_key_may_do(
     out, err = outputs(capsys)
     assert err == ""
     assert out.splitlines() == [
-        f"testing the sandbox API key …ABCD ({where(cryptfile)}) on {sim.rest_url}",
+        f"testing the sandbox API key …ABCD (from {where(cryptfile)}) on {sim.rest_url}",
         "  yes            see balances",
         "  yes            see open orders",
         "  yes            see the account's transactions",
@@ -362,7 +362,7 @@ def test_keys_test_with_a_wrong_secret_says_the_key_was_refused(
         assert cli.main(["keys", "test", "--env", "live"]) == 1
     out, err = outputs(capsys)
     lines = out.splitlines()
-    assert lines[0] == f"testing the live API key …ABCD (environment) on {sim.rest_url}"
+    assert lines[0] == f"testing the live API key …ABCD (from the environment) on {sim.rest_url}"
     assert lines[1].startswith("  no             see balances  (Invalid signature (HTTP 403")
     assert lines[2].startswith("the key was refused: Invalid signature (HTTP 403 · API0005")
     assert len(lines) == 3
