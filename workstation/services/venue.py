@@ -78,8 +78,8 @@ class Venue:
     embedded_run: str | None = None
     """8 hex digits naming one run of the embedded simulator; None for every other venue."""
     keys_from: str = ""
-    """Where the key pair came from (``services.keys.KEYS_FROM_ENVIRONMENT`` is shown on the
-    status bar); "" for a keyring's pair, a simulator's or none."""
+    """Where the key pair came from: ``environment`` (``keys.KEYS_FROM_ENVIRONMENT``, marked
+    on the status bar) or the keyring's description; "" for a simulator's pair or none."""
 
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
