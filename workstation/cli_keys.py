@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PASSPHRASE_ENV",
+    "UNLOCKING",
     "KeysUnavailableError",
     "add_keyring_option",
     "add_keys_command",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 PASSPHRASE_ENV = "WORKSTATION_KEYRING_PASSPHRASE"
+UNLOCKING = "unlocking the keyring…"
+"""Said once the passphrase is typed: the file's key derivation is slow on purpose."""
 _KEY_ENVS = ("sandbox", "live")
 
 
@@ -113,11 +116,14 @@ def _passphrase(choice: KeyringChoice) -> Secret:
     if given is not None:
         return given
     if choice.exists:
-        return _ask(f"passphrase of {choice.path} (hidden): ")
-    first = _ask(f"new passphrase for {choice.path} (hidden; it cannot be recovered): ")
-    if _ask("the same passphrase again: ") != first:
-        raise KeysUnavailableError(f"the two passphrases differ; {choice.path} was not created")
-    return first
+        typed = _ask(f"passphrase of {choice.path} (hidden): ")
+    else:
+        typed = _ask(f"new passphrase for {choice.path} (hidden; it cannot be recovered): ")
+        if _ask("the same passphrase again: ") != typed:
+            raise KeysUnavailableError(f"the two passphrases differ; {choice.path} was not created")
+    # each read of the file derives its key anew (Argon2, slow on purpose): seconds pass
+    sys.stderr.write(UNLOCKING + "\n")
+    return typed
 
 
 def _open_store(args: argparse.Namespace, *, writing: bool = False) -> KeyStore:

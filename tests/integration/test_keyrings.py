@@ -96,7 +96,7 @@ def test_set_show_delete_in_an_encrypted_file(
         f"stored the live API key …ABCD and its secret in {where(cryptfile)}, "
         "read back and compared\n"
     )
-    assert err == ""
+    assert err == "unlocking the keyring…\n"
     on_disk = path.read_text()
     assert SECRET not in on_disk
     assert KEY not in on_disk
@@ -106,7 +106,10 @@ def test_set_show_delete_in_an_encrypted_file(
     del cryptfile.keyring_key  # forget it (a new process would not know it)
     prompt.answers, prompt.prompts = [PASSPHRASE], []
     assert cli.main(["keys", "show", "--env", "live"]) == 0
-    assert outputs(capsys) == (f"live: API key …ABCD in {where(cryptfile)}\n", "")
+    assert outputs(capsys) == (
+        f"live: API key …ABCD in {where(cryptfile)}\n",
+        "unlocking the keyring…\n",
+    )
     assert prompt.prompts == [f"passphrase of {path} (hidden): "]  # asked once
 
     del cryptfile.keyring_key
@@ -132,6 +135,7 @@ def test_a_wrong_passphrase_reads_nothing_and_says_which_file(
     out, err = outputs(capsys)
     assert out == ""
     assert err == (
+        "unlocking the keyring…\n"
         f"workstation keys: the passphrase does not unlock {where(cryptfile)}; nothing was read\n"
     )
     assert cryptfile._keyring_key is None  # the wrong one is not kept for the next read
@@ -310,6 +314,7 @@ def test_keys_from_the_environment_need_no_keyring_and_are_marked(
         prompt.answers = [PASSPHRASE, PASSPHRASE, KEY, SECRET]
         assert cli.main(["keys", "set", "--env", "live"]) == 0
     assert outputs(capsys)[1] == (
+        "unlocking the keyring…\n"
         "workstation: warning: BITSTAMP_API_KEY / BITSTAMP_API_SECRET are set: the app uses "
         "those, not these, while they are\n"
     )
@@ -338,7 +343,7 @@ def test_keys_test_makes_signed_reads_and_says_what_the_key_may_do(
         prompt.answers = [PASSPHRASE]
         assert cli.main(["keys", "test", "--env", "sandbox"]) == 0
     out, err = outputs(capsys)
-    assert err == ""
+    assert err == "unlocking the keyring…\n"
     assert out.splitlines() == [
         f"testing the sandbox API key …ABCD (from {where(cryptfile)}) on {sim.rest_url}",
         "  yes            see balances",

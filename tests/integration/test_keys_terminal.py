@@ -90,6 +90,7 @@ def test_set_show_test_delete_on_a_terminal_with_the_encrypted_file(tmp_path: Pa
         assert shown.splitlines() == [
             f"new passphrase for {path} (hidden; it cannot be recovered): ",
             "the same passphrase again: ",
+            "unlocking the keyring…",
             "sandbox API key (hidden): ",
             "sandbox API secret (hidden): ",
             f"stored the sandbox API key …WXYZ and its secret in {where}, read back and compared",
