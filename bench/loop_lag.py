@@ -24,6 +24,7 @@ import tempfile
 import time
 from typing import Any
 
+from workstation.bitstamp.secret import Secret
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
@@ -68,7 +69,13 @@ async def _start_sim(seed: int, log: Any) -> tuple[asyncio.subprocess.Process, V
         await _stop_sim(process)
         log.seek(0)
         raise RuntimeError(f"the simulator did not start:\n{log.read()[-2000:]}") from None
-    venue = Venue("sim", ready["rest_url"], ready["ws_url"], ready["api_key"], ready["api_secret"])
+    venue = Venue(
+        "sim",
+        ready["rest_url"],
+        ready["ws_url"],
+        Secret(ready["api_key"]),
+        Secret(ready["api_secret"]),
+    )
     return process, venue
 
 

@@ -13,6 +13,7 @@ import asyncio
 from pathlib import Path
 
 from workstation.bitstamp.reststats import RestStats
+from workstation.bitstamp.secret import Secret
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
@@ -30,7 +31,7 @@ async def shoot(size: tuple[int, int], out: Path) -> None:
     exchange = SimExchange(seed=3, clock=SimClock(manual_start_us=FROZEN_US))
     async with SimServer(exchange) as sim:
         demo = exchange.demo
-        venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
         services = VenueServices(venue)
         app = build_app(services, AppOptions(pairs=("btcusd", "ethusd", "xrpusd")))
         async with app.run_test(size=size) as pilot:

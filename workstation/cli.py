@@ -1,7 +1,8 @@
 """The ``workstation`` command: the TUI by default, ``workstation sim`` for the simulator.
 
-``--env``, ``keys`` and ``journal`` are in :mod:`workstation.cli_trading`, ``preflight`` in
-:mod:`workstation.cli_preflight`, ``--config`` and ``config`` in :mod:`workstation.cli_config`.
+``--env`` and ``journal`` are in :mod:`workstation.cli_trading`, ``keys`` in
+:mod:`workstation.cli_keys`, ``preflight`` in :mod:`workstation.cli_preflight`, ``--config`` and
+``config`` in :mod:`workstation.cli_config`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from .cli_config import add_config_commands, add_config_option, run_config
+from .cli_keys import add_keys_command, run_keys
 from .cli_preflight import add_preflight_command, run_preflight_command
-from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_keys, run_tui
+from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_tui
 
 if TYPE_CHECKING:
     from .sim.main import SimOptions
@@ -57,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--embedded", action="store_true", help=argparse.SUPPRESS)
     _add_fault_flags(sim)
+    add_keys_command(sub)
     add_trading_commands(sub)
     add_preflight_command(sub)
     add_config_commands(sub)

@@ -109,7 +109,7 @@ def _fail(message: str) -> int:
 
 def run_preflight_command(args: argparse.Namespace) -> int:
     """Choose the venue (offline), then run the checklist and print it."""
-    from .cli_trading import load_keys
+    from .cli_keys import KeysUnavailableError, NoKeyringHereError, find_keys
     from .services.journal import Journal
     from .services.logs import LOG_FILE_NAME, configure_logging, default_log_dir, report_crash
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
@@ -127,11 +127,30 @@ def run_preflight_command(args: argparse.Namespace) -> int:
     venue: Venue | None = None
     keys_fix = ""
     if env in ("sandbox", "live"):
-        stored, keys_fix = load_keys(env)
-        if stored is None:
-            venue = bitstamp_venue(env)
-        else:
-            venue = bitstamp_venue(env, stored.api_key, stored.api_secret)
+        try:
+            stored, where = find_keys(args, env)
+            keys_fix = (
+                f"no API keys for {env} in {where}; store them with "
+                f"`workstation keys set --env {env}` (or set BITSTAMP_API_KEY and "
+                "BITSTAMP_API_SECRET)"
+            )
+        except NoKeyringHereError as exc:
+            stored, keys_fix = None, str(exc)
+        except KeysUnavailableError as exc:
+            return _fail(str(exc))
+        try:
+            if stored is None:
+                venue = bitstamp_venue(env, sandbox_ws_url=args.sandbox_ws_url)
+            else:
+                venue = bitstamp_venue(
+                    env,
+                    stored.api_key,
+                    stored.api_secret,
+                    sandbox_ws_url=args.sandbox_ws_url,
+                    keys_from=stored.source,
+                )
+        except VenueError as exc:
+            return _fail(f"--sandbox-ws-url: {exc}")
     elif sim_url:
         try:
             venue = attached_sim_venue(
@@ -193,7 +212,11 @@ async def _run(
 
 
 def _header(venue: Venue, note: str = "") -> None:
-    key = f"key …{venue.api_key[-4:]}" if venue.api_key and venue.has_credentials else "no keys"
+    key = (
+        f"key {venue.api_key.tail()}"
+        if venue.api_key is not None and venue.has_credentials
+        else "no keys"
+    )
     sys.stdout.write(f"preflight of {venue.label}{note} at {venue.rest_url} ({key})\n")
     sys.stdout.flush()
 

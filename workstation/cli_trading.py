@@ -1,13 +1,14 @@
-"""The trading side of the ``workstation`` command: environments, keys and the journal export.
+"""The trading side of the ``workstation`` command: environments and the journal export.
 
 - ``workstation [--env sim|sandbox|live]`` picks the venue. Sandbox and live take their key
-  pair from the OS keyring; without one (no keyring, nothing stored) they open watch-only on
-  the public market data, said in one line on stderr and by the WATCH ONLY badge.
-  ``--sandbox-ws-url`` names sandbox's WebSocket, which no source documents.
+  pair from ``BITSTAMP_API_KEY``/``BITSTAMP_API_SECRET`` or the keyring
+  (:func:`workstation.cli_keys.find_keys`, which asks an encrypted file's passphrase once,
+  before the app takes the terminal). Without one (no keyring here, nothing stored) they open
+  watch-only on the public market data, said in one line on stderr and by the WATCH ONLY
+  badge; a keyring that is there but cannot be opened (a wrong passphrase, a plaintext file
+  not allowed) stops the start. ``--sandbox-ws-url`` names sandbox's WebSocket, which no
+  source documents.
   ``--no-confirm`` is for practice venues only: on live every order is confirmed.
-- ``workstation keys set|delete|status`` manages those pairs. Keys are typed or pasted at a
-  hidden prompt (never as arguments, which end up in shell history and ``ps``), and nothing
-  prints them: ``status`` shows the last four characters of an API key, never the secret.
 - ``workstation journal export --csv FILE`` writes the order journal as CSV, read-only.
 
 Every failure is one line on stderr and an exit code: 2 for a usage or keyring problem
@@ -17,7 +18,6 @@ Every failure is one line on stderr and an exit code: 2 for a usage or keyring p
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -25,15 +25,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .services.config import Settings
-    from .services.keys import StoredKeys
     from .services.venue import Venue
 
 __all__ = [
     "add_trading_commands",
     "add_venue_options",
-    "load_keys",
     "run_journal",
-    "run_keys",
     "run_tui",
     "start_app",
 ]
@@ -49,8 +46,9 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         choices=("sim", "sandbox", "live"),
         default="sim",
         help="where to trade: the embedded simulator (default), Bitstamp's sandbox or live; "
-        "sandbox and live use the keys stored with `workstation keys set`, and without keys "
-        "open WATCH ONLY (market data, no orders)",
+        "sandbox and live use the keys stored with `workstation keys set` (or given in "
+        "BITSTAMP_API_KEY and BITSTAMP_API_SECRET), and without keys open WATCH ONLY "
+        "(market data, no orders)",
     )
     parser.add_argument(
         "--sandbox-ws-url",
@@ -59,6 +57,9 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         help="sandbox's WebSocket (wss://...), which Bitstamp does not document; without it "
         "sandbox shows live's market data and follows its orders over REST",
     )
+    from .cli_keys import add_keyring_option
+
+    add_keyring_option(parser)
     parser.add_argument(
         "--no-confirm",
         action="store_true",
@@ -118,22 +119,7 @@ def _pair_symbol(text: str) -> str:
 
 
 def add_trading_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``keys`` and ``journal`` subcommands."""
-    keys = sub.add_parser("keys", help="store, remove or list API keys in the OS keyring")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    for name, text in (
-        ("set", "store a key pair for an environment (prompts; nothing is echoed)"),
-        ("delete", "remove the key pair of an environment"),
-    ):
-        cmd = keys_sub.add_parser(name, help=text, description=text)
-        cmd.add_argument(
-            "--env", dest="key_env", choices=_KEY_ENVS, required=True, help="whose keys"
-        )
-    keys_sub.add_parser(
-        "status",
-        help="which environments have keys (shows at most the last 4 characters of a key)",
-    )
-
+    """The ``journal`` subcommand (``keys`` is in :mod:`workstation.cli_keys`)."""
     journal = sub.add_parser("journal", help="the order journal")
     journal_sub = journal.add_subparsers(dest="journal_command", required=True)
     export = journal_sub.add_parser(
@@ -167,49 +153,16 @@ def _fail(command: str, message: str, code: int = 2) -> int:
     return code
 
 
-def _keyring_missing() -> str | None:
-    """Why no OS keyring can be used, or None when one is there."""
-    import keyring
-    from keyring.backends import fail
-
-    if isinstance(keyring.get_keyring(), fail.Keyring):
-        return (
-            "no OS keyring is available, and keys are kept nowhere else; unlock or install "
-            "one (GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows "
-            "Credential Manager) and try again"
-        )
-    return None
-
-
-def load_keys(env: str) -> tuple[StoredKeys | None, str]:
-    """The key pair stored for ``env``, or None and why not (a message that says what to do),
-    read without any network."""
-    from .services.keys import KeyStore, KeyStoreError
-
-    if (problem := _keyring_missing()) is not None:
-        return None, problem
-    try:
-        stored = KeyStore().load(env)
-    except KeyStoreError as exc:
-        return None, str(exc)
-    if stored is None:
-        return None, (
-            f"no API keys for {env} in the OS keyring; store them with "
-            f"`workstation keys set --env {env}`"
-        )
-    return stored, ""
-
-
 # -- the TUI ------------------------------------------------------------------------------------
 
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options and the config file, find the keys, then start the app; all checks
-    happen offline."""
+    happen offline (but for an encrypted keyring's passphrase, asked before the app starts)."""
+    from .cli_keys import KeysUnavailableError
     from .services.config import ConfigError, load_settings
     from .services.desk_state import default_desk_path
     from .services.journal import Journal
-    from .services.keys import KeyStoreError
     from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import VenueError, attached_sim_venue
 
@@ -235,8 +188,8 @@ def run_tui(args: argparse.Namespace) -> int:
         if sandbox_ws is None and env == "sandbox" and settings.sandbox_ws_url is not None:
             sandbox_ws, given_by = settings.sandbox_ws_url, f"sandbox_ws_url in {settings.path}"
         try:
-            venue = _venue_for(env, sandbox_ws)
-        except KeyStoreError as exc:
+            venue = _venue_for(args, env, sandbox_ws)
+        except KeysUnavailableError as exc:
             return _fail("", str(exc))
         except VenueError as exc:
             return _fail("", f"{given_by}: {exc}")
@@ -266,30 +219,38 @@ def run_tui(args: argparse.Namespace) -> int:
     )
 
 
-def _venue_for(env: str, sandbox_ws_url: str | None) -> Venue:
-    """Bitstamp's ``env`` with its stored key pair; with none (no OS keyring, nothing or
-    half a pair stored), the same venue without keys: watch-only on the public market data,
-    said in one line on stderr. Offline.
+def _venue_for(args: argparse.Namespace, env: str, sandbox_ws_url: str | None) -> Venue:
+    """Bitstamp's ``env`` with its key pair (:func:`workstation.cli_keys.find_keys`); with
+    none (no keyring here, nothing or half a pair stored), the same venue without keys:
+    watch-only on the public market data, said in one line on stderr.
 
     Raises:
-        KeyStoreError: the keyring is there but could not be read.
+        KeysUnavailableError: the keys were given but cannot be used (half of the two
+            variables, a wrong passphrase, a plaintext keyring not allowed).
         VenueError: ``sandbox_ws_url`` is refused.
     """
-    from .services.keys import KeyStore
+    from .cli_keys import NoKeyringHereError, find_keys
     from .services.venue import bitstamp_venue
 
-    if _keyring_missing() is not None:
-        stored, why = None, "no OS keyring is available"
-    else:
-        stored, why = KeyStore().load(env), f"no API keys for {env} are stored"
+    try:
+        stored, where = find_keys(args, env)
+        why = f"no API keys for {env} in {where}"
+    except NoKeyringHereError as exc:
+        stored, why = None, str(exc)
     if stored is None:
         venue = bitstamp_venue(env, sandbox_ws_url=sandbox_ws_url)
         sys.stderr.write(
-            f"workstation: {why}: WATCH ONLY on {env} (market data, no orders); "
-            f"add keys with `workstation keys set --env {env}`\n"
+            f"workstation: {why}: WATCH ONLY on {env} (market data, no orders); add keys with "
+            f"`workstation keys set --env {env}` or BITSTAMP_API_KEY and BITSTAMP_API_SECRET\n"
         )
         return venue
-    return bitstamp_venue(env, stored.api_key, stored.api_secret, sandbox_ws_url=sandbox_ws_url)
+    return bitstamp_venue(
+        env,
+        stored.api_key,
+        stored.api_secret,
+        sandbox_ws_url=sandbox_ws_url,
+        keys_from=stored.source,
+    )
 
 
 def start_app(
@@ -338,56 +299,6 @@ def start_app(
         return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
-
-
-# -- keys -----------------------------------------------------------------------------------------
-
-
-def _tail(api_key: str) -> str:
-    """The last 4 characters of an API key (enough to tell two keys apart, not to use one)."""
-    return "…" + api_key[-4:]
-
-
-def run_keys(args: argparse.Namespace) -> int:
-    """``workstation keys set|delete|status``."""
-    from .services.keys import KeyStore, KeyStoreError
-
-    if (problem := _keyring_missing()) is not None:
-        return _fail("keys", problem)
-    store = KeyStore()
-    try:
-        if args.keys_command == "status":
-            for env in _KEY_ENVS:
-                stored = store.load(env)
-                state = (
-                    f"stored (key {_tail(stored.api_key)})"
-                    if stored is not None
-                    else f"none  (`workstation keys set --env {env}`)"
-                )
-                sys.stdout.write(f"{env:<8} {state}\n")
-            return 0
-        env = args.key_env
-        if args.keys_command == "delete":
-            if store.delete(env):
-                sys.stdout.write(f"removed the {env} keys from the OS keyring\n")
-            else:
-                sys.stdout.write(f"no {env} keys were stored\n")
-            return 0
-        replacing = store.load(env) is not None
-        try:
-            api_key = getpass.getpass(f"{env} API key (hidden): ")
-            api_secret = getpass.getpass(f"{env} API secret (hidden): ")
-        except (EOFError, KeyboardInterrupt):
-            sys.stderr.write("\n")
-            return _fail("keys", "cancelled; nothing stored")
-        store.save(env, api_key, api_secret)
-        sys.stdout.write(
-            f"stored the {env} API key {_tail(api_key.strip())} and its secret in the OS keyring"
-            f"{' (replacing the pair stored before)' if replacing else ''}\n"
-        )
-        return 0
-    except KeyStoreError as exc:
-        return _fail("keys", str(exc))
 
 
 # -- journal --------------------------------------------------------------------------------------

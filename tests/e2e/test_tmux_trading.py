@@ -19,6 +19,7 @@ from tests.e2e.test_tmux import WORKSTATION, Tmux, wait_for
 from tests.integration.conftest import sim_process
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -26,7 +27,7 @@ KEY, SECRET = "e2etradingkey" + "0" * 19, "e2etradingsecret" + "1" * 16
 
 
 async def _rest(base: str) -> RestClient:
-    credentials = Credentials(key=KEY, secret=SECRET, env="sim", host="127.0.0.1")
+    credentials = Credentials(key=Secret(KEY), secret=Secret(SECRET), env="sim", host="127.0.0.1")
     return RestClient.for_url(base, credentials=credentials)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.services.journal import Journal
 from workstation.services.order_tracker import OrderTracker
@@ -35,7 +36,9 @@ async def sim() -> AsyncIterator[SimServer]:
 
 def credentials_for(sim: SimServer, *, secret: str | None = None) -> Credentials:
     demo = sim.exchange.demo
-    return Credentials(key=demo.api_key, secret=secret or demo.secret, env="sim", host=sim.host)
+    return Credentials(
+        key=Secret(demo.api_key), secret=Secret(secret or demo.secret), env="sim", host=sim.host
+    )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import RateLimited
 from workstation.bitstamp.ratelimit import RateBudget
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.transport import RetryPolicy, Transport
 from workstation.services.journal import Journal
 from workstation.services.session import Session
@@ -147,7 +148,7 @@ async def test_a_retried_read_waits_for_retry_after_and_is_counted_each_time(
 @pytest.fixture
 def venue(sim: SimServer) -> Venue:
     demo = sim.exchange.demo
-    return Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    return Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
@@ -36,7 +37,9 @@ async def test_a_submit_to_an_unreachable_venue_says_not_sent_and_leaves_no_orde
     port = free_port()
     exchange = SimExchange(seed=7, speed=0)
     demo = exchange.demo
-    credentials = Credentials(key=demo.api_key, secret=demo.secret, env="sim", host="127.0.0.1")
+    credentials = Credentials(
+        key=Secret(demo.api_key), secret=Secret(demo.secret), env="sim", host="127.0.0.1"
+    )
     rest = RestClient.for_url(f"http://127.0.0.1:{port}", credentials=credentials, timeout_s=2.0)
     with Journal(tmp_path / "journal.sqlite3") as journal:
         tracker = OrderTracker(rest, journal, "sim")

@@ -11,6 +11,7 @@ import pytest
 
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.services.venue import EmbeddedSim
 
 
@@ -29,13 +30,16 @@ async def test_embedded_sim_serves_and_stops() -> None:
         pid = sim.process.pid
         assert venue.rest_url.startswith("http://127.0.0.1:")
         creds = Credentials(
-            key=venue.api_key or "", secret=venue.api_secret or "", env="sim", host="127.0.0.1"
+            key=venue.api_key or Secret(""),
+            secret=venue.api_secret or Secret(""),
+            env="sim",
+            host="127.0.0.1",
         )
         async with RestClient.for_url(venue.rest_url, credentials=creds) as client:
             assert (await client.ticker("btcusd")).market == "btcusd"
             assert {b.currency for b in await client.account_balances()} >= {"btc", "usd"}
         assert "secret" not in repr(venue)
-        assert (venue.api_secret or "") not in repr(venue)
+        assert (venue.api_secret or Secret("")).reveal() not in repr(venue)
     assert not alive(pid)
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from workstation.bitstamp.auth import HostMismatchError
+from workstation.bitstamp.secret import Secret
 from workstation.services.session import Session
 from workstation.services.venue import Venue, attached_sim_venue, bitstamp_venue
 from workstation.sim.server import SimServer
@@ -63,7 +64,7 @@ async def test_a_bitstamp_session_never_signs_for_a_simulator(
     env: str, other_host: tuple[str, list[bytes]]
 ) -> None:
     other_url, seen = other_host
-    async with Session(bitstamp_venue(env, KEY, SECRET)) as session:
+    async with Session(bitstamp_venue(env, Secret(KEY), Secret(SECRET))) as session:
         with pytest.raises(HostMismatchError):
             await session.rest.transport.post_private(
                 f"{other_url}/api/v2/account_balances/", safe=True
@@ -73,4 +74,6 @@ async def test_a_bitstamp_session_never_signs_for_a_simulator(
 
 async def test_a_sim_badge_cannot_be_put_on_bitstamps_host() -> None:
     with pytest.raises(ValueError, match="Bitstamp"):
-        Venue("sim", "https://www.bitstamp.net", "wss://ws.bitstamp.net/", KEY, SECRET)
+        Venue(
+            "sim", "https://www.bitstamp.net", "wss://ws.bitstamp.net/", Secret(KEY), Secret(SECRET)
+        )

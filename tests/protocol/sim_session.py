@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from workstation.bitstamp.auth import BitstampAuth, Credentials
+from workstation.bitstamp.secret import Secret
 from workstation.sim.catalog import DEFAULT_MARKETS
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
@@ -63,7 +64,7 @@ def small_sim() -> SimServer:
 
 def signed_client(sim: SimServer, secret: str | None = None) -> httpx.AsyncClient:
     demo = sim.exchange.demo
-    creds = Credentials(demo.api_key, secret or demo.secret, "sim", sim.host)
+    creds = Credentials(Secret(demo.api_key), Secret(secret or demo.secret), "sim", sim.host)
     return httpx.AsyncClient(base_url=sim.rest_url, auth=BitstampAuth(creds), timeout=10)
 
 

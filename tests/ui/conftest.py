@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from workstation.bitstamp.secret import Secret
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
@@ -21,4 +22,4 @@ async def sim() -> AsyncIterator[SimServer]:
 @pytest.fixture
 def venue(sim: SimServer) -> Venue:
     demo = sim.exchange.demo
-    return Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    return Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))

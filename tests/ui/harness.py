@@ -12,6 +12,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from workstation.bitstamp.reststats import RestStats
+from workstation.bitstamp.secret import Secret
 from workstation.domain.guards import GuardLimits
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
@@ -66,7 +67,8 @@ class SimThread:
         if not self._ready.wait(20):
             raise RuntimeError("the simulator did not start")
         demo = self.exchange.demo
-        return Venue("sim", self.server.rest_url, self.server.ws_url, demo.api_key, demo.secret)
+        key, secret = Secret(demo.api_key), Secret(demo.secret)
+        return Venue("sim", self.server.rest_url, self.server.ws_url, key, secret)
 
     def __exit__(self, *exc: object) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
@@ -37,7 +38,9 @@ def notices(app: WorkstationApp) -> list[str]:
 
 async def place_elsewhere(sim: SimServer, price: D) -> int:
     demo = sim.exchange.demo
-    credentials = Credentials(key=demo.api_key, secret=demo.secret, env="sim", host=sim.host)
+    credentials = Credentials(
+        key=Secret(demo.api_key), secret=Secret(demo.secret), env="sim", host=sim.host
+    )
     async with RestClient.for_url(sim.rest_url, credentials=credentials, timeout_s=5.0) as web:
         body = await web.transport.post_private(
             "/api/v2/buy/btcusd/", {"amount": "0.01", "price": str(price)}, safe=False

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from textual.widgets import OptionList, Static
 
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
@@ -117,7 +118,9 @@ async def test_cursor_grouping_help_and_pair_switch(sim: SimServer, venue: Venue
 
 
 async def test_an_unreachable_venue_is_said_on_screen() -> None:
-    venue = Venue("sandbox", "http://127.0.0.1:9", "ws://127.0.0.1:9/", "k" * 32, "s" * 32)
+    venue = Venue(
+        "sandbox", "http://127.0.0.1:9", "ws://127.0.0.1:9/", Secret("k" * 32), Secret("s" * 32)
+    )
     app = build_app(VenueServices(venue))
     async with app.run_test(size=(100, 24)) as pilot:
         bar = app.query_one(StatusBar)

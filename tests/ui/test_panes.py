@@ -176,6 +176,19 @@ async def test_the_status_bar_reads_the_health_view() -> None:
         assert "ws connecting" in str(bar.render())
 
 
+async def test_the_status_bar_marks_keys_from_the_environment() -> None:
+    services = fake()
+    services.health_view = replace(services.health_view, env="live")
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        bar = app.query_one(StatusBar)
+        assert "keys from environment" not in str(bar.render())
+        services.health_view = replace(services.health_view, keys_from_environment=True)
+        bar.redraw()
+        assert str(bar.render()).startswith(" LIVE   keys from environment  ws connected")
+
+
 async def test_the_ticket_joins_the_touch_and_sends_what_was_confirmed() -> None:
     services = fake()
     services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}

@@ -23,6 +23,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind
@@ -71,7 +72,9 @@ class DeskThread:
         self._stop = asyncio.Event()
         async with SimServer(SimExchange(seed=11, speed=0, history_s=900)) as sim:
             demo = sim.exchange.demo
-            venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+            venue = Venue(
+                "sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret)
+            )
             app = build_app(VenueServices(venue, journal_path=self.journal))
             async with app.run_test(size=(120, 40)) as pilot:
                 await until(pilot, lambda: ready(app), "trading to be ready")

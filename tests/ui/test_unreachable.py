@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import Static
 
+from workstation.bitstamp.secret import Secret
 from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
 from workstation.sim.exchange import SimExchange
@@ -64,7 +65,7 @@ async def test_no_ticket_offers_send_while_the_venue_cannot_be_reached(tmp_path:
     demo = exchange.demo
     sim = SimServer(exchange, port=port)
     await sim.start()
-    venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
     app = build_app(VenueServices(venue, journal_path=tmp_path / "journal.sqlite3"))
     try:
         async with app.run_test(size=(120, 40)) as pilot:

@@ -6,10 +6,6 @@ developer's keyring (and run on machines that have none).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError
@@ -39,17 +35,6 @@ class MemoryKeyring(KeyringBackend):
 class LockedKeyring(MemoryKeyring):
     def set_password(self, service: str, username: str, password: str) -> None:
         raise KeyringError(f"the collection is locked (tried {username})")
-
-
-@contextmanager
-def installed(backend: KeyringBackend) -> Iterator[KeyringBackend]:
-    """``backend`` as the process's keyring for the block, then the previous one again."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def store(memory: MemoryKeyring, env: str) -> None:

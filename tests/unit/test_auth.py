@@ -25,6 +25,7 @@ from workstation.bitstamp.auth import (
     new_nonce,
 )
 from workstation.bitstamp.errors import BitstampError
+from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.signing import response_signature, signature, string_to_sign
 
 KEY = "kEy7Hq2ZpLw9Xc4Vb8Nm1As5Df3Gh6Jj"
@@ -32,8 +33,8 @@ SECRET = "sEcReT-9f8e7d6c5b4a3928170fedcba9876543"
 NONCE = "f93c979d-b00d-43a9-9b9c-fd4cd9547fa6"
 T0 = 1_700_000_000_000
 FORM = "application/x-www-form-urlencoded"
-LIVE = Credentials(KEY, SECRET, env="live", host="www.bitstamp.net")
-SIM = Credentials(KEY, SECRET, env="sim", host="127.0.0.1")
+LIVE = Credentials(Secret(KEY), Secret(SECRET), env="live", host="www.bitstamp.net")
+SIM = Credentials(Secret(KEY), Secret(SECRET), env="sim", host="127.0.0.1")
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -237,7 +238,7 @@ def test_credentials_refuse_to_sign_for_another_host() -> None:
 
 
 def test_host_binding_ignores_case() -> None:
-    creds = Credentials(KEY, SECRET, env="live", host="WWW.Bitstamp.NET")
+    creds = Credentials(Secret(KEY), Secret(SECRET), env="live", host="WWW.Bitstamp.NET")
     assert creds.host == "www.bitstamp.net"
     sign(fixed_auth(creds), httpx.Request("POST", "https://www.bitstamp.net/api/v2/balance/"))
 
@@ -264,7 +265,7 @@ def test_invalid_credentials_are_refused_without_echoing_them(
     key: str, secret: str, env: str, host: str
 ) -> None:
     with pytest.raises(ValueError, match="must be") as caught:
-        Credentials(key, secret, env=env, host=host)
+        Credentials(Secret(key), Secret(secret), env=env, host=host)
     assert_no_secrets(str(caught.value) + repr(caught.value))
 
 

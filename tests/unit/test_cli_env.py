@@ -18,13 +18,15 @@ import pytest
 from keyring.backends import fail
 
 from workstation import cli, cli_trading
+from workstation.bitstamp.secret import Secret
 from workstation.services.config import default_config_path
 from workstation.services.desk_state import default_desk_path
 from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
 
-from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store
+from ..keyring_support import installed
+from .cli_support import KEY, SECRET, MemoryKeyring, outputs, store
 
 START_APP = cli_trading.start_app
 """The real launcher (the ``launches`` fixture swaps it for a recorder)."""
@@ -75,8 +77,10 @@ def test_env_without_keys_opens_watch_only_and_names_the_command(
     assert cli.main(["--env", env]) == 0
     out, err = outputs(capsys)
     assert err == (
-        f"workstation: no API keys for {env} are stored: WATCH ONLY on {env} (market data, "
-        f"no orders); add keys with `workstation keys set --env {env}`\n"
+        f"workstation: no API keys for {env} in the OS keyring "
+        f"(tests.unit.cli_support.MemoryKeyring): WATCH ONLY on {env} (market data, no orders); "
+        f"add keys with `workstation keys set --env {env}` or BITSTAMP_API_KEY and "
+        "BITSTAMP_API_SECRET\n"
     )
     assert out == ""
     (call,) = launches
@@ -92,7 +96,9 @@ def test_env_without_a_keyring_opens_watch_only(
     keyring.set_keyring(fail.Keyring())
     assert cli.main(["--env", "live"]) == 0
     err = outputs(capsys)[1]
-    assert err.startswith("workstation: no OS keyring is available: WATCH ONLY on live")
+    assert err.startswith("workstation: no keyring is available here")
+    assert "PYTHON_KEYRING_BACKEND=" in err  # the way forward on a server
+    assert ": WATCH ONLY on live" in err
     assert "`workstation keys set --env live`" in err
     (call,) = launches
     assert not call["venue"].has_credentials
@@ -177,7 +183,7 @@ def test_live_with_keys_starts_on_bitstamp_with_the_confirm_step(
         "https://www.bitstamp.net",
         "wss://ws.bitstamp.net/",
     )
-    assert (venue.api_key, venue.api_secret) == (KEY, SECRET)
+    assert (venue.api_key, venue.api_secret) == (Secret(KEY), Secret(SECRET))
     assert venue.journal_env == "live"
     assert call["confirm"] is True
     assert call["journal_path"] == journal
@@ -266,7 +272,7 @@ def test_sim_url_attaches_with_keys_from_the_environment(
         "http://127.0.0.1:8765",
         "ws://127.0.0.1:8765/",
     )
-    assert (venue.api_key, venue.api_secret) == ("demokey", "demosecret")
+    assert (venue.api_key, venue.api_secret) == (Secret("demokey"), Secret("demosecret"))
     assert venue.journal_env == "sim@127.0.0.1:8765"
     assert call["confirm"] is True
 

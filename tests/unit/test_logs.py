@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workstation.bitstamp.secret import Secret
 from workstation.services import logs
 from workstation.services.venue import Venue
 
@@ -87,7 +88,9 @@ def test_the_level_decides_what_is_written(tmp_path: Path) -> None:
 def test_a_venues_keys_and_the_signature_headers_never_reach_the_file(tmp_path: Path) -> None:
     log_file = tmp_path / "workstation.log"
     logs.configure_logging(log_file, "DEBUG")
-    Venue("sim", "http://127.0.0.1:1", "ws://127.0.0.1:1/", KEY, SECRET)  # registers both
+    Venue(
+        "sim", "http://127.0.0.1:1", "ws://127.0.0.1:1/", Secret(KEY), Secret(SECRET)
+    )  # registers both
     log = logging.getLogger("workstation.test")
     log.info("key %s secret %s", KEY, SECRET)
     log.info("headers %r", {"X-Auth": f"BITSTAMP {KEY}", "X-Auth-Signature": "ab12" * 16})

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workstation.bitstamp.auth import BitstampAuth, Credentials, ServerClock
+from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.signing import response_signature
 from workstation.sim.wire.auth import (
     NONCE_RETENTION_MS,
@@ -28,7 +29,7 @@ SECRET = "sEcReT-9f8e7d6c5b4a3928170fedcba9876543"
 NONCE = "0b7c1f1e-3a52-4c1e-9d0c-5e2f3a4b6c7d"
 T0 = 1_700_000_000_000
 FORM = "application/x-www-form-urlencoded"
-SIM = Credentials(KEY, SECRET, env="sim", host="127.0.0.1")
+SIM = Credentials(Secret(KEY), Secret(SECRET), env="sim", host="127.0.0.1")
 URL = "http://127.0.0.1:8765/api/v2/balance/"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workstation.bitstamp.secret import Secret
 from workstation.services.venue import (
     BITSTAMP_HOSTS,
     Venue,
@@ -17,8 +18,8 @@ SECRET = "s3cr3tS3CR3Ts3cr3tS3CR3Ts3cr3t99"
 
 
 def test_live_and_sandbox_are_bitstamps_hosts_and_one_scope_each() -> None:
-    live = bitstamp_venue("live", KEY, SECRET)
-    sandbox = bitstamp_venue("sandbox", KEY, SECRET)
+    live = bitstamp_venue("live", Secret(KEY), Secret(SECRET))
+    sandbox = bitstamp_venue("sandbox", Secret(KEY), Secret(SECRET))
     assert (live.env, live.rest_url, live.ws_url, live.journal_env) == (
         "live",
         "https://www.bitstamp.net",
@@ -42,7 +43,7 @@ def test_live_and_sandbox_are_bitstamps_hosts_and_one_scope_each() -> None:
         assert SECRET not in repr(venue)
         assert KEY not in repr(venue)
     with pytest.raises(VenueError, match="sandbox and live"):
-        bitstamp_venue("sim", KEY, SECRET)
+        bitstamp_venue("sim", Secret(KEY), Secret(SECRET))
 
 
 def test_without_keys_a_bitstamp_venue_is_watched_not_traded() -> None:
@@ -107,11 +108,13 @@ def test_an_attached_simulator_is_scoped_by_its_address(
 ) -> None:
     venue = attached_sim_venue(url, "demokey", "demosecret", allow_remote=True)
     assert (venue.env, venue.rest_url, venue.ws_url, venue.journal_env) == ("sim", rest, ws, scope)
-    assert (venue.api_key, venue.api_secret) == ("demokey", "demosecret")
+    assert (venue.api_key, venue.api_secret) == (Secret("demokey"), Secret("demosecret"))
 
 
 def test_a_venue_built_by_hand_for_a_simulator_gets_the_same_scope() -> None:
-    venue = Venue("sim", "http://127.0.0.1:8765", "ws://127.0.0.1:8765/", KEY, SECRET)
+    venue = Venue(
+        "sim", "http://127.0.0.1:8765", "ws://127.0.0.1:8765/", Secret(KEY), Secret(SECRET)
+    )
     assert venue.journal_env == "sim@127.0.0.1:8765"
     assert venue.journal_env == attached_sim_venue("http://127.0.0.1:8765", None, None).journal_env
 
@@ -155,7 +158,7 @@ def test_a_bitstamp_host_is_never_a_simulator(url: str) -> None:
         with pytest.raises(VenueError, match="Bitstamp"):
             attached_sim_venue(url, KEY, SECRET, allow_remote=allow_remote)
     with pytest.raises(ValueError, match="Bitstamp"):
-        Venue("sim", url, "wss://ws.bitstamp.net/", KEY, SECRET)
+        Venue("sim", url, "wss://ws.bitstamp.net/", Secret(KEY), Secret(SECRET))
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ import httpx
 
 from .errors import BitstampError
 from .fields import http_date
+from .secret import Secret
 from .signing import (
     AUTH_VERSION,
     FORM_CONTENT_TYPE,
@@ -105,17 +106,17 @@ class Credentials:
     ``str`` never show the key or the secret.
     """
 
-    key: str
-    secret: str
+    key: Secret
+    secret: Secret
     env: str
     host: str
     port: int | None = None
     """When set, the port too: two simulators on one machine are two environments."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.key, str) or not _KEY_RE.fullmatch(self.key):
+        if not isinstance(self.key, Secret) or not _KEY_RE.fullmatch(self.key.reveal()):
             raise ValueError("API key must be a non-empty string of visible ASCII characters")
-        if not isinstance(self.secret, str) or not self.secret:
+        if not isinstance(self.secret, Secret) or not self.secret:
             raise ValueError("API secret must be a non-empty string")
         if not isinstance(self.env, str) or not self.env:
             raise ValueError("environment name must be a non-empty string")
@@ -289,7 +290,7 @@ class BitstampAuth(httpx.Auth):
         timestamp = str(self._clock.now_ms())
         raw_path, _, _ = url.raw_path.decode("ascii").partition("?")
         message = string_to_sign(
-            api_key=creds.key,
+            api_key=creds.key.reveal(),
             method=request.method,
             host=url.netloc.decode("ascii"),
             path=raw_path,
@@ -299,7 +300,7 @@ class BitstampAuth(httpx.Auth):
             timestamp_ms=timestamp,
             body="",
         )
-        request.headers["X-Auth"] = f"BITSTAMP {creds.key}"
+        request.headers["X-Auth"] = f"BITSTAMP {creds.key.reveal()}"
         request.headers["X-Auth-Signature"] = signature(creds.secret, message.encode() + body)
         request.headers["X-Auth-Nonce"] = nonce
         request.headers["X-Auth-Timestamp"] = timestamp

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from .secret import Secret
+
 __all__ = [
     "AUTH_VERSION",
     "FORM_CONTENT_TYPE",
@@ -46,17 +48,23 @@ def string_to_sign(
     )
 
 
-def signature(secret: str, message: str | bytes) -> str:
+def signature(secret: Secret | str, message: str | bytes) -> str:
     """Lowercase hex HMAC-SHA256 of ``message`` (str as UTF-8) keyed by the API secret (5.1).
 
-    Bytes are accepted so a raw body can be appended to the encoded message unchanged.
+    Bytes are accepted so a raw body can be appended to the encoded message unchanged. The
+    client passes a `Secret`, revealed only inside the HMAC call (no local of any frame
+    holds it as text); the simulator's demo secrets are plain strings.
     """
     data = message.encode("utf-8") if isinstance(message, str) else message
-    return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
+    return hmac.new(_key_bytes(secret), data, hashlib.sha256).hexdigest()
+
+
+def _key_bytes(secret: Secret | str) -> bytes:
+    return (secret.reveal() if isinstance(secret, Secret) else secret).encode("utf-8")
 
 
 def response_signature(
-    secret: str, nonce: str, timestamp: int | str, content_type: str, body: bytes
+    secret: Secret | str, nonce: str, timestamp: int | str, content_type: str, body: bytes
 ) -> str:
     """``X-Server-Auth-Signature``: HMAC(secret, nonce + timestamp + Content-Type + body) (5.2).
 

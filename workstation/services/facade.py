@@ -43,6 +43,7 @@ from .events import (
 from .feed import FeedState
 from .hub import MarketHub
 from .journal import Journal
+from .keys import KEYS_FROM_ENVIRONMENT
 from .refusals import GuardRefused
 from .session import Session
 from .trading import TradingService
@@ -433,6 +434,9 @@ class VenueServices:
             add_keys=self._add_keys() if self._watch_only else "",
             orders_polled=trading is not None and trading.orders_polled,
             market_from="live" if self.venue is not None and self.venue.market_rest_url else "",
+            keys_from_environment=(
+                self.venue is not None and self.venue.keys_from == KEYS_FROM_ENVIRONMENT
+            ),
         )
 
     def account(self, quote: str) -> AccountView | None:

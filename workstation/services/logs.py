@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from ..bitstamp.secret import Secret
 from .journal import APP_NAME
 
 if TYPE_CHECKING:
@@ -82,8 +83,9 @@ class SecretFilter(logging.Filter):
         super().__init__()
         self._secrets: set[str] = set()
 
-    def add(self, *values: str | None) -> None:
-        for value in values:
+    def add(self, *values: Secret | str | None) -> None:
+        for held in values:
+            value = held.reveal() if isinstance(held, Secret) else held
             if value and len(value.strip()) >= _MIN_SECRET:
                 self._secrets.add(value.strip())
 
@@ -107,7 +109,7 @@ class SecretFilter(logging.Filter):
 _FILTER = SecretFilter()
 
 
-def mask(*values: str | None) -> None:
+def mask(*values: Secret | str | None) -> None:
     """Never write these values (keys, secrets) to the log: they show as ``***``."""
     _FILTER.add(*values)
 

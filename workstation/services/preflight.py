@@ -42,6 +42,7 @@ from ..bitstamp.errors import (
     TimestampOutOfWindow,
     TransportError,
 )
+from ..bitstamp.secret import Secret
 from ..domain.markets import Market
 from ..domain.numbers import plain
 from ..domain.order_vocabulary import TrackState
@@ -514,8 +515,8 @@ def _requests(count: int) -> str:
     return f"{count} request" if count == 1 else f"{count} requests"
 
 
-def _tail(api_key: str | None) -> str:
-    return "…" + (api_key or "")[-4:]
+def _tail(api_key: Secret | None) -> str:
+    return api_key.tail() if api_key is not None else "…"
 
 
 def _listed(items: list[str]) -> str:

@@ -34,9 +34,7 @@ class Session:
     def __init__(self, venue: Venue) -> None:
         self.venue = venue
         credentials = None
-        if venue.has_credentials:
-            assert venue.api_key is not None
-            assert venue.api_secret is not None
+        if venue.api_key is not None and venue.api_secret is not None:
             credentials = Credentials(
                 key=venue.api_key,
                 secret=venue.api_secret,

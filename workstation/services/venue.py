@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..bitstamp.secret import Secret
 from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
 
@@ -88,8 +89,8 @@ class Venue:
     """Where orders and signed requests go, and public requests unless ``market_rest_url``."""
     ws_url: str
     """The market data stream (and our private channels when ``orders_stream``)."""
-    api_key: str | None = field(default=None, repr=False)
-    api_secret: str | None = field(default=None, repr=False)
+    api_key: Secret | None = field(default=None, repr=False)
+    api_secret: Secret | None = field(default=None, repr=False)
     embedded_run: str | None = None
     """8 hex digits naming one run of the embedded simulator; None for every other venue."""
     market_rest_url: str | None = None
@@ -99,6 +100,9 @@ class Venue:
     orders_stream: bool = True
     """``ws_url`` carries our private order channels. False (a sandbox without a WebSocket of
     its own): no stream token is ever asked for, and our orders are followed over REST."""
+    keys_from: str = ""
+    """Where the key pair came from: ``environment`` (``keys.KEYS_FROM_ENVIRONMENT``, marked
+    on the status bar) or the keyring's description; "" for a simulator's pair or none."""
 
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
@@ -183,13 +187,15 @@ def is_loopback_host(host: str) -> bool:
 
 def bitstamp_venue(
     env: str,
-    api_key: str | None = None,
-    api_secret: str | None = None,
+    api_key: Secret | None = None,
+    api_secret: Secret | None = None,
     *,
     sandbox_ws_url: str | None = None,
+    keys_from: str = "",
 ) -> Venue:
     """Bitstamp's ``sandbox`` or ``live`` (hosts from :data:`BITSTAMP_HOSTS`), with the key
-    pair stored for it, or none: watch-only on the public market data.
+    pair stored for it (``keys_from`` says where it came from), or none: watch-only on the
+    public market data.
 
     ``sandbox_ws_url`` is sandbox's WebSocket when the trader knows one; without it sandbox
     reads public market data from live and follows its orders over REST.
@@ -207,7 +213,7 @@ def bitstamp_venue(
             raise VenueError("--sandbox-ws-url is for --env sandbox")
         ws_url = check_sandbox_ws_url(sandbox_ws_url)
     if ws_url is not None:
-        return Venue(env, hosts.rest_url, ws_url, api_key, api_secret)
+        return Venue(env, hosts.rest_url, ws_url, api_key, api_secret, keys_from=keys_from)
     live = BITSTAMP_HOSTS["live"]
     assert live.ws_url is not None
     return Venue(
@@ -218,6 +224,7 @@ def bitstamp_venue(
         api_secret,
         market_rest_url=live.rest_url,
         orders_stream=False,
+        keys_from=keys_from,
     )
 
 
@@ -279,7 +286,9 @@ def attached_sim_venue(
             "simulator on another host"
         )
     ws = "ws" + base[len("http") :] + "/"
-    return Venue("sim", base, ws, api_key, api_secret)
+    key = Secret(api_key) if api_key is not None else None
+    secret = Secret(api_secret) if api_secret is not None else None
+    return Venue("sim", base, ws, key, secret)
 
 
 class EmbeddedSim:
@@ -332,11 +341,11 @@ class EmbeddedSim:
                 env="sim",
                 rest_url=ready["rest_url"],
                 ws_url=ready["ws_url"],
-                api_key=ready["api_key"],
-                api_secret=ready["api_secret"],
+                api_key=Secret(ready["api_key"]),
+                api_secret=Secret(ready["api_secret"]),
                 embedded_run=self.run_id,
             )
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):
             await self.stop()
             raise VenueError("the embedded simulator did not report its address") from None
         self._close_venue_ended(close_other_runs, venue.journal_env)

@@ -117,6 +117,8 @@ class HealthView:
     market_from: str = ""
     """The environment whose market data is shown when it is not this one's (``live`` for a
     sandbox without a WebSocket of its own), else ""."""
+    keys_from_environment: bool = False
+    """The key pair came from BITSTAMP_API_KEY/SECRET, not a keyring: the status bar says so."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The status bar: which environment, whether the data is live, and how fresh it is.
 
 Environment badge first (SIM / SANDBOX / LIVE, LIVE in the loudest style; WATCH ONLY beside it
-when the venue has no keys), then the stream's connection state, the pair's feed state (STALE
+when the venue has no keys; "keys from environment" when the key pair came from
+BITSTAMP_API_KEY/SECRET), then the stream's connection state, the pair's feed state (STALE
 unmistakably, in reverse video), where market data comes from when it is another
 environment's and how our orders are followed when not by a private stream, the age of the
 last message, REST latency p50/p95 of market data and of trading calls apart,
@@ -65,6 +66,8 @@ class StatusBar(Static):
         text.append(f" {health.env.upper()} ", style="bold reverse")
         if health.watch_only:
             text.append(" WATCH ONLY ", style="bold reverse yellow")
+        if health.keys_from_environment:
+            text.append("  keys from environment", style="bold")
         if health.reach_down:
             text.append("  ")
             text.append(f" {health.reach_text} ", style="bold reverse")

@@ -1,4 +1,4 @@
-"""``workstation keys set|delete|status``, called in-process through ``cli.main``.
+"""``workstation keys set|show|status|delete``, called in-process through ``cli.main``.
 
 An in-memory keyring stands in for the OS one (see cli_support) and ``getpass`` answers from a
 script; the secret must never reach stdout or stderr, not even in a refusal.
@@ -15,7 +15,16 @@ from keyring.backends import fail
 
 from workstation import cli
 
-from .cli_support import KEY, SECRET, LockedKeyring, MemoryKeyring, Prompt, installed, outputs
+from ..keyring_support import installed
+from .cli_support import KEY, SECRET, LockedKeyring, MemoryKeyring, Prompt, outputs
+
+WHERE = "the OS keyring (tests.unit.cli_support.MemoryKeyring)"
+
+
+@pytest.fixture(autouse=True)
+def no_keys_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BITSTAMP_API_KEY", "BITSTAMP_API_SECRET", "WORKSTATION_KEYRING_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +54,9 @@ def test_keys_set_stores_the_pair_and_prints_neither(
         ("bitstamp-workstation/live", "api_key"): KEY,
         ("bitstamp-workstation/live", "api_secret"): SECRET,
     }
-    assert out == "stored the live API key …WXYZ and its secret in the OS keyring\n"
+    assert (
+        out == f"stored the live API key …WXYZ and its secret in {WHERE}, read back and compared\n"
+    )
     assert err == ""
     assert prompt.prompts == ["live API key (hidden): ", "live API secret (hidden): "]
     assert SECRET not in out + err
@@ -54,7 +65,7 @@ def test_keys_set_stores_the_pair_and_prints_neither(
     prompt.answers = [new_key, new_secret]
     assert cli.main(["keys", "set", "--env", "live"]) == 0
     assert outputs(capsys)[0] == (
-        "stored the live API key …ZZZZ and its secret in the OS keyring "
+        f"stored the live API key …ZZZZ and its secret in {WHERE}, read back and compared "
         "(replacing the pair stored before)\n"
     )
     assert memory.entries[("bitstamp-workstation/live", "api_secret")] == new_secret
@@ -93,7 +104,7 @@ def test_keys_set_cancelled_at_the_prompt_stores_nothing(
     prompt.answers = [KEY, EOFError]
     assert cli.main(["keys", "set", "--env", "live"]) == 2
     out, err = outputs(capsys)
-    assert "cancelled; nothing stored" in err
+    assert "cancelled at the prompt; nothing was changed" in err
     assert KEY not in out + err
     assert memory.entries == {}
 
@@ -104,6 +115,7 @@ def test_keys_status_shows_only_the_last_four_characters_of_a_key(
     assert cli.main(["keys", "status"]) == 0
     out, _ = outputs(capsys)
     assert out.splitlines() == [
+        f"keyring: {WHERE}",
         "sandbox  none  (`workstation keys set --env sandbox`)",
         "live     none  (`workstation keys set --env live`)",
     ]
@@ -113,6 +125,7 @@ def test_keys_status_shows_only_the_last_four_characters_of_a_key(
     assert cli.main(["keys", "status"]) == 0
     out, err = outputs(capsys)
     assert out.splitlines() == [
+        f"keyring: {WHERE}",
         "sandbox  stored (key …WXYZ)",
         "live     none  (`workstation keys set --env live`)",
     ]
@@ -128,13 +141,13 @@ def test_keys_delete_removes_the_pair_and_is_idempotent(
     memory.set_password("bitstamp-workstation/sandbox", "api_key", KEY)
     memory.set_password("bitstamp-workstation/sandbox", "api_secret", SECRET)
     assert cli.main(["keys", "delete", "--env", "live"]) == 0
-    assert outputs(capsys)[0] == "removed the live keys from the OS keyring\n"
+    assert outputs(capsys)[0] == f"removed the live keys from {WHERE}\n"
     assert set(memory.entries) == {
         ("bitstamp-workstation/sandbox", "api_key"),
         ("bitstamp-workstation/sandbox", "api_secret"),
     }
     assert cli.main(["keys", "delete", "--env", "live"]) == 0
-    assert outputs(capsys)[0] == "no live keys were stored\n"
+    assert outputs(capsys)[0] == f"no live keys were stored in {WHERE}\n"
 
 
 def test_without_a_keyring_keys_commands_say_so_before_prompting(
@@ -145,11 +158,17 @@ def test_without_a_keyring_keys_commands_say_so_before_prompting(
         ["keys", "set", "--env", "live"],
         ["keys", "status"],
         ["keys", "delete", "--env", "sandbox"],
+        ["keys", "show", "--env", "sandbox"],
+        ["keys", "test", "--env", "sandbox"],
     ):
         assert cli.main(argv) == 2
         out, err = outputs(capsys)
         assert out == ""
-        assert err.startswith("workstation keys: no OS keyring is available")
+        assert err.startswith(
+            "workstation keys: no keyring is available here (keyring.backends.fail.Keyring); "
+            "without an OS keyring (a server over SSH) use the encrypted file keyring"
+        )
+        assert "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring" in err
     assert prompt.prompts == []
 
 
@@ -161,7 +180,8 @@ def test_a_keyring_that_refuses_the_write_gives_a_message_without_the_secret(
     assert cli.main(["keys", "set", "--env", "live"]) == 2
     out, err = outputs(capsys)
     assert err == (
-        "workstation keys: could not store the keys in the OS keyring: "
+        "workstation keys: could not store the keys in the OS keyring "
+        "(tests.unit.cli_support.LockedKeyring): KeyringError: "
         "the collection is locked (tried api_key)\n"
     )
     assert SECRET not in out + err
