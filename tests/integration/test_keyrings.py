@@ -238,15 +238,16 @@ def test_a_configured_backend_that_cannot_load_is_named_with_its_error(
     ],
 )
 @pytest.mark.parametrize("backend", [null.Keyring, fail.Keyring])
-def test_the_null_and_fail_keyrings_are_refused_with_the_way_forward(
+def test_the_null_and_fail_keyrings_are_refused_with_the_way_forward_and_the_app_watches(
     backend: type,
     argv: list[str],
     prompt: Prompt,
     launches: list[dict[str, Any]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    app = argv[0] == "--env"  # the app opens watch-only; the keys commands stop
     with installed(backend()):
-        assert cli.main(argv) == 2
+        assert cli.main(argv) == (0 if app else 2)
     out, err = outputs(capsys)
     assert out == ""
     assert f"keyring.backends.{backend.__module__.rpartition('.')[2]}.Keyring" in err
@@ -254,7 +255,12 @@ def test_the_null_and_fail_keyrings_are_refused_with_the_way_forward(
     assert "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring" in err
     assert "BITSTAMP_API_KEY and BITSTAMP_API_SECRET" in err
     assert prompt.prompts == []
-    assert launches == []
+    if app:
+        assert ": WATCH ONLY on live (market data, no orders)" in err
+        (launch,) = launches
+        assert not launch["venue"].has_credentials
+    else:
+        assert launches == []
 
 
 def test_a_plaintext_keyring_is_refused_unless_allowed_and_then_said_loudly(

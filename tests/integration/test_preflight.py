@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.services.check_result import CheckResult, Verdict
 from workstation.services.journal import Journal
 from workstation.services.preflight import OrderConfirm, PreflightOptions, run_preflight
@@ -52,8 +53,8 @@ def venue_of(sim: SimServer, *, env: str = "sim", secret: str | None = None, **u
         env,
         urls.get("rest_url", sim.rest_url),
         urls.get("ws_url", sim.ws_url),
-        demo.api_key,
-        secret or demo.secret,
+        Secret(demo.api_key),
+        Secret(secret or demo.secret),
     )
 
 

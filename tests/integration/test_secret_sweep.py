@@ -397,7 +397,9 @@ def _(s: Sweep) -> None:
 def _(s: Sweep) -> None:
     s.keys_in_environment()
     s.monkeypatch.setitem(
-        venue_module.BITSTAMP_HOSTS, "live", venue_module.Hosts("http://127.0.0.1:9", None)
+        venue_module.BITSTAMP_HOSTS,
+        "live",
+        venue_module.Hosts("http://127.0.0.1:9", "ws://127.0.0.1:9/"),
     )
     assert s.cli(["keys", "test", "--env", "live"]) == 1
 
@@ -463,7 +465,7 @@ def _(s: Sweep) -> None:
     store = KeyStore(choice)
     stored = store.load("live")
     assert stored is not None
-    venue = bitstamp_venue("live", stored.api_key, stored.api_secret, stored.source)
+    venue = bitstamp_venue("live", stored.api_key, stored.api_secret, keys_from=stored.source)
     credentials = Credentials(stored.api_key, stored.api_secret, "live", "www.bitstamp.net")
     auth = BitstampAuth(credentials)
     for label, held in [
@@ -589,7 +591,10 @@ def _(s: Sweep) -> None:
 def _app_on_planted_keys(s: Sweep, env: str = "sandbox") -> tuple[WorkstationApp, SimServer]:
     server = s.sim()
     venue = bitstamp_venue(
-        env, Secret(s.planted.key), Secret(s.planted.secret), "the encrypted file keyring"
+        env,
+        Secret(s.planted.key),
+        Secret(s.planted.secret),
+        keys_from="the encrypted file keyring",
     )
     logs.configure_logging(s.tmp_path / "log" / "workstation.log", "DEBUG")
     app = build_app(VenueServices(venue, journal_path=s.tmp_path / "journal.sqlite3"))

@@ -11,6 +11,7 @@ Bitstamp's hosts (the environment table patched from inside the test, never an o
 
 from __future__ import annotations
 
+import argparse
 import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -22,6 +23,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from workstation import cli_trading
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
@@ -39,7 +41,8 @@ from workstation.ui.panes.status import StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.screens.ticket import TicketScreen
 
-from ..unit.cli_support import MemoryKeyring, installed
+from ..keyring_support import installed
+from ..unit.cli_support import MemoryKeyring
 from .harness import real, until
 
 D = Decimal
@@ -111,7 +114,7 @@ async def test_without_keys_the_real_market_is_watched_and_nothing_is_signed(
     # How run_tui decides: live with no OS keyring at all, sandbox with nothing stored.
     backend = fail.Keyring() if env == "live" else MemoryKeyring()
     with installed(backend):
-        venue = cli_trading._venue_for(env, None)
+        venue = cli_trading._venue_for(argparse.Namespace(allow_plaintext_keyring=False), env, None)
     notice = capsys.readouterr().err
     assert f"WATCH ONLY on {env}" in notice
     assert f"`workstation keys set --env {env}`" in notice
@@ -208,7 +211,7 @@ async def test_sandbox_without_a_websocket_never_sends_live_a_token_and_follows_
     point(monkeypatch, "live", live, ws=True)
     point(monkeypatch, "sandbox", sandbox, ws=False)
     demo = sandbox.exchange.demo
-    venue = bitstamp_venue("sandbox", demo.api_key, demo.secret)
+    venue = bitstamp_venue("sandbox", Secret(demo.api_key), Secret(demo.secret))
     services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
     app = build_app(services)
     engine = sandbox.exchange.engines["btcusd"]
@@ -288,7 +291,9 @@ async def test_a_sandbox_websocket_given_carries_its_private_stream(
     point(monkeypatch, "live", live, ws=True)
     point(monkeypatch, "sandbox", sandbox, ws=False)
     demo = sandbox.exchange.demo
-    venue = bitstamp_venue("sandbox", demo.api_key, demo.secret, sandbox_ws_url=sandbox.ws_url)
+    venue = bitstamp_venue(
+        "sandbox", Secret(demo.api_key), Secret(demo.secret), sandbox_ws_url=sandbox.ws_url
+    )
     services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
     try:
         await services.open(["btcusd"])

@@ -19,7 +19,8 @@ from workstation.services.check_result import CheckResult, Verdict
 from workstation.services.preflight import PreflightOptions
 from workstation.services.venue import Venue
 
-from .cli_support import KEY, SECRET, MemoryKeyring, installed, outputs, store
+from ..keyring_support import installed
+from .cli_support import KEY, SECRET, MemoryKeyring, outputs, store
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,11 @@ def test_live_places_no_test_order_unless_asked(
     store(memory, "live")
     assert cli.main(["preflight", "--env", "live", "--journal", str(tmp_path / "j")]) == 0
     venue, options = runs[-1]
-    assert (venue.env, venue.api_key, venue.api_secret) == ("live", KEY, SECRET)
+    assert venue.env == "live"
+    assert venue.api_key is not None
+    assert venue.api_key.reveal() == KEY
+    assert venue.api_secret is not None
+    assert venue.api_secret.reveal() == SECRET
     assert options.test_order is False
     assert options.confirm_order is not None  # asked for or not, live always confirms
     assert options.journal_path == tmp_path / "j"
