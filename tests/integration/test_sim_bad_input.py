@@ -146,6 +146,48 @@ async def test_signed_body_not_utf8_answers_bitstamp_error(
     await assert_alive(public)
 
 
+# -- long URLs ----------------------------------------------------------------------------
+
+API0021 = {"status": "error", "reason": "URL longer than 2000 chars", "code": "API0021"}
+
+
+def padded_target(path: str, length: int, query: str = "") -> str:
+    """``path`` and ``query`` padded to a request target of exactly ``length`` characters."""
+    prefix = f"{path}?{query}pad="
+    return prefix + "a" * (length - len(prefix))
+
+
+@pytest.mark.parametrize("length", [2001, 8190, 9000, 60_000])
+@pytest.mark.parametrize("path", [f"{API}/ticker/btcusd/", f"{API}/ohlc/btcusd/", "/nowhere/"])
+async def test_a_url_longer_than_2000_chars_answers_api0021(
+    public: httpx.AsyncClient, path: str, length: int
+) -> None:
+    """Bitstamp's API0021 (reference 6), past aiohttp's own 8,190-byte request line too
+    (which used to answer a plain-text 400 before the application saw the request)."""
+    response = await public.get(padded_target(path, length))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == API0021
+    await assert_alive(public)
+
+
+async def test_a_signed_url_longer_than_2000_chars_answers_api0021(
+    signed: httpx.AsyncClient, public: httpx.AsyncClient
+) -> None:
+    response = await signed.post(padded_target(f"{API}/account_balances/", 2001))
+    assert response.status_code == 403
+    assert response.json() == API0021
+    await assert_alive(public)
+
+
+async def test_a_url_of_2000_chars_is_served(public: httpx.AsyncClient) -> None:
+    target = padded_target(f"{API}/ohlc/btcusd/", 2000, query="step=60&limit=2&")
+    assert len(target) == 2000
+    response = await public.get(target)
+    assert response.status_code == 200
+    assert len(response.json()["data"]["ohlc"]) == 2
+
+
 # -- WebSocket ----------------------------------------------------------------------------
 
 
