@@ -16,8 +16,6 @@ import aiohttp
 import httpx
 import pytest
 import pytest_asyncio
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.protocol.sim_session import API, SHAPE_MARKETS, signed_client
 from workstation.sim.exchange import SimExchange
@@ -230,100 +228,3 @@ async def test_ws_bad_frames_answer_bts_error(sim: SimServer, frame: str) -> Non
     answer = await ws_answer(sim, frame)
     assert answer["event"] == "bts:error", answer
     assert isinstance(answer["data"]["message"], str)
-
-
-# -- fuzz ---------------------------------------------------------------------------------
-
-_ints = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30).map(str),
-    st.text(alphabet="0123456789²٣-+ .e", max_size=30),
-    st.just("9" * 1500),  # four of them stay under aiohttp's 8,190-byte request line
-    st.text(max_size=20),
-)
-_FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None
-)
-
-
-def _is_bitstamp_answer(response: httpx.Response) -> None:
-    """Any reply but a crash: JSON (a payload or a Bitstamp error), or the CDN's HTML 404."""
-    assert response.status_code < 500, response.text[:300]
-    if response.status_code == 404:
-        return
-    body = response.json()
-    if isinstance(body, dict) and body.get("status") == "error":
-        assert_bitstamp_error(response)
-
-
-@given(
-    st.fixed_dictionaries(
-        {},
-        optional={"step": _ints, "limit": _ints, "start": _ints, "end": _ints},
-    )
-)
-@_FUZZ
-async def test_fuzz_ohlc_params(sim: SimServer, query: dict[str, str]) -> None:
-    async with httpx.AsyncClient(base_url=sim.rest_url, timeout=10) as client:
-        _is_bitstamp_answer(await client.get(f"{API}/ohlc/btcusd/", params=query))
-        await assert_alive(client)
-
-
-_PRIVATE = st.sampled_from(
-    [
-        "order_status/",
-        "cancel_order/",
-        "replace_order/",
-        "user_transactions/",
-        "buy/btcusd/",
-        "sell/btcusd/",
-        "fees/trading/",
-    ]
-)
-_FIELDS = st.sampled_from(
-    [
-        "id",
-        "client_order_id",
-        "offset",
-        "limit",
-        "since_id",
-        "since_timestamp",
-        "sort",
-        "amount",
-        "price",
-        "limit_price",
-        "gtd_order",
-        "expire_time",
-        "ioc_order",
-    ]
-)
-
-
-@given(_PRIVATE, st.dictionaries(_FIELDS, st.one_of(_ints, st.just("True")), max_size=5))
-@_FUZZ
-async def test_fuzz_private_params(sim: SimServer, path: str, form: dict[str, str]) -> None:
-    async with signed_client(sim) as client:
-        _is_bitstamp_answer(await client.post(f"{API}/{path}", data=form))
-        await assert_alive(client)
-
-
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
-)
-
-
-@given(
-    event=st.one_of(st.sampled_from(["bts:subscribe", "bts:unsubscribe"]), _JSON),
-    channel=st.one_of(st.text(max_size=40), _JSON, st.just("private-my_orders_btcusd-²")),
-    auth=_JSON,
-)
-@_FUZZ
-async def test_fuzz_ws_subscribe(sim: SimServer, event: Any, channel: Any, auth: Any) -> None:
-    frame = json.dumps({"event": event, "data": {"channel": channel, "auth": auth}})
-    answer = await ws_answer(sim, frame)
-    assert answer["event"] in {
-        "bts:error",
-        "bts:subscription_succeeded",
-        "bts:unsubscription_succeeded",
-    }
