@@ -156,13 +156,13 @@ async def never_reader(sim: ChildSim) -> socket.socket:
 
 
 def server_connections(port: int) -> int:
-    """TCP connections the server's end holds open on ``port`` (``/proc/net/tcp``: local
-    port ``port``, state ESTABLISHED). The client's end cannot tell: a reset sent while its
+    """TCP connections the server's end holds open on 127.0.0.1:``port`` (``/proc/net/tcp``:
+    that local address, state ESTABLISHED). The client's end cannot tell: a reset sent while its
     window is shut is out of window and ignored, so it stays ESTABLISHED until it reads."""
     held = 0
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "01":  # 127.0.0.1:port
             held += 1
     return held
 
