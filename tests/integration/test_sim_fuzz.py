@@ -355,6 +355,27 @@ async def test_fuzz_private_endpoints(
     await assert_alive(public)
 
 
+@FUZZ
+@fuzz_seed
+@given(
+    name=st.sampled_from(sorted(PRIVATE)),
+    body=st.one_of(
+        st.binary(min_size=1, max_size=200),  # any bytes: not UTF-8, not a form
+        st.lists(st.sampled_from([b"=", b"&", b"%", b"%ff", b"+", b"amount", b"\xff"]))
+        .map(b"".join)
+        .filter(bool),
+    ),
+)
+async def test_fuzz_private_raw_bodies(
+    signed: httpx.AsyncClient, public: httpx.AsyncClient, name: str, body: bytes
+) -> None:
+    """The body itself generated, signed as it is: the form decoder's own edge cases."""
+    path = f"{API}/" + PRIVATE[name][0].format(**_VALID_PARTS)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert_bitstamp_shaped(await signed.post(path, content=body, headers=headers))
+    await assert_alive(public)
+
+
 # -- WebSocket -------------------------------------------------------------------------------
 
 JSON_VALUES = st.recursive(
