@@ -228,3 +228,15 @@ async def test_ws_bad_frames_answer_bts_error(sim: SimServer, frame: str) -> Non
     answer = await ws_answer(sim, frame)
     assert answer["event"] == "bts:error", answer
     assert isinstance(answer["data"]["message"], str)
+
+
+async def test_ws_frame_over_one_mib_is_closed_with_a_close_frame(sim: SimServer) -> None:
+    """Past aiohttp's 1 MiB message limit the connection ends, but with a close frame (1009,
+    message too big), never dropped without one; the server serves the next client."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(sim.ws_url) as ws:
+        await ws.send_str(subscribe("x" * (1 << 20)))
+        answer = await ws.receive(timeout=10)
+        assert answer.type is aiohttp.WSMsgType.CLOSE, answer
+        assert answer.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+    reply = await ws_answer(sim, '{"event": "bts:heartbeat"}')
+    assert reply["event"] == "bts:heartbeat"
