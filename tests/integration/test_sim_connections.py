@@ -18,7 +18,7 @@ import pytest
 import websockets
 
 from workstation.sim.exchange import SimExchange
-from workstation.sim.server import SimServer
+from workstation.sim.server import MAX_REQUEST_LINE, SimServer
 
 BACKLOG_BYTES = 64 * 1024
 """The slow-reader bound the tests run with (the default is 16 MiB)."""
@@ -213,4 +213,124 @@ async def test_an_open_websocket_is_not_idle(quick_sim: SimServer) -> None:
         await asyncio.sleep(IDLE_TIMEOUT_S * 2.5)
         await ws.send(json.dumps({"event": "bts:heartbeat"}))
         async with asyncio.timeout(5):
+            assert json.loads(await ws.recv())["event"] == "bts:heartbeat"
+
+
+# -- slow request bodies -------------------------------------------------------------------------
+
+BODY_TIMEOUT_S = 1.0
+
+
+@pytest.fixture
+async def body_sim() -> AsyncIterator[SimServer]:
+    """A still market that waits a second for a request body once its head has come."""
+    server = SimServer(SimExchange(seed=7, speed=0), body_timeout_s=BODY_TIMEOUT_S)
+    async with server:
+        yield server
+
+
+def signed_head(content_length: int) -> bytes:
+    """The head of a private POST (forged auth: the body never comes, so it is never checked)."""
+    return (
+        "POST /api/v2/account_balances/ HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "X-Auth: BITSTAMP key\r\nX-Auth-Signature: 00\r\nX-Auth-Nonce: n\r\n"
+        "X-Auth-Timestamp: 1\r\nX-Auth-Version: v2\r\n"
+        f"Content-Length: {content_length}\r\n\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["stalled-body", "trickled-body"])
+async def test_a_request_body_never_finished_is_timed_out(
+    body_sim: SimServer, trickle: bool
+) -> None:
+    """A complete head, then part of the body and nothing more (or a byte now and then):
+    the server answers 408 with Bitstamp's error shape once the body deadline passed, and
+    closes the connection. The old server waited for the body as long as the client kept
+    the connection open."""
+    loop = asyncio.get_running_loop()
+    sock = await connect(body_sim)
+    try:
+        await loop.sock_sendall(sock, signed_head(100) + b"amount=1")
+        sent = time.monotonic()
+
+        async def trickle_body() -> None:
+            for _ in range(80):
+                await asyncio.sleep(0.2)
+                await loop.sock_sendall(sock, b"0")
+
+        trickler = asyncio.create_task(trickle_body()) if trickle else None
+        reply = b""
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT_S * 2 + 4):
+                while True:
+                    try:
+                        chunk = await loop.sock_recv(sock, 1 << 16)
+                    except ConnectionResetError:
+                        break
+                    if not chunk:
+                        break
+                    reply += chunk
+        finally:
+            if trickler is not None:
+                trickler.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OSError):
+                    await trickler
+        assert time.monotonic() - sent >= BODY_TIMEOUT_S * 0.9
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"application/json" in head
+        assert json.loads(body) == {
+            "status": "error",
+            "reason": "Request body not received in time.",
+        }
+        await until(lambda: body_sim.open_connections == 0, within=2)
+    finally:
+        sock.close()
+
+
+async def test_a_body_that_arrives_in_time_is_served(body_sim: SimServer) -> None:
+    """The deadline is for the whole body, not a timer that fires on honest slow starts:
+    a body sent in pieces within the deadline is read and answered (here: the forged
+    signature's 403)."""
+    loop = asyncio.get_running_loop()
+    sock = await connect(body_sim)
+    try:
+        form = b"amount=1&price=2"
+        await loop.sock_sendall(sock, signed_head(len(form)) + form[:5])
+        await asyncio.sleep(BODY_TIMEOUT_S / 4)
+        await loop.sock_sendall(sock, form[5:])
+        reply = b""
+        async with asyncio.timeout(5):
+            while b"}" not in reply:
+                reply += await loop.sock_recv(sock, 1 << 16)
+        assert reply.startswith(b"HTTP/1.1 403"), reply[:200]
+        assert b'"code":"API0' in reply
+    finally:
+        sock.close()
+
+
+# -- request lines -------------------------------------------------------------------------------
+
+
+async def test_a_request_line_past_64_kib_is_refused_and_the_server_lives(
+    quick_sim: SimServer,
+) -> None:
+    """URLs up to MAX_REQUEST_LINE get Bitstamp's API0021 (test_sim_bad_input.py); past it
+    aiohttp refuses the line itself (a plain 400, connection closed): the bound on what a
+    connection that never ends its request line can make the server hold."""
+    reader, writer = await asyncio.open_connection(quick_sim.host, quick_sim.port)
+    try:
+        target = "/api/v2/ticker/btcusd/?pad=" + "a" * MAX_REQUEST_LINE
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        await writer.drain()
+        async with asyncio.timeout(10):
+            status_line = await reader.readline()
+            assert status_line.split()[1:2] == [b"400"], status_line
+            await reader.read()  # until the server closes
+    finally:
+        writer.close()
+    async with websockets.connect(quick_sim.ws_url, open_timeout=10) as ws:
+        await ws.send(json.dumps({"event": "bts:heartbeat"}))
+        async with asyncio.timeout(10):
             assert json.loads(await ws.recv())["event"] == "bts:heartbeat"

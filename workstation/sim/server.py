@@ -3,6 +3,7 @@
 aiohttp.web does the HTTP; this module adds what makes it Bitstamp: paths with and without the
 trailing slash, an HTML 404 for unknown paths and markets, v2 signature verification with the
 lenient host forms real clients need, ``X-Server-Auth-Signature`` on authenticated replies,
+Bitstamp's API0021 for a URL longer than 2,000 characters, a deadline on request bodies,
 Bitstamp's request budget (HTTP 429 past 400 requests/s or 10,000 per 10 minutes, reference
 section 6: per API key once its signature verified, per client address otherwise), a
 ``Date`` header on the exchange clock, and the fault injection hooks of
@@ -33,7 +34,7 @@ from .httpreply import HTML_404, html_error_page, json_reply
 from .periodic import Periodic
 from .ratelimit import RateLimiter, RateLimits
 from .routes import USER, add_routes
-from .wire.auth import AuthRejected, verify_request
+from .wire.auth import REASONS, AuthRejected, verify_request
 from .wire.error_bodies import error_body
 from .ws import SEND_QUEUE_BYTES, StreamHub
 
@@ -61,6 +62,24 @@ timeout too). 20 s: longer than an HTTP client keeps an idle pooled connection (
 5 s; aiohttp, ccxt's: 15 s), so the client lets go first and never reuses one being closed; short
 enough that 500 connections that never finish their headers are gone in 20 s, not 75
 (aiohttp's default; issue 17). A request being handled, a WebSocket included, is not idle."""
+
+BODY_TIMEOUT_S = 10.0
+"""How long a request body may take to arrive once its head has: a signed request whose body
+has not come in by then is answered 408 and its connection closed (a body trickled a byte at
+a time would otherwise hold the connection for as long as the client likes: the idle timeout
+only runs while no request is in progress). An unread body (of a request answered without
+it) is drained for as long before the connection closes. Loopback bodies of at most 1 MiB
+take milliseconds."""
+
+MAX_URL_CHARS = 2000
+"""Bitstamp answers API0021 "URL longer than 2000 chars" past this (reference 6); counted on
+the request target (path and query as sent), whatever host the client addressed."""
+
+MAX_REQUEST_LINE = 64 << 10
+"""The longest request line aiohttp will parse (its default is 8,190 bytes, past which it
+answers a plain-text 400 itself): every URL up to 64 KiB reaches the application and gets
+API0021. A longer line still gets aiohttp's 400; bounding it bounds what a connection that
+never ends its request line can make the server hold."""
 
 #: Names of the periodic faults a server can run (see ``SimServer.arm``).
 DROP_WS = "drop-ws"
@@ -91,6 +110,7 @@ class SimServer:
             address for every other request (an ``X-Auth`` header is only a claim); past it
             every request is answered 429 until the window has room again. None disables it.
         idle_timeout_s: see :data:`IDLE_TIMEOUT_S` (tests make it short).
+        body_timeout_s: see :data:`BODY_TIMEOUT_S` (tests make it short).
         ws_backlog_bytes: how far behind a WebSocket reader may fall, in bytes, before it
             is dropped (:data:`~workstation.sim.ws.SEND_QUEUE_BYTES`).
     """
@@ -105,6 +125,7 @@ class SimServer:
         rate_limits: RateLimits | None = BITSTAMP_LIMITS,
         allow_remote: bool = False,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
+        body_timeout_s: float = BODY_TIMEOUT_S,
         ws_backlog_bytes: int = SEND_QUEUE_BYTES,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -126,6 +147,7 @@ class SimServer:
             backlog_bytes=ws_backlog_bytes,
         )
         self.idle_timeout_s = idle_timeout_s
+        self.body_timeout_s = body_timeout_s
         exchange.attach_publisher(self.hub)
         self.rate_limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         """None when the budget is not enforced; ``rate_limiter.refused`` counts the 429s."""
@@ -157,6 +179,7 @@ class SimServer:
         app = web.Application(
             middlewares=[
                 self._count,
+                self._url_length,
                 self._authenticate,
                 self._rate_limit,
                 self._faults_middleware,
@@ -175,6 +198,8 @@ class SimServer:
             handle_signals=False,
             shutdown_timeout=1.0,
             keepalive_timeout=self.idle_timeout_s,
+            lingering_time=self.body_timeout_s,
+            max_line_size=MAX_REQUEST_LINE,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -302,6 +327,15 @@ class SimServer:
         return email.utils.formatdate(ms / 1000, usegmt=True)
 
     @web.middleware
+    async def _url_length(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Bitstamp's API0021 for a URL past :data:`MAX_URL_CHARS`, before anything else is
+        done with the request (no signature checked, no budget spent, no fault applied)."""
+        if len(request.raw_path) > MAX_URL_CHARS:
+            body = error_body(REASONS["API0021"], code="API0021")
+            return json_reply(body, AuthRejected.http_status)
+        return await handler(request)
+
+    @web.middleware
     async def _rate_limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         limiter = self.rate_limiter
         if limiter is None or request.path == "/":  # REST only, not the WebSocket upgrade
@@ -371,10 +405,16 @@ class SimServer:
         if not _needs_signature(request):
             return await handler(request)
         try:
-            body = await request.read()
+            async with asyncio.timeout(self.body_timeout_s):
+                body = await request.read()
         except web.HTTPException as exc:  # answered after the budget and faults, as before
             request[_UNREADABLE] = exc
             return await handler(request)
+        except TimeoutError:
+            _log.info("closing a connection whose request body was late: %s", request.path)
+            response = json_reply(error_body(_BODY_LATE), 408)
+            response.force_close()  # the rest of the body may still come: not a next request
+            return response
         host, _, port = request.host.partition(":")
         try:
             request[_API_KEY] = verify_request(
@@ -420,6 +460,11 @@ class SimServer:
                 body=payload,
             )
         return response
+
+
+_BODY_LATE = "Request body not received in time."
+"""The answer to a body late past :data:`BODY_TIMEOUT_S` (our wording: Bitstamp's is not
+recorded)."""
 
 
 def _needs_signature(request: web.Request) -> bool:

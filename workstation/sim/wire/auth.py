@@ -59,8 +59,10 @@ REASONS: dict[str, str] = {
     "API0018": "X-Auth-Timestamp header is invalid",
     "API0019": "Content-Type header is not accepted",
     "API0020": "Content-Type header should not be present",
+    "API0021": "URL longer than 2000 chars",
 }
-"""Bitstamp's reason text for each auth error code it can produce here (reference 6)."""
+"""Bitstamp's reason text for each API00xx code the simulator can produce (reference 6); all
+but API0021, which the server checks before anything else, come from `verify_request`."""
 
 _VISIBLE_ASCII = re.compile(r"[!-~]{1,128}")
 _TIMESTAMP = re.compile(r"[0-9]{1,16}")
