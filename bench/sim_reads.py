@@ -51,6 +51,7 @@ async def _start_sim(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=log,
+        cwd=tree,  # ``-m`` puts the working directory first on the path
         env={**os.environ, "PYTHONPATH": str(tree), "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None

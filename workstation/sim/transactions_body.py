@@ -66,7 +66,13 @@ class TransactionsBody:
             pieces = [self._rows(end_full * BLOCK, end)]
             pieces.extend(self._blocks[k] for k in range(end_full - 1, first_full - 1, -1))
             pieces.append(self._rows(start, first_full * BLOCK))
-        body = b"[" + b",".join(p for p in pieces if p) + b"]"
+        items = [p for p in pieces if p]
+        if not items:
+            body = b"[]"
+        else:  # brackets on the small end pieces: the body is copied once, not three times
+            items[0] = b"[" + items[0]
+            items[-1] += b"]"
+            body = b",".join(items)
         self._bodies[window_us] = (start, end, body)
         first_kept = self.tape.first_seq
         for k in [k for k in self._blocks if (k + 1) * BLOCK <= first_kept]:
