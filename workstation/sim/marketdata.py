@@ -9,7 +9,6 @@ than ~100 ms per pair carrying the absolute new amount of every changed level (z
 from __future__ import annotations
 
 import asyncio
-import itertools
 from bisect import bisect_left
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +19,7 @@ from ..domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
 from .clock import SimClock
 from .engine import MatchingEngine
-from .tape import DAY_US, TradeTape
+from .tape import DAY_US, TradeRows, TradeTape
 from .transactions_body import TransactionsBody
 from .wire.stream_frames import encode_book_frame, encode_diff_frame, encode_trade_frame
 
@@ -29,8 +28,8 @@ __all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher"]
 DIFF_INTERVAL_S = 0.1
 """Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
 TOP = 100
-HISTORY_SLICE = 1_000
-"""History trades appended to a tape per turn of the event loop (about 2 ms)."""
+HISTORY_SLICE = 250
+"""History trades appended to a tape per turn of the event loop (under a millisecond)."""
 
 
 class Publisher(Protocol):
@@ -53,20 +52,25 @@ class NoPublisher:
 class _PendingHistory:
     """A market's history while it is being made: chunks so far, then rows to append."""
 
-    __slots__ = ("chunks", "made", "newest_price", "rows", "live")
+    __slots__ = ("chunks", "made", "newest_price", "appending", "live")
 
-    def __init__(self, chunks: Iterator[list[Trade]]) -> None:
+    def __init__(self, chunks: Iterator[list[Trade]], market: Market) -> None:
         self.chunks: Iterator[list[Trade]] | None = chunks
-        self.made: list[list[Trade]] = []
-        """Chunks made so far, each newest first, the newest chunk first."""
-        self.rows: Iterator[Trade] | None = None
-        """Once every chunk is made: the history oldest first, being appended to the tape."""
+        self.made: list[TradeRows] = []
+        """Chunks made so far as rows, each newest first, the newest chunk first."""
+        self.appending = 0
+        """Once every chunk is made: how many rows of ``made[-1]`` are in the tape."""
         self.live: list[Trade] = []
         """Live trades made meanwhile: appended after the history."""
-        first = next(chunks, None)
-        if first is not None:
-            self.made.append(first)
-        self.newest_price = first[0].price if first else None
+        self.newest_price: Decimal | None = None
+        self.add(next(chunks, []), market)
+
+    def add(self, chunk: list[Trade], market: Market) -> None:
+        rows = TradeRows(chunk, market.base_decimals, market.quote_decimals)
+        if len(rows):
+            self.made.append(rows)
+            if self.newest_price is None:
+                self.newest_price = rows.newest_price
 
 
 class MarketData:
@@ -88,6 +92,9 @@ class MarketData:
         self._published_us: dict[str, int] = {}
         """Microtimestamp of each market's last diff frame (sent or not: nobody listening)."""
         self._pending: dict[str, _PendingHistory] = {}
+        self._waited: dict[str, asyncio.Event] = {}
+        """Markets a request waits for, set once their history is made."""
+        self._making = False
 
     # -- history -----------------------------------------------------------------------------
 
@@ -96,41 +103,64 @@ class MarketData:
 
         The newest chunk is made now (the last price must be known before anything trades);
         the rest by :meth:`make_history` or the first read that needs the market."""
-        self._pending[symbol] = _PendingHistory(chunks)
+        self._pending[symbol] = _PendingHistory(chunks, self.markets[symbol])
 
     async def make_history(self) -> None:
-        """Make pending history a slice at a time, yielding to requests in between."""
-        for symbol in list(self._pending):
-            await self.ready(symbol)
+        """Make pending history a slice at a time, yielding to requests in between; a market
+        a request waits for goes first. The only task that makes history: a slice per turn
+        of the event loop, however many requests wait."""
+        self._making = True
+        try:
+            while self._pending:
+                symbol = next((s for s in self._waited if s in self._pending), None)
+                self._history_step(symbol or next(iter(self._pending)))
+                await asyncio.sleep(0)
+        finally:
+            self._making = False
 
     async def ready(self, symbol: str) -> None:
-        """Return once the market's history is made, letting the event loop run between
-        slices (a request that reads trades awaits this first)."""
-        while symbol in self._pending:
-            self._history_step(symbol)
-            await asyncio.sleep(0)
+        """Return once the market's history is made (a request that reads trades awaits this
+        first). The event loop runs meanwhile."""
+        if symbol not in self._pending:
+            return
+        if not self._making:  # no server started: make it here, still in slices
+            while symbol in self._pending:
+                self._history_step(symbol)
+                await asyncio.sleep(0)
+            return
+        made = self._waited.get(symbol)
+        if made is None:
+            made = self._waited[symbol] = asyncio.Event()
+        await made.wait()
 
     def _history_step(self, symbol: str) -> None:
-        """A few milliseconds of history: make one chunk, or append a slice of it."""
+        """A few milliseconds of history: make one chunk, or append a slice of what is made
+        (oldest first, so the tape's running figures and sequence stay in time order)."""
         pending = self._pending[symbol]
         if pending.chunks is not None:
             chunk = next(pending.chunks, None)
             if chunk is not None:
-                pending.made.append(chunk)
+                pending.add(chunk, self.markets[symbol])
                 return
             pending.chunks = None
-            pending.rows = (t for c in reversed(pending.made) for t in reversed(c))
-            pending.made = []
-        assert pending.rows is not None
         tape = self._tapes[symbol]
-        appended = 0
-        for trade in itertools.islice(pending.rows, HISTORY_SLICE):
+        if pending.made:
+            rows = pending.made[-1]  # the oldest chunk
+            end = len(rows) - pending.appending
+            start = max(0, end - HISTORY_SLICE)
+            tape.append_reversed(rows, start, end)
+            pending.appending += end - start
+            if start == 0:
+                pending.made.pop()
+                pending.appending = 0
+            if pending.made:
+                return
+        for trade in pending.live:  # the history is in: live trades so far come after
             tape.append(trade)
-            appended += 1
-        if appended < HISTORY_SLICE:  # the history is in: live trades so far come after
-            for trade in pending.live:
-                tape.append(trade)
-            del self._pending[symbol]
+        del self._pending[symbol]
+        made = self._waited.pop(symbol, None)
+        if made is not None:
+            made.set()
 
     def _tape(self, symbol: str) -> TradeTape:
         """The market's trades, oldest first; finishes its history first if still pending."""

@@ -24,7 +24,7 @@ from decimal import Decimal
 from ..domain.common import Side
 from ..domain.market_data import Trade
 
-__all__ = ["DAY_US", "TRADE_HISTORY", "DayFigures", "TradeTape"]
+__all__ = ["DAY_US", "TRADE_HISTORY", "DayFigures", "TradeRows", "TradeTape", "units"]
 
 DAY_US = 86_400 * 1_000_000
 TRADE_HISTORY = 50_000
@@ -46,6 +46,35 @@ class DayFigures:
     value: Decimal
     """Sum of price times amount, exact."""
     last_side: Side
+
+
+def units(value: Decimal, scale: int) -> int:
+    """``value`` as a whole count of ``1/scale`` (ticks, lots); refuses a finer value."""
+    scaled = value * scale
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} is not a multiple of 1/{scale}")
+    return whole
+
+
+class TradeRows:
+    """Trades as the same integer columns, without bounds or figures: the boot history is
+    made newest first into these, so a day waiting to be appended is not 35,000 objects
+    (which the garbage collector walked for tens of milliseconds at a time)."""
+
+    def __init__(self, trades: list[Trade], base_decimals: int, quote_decimals: int) -> None:
+        price_scale, amount_scale = 10**quote_decimals, 10**base_decimals
+        self.times = array("q", [t.timestamp_us for t in trades])
+        self.ids = array("q", [t.id for t in trades])
+        self.prices = array("q", [units(t.price, price_scale) for t in trades])
+        self.amounts = array("q", [units(t.amount, amount_scale) for t in trades])
+        self.sides = bytearray(t.side.code for t in trades)
+        self.buy_order_ids = array("q", [t.buy_order_id or 0 for t in trades])
+        self.sell_order_ids = array("q", [t.sell_order_id or 0 for t in trades])
+        self.newest_price = trades[0].price if trades else None
+
+    def __len__(self) -> int:
+        return len(self.times)
 
 
 class TradeTape:
@@ -121,16 +150,48 @@ class TradeTape:
 
     def append(self, trade: Trade) -> None:
         """Add the newest trade; drops those past the count bound and older than a day."""
-        price = self._units(trade.price, self._price_scale)
-        amount = self._units(trade.amount, self._amount_scale)
+        self.append_row(
+            trade.timestamp_us,
+            trade.id,
+            units(trade.price, self._price_scale),
+            units(trade.amount, self._amount_scale),
+            trade.side.code,
+            trade.buy_order_id or 0,
+            trade.sell_order_id or 0,
+        )
+
+    def append_reversed(self, rows: TradeRows, start: int, end: int) -> None:
+        """Add rows ``end - 1`` down to ``start`` of ``rows`` (made newest first)."""
+        for i in range(end - 1, start - 1, -1):
+            self.append_row(
+                rows.times[i],
+                rows.ids[i],
+                rows.prices[i],
+                rows.amounts[i],
+                rows.sides[i],
+                rows.buy_order_ids[i],
+                rows.sell_order_ids[i],
+            )
+
+    def append_row(
+        self,
+        time_us: int,
+        trade_id: int,
+        price: int,
+        amount: int,
+        side_code: int,
+        buy_order_id: int,
+        sell_order_id: int,
+    ) -> None:
+        """Add the newest trade as integers (price and amount in ticks and lots)."""
         seq = self.end_seq
-        self.times.append(trade.timestamp_us)
-        self.ids.append(trade.id)
+        self.times.append(time_us)
+        self.ids.append(trade_id)
         self.prices.append(price)
         self.amounts.append(amount)
-        self.sides.append(trade.side.code)
-        self.buy_order_ids.append(trade.buy_order_id or 0)
-        self.sell_order_ids.append(trade.sell_order_id or 0)
+        self.sides.append(side_code)
+        self.buy_order_ids.append(buy_order_id)
+        self.sell_order_ids.append(sell_order_id)
         self._volume += amount
         self._value += price * amount
         highs, lows = self._highs, self._lows
@@ -140,7 +201,7 @@ class TradeTape:
         while lows and lows[-1][0] >= price:
             lows.pop()
         lows.append((price, seq))
-        self.forget_before(trade.timestamp_us - self.keep_us)
+        self.forget_before(time_us - self.keep_us)
 
     def forget_before(self, since_us: int) -> None:
         """Drop trades older than ``since_us``, and the oldest past the count bound."""
@@ -173,14 +234,6 @@ class TradeTape:
             self._highs.popleft()
         if self._lows and self._lows[0][1] == seq:
             self._lows.popleft()
-
-    @staticmethod
-    def _units(value: Decimal, scale: int) -> int:
-        units = value * scale
-        whole = int(units)
-        if whole != units:
-            raise ValueError(f"{value} is not a multiple of 1/{scale}")
-        return whole
 
     # -- reading ------------------------------------------------------------------------------
 

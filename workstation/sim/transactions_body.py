@@ -23,7 +23,7 @@ __all__ = ["BLOCK", "SLICE_S", "TransactionsBody"]
 
 BLOCK = 256
 """Trades per written block: about half a millisecond of writing."""
-SLICE_S = 0.002
+SLICE_S = 0.001
 """How long blocks are written before the event loop gets a turn."""
 
 
