@@ -10,6 +10,9 @@ reads bodies as bytes and never parses them, so its own cost stays out of the fi
 ``--tree DIR`` runs the simulator of another checkout (``git archive <commit> | tar -x -C
 DIR``): the figures of the code before and after a change, side by side on one machine.
 ``--profile FILE`` runs the simulator under pyinstrument and writes its text report there.
+``--holds`` measures instead how long the simulator's loop is held at a time, in thread CPU
+time, with the simulator in-process (``bench/sim_loop_holds.py``): the machine's scheduling
+noise, which the wall-time round trips above carry, does not count there.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -151,7 +155,7 @@ async def _measure(
         try:
             rest, ws = ready["rest_url"], ready["ws_url"]
             async with aiohttp.ClientSession() as session:  # history made, caches warm
-                for path in ("/api/v2/ticker/btcusd/", "/api/v2/transactions/btcusd/?time=day"):
+                for path in ("/api/v2/ticker/", "/api/v2/transactions/btcusd/?time=day"):
                     async with session.get(rest + path) as reply:
                         await reply.read()
             await asyncio.sleep(1.0)
@@ -201,6 +205,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--profile", type=Path, help="pyinstrument report of the simulator")
+    parser.add_argument("--holds", action="store_true", help="loop holds in thread CPU time")
     parser.add_argument("--poll", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.poll:
@@ -211,10 +216,32 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "speed": args.speed}
     say(f"simulator at --speed {args.speed:g}, {args.seconds:g} s per phase")
     for tree in trees:
-        figures = asyncio.run(_measure(tree, args.speed, args.seconds, args.profile))
-        _report(str(tree), figures)
+        if args.holds:
+            figures = _holds(tree, args.speed, args.seconds)
+            say(f"{tree}: loop holds in thread CPU time (ms)")
+            for phase, row in figures.items():
+                say(f"  {phase}: {row}")
+        else:
+            figures = asyncio.run(_measure(tree, args.speed, args.seconds, args.profile))
+            _report(str(tree), figures)
         results[str(tree)] = figures
-    write_section("sim_reads", results)
+    write_section("sim_loop_holds" if args.holds else "sim_reads", results)
+
+
+def _holds(tree: Path, speed: float, seconds: float) -> dict[str, Any]:
+    """``bench/sim_loop_holds.py`` run against ``tree``'s simulator."""
+    script = Path(__file__).with_name("sim_loop_holds.py")
+    done = subprocess.run(
+        [sys.executable, str(script), str(speed), str(seconds)],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return figures
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ class LoopHolds:
             self.ms.append((time.thread_time() - before) * 1000)
 
     def p99(self) -> float:
-        return statistics.quantiles(self.ms, n=100)[98]
+        return statistics.quantiles(self.ms, n=100, method="inclusive")[98]
 
     def longest(self) -> float:
         return max(self.ms)
