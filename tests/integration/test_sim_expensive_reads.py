@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 from workstation.sim.wire.fields import dumps
@@ -103,22 +104,24 @@ async def test_a_client_polling_ticker_and_a_day_of_trades_does_not_hold_the_loo
     assert holds.p99() < HOLD_P99_MS, figures
 
 
-async def test_the_transactions_body_is_the_same_bytes_as_before_and_follows_new_trades(
-    day_sim: SimServer,
-) -> None:
-    """The cached body is what the encoder writes from the trades, also after a new trade
-    (the cache is keyed by the trades the window holds, not by time alone)."""
-    exchange = day_sim.exchange
+async def test_the_transactions_body_is_the_encoders_bytes_and_follows_new_trades() -> None:
+    """The served body is what the encoder writes from the trades, also after the market
+    moved (the cache is keyed by the trades a window holds). A manual clock, so nothing
+    trades between the answer and the trades it is compared with."""
+    clock = SimClock(manual_start_us=time.time_ns() // 1000)
+    exchange = SimExchange(seed=11, speed=20, clock=clock, history_s=7_200)
     market = exchange.markets["btcusd"]
-    async with aiohttp.ClientSession() as session:
-        for window, seconds in (("minute", 60), ("hour", 3600), ("day", 86_400)):
-            async with session.get(
-                f"{day_sim.rest_url}/api/v2/transactions/btcusd/?time={window}"
-            ) as reply:
-                served = await reply.read()
-                assert reply.content_type == "application/json"
-            trades = exchange.transactions("btcusd", seconds)
-            expected = dumps(
-                encode_transactions(trades, market.base_decimals, market.quote_decimals)
-            )
-            assert served == expected, window
+    async with SimServer(exchange) as server, aiohttp.ClientSession() as session:
+        for _ in range(3):
+            for window, seconds in (("minute", 60), ("hour", 3600), ("day", 86_400)):
+                async with session.get(
+                    f"{server.rest_url}/api/v2/transactions/btcusd/?time={window}"
+                ) as reply:
+                    served = await reply.read()
+                    assert reply.content_type == "application/json"
+                trades = exchange.transactions("btcusd", seconds)
+                expected = dumps(
+                    encode_transactions(trades, market.base_decimals, market.quote_decimals)
+                )
+                assert served == expected, window
+            exchange.advance(20)
