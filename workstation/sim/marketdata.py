@@ -28,7 +28,7 @@ __all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher"]
 DIFF_INTERVAL_S = 0.1
 """Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
 TOP = 100
-HISTORY_SLICE = 250
+HISTORY_SLICE = 150
 """History trades appended to a tape per turn of the event loop (under a millisecond)."""
 
 
