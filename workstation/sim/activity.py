@@ -23,10 +23,14 @@ from .participants import PROFILES, QUIET, MarketFlow
 if TYPE_CHECKING:
     from .exchange import SimExchange
 
-__all__ = ["TICK_S", "MarketActivity"]
+__all__ = ["SLICE_S", "TICK_S", "MarketActivity"]
 
 TICK_S = 0.05
 """Market time step: the wall-clock loop's period and the manual clock's step size."""
+SLICE_S = 0.001
+"""How long the wall-clock loop runs the market before it lets the event loop go."""
+_STEP_MODEL_S = 0.5
+"""The longest step of one market in model seconds (a busy market's ~4 quotes)."""
 _MAX_CATCH_UP_S = 1.0
 """A stalled loop (a suspended laptop) resumes the market; it does not replay the gap."""
 
@@ -70,13 +74,32 @@ class MarketActivity:
             engine.pop_changes()  # the seeded book is the start, not a change
 
     async def run(self) -> None:
-        """Wall-clock loop: tick with the time that passed, until cancelled."""
+        """Wall-clock loop: tick with the time that passed, until cancelled.
+
+        The tick is cut into slices of about :data:`SLICE_S` with the event loop let go in
+        between: at ``--speed 100`` a whole tick held the loop for 10-14 ms, every client
+        waiting. Each market moves in steps of at most :data:`_STEP_MODEL_S` model seconds
+        (the walk and the Poisson rates add up the same), checked against the clock between.
+        """
         last = time.monotonic()
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
-            self.tick(min(now - last, _MAX_CATCH_UP_S))
+            dt_s = min(now - last, _MAX_CATCH_UP_S)
             last = now
+            exchange = self.exchange
+            exchange.expire_orders(exchange.clock.now_us())
+            if not self.speed:
+                continue
+            model_s = dt_s * self.speed
+            steps = max(1, math.ceil(model_s / _STEP_MODEL_S))
+            began = time.perf_counter()
+            for flow in self.flows.values():
+                for _ in range(steps):
+                    flow.advance(model_s / steps, exchange.clock.now_us(), exchange)
+                    if time.perf_counter() - began > SLICE_S:
+                        await asyncio.sleep(0)
+                        began = time.perf_counter()
 
     def advance(self, seconds: float) -> None:
         """Move a manual clock forward by ``seconds``, running the market step by step."""

@@ -196,6 +196,14 @@ class SimExchange:
     def ticker(self, symbol: str) -> Ticker:
         return self.data.ticker(symbol)
 
+    async def history_ready(self, symbol: str) -> None:
+        """Return once the market's boot history is made (the event loop runs meanwhile)."""
+        await self.data.ready(symbol)
+
+    async def transactions_body(self, symbol: str, window_s: int) -> bytes:
+        """The REST ``transactions`` body, written from the cached items of the tape."""
+        return await self.data.transactions_body(symbol, window_s)
+
     def book(self, symbol: str, *, with_orders: bool = False) -> BookSnapshot:
         return self.data.book(symbol, with_orders=with_orders)
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from .wire.error_bodies import not_found_page
 from .wire.fields import dumps
 
-__all__ = ["HTML_404", "html_error_page", "json_reply"]
+__all__ = ["HTML_404", "html_error_page", "json_body_reply", "json_reply"]
 
 # Bitstamp's CDN answers unknown paths and markets with an HTML page, not JSON (reference 3).
 HTML_404 = not_found_page().decode("latin-1")
@@ -30,5 +30,12 @@ def json_reply(
     Decimals in ``payload`` are where Bitstamp writes a JSON number (cancel replies, rates):
     ``dumps`` writes their exact digits, never through float."""
     response = web.Response(status=status, body=dumps(payload), headers=headers)
+    response.content_type = "application/json"
+    return response
+
+
+def json_body_reply(body: bytes, status: int = 200) -> web.Response:
+    """A JSON response of a body already written (a cached ``transactions`` array)."""
+    response = web.Response(status=status, body=body)
     response.content_type = "application/json"
     return response

@@ -9,7 +9,7 @@ than ~100 ms per pair carrying the absolute new amount of every changed level (z
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from bisect import bisect_left
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -19,16 +19,17 @@ from ..domain.market_data import BookDiff, BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
 from .clock import SimClock
 from .engine import MatchingEngine
+from .tape import DAY_US, TradeRows, TradeTape
+from .transactions_body import TransactionsBody
 from .wire.stream_frames import encode_book_frame, encode_diff_frame, encode_trade_frame
 
 __all__ = ["DIFF_INTERVAL_S", "MarketData", "NoPublisher", "Publisher"]
 
 DIFF_INTERVAL_S = 0.1
 """Spacing of book frames per pair (Bitstamp: 111-120 ms observed)."""
-TRADE_HISTORY = 50_000
-"""Trades kept per market (a day of activity at Bitstamp-like rates)."""
 TOP = 100
-_DAY_US = 86_400 * 1_000_000
+HISTORY_SLICE = 150
+"""History trades appended to a tape per turn of the event loop (under a millisecond)."""
 
 
 class Publisher(Protocol):
@@ -48,6 +49,30 @@ class NoPublisher:
         return False
 
 
+class _PendingHistory:
+    """A market's history while it is being made: chunks so far, then rows to append."""
+
+    __slots__ = ("chunks", "made", "newest_price", "appending", "live")
+
+    def __init__(self, chunks: Iterator[list[Trade]], market: Market) -> None:
+        self.chunks: Iterator[list[Trade]] | None = chunks
+        self.made: list[TradeRows] = []
+        """Chunks made so far as rows, each newest first, the newest chunk first."""
+        self.appending = 0
+        """Once every chunk is made: how many rows of ``made[-1]`` are in the tape."""
+        self.live: list[Trade] = []
+        """Live trades made meanwhile: appended after the history."""
+        self.newest_price: Decimal | None = None
+        self.add(next(chunks, []), market)
+
+    def add(self, chunk: list[Trade], market: Market) -> None:
+        rows = TradeRows(chunk, market.base_decimals, market.quote_decimals)
+        if len(rows):
+            self.made.append(rows)
+            if self.newest_price is None:
+                self.newest_price = rows.newest_price
+
+
 class MarketData:
     """Trades and book publication for every market of one exchange."""
 
@@ -61,44 +86,87 @@ class MarketData:
         self.engines = engines
         self.clock = clock
         self.publisher: Publisher = NoPublisher()
-        self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=TRADE_HISTORY) for s in markets}
+        self._tapes = {s: TradeTape(m.base_decimals, m.quote_decimals) for s, m in markets.items()}
+        self._bodies = {s: TransactionsBody(tape, clock) for s, tape in self._tapes.items()}
         self._reference: dict[str, Decimal] = {}
         self._published_us: dict[str, int] = {}
         """Microtimestamp of each market's last diff frame (sent or not: nobody listening)."""
-        self._pending: dict[str, Iterator[list[Trade]]] = {}
-        self._older: dict[str, list[list[Trade]]] = {}
+        self._pending: dict[str, _PendingHistory] = {}
+        self._waited: dict[str, asyncio.Event] = {}
+        """Markets a request waits for, set once their history is made."""
+        self._making = False
 
     # -- history -----------------------------------------------------------------------------
 
     def set_history(self, symbol: str, chunks: Iterator[list[Trade]]) -> None:
-        """Trades from before the start, as chunks going back in time (newest first each)."""
-        self._pending[symbol] = chunks
-        self._older[symbol] = []
+        """Trades from before the start, as chunks going back in time (newest first each).
+
+        The newest chunk is made now (the last price must be known before anything trades);
+        the rest by :meth:`make_history` or the first read that needs the market."""
+        self._pending[symbol] = _PendingHistory(chunks, self.markets[symbol])
 
     async def make_history(self) -> None:
-        """Make pending history one chunk at a time, yielding to requests in between."""
-        for symbol in list(self._pending):
+        """Make pending history a slice at a time, yielding to requests in between; a market
+        a request waits for goes first. The only task that makes history: a slice per turn
+        of the event loop, however many requests wait."""
+        self._making = True
+        try:
+            while self._pending:
+                symbol = next((s for s in self._waited if s in self._pending), None)
+                self._history_step(symbol or next(iter(self._pending)))
+                await asyncio.sleep(0)
+        finally:
+            self._making = False
+
+    async def ready(self, symbol: str) -> None:
+        """Return once the market's history is made (a request that reads trades awaits this
+        first). The event loop runs meanwhile."""
+        if symbol not in self._pending:
+            return
+        if not self._making:  # no server started: make it here, still in slices
             while symbol in self._pending:
                 self._history_step(symbol)
                 await asyncio.sleep(0)
+            return
+        made = self._waited.get(symbol)
+        if made is None:
+            made = self._waited[symbol] = asyncio.Event()
+        await made.wait()
 
     def _history_step(self, symbol: str) -> None:
-        chunks = self._pending[symbol]
-        chunk = next(chunks, None)
-        if chunk is not None:
-            self._older[symbol].append(chunk)
-            return
+        """A few milliseconds of history: make one chunk, or append a slice of what is made
+        (oldest first, so the tape's running figures and sequence stay in time order)."""
+        pending = self._pending[symbol]
+        if pending.chunks is not None:
+            chunk = next(pending.chunks, None)
+            if chunk is not None:
+                pending.add(chunk, self.markets[symbol])
+                return
+            pending.chunks = None
+        tape = self._tapes[symbol]
+        if pending.made:
+            rows = pending.made[-1]  # the oldest chunk
+            end = len(rows) - pending.appending
+            start = max(0, end - HISTORY_SLICE)
+            tape.append_reversed(rows, start, end)
+            pending.appending += end - start
+            if start == 0:
+                pending.made.pop()
+                pending.appending = 0
+            if pending.made:
+                return
+        for trade in pending.live:  # the history is in: live trades so far come after
+            tape.append(trade)
         del self._pending[symbol]
-        older = [t for c in reversed(self._older.pop(symbol)) for t in reversed(c)]
-        tape = deque(older, maxlen=TRADE_HISTORY)
-        tape.extend(self._trades[symbol])  # live trades so far come after
-        self._trades[symbol] = tape
+        made = self._waited.pop(symbol, None)
+        if made is not None:
+            made.set()
 
-    def _tape(self, symbol: str) -> deque[Trade]:
+    def _tape(self, symbol: str) -> TradeTape:
         """The market's trades, oldest first; finishes its history first if still pending."""
         while symbol in self._pending:
             self._history_step(symbol)
-        return self._trades[symbol]
+        return self._tapes[symbol]
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -106,10 +174,17 @@ class MarketData:
         self._reference[symbol] = price
 
     def reference_price(self, symbol: str) -> Decimal | None:
-        """The market price for the 20 % band: last trade, else mid, else the seed price."""
-        trades = self._tape(symbol)
-        if trades:
-            return trades[-1].price
+        """The market price for the 20 % band: last trade, else mid, else the seed price.
+
+        Never waits for history: while it is being made, the last trade is the last live one
+        or else the newest of the history."""
+        pending = self._pending.get(symbol)
+        if pending is not None:
+            last = pending.live[-1].price if pending.live else pending.newest_price
+        else:
+            last = self._tapes[symbol].last_price()
+        if last is not None:
+            return last
         engine = self.engines[symbol]
         bid, ask = engine.best_bid(), engine.best_ask()
         if bid is not None and ask is not None:
@@ -119,7 +194,11 @@ class MarketData:
     # -- trades ------------------------------------------------------------------------------
 
     def record_trade(self, trade: Trade) -> None:
-        self._trades[trade.market].append(trade)  # history, if not made yet, goes before
+        pending = self._pending.get(trade.market)
+        if pending is not None:
+            pending.live.append(trade)  # after the history, once it is made
+        else:
+            self._tapes[trade.market].append(trade)
         channel = f"live_trades_{trade.market}"
         if self.publisher.has_subscribers(channel):
             m = self.markets[trade.market]
@@ -129,27 +208,37 @@ class MarketData:
 
     def trades_since(self, symbol: str, since_us: int) -> list[Trade]:
         """Trades at or after ``since_us``, newest first (as ``transactions`` returns them)."""
-        out = []
-        for trade in reversed(self._tape(symbol)):
-            if trade.timestamp_us < since_us:
-                break
-            out.append(trade)
-        return out
+        tape = self._tape(symbol)
+        first = tape.index(tape.seq_since(since_us))
+        end = tape.index(tape.end_seq)
+        return [tape.trade(i, symbol) for i in range(end - 1, first - 1, -1)]
+
+    async def transactions_body(self, symbol: str, window_s: int) -> bytes:
+        """The REST ``transactions`` JSON of the last ``window_s`` seconds, newest first."""
+        await self.ready(symbol)
+        return await self._bodies[symbol].body(window_s * 1_000_000)
+
+    def stored_trades(self) -> int:
+        """Trades held in every tape (what the memory bound is about)."""
+        return sum(len(t) for t in self._tapes.values())
+
+    def stored_bytes(self) -> int:
+        return sum(t.stored_bytes() for t in self._tapes.values())
 
     def ticker(self, symbol: str) -> Ticker:
         m = self.markets[symbol]
         now = self.clock.peek_us()
-        day = self.trades_since(symbol, now - _DAY_US)
+        tape = self._tape(symbol)
+        tape.forget_before(now - DAY_US)
+        day = tape.figures()
         reference = self.reference_price(symbol) or Decimal(0)
         engine = self.engines[symbol]
         bid = engine.best_bid() or reference
         ask = engine.best_ask() or reference
-        if day:
-            prices = [t.price for t in day]
-            volume = sum((t.amount for t in day), Decimal(0))
-            value = sum((t.price * t.amount for t in day), Decimal(0))
-            vwap = (value / volume).quantize(m.tick, ROUND_HALF_UP) if volume else reference
-            last, high, low, first = day[0].price, max(prices), min(prices), day[-1].price
+        if day is not None:
+            volume = day.volume
+            vwap = (day.value / volume).quantize(m.tick, ROUND_HALF_UP) if volume else reference
+            last, high, low, first = day.last, day.high, day.low, day.first
         else:
             volume = Decimal(0)
             last = high = low = first = vwap = reference.quantize(m.tick, ROUND_HALF_UP)
@@ -167,7 +256,7 @@ class MarketData:
             open=first,
             open_24=first,
             percent_change_24=change,
-            side=day[0].side if day else None,
+            side=day.last_side if day is not None else None,
         )
 
     def candles(
@@ -182,25 +271,35 @@ class MarketData:
         if start is not None and end is None:
             first_bucket = start - start % step
         first_bucket = max(first_bucket, 0)  # no candle before the epoch (an early ``end``)
-        trades = list(reversed(self.trades_since(symbol, first_bucket * 1_000_000)))
+        tape = self._tape(symbol)
+        times, prices, amounts = tape.times, tape.prices, tape.amounts
+        i = tape.index(tape.seq_since(first_bucket * 1_000_000))
+        n = len(times)
         reference = self.reference_price(symbol) or Decimal(0)
-        close = trades[0].price if trades else reference
+        close = tape.price(i) if i < n else reference
         out: list[Candle] = []
-        i = 0
         for bucket in range(first_bucket, last_bucket + 1, step):
-            in_bucket = []
-            while i < len(trades) and trades[i].timestamp_us < (bucket + step) * 1_000_000:
-                in_bucket.append(trades[i])
-                i += 1
-            if in_bucket:
-                prices = [t.price for t in in_bucket]
-                volume = sum((t.amount for t in in_bucket), Decimal(0))
-                candle = Candle(bucket, prices[0], max(prices), min(prices), prices[-1], volume)
-                close = prices[-1]
+            j = bisect_left(times, (bucket + step) * 1_000_000, i) if i < n else n
+            if j > i:
+                in_bucket = prices[i:j]
+                candle = Candle(
+                    bucket,
+                    tape.price(i),
+                    self._price(tape, max(in_bucket)),
+                    self._price(tape, min(in_bucket)),
+                    tape.price(j - 1),
+                    Decimal(sum(amounts[i:j])).scaleb(-tape.base_decimals),
+                )
+                close = candle.close
             else:
                 candle = Candle(bucket, close, close, close, close, Decimal(0))
             out.append(candle)
+            i = j
         return out
+
+    @staticmethod
+    def _price(tape: TradeTape, units: int) -> Decimal:
+        return Decimal(units).scaleb(-tape.quote_decimals)
 
     # -- books -----------------------------------------------------------------------------------
 
@@ -244,30 +343,36 @@ class MarketData:
 
     def publish_book_changes(self) -> int:
         """Send one diff (and one top-100) frame per market whose book changed; returns count."""
-        sent = 0
-        for symbol, engine in self.engines.items():
-            bids, asks = engine.pop_changes()
-            if not bids and not asks:
-                continue
-            stamp = self._published_us[symbol] = self.clock.now_us()
-            m = self.markets[symbol]
-            diff_channel = f"diff_order_book_{symbol}"
-            if self.publisher.has_subscribers(diff_channel):
-                diff = BookDiff(
-                    market=symbol,
-                    timestamp_us=stamp,
-                    bids=tuple(sorted(bids.items(), reverse=True)),
-                    asks=tuple(sorted(asks.items())),
-                )
-                self.publisher.publish(
-                    diff_channel, encode_diff_frame(diff, m.base_decimals, m.quote_decimals)
-                )
-                sent += 1
-            if self.publisher.has_subscribers(f"order_book_{symbol}"):
-                self._publish_top(symbol)
+        return sum(self._publish_changes(symbol) for symbol in self.engines)
+
+    def _publish_changes(self, symbol: str) -> bool:
+        """One market's frames, if its book changed; whether a diff frame went out."""
+        bids, asks = self.engines[symbol].pop_changes()
+        if not bids and not asks:
+            return False
+        stamp = self._published_us[symbol] = self.clock.now_us()
+        m = self.markets[symbol]
+        sent = False
+        diff_channel = f"diff_order_book_{symbol}"
+        if self.publisher.has_subscribers(diff_channel):
+            diff = BookDiff(
+                market=symbol,
+                timestamp_us=stamp,
+                bids=tuple(sorted(bids.items(), reverse=True)),
+                asks=tuple(sorted(asks.items())),
+            )
+            self.publisher.publish(
+                diff_channel, encode_diff_frame(diff, m.base_decimals, m.quote_decimals)
+            )
+            sent = True
+        if self.publisher.has_subscribers(f"order_book_{symbol}"):
+            self._publish_top(symbol)
         return sent
 
     async def run_publisher(self, interval_s: float = DIFF_INTERVAL_S) -> None:
+        """Book frames every ``interval_s``, one market per turn of the event loop."""
         while True:
             await asyncio.sleep(interval_s)
-            self.publish_book_changes()
+            for symbol in self.engines:
+                self._publish_changes(symbol)
+                await asyncio.sleep(0)

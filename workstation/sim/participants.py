@@ -128,12 +128,19 @@ class MarketFlow:
             market.lot, ROUND_DOWN
         ) + market.lot
         self._makers: dict[Side, list[int]] = {Side.BUY: [], Side.SELL: []}
+        self._fair = (0, anchor.quantize(tick))
+        """(log_units, fair value) of the last ``fair`` asked: exp() is too dear per quote."""
 
     # -- fair value --------------------------------------------------------------------------
 
     @property
     def fair(self) -> Decimal:
-        return (self.anchor * (Decimal(self.log_units) * _MICRO).exp()).quantize(self.market.tick)
+        units, value = self._fair
+        if units != self.log_units:
+            units = self.log_units
+            value = (self.anchor * (Decimal(units) * _MICRO).exp()).quantize(self.market.tick)
+            self._fair = (units, value)
+        return value
 
     def walk(self, dt: float) -> None:
         """Move fair value by one random-walk step of ``dt`` model seconds."""

@@ -18,7 +18,7 @@ from ..domain.markets import Market
 from .catalog import CURRENCY_DECIMALS
 from .digits import read_digits
 from .exchange import SimExchange
-from .httpreply import json_reply
+from .httpreply import json_body_reply, json_reply
 from .orderform import TRUE, OrderForm, SimRejection
 from .wire.account import (
     encode_account_balances,
@@ -27,7 +27,7 @@ from .wire.account import (
     encode_websockets_token,
 )
 from .wire.error_bodies import error_body
-from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker, encode_transactions
+from .wire.market_data import encode_ohlc, encode_order_book, encode_ticker
 from .wire.markets import encode_markets, encode_trading_pairs_info
 from .wire.orders import (
     encode_cancel,
@@ -106,11 +106,14 @@ class _Routes:
         if request.query_string:
             return json_reply(error_body("Invalid GET parameter.", response_code="400.018"), 400)
         m = self.market(request)
+        await self.ex.history_ready(m.symbol)
         return json_reply(
             encode_ticker(self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals)
         )
 
     async def tickers(self, request: web.Request) -> web.Response:
+        for symbol in self.ex.markets:
+            await self.ex.history_ready(symbol)
         rows = [
             encode_ticker(
                 self.ex.ticker(m.symbol), m.base_decimals, m.quote_decimals, market_name=m.name
@@ -133,8 +136,7 @@ class _Routes:
         window = _TRANSACTION_WINDOWS.get(request.query.get("time", "hour"))
         if window is None:
             return json_reply(error_body({"time": ["Not a valid choice."]}), 400)
-        trades = self.ex.transactions(m.symbol, window)
-        return json_reply(encode_transactions(trades, m.base_decimals, m.quote_decimals))
+        return json_body_reply(await self.ex.transactions_body(m.symbol, window))
 
     async def ohlc(self, request: web.Request) -> web.Response:
         m = self.market(request)
@@ -150,6 +152,7 @@ class _Routes:
             problems.setdefault("limit", []).append("Must be between 1 and 1000.")
         if problems or step is None or limit is None:
             return json_reply(error_body(problems), 400)
+        await self.ex.history_ready(m.symbol)
         candles = self.ex.candles(m.symbol, step=step, limit=limit, start=start, end=end)
         return json_reply(encode_ohlc(m.name, candles, m.base_decimals, m.quote_decimals))
 
