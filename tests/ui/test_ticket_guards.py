@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.guards import Guard
 from workstation.domain.order_request import OrderRequest
@@ -35,7 +36,7 @@ def live_venue(sim: SimServer) -> Venue:
     """LIVE's badge and rules on the simulator's address: how a test reaches the live code
     path (never through a user-facing option)."""
     demo = sim.exchange.demo
-    return Venue("live", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    return Venue("live", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
 
 
 def notices(app: WorkstationApp) -> list[str]:
@@ -190,7 +191,7 @@ async def test_the_services_refuse_an_order_outside_a_guard_without_its_acceptan
 ) -> None:
     """The UI is not the only gate: a submit straight to the services is checked again."""
     demo = sim.exchange.demo
-    venue = Venue(env, sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    venue = Venue(env, sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
     services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
     await services.open(["btcusd"])
     try:
@@ -227,7 +228,7 @@ async def test_the_services_refuse_an_order_outside_a_guard_without_its_acceptan
 async def test_the_services_refuse_an_amend_outside_a_guard(sim: SimServer, tmp_path: Path) -> None:
     """An amend is a new order at the exchange: its new terms meet the same guards."""
     demo = sim.exchange.demo
-    venue = Venue("sim", sim.rest_url, sim.ws_url, demo.api_key, demo.secret)
+    venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
     services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
     await services.open(["btcusd"])
     try:

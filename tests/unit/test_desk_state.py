@@ -13,6 +13,7 @@ import pytest
 
 from workstation.cli_desk import desk_options
 from workstation.domain.desk_layout import DeskLayout
+from workstation.services.config import load_settings
 from workstation.services.desk_state import (
     DeskStateError,
     default_desk_path,
@@ -89,7 +90,7 @@ def test_without_a_saved_layout_the_defaults(tmp_path: Path) -> None:
     options = desk_options(pairs=None, mono=None, confirm=True, desk_path=tmp_path / "d.json")
     assert (options.pairs, options.shown, options.mono, dict(options.groups)) == (
         ("btcusd",),
-        None,
+        "btcusd",  # the config's default pair, itself the built-in default here
         False,
         {},
     )
@@ -140,3 +141,33 @@ def test_no_path_neither_reads_nor_keeps() -> None:
     options = desk_options(pairs=None, mono=True, confirm=True, desk_path=None)
     assert options.remember is None
     assert options.mono is True
+
+
+def test_the_config_under_the_saved_layout_and_the_command_line_over_both(tmp_path: Path) -> None:
+    """The precedence of ``desk_options``: command line > last session > config > defaults."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_pair = "ethusd"\nwatched_pairs = ["btceur"]\ntheme = "mono"\nrefresh_hz = 5\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    path = tmp_path / "desk.json"
+    fresh = desk_options(pairs=None, mono=None, confirm=True, desk_path=path, settings=settings)
+    assert (fresh.pairs, fresh.shown, fresh.mono, fresh.refresh_hz) == (
+        ("ethusd", "btceur"),
+        "ethusd",
+        True,
+        5,
+    )
+    write_desk(path, DeskLayout(pairs=("btcusd",), shown="btcusd", mono=False, groups={}))
+    saved = desk_options(pairs=None, mono=None, confirm=True, desk_path=path, settings=settings)
+    assert (saved.pairs, saved.shown, saved.mono, saved.refresh_hz) == (
+        ("btcusd",),
+        "btcusd",
+        False,
+        5,  # the redraw rate is the config's alone
+    )
+    asked = desk_options(
+        pairs=["ethbtc"], mono=True, confirm=True, desk_path=path, settings=settings
+    )
+    assert (asked.pairs, asked.shown, asked.mono) == (("ethbtc",), "ethbtc", True)

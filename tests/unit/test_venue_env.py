@@ -55,7 +55,9 @@ def test_without_keys_a_bitstamp_venue_is_watched_not_traded() -> None:
 
 
 def test_a_sandbox_websocket_given_carries_sandboxs_whole_stream() -> None:
-    venue = bitstamp_venue("sandbox", KEY, SECRET, sandbox_ws_url="wss://ws.sandbox.example/")
+    venue = bitstamp_venue(
+        "sandbox", Secret(KEY), Secret(SECRET), sandbox_ws_url="wss://ws.sandbox.example/"
+    )
     assert (venue.ws_url, venue.orders_stream) == ("wss://ws.sandbox.example/", True)
     assert venue.market_data_from == "https://sandbox.bitstamp.net"
     local = bitstamp_venue("sandbox", sandbox_ws_url="ws://127.0.0.1:9001/")
@@ -75,12 +77,14 @@ def test_a_sandbox_websocket_given_carries_sandboxs_whole_stream() -> None:
 )
 def test_a_sandbox_websocket_that_would_leak_its_token_is_refused(url: str, message: str) -> None:
     with pytest.raises(VenueError, match=message):
-        bitstamp_venue("sandbox", KEY, SECRET, sandbox_ws_url=url)
+        bitstamp_venue("sandbox", Secret(KEY), Secret(SECRET), sandbox_ws_url=url)
 
 
 def test_a_sandbox_websocket_is_for_sandbox_only() -> None:
     with pytest.raises(VenueError, match="--env sandbox"):
-        bitstamp_venue("live", KEY, SECRET, sandbox_ws_url="wss://ws.sandbox.example/")
+        bitstamp_venue(
+            "live", Secret(KEY), Secret(SECRET), sandbox_ws_url="wss://ws.sandbox.example/"
+        )
 
 
 @pytest.mark.parametrize(
@@ -178,3 +182,11 @@ def test_a_remote_simulator_needs_the_explicit_flag(url: str) -> None:
 )
 def test_loopback_simulators_need_no_flag(url: str) -> None:
     assert attached_sim_venue(url, KEY, SECRET).env == "sim"
+
+
+def test_key_material_given_as_text_is_refused_at_once() -> None:
+    """A plain string would only fail later, inside the signer, as a stalled start."""
+    with pytest.raises(TypeError, match="held as Secret"):
+        Venue("sim", "http://127.0.0.1:1", "ws://127.0.0.1:1/", KEY, Secret(SECRET))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="held as Secret"):
+        bitstamp_venue("live", Secret(KEY), SECRET)  # type: ignore[arg-type]

@@ -107,6 +107,10 @@ class Venue:
     def __post_init__(self) -> None:
         if self.embedded_run is not None and not _RUN_ID.fullmatch(self.embedded_run):
             raise ValueError("embedded_run must be 8 lowercase hex digits")
+        keys = (self.api_key, self.api_secret)
+        if any(v is not None and not isinstance(v, Secret) for v in keys):
+            # said here, at once: a plain string would only fail later, inside the signer
+            raise TypeError("a venue's API key and secret are held as Secret, never as text")
         if self.env == "sim" and is_bitstamp_host(self.rest_host):
             # the badge, the confirm rule and the journal scope follow the host actually used
             raise ValueError(f"{self.rest_host} is Bitstamp, not a simulator: no SIM badge on it")
