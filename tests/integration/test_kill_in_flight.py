@@ -18,8 +18,7 @@ from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.services.journal import Journal
-from workstation.services.refusals import SubmitsBlocked
-from workstation.services.submit_gate import KILL_REASON
+from workstation.services.refusals import KILL_REASON, SubmitsBlocked
 from workstation.services.trading import TradingService
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.server import SimServer
@@ -122,3 +121,27 @@ async def test_submits_and_amends_during_the_kill_are_refused_and_change_nothing
     again = await service.submit(limit(below_bid(sim, "btcusd", 100)))  # a deliberate new order
     assert again.state is TrackState.OPEN
     assert len(sim_open(sim)) == 1
+
+
+async def test_a_submit_still_unanswered_when_the_wait_ends_is_reported_failed_not_cancelled(
+    sim: SimServer, service: TradingService
+) -> None:
+    """The wait for the submits on their way is bounded: one with no outcome by then is
+    tried by its client_order_id and, not found yet, reported failed with why (never
+    called cancelled, never sent again)."""
+    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.DELAY, seconds=1.0))
+    late = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
+    await until(lambda: sim.requests[BUY_PATH] == 1, "the submit in flight")
+
+    report = await service.tracker.canceller.kill(settle_s=0.2)
+
+    assert not late.done()
+    [order] = report.orders
+    assert order.state is TrackState.PENDING
+    reason = report.failed[order.client_order_id]
+    assert reason.startswith("sent as the kill fired, no outcome yet (")
+    assert reason.endswith("): it may still land")
+    assert service.submits_allowed  # the kill has ended
+    await late  # it lands after all: the report said it was not cancelled
+    assert sim.requests[BUY_PATH] == 1
+    assert [o.client_order_id for o in service.open_orders()] == [order.client_order_id]

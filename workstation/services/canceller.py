@@ -211,7 +211,7 @@ class Canceller:
                 return order, None
             reason = "the exchange did not cancel it"
         if undecided:
-            reason = f"sent as the kill fired, its outcome not known yet: {reason}"
+            reason = f"sent as the kill fired, no outcome yet ({reason}): it may still land"
         return order, reason
 
     async def _send_cancel(self, cids: list[str], send: Callable[[], Awaitable[_T]]) -> _T:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 
-from .refusals import SubmitsBlocked
+from .refusals import KILL_REASON, SubmitsBlocked
 
-__all__ = ["KILL_REASON", "START_REASON", "SubmitGate"]
+__all__ = ["START_REASON", "SubmitGate"]
 
 START_REASON = "open orders not yet reconciled since start"
-KILL_REASON = "the kill switch is cancelling every open order; nothing new is sent until it ends"
 
 
 class SubmitGate:
