@@ -182,6 +182,10 @@ class FakeServices:
         self.calls.append(("cancel_all", market))
         raise NotImplementedError
 
+    async def kill(self) -> CancelReport:
+        self.calls.append(("kill", None))
+        raise NotImplementedError
+
     async def book_by_order(self, symbol: str) -> BookSnapshot | None:
         return None
 

@@ -6,6 +6,7 @@ market stream is dead."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -238,13 +239,13 @@ async def test_without_trading_the_key_says_so_and_asks_nothing() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, KillConfirm)
         assert any("Kill switch: no trading" in n for n in notices(app))
-        assert not [c for c in services.calls if c[0].startswith("cancel")]
+        assert not [c for c in services.calls if c[0].startswith("cancel") or c[0] == "kill"]
 
 
 async def test_a_kill_that_cannot_run_is_shown_failed_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    services = fake()  # its cancel_all raises NotImplementedError
+    services = fake()  # its kill raises NotImplementedError
     app = app_on(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await shown(pilot)
@@ -256,7 +257,7 @@ async def test_a_kill_that_cannot_run_is_shown_failed_and_logged(
         await until(pilot, lambda: reported(app), "the outcome")
         summary = str(app.screen.query_one("#kill-summary", Static).render())
         assert summary == "Kill switch failed: NotImplementedError"
-        assert [c for c in services.calls if c[0].startswith("cancel")] == [("cancel_all", None)]
+        assert [c for c in services.calls if c[0] in ("cancel_all", "kill")] == [("kill", None)]
         assert any("Kill switch failed" in n for n in notices(app))
     assert any(r.getMessage() == "kill switch failed" for r in caplog.records)
 
@@ -284,4 +285,38 @@ async def test_with_the_streams_dead_from_the_start_the_orders_are_still_killed(
         await until(pilot, lambda: reported(app), "the outcome")
         assert sim_orders(sim) == []
         assert [line.split()[0] for line in outcome_lines(app)] == ["cancelled"] * 2
+        await pilot.press("escape", "q")
+
+
+async def test_an_order_on_its_way_when_the_kill_fires_is_awaited_and_cancelled_too(
+    sim: SimServer, venue: Venue, tmp_path: Path
+) -> None:
+    """A submit the exchange receives only after the cancel-all: the kill waits for its
+    outcome (never sending it again), cancels it, and lists it; nothing is left open."""
+    app = await start(sim, venue, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: ready(app), "trading to be ready")
+        trading = real(app).trading
+        assert trading is not None
+        bid = sim.exchange.engines["btcusd"].best_bid()
+        assert bid is not None
+        price = (bid * D("0.9")).quantize(D("0.01"))
+        await trading.submit(OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.01"), price))
+        await until(pilot, lambda: len(client_ids(app)) == 1, "the resting order listed")
+        sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.DELAY, seconds=1.5))
+        late = OrderRequest("btcusd", Side.BUY, OrderKind.LIMIT, D("0.02"), price - 1)
+        on_its_way = asyncio.create_task(trading.submit(late))
+        await until(
+            pilot, lambda: sim.requests["POST /api/v2/buy/btcusd/"] == 2, "the late submit sent"
+        )
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, KillConfirm), "the confirm")
+        await pilot.press("enter")
+        await until(pilot, lambda: reported(app), "the outcome")
+        await asyncio.wait_for(on_its_way, 10)  # landed at the exchange by now
+        assert sim_orders(sim) == []
+        lines = outcome_lines(app)
+        assert [line.split()[0] for line in lines] == ["cancelled"] * 2, lines
+        assert any(f"BUY 0.02 BTC/USD at {price - 1}" in line for line in lines), lines
+        assert sim.requests["POST /api/v2/buy/btcusd/"] == 2  # never sent again
         await pilot.press("escape", "q")

@@ -11,13 +11,14 @@ import io
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from workstation.domain.common import Side
 from workstation.domain.tracked_order import TrackedOrder
-from workstation.services.refusals import SubmitsBlocked
+from workstation.services.refusals import KILL_REASON, SubmitsBlocked
 from workstation.services.views import Latency, StreamState
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
@@ -174,6 +175,10 @@ async def test_the_status_bar_reads_the_health_view() -> None:
         services.health_view = replace(services.health_view, connection=StreamState.CONNECTING)
         bar.redraw()
         assert "ws connecting" in str(bar.render())
+        services.health_view = replace(services.health_view, gate_reason=KILL_REASON)
+        bar.redraw()
+        assert " KILL SWITCH: NEW ORDERS REFUSED " in str(bar.render())
+        assert "RECONCILING" not in str(bar.render())
 
 
 async def test_the_status_bar_marks_keys_from_the_environment() -> None:
@@ -209,12 +214,20 @@ async def test_the_ticket_joins_the_touch_and_sends_what_was_confirmed() -> None
         await until(pilot, lambda: len(app.query_one(OpenOrdersView).orders) == 1, "the order")
 
 
-async def test_a_refused_send_is_told_once_with_its_reason() -> None:
+@pytest.mark.parametrize(
+    ("reason", "notice"),
+    [
+        ("reconciling 1 order", "Not sent: new orders wait (reconciling 1 order)"),
+        (KILL_REASON, f"Not sent: {KILL_REASON}"),  # refused, not waiting
+    ],
+    ids=["reconciling", "kill-switch"],
+)
+async def test_a_refused_send_is_told_once_with_its_reason(reason: str, notice: str) -> None:
     services = fake()
     services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
 
     async def blocked(*_: object, **__: object) -> TrackedOrder:
-        raise SubmitsBlocked("reconciling 1 order")
+        raise SubmitsBlocked(reason)
 
     services.submit = blocked  # type: ignore[method-assign]
     app = app_on(services)
@@ -225,4 +238,4 @@ async def test_a_refused_send_is_told_once_with_its_reason() -> None:
         await pilot.press("enter", "y")
         told = lambda: [n.message for n in app._notifications]  # noqa: E731
         await until(pilot, lambda: bool(told()), "the notice")
-        assert told() == ["Not sent: new orders wait (reconciling 1 order)"]
+        assert told() == [notice]

@@ -338,6 +338,7 @@ async def test_the_services_refuse_what_needs_keys_and_say_how_to_add_them() -> 
         services.cancel("abc"),
         services.amend("abc", price=D("1"), amount=None),
         services.cancel_all(None),
+        services.kill(),
     ):
         with pytest.raises(RuntimeError, match=r"watch only: no API keys; add them with `work"):
             await command

@@ -11,6 +11,13 @@ cancel is harmless: "Order not found" or "Cancel pending" at worst). Any other f
 never swallowed: :meth:`Canceller.cancel` raises :class:`CancelFailed` with the reason and the
 order's true state when the order is still live, and :meth:`Canceller.cancel_all` reports
 what it really cancelled and why each of the others was not.
+
+:meth:`Canceller.kill` is the kill switch's cancel-all: every market, and the submits on
+their way too. It halts the submit gate from its start to its end (new submits and amends
+are refused), sends the cancel-all at once, then waits (bounded) for the submits already past
+the gate to learn their outcome, never sending them again, and cancels each that landed
+open. A submit the exchange receives after the cancel-all would otherwise rest there after
+the trader was told everything was cancelled.
 """
 
 from __future__ import annotations
@@ -27,12 +34,19 @@ from ..domain.tracked_order import CancelReport, TrackedOrder
 from .journal import error_detail
 from .reconciler import Reconciler
 from .refusals import CancelFailed
+from .submit_gate import SubmitGate
 from .tracked_orders import TrackedOrders
 
-__all__ = ["CANCEL_ATTEMPTS", "Canceller", "why"]
+__all__ = ["CANCEL_ATTEMPTS", "KILL_SETTLE_S", "Canceller", "why"]
 
 CANCEL_ATTEMPTS = 4
 """A cancel refused by a 429 is sent this many times in all before the refusal is shown."""
+
+KILL_SETTLE_S = 30.0
+"""How long a kill waits for the submits on their way to learn their outcome: a lost reply
+is chased by ``client_order_id`` (the REST timeout, then at most the not-found grace)."""
+
+_UNDECIDED = (TrackState.PENDING, TrackState.UNKNOWN)
 
 _T = TypeVar("_T")
 
@@ -51,12 +65,16 @@ class Canceller:
         rest: the environment's REST client.
         orders: the environment's tracked orders.
         reconciler: confirms each cancelled order's true state.
+        gate: halted by a kill; knows the submits on their way.
     """
 
-    def __init__(self, rest: RestClient, orders: TrackedOrders, reconciler: Reconciler) -> None:
+    def __init__(
+        self, rest: RestClient, orders: TrackedOrders, reconciler: Reconciler, gate: SubmitGate
+    ) -> None:
         self.rest = rest
         self.orders = orders
         self.reconciler = reconciler
+        self.gate = gate
 
     async def cancel(self, client_order_id: str) -> TrackedOrder:
         """Ask the exchange to cancel, then confirm the true state (and fills) by REST.
@@ -104,16 +122,37 @@ class Canceller:
         before the cancel reached it ends FILLED with its fills. The endpoint cancels the
         account's orders placed elsewhere too: one not yet known is adopted (journaled as
         placed elsewhere) and counted. Returns the report, orders oldest first."""
+        return await self._cancel_all(market)
+
+    async def kill(self, settle_s: float = KILL_SETTLE_S) -> CancelReport:
+        """The kill switch: :meth:`cancel_all` on every market, with the submit gate halted
+        from start to end (new submits and amends refused; lifted when the kill ends, so the
+        trader may trade again). Submits already on their way are awaited, at most
+        ``settle_s`` (never resent: a lost reply is reconciled by ``client_order_id``), and
+        each that landed open is cancelled too; all of them are in the report."""
+        self.gate.halt()
+        try:
+            return await self._cancel_all(None, self.gate.unsettled, settle_s)
+        finally:
+            self.gate.resume()
+
+    async def _cancel_all(
+        self, market: str | None, on_its_way: tuple[str, ...] = (), settle_s: float = 0.0
+    ) -> CancelReport:
+        """The cancel-all; ``on_its_way``: submits not yet settled, left to themselves until
+        they are (their exchange id known, so the cancel-all's list does not take one of
+        them for an order placed elsewhere), then each still live cancelled alone."""
         scope = [
             self.orders.get(row.client_order_id)
             for row in self.orders.journaled_open()
-            if market is None or row.market == market
+            if (market is None or row.market == market) and row.client_order_id not in on_its_way
         ]
         detail: dict[str, Any]
         for order in scope:
             detail = {"phase": "request", "all": market or "*", "order_id": order.order_id}
             self.orders.journal.record_event(order.client_order_id, "cancel", detail)
         failure: str | None = None
+        result = None
         try:
             result = await self._send_cancel(
                 [o.client_order_id for o in scope], lambda: self.rest.cancel_all_orders(market)
@@ -123,7 +162,8 @@ class Canceller:
             for order in scope:
                 detail = {"phase": "failed", **error_detail(error)}
                 self.orders.journal.record_event(order.client_order_id, "cancel", detail)
-        else:
+        await self.gate.settled(on_its_way, settle_s)
+        if result is not None:
             ours = {o.order_id for o in scope}
             for listed in result.canceled:  # placed elsewhere and not seen before: adopt it
                 if listed.order_id not in ours:
@@ -146,7 +186,33 @@ class Canceller:
                 if unconfirmed is not None:
                     reason += f" (state not confirmed: {unconfirmed})"
                 failed[order.client_order_id] = reason
-        return CancelReport(tuple(order for order, _ in checks), failed)
+        late = await asyncio.gather(*(self._cancel_late(cid) for cid in on_its_way))
+        for order, why_not in late:
+            if why_not is not None:
+                failed[order.client_order_id] = why_not
+        orders = tuple(order for order, _ in checks) + tuple(order for order, _ in late)
+        return CancelReport(orders, failed)
+
+    async def _cancel_late(self, client_order_id: str) -> tuple[TrackedOrder, str | None]:
+        """A submit that was on its way when the kill fired, now settled (or waited for long
+        enough): cancelled alone when it is not final; why not, when that failed."""
+        order = self.orders.get(client_order_id)
+        if order.state.is_final:
+            return order, None
+        undecided = order.state in _UNDECIDED
+        try:
+            order = await self.cancel(client_order_id)
+        except CancelFailed as error:
+            order, reason = error.order, error.reason
+            if not error.confirmed:
+                reason += " (state not confirmed)"
+        else:
+            if order.state.is_final:
+                return order, None
+            reason = "the exchange did not cancel it"
+        if undecided:
+            reason = f"sent as the kill fired, no outcome yet ({reason}): it may still land"
+        return order, reason
 
     async def _send_cancel(self, cids: list[str], send: Callable[[], Awaitable[_T]]) -> _T:
         """``send()``, again after a 429 (the transport paused the rate budget, so the next

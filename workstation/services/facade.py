@@ -7,7 +7,7 @@ The UI types against :class:`Services`, which a test can implement with domain v
 (no sockets).
 
 - Commands (``async``): ``open``/``close``, ``watch``/``unwatch``, ``submit``, ``amend``,
-  ``cancel``, ``cancel_all``, ``book_by_order``. A refused command raises one of
+  ``cancel``, ``cancel_all``, ``kill``, ``book_by_order``. A refused command raises one of
   :mod:`.refusals` (``SubmitsBlocked``, ``CancelFailed``, ...), for the UI to tell the trader.
 - Views (plain calls): :meth:`market`, :meth:`health`, :meth:`account` (:mod:`.views`).
   Building a view never does I/O and never changes state.
@@ -99,6 +99,7 @@ class Services(Protocol):
     ) -> TrackedOrder: ...
     async def cancel(self, client_order_id: str) -> TrackedOrder: ...
     async def cancel_all(self, market: str | None) -> CancelReport: ...
+    async def kill(self) -> CancelReport: ...
     async def book_by_order(self, symbol: str) -> BookSnapshot | None: ...
     def market(self, symbol: str) -> MarketView | None: ...
     def health(self) -> HealthView: ...
@@ -364,6 +365,11 @@ class VenueServices:
 
     async def cancel_all(self, market: str | None) -> CancelReport:
         return await self._trading().cancel_all(market)
+
+    async def kill(self) -> CancelReport:
+        """The kill switch (``TradingService.kill``): every open order on every pair, and
+        the submits on their way; new orders and amends refused until it has ended."""
+        return await self._trading().kill()
 
     async def book_by_order(self, symbol: str) -> BookSnapshot | None:
         """The book order by order, for a preview with the exchange's exact fees; None

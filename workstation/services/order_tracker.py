@@ -84,7 +84,7 @@ class OrderTracker:
         self.gate = SubmitGate(on_gate)
         self.reconciler = Reconciler(rest, self.tracked, self.gate, policy=policy, sleep=sleep)
         self.submitter = Submitter(rest, self.tracked, self.gate, self.reconciler)
-        self.canceller = Canceller(rest, self.tracked, self.reconciler)
+        self.canceller = Canceller(rest, self.tracked, self.reconciler, self.gate)
 
     @property
     def policy(self) -> ReconcilePolicy:
@@ -210,6 +210,10 @@ class OrderTracker:
     async def cancel_all(self, market: str | None = None) -> CancelReport:
         """See :meth:`Canceller.cancel_all`."""
         return await self.canceller.cancel_all(market)
+
+    async def kill(self) -> CancelReport:
+        """See :meth:`Canceller.kill`."""
+        return await self.canceller.kill()
 
     # -- the exchange's truth -------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """What a command of the services answers instead of doing it: a submit while orders
-reconcile, an order outside a guard, an amend that cannot be sent, a cancel the exchange did
-not carry out.
+reconcile or the kill switch runs, an order outside a guard, an amend that cannot be sent, a
+cancel the exchange did not carry out.
 
 Part of the facade's surface (the UI catches them to tell the trader why), with the facade,
 its views and its events. Each is an answer to the trader, not a crash.
@@ -13,11 +13,15 @@ from collections.abc import Sequence
 from ..domain.guards import Breach
 from ..domain.tracked_order import TrackedOrder
 
-__all__ = ["AmendRefused", "CancelFailed", "GuardRefused", "SubmitsBlocked"]
+__all__ = ["KILL_REASON", "AmendRefused", "CancelFailed", "GuardRefused", "SubmitsBlocked"]
+
+KILL_REASON = "the kill switch is cancelling every open order; nothing new is sent until it ends"
+"""Why :class:`SubmitsBlocked` refuses a submit or an amend while the kill switch runs."""
 
 
 class SubmitsBlocked(Exception):  # noqa: N818 - a state the UI shows, not a failure
-    """New orders wait until open orders are reconciled (after start or a stream reconnect)."""
+    """New orders wait until open orders are reconciled (after start or a stream reconnect),
+    and are refused while the kill switch runs (:data:`KILL_REASON`)."""
 
 
 class GuardRefused(Exception):  # noqa: N818 - an answer to the trader, not a crash

@@ -129,9 +129,23 @@ class Submitter:
         before_send: Callable[[str], None] | None = None,
     ) -> TrackedOrder:
         """The one submit discipline: gate, journal the intent and the request (on disk),
-        send once, then the answer, a refusal, or the chase of a lost answer."""
+        send once, then the answer, a refusal, or the chase of a lost answer. The gate
+        follows the submit from its check to its known outcome (a kill waits for it)."""
         self.gate.check()
         cid = new_client_order_id()
+        self.gate.begin(cid)  # no await since the check: a halt cannot slip in between
+        try:
+            return await self._place(cid, p, preview, before_send)
+        finally:
+            self.gate.end(cid)
+
+    async def _place(
+        self,
+        cid: str,
+        p: _Placement,
+        preview: dict[str, Any] | None,
+        before_send: Callable[[str], None] | None,
+    ) -> TrackedOrder:
         journal = self.orders.journal
         form = p.form(cid)
         request = p.request

@@ -14,7 +14,8 @@ Everything the UI needs to redraw reaches ``listener`` as a typed event
 
 Background failures are told as a :class:`TradingError`; they never crash the caller.
 Calls the trader makes (submit, cancel, amend) raise (:mod:`.refusals`):
-:class:`SubmitsBlocked` while orders are being reconciled, :class:`AmendRefused` for an
+:class:`SubmitsBlocked` while orders are being reconciled or the kill switch runs,
+:class:`AmendRefused` for an
 amend that cannot be sent, :class:`CancelFailed` for a cancel the exchange did not carry out
 (with the reason and the order's true state); ValueError for a market the environment does
 not have, KeyError for an order it never journaled.
@@ -252,6 +253,12 @@ class TradingService:
         """Cancel every open order of the account on ``market`` (None: everywhere): what
         was really cancelled, and why the others were not."""
         return await self.tracker.cancel_all(market)
+
+    async def kill(self) -> CancelReport:
+        """The kill switch: cancel every open order of the account on every market, and the
+        submits on their way once they land; new submits and amends are refused until it
+        has ended (:class:`SubmitsBlocked`). What was cancelled, and why the others were not."""
+        return await self.tracker.kill()
 
     async def amend(
         self,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..domain.tracked_order import TrackedOrder
-from ..services.refusals import CancelFailed, SubmitsBlocked
+from ..services.refusals import KILL_REASON, CancelFailed, SubmitsBlocked
 
 __all__ = ["CommandFailure"]
 
@@ -22,13 +22,14 @@ class CommandFailure:
     prefix: str
     timeout: float = 10
     gate_waits: bool = False
-    """New orders refused while orders are reconciled are a warning: they wait."""
+    """New orders refused while orders are reconciled are a warning: they wait (not while
+    the kill switch runs: then they are refused, an error)."""
     order_text: Callable[[TrackedOrder], str] | None = None
     """Names the order of a cancel the exchange did not carry out (``CancelFailed``)."""
 
     def notice(self, error: BaseException) -> tuple[str, str, float | None]:
         """The text, the severity and the timeout (None: Textual's default)."""
-        if self.gate_waits and isinstance(error, SubmitsBlocked):
+        if self.gate_waits and isinstance(error, SubmitsBlocked) and str(error) != KILL_REASON:
             return f"{self.prefix}: new orders wait ({error})", "warning", None
         if self.order_text is not None and isinstance(error, CancelFailed):
             return f"{self.prefix}: {self.order_text(error.order)}: {error}", "error", 15

@@ -3,11 +3,12 @@ cancelled on every pair, and what became of each shown.
 
 The key is an app binding with priority (``ctrl+k``), so it works over the ticket, the help,
 the pair picker and every other dialog. Confirmed, it closes those dialogs (a ticket left
-open could send a new order right after the kill) and runs ``Services.cancel_all(None)``:
-one ``cancel_all_orders`` over REST, which cancels the orders placed elsewhere too, then
-each order's state confirmed by ``order_status`` (the canceller's reconcile). Nothing waits
-on the market data, and no cancel is sent again whose outcome is not known: the report says
-which orders are still live and why.
+open could send a new order right after the kill) and runs ``Services.kill()``: one
+``cancel_all_orders`` over REST, which cancels the orders placed elsewhere too, then each
+order's state confirmed by ``order_status`` (the canceller's reconcile); submits already on
+their way are awaited and cancelled if they landed, and new ones are refused meanwhile.
+Nothing waits on the market data, and no cancel is sent again whose outcome is not known:
+the report says which orders are still live and why.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class KillSwitch:
 
     async def _kill(self, outcome: KillOutcome) -> None:
         try:
-            report = await self.services.cancel_all(None)
+            report = await self.services.kill()
         except Exception as exc:  # noqa: BLE001 - shown on the report and logged
             _log.exception("kill switch failed")
             why = str(exc) or type(exc).__name__

@@ -20,6 +20,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...services.facade import Services
+from ...services.refusals import KILL_REASON
 from ...services.views import Latency, StreamState
 
 __all__ = ["StatusBar"]
@@ -99,7 +100,9 @@ class StatusBar(Static):
                 text.append("  orders by REST")
             elif not health.private_connected:
                 text.append("  orders stream down", style="bold")
-            if health.gate_reason:
+            if health.gate_reason == KILL_REASON:
+                text.append(" KILL SWITCH: NEW ORDERS REFUSED ", style="bold reverse")
+            elif health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")
         if note:
             text.append(f"  {note}")
