@@ -200,6 +200,23 @@ def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
         metavar="N",
         help="silently skip every Nth diff_order_book frame of each channel",
     )
+    faults.add_argument(
+        "--fault-net-cut",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="cut the network for SECONDS: new REST and WebSocket connections are refused "
+        "(ECONNREFUSED) and open ones are dropped, then the same port listens again; needs "
+        "--fault-net-cut-every",
+    )
+    faults.add_argument(
+        "--fault-net-cut-every",
+        type=_period_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long the network stays up before each --fault-net-cut (the first cut comes "
+        "after SECONDS)",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -272,6 +289,10 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         raise ValueError("--fault-wrong-shape-path needs --fault-wrong-shape-every")
     if any(not p.startswith("/api/v2/") for p in args.fault_wrong_shape_path or ()):
         raise ValueError("--fault-wrong-shape-path takes a path starting with /api/v2/")
+    if args.fault_net_cut is not None and args.fault_net_cut_every is None:
+        raise ValueError("--fault-net-cut needs --fault-net-cut-every")
+    if args.fault_net_cut_every is not None and args.fault_net_cut is None:
+        raise ValueError("--fault-net-cut-every needs --fault-net-cut")
     retry_after = args.fault_429_retry_after if args.fault_429_retry_after is not None else 1.0
     plan = FaultPlan(
         delay_ms=args.fault_delay_ms,
@@ -290,6 +311,8 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         stall_period_s=args.fault_stall_period,
         malformed_every_s=args.fault_malformed_every,
         drop_diffs_every=args.fault_drop_diffs_every or 0,
+        net_cut_s=args.fault_net_cut,
+        net_cut_every_s=args.fault_net_cut_every,
     )
     return SimOptions(
         host=args.host,

@@ -59,6 +59,10 @@ def test_the_plan_describes_what_it_arms() -> None:
         ),
         (FaultPlan(stall_channels=("*", "live_trades_btcusd")), "frames of every channel withheld"),
         (
+            FaultPlan(net_cut_s=2.5, net_cut_every_s=30),
+            "network cut for 2.5 s after every 30 s up (connections refused, open ones dropped)",
+        ),
+        (
             FaultPlan(wrong_shape_every=2, wrong_shape_paths=("/api/v2/replace_order/",)),
             "one request in 2 under /api/v2/replace_order/ carried out, then answered 200 "
             '{"status": "ok"}',
@@ -151,6 +155,10 @@ def test_fault_flags_become_the_plan() -> None:
         (["--fault-drop-diffs-every", "10"], FaultPlan(drop_diffs_every=10)),
         (["--fault-wrong-shape-every", "3"], FaultPlan(wrong_shape_every=3)),
         (
+            ["--fault-net-cut", "2.5", "--fault-net-cut-every", "30"],
+            FaultPlan(net_cut_s=2.5, net_cut_every_s=30.0),
+        ),
+        (
             [
                 "--fault-wrong-shape-every",
                 "1",
@@ -197,6 +205,10 @@ def test_each_new_fault_flag_becomes_its_part_of_the_plan(argv: list[str], plan:
         ["--fault-malformed-every", "never"],
         ["--fault-drop-diffs-every", "0"],
         ["--fault-wrong-shape-every", "0"],
+        ["--fault-net-cut", "0", "--fault-net-cut-every", "5"],
+        ["--fault-net-cut", "inf", "--fault-net-cut-every", "5"],
+        ["--fault-net-cut-every", "-1", "--fault-net-cut", "1"],
+        ["--fault-net-cut-every", "later", "--fault-net-cut", "1"],
     ],
 )
 def test_bad_fault_values_are_usage_errors(
@@ -225,6 +237,8 @@ def test_both_retry_after_flags_at_once_is_a_usage_error(
         (["--fault-429-no-retry-after"], "--fault-429-every"),
         (["--fault-stall-period", "3"], "--fault-stall"),
         (["--fault-wrong-shape-path", "/api/v2/buy/"], "--fault-wrong-shape-every"),
+        (["--fault-net-cut", "2"], "--fault-net-cut-every"),
+        (["--fault-net-cut-every", "20"], "--fault-net-cut"),
     ],
 )
 def test_a_modifier_without_its_fault_is_refused(
@@ -282,6 +296,8 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--fault-drop-diffs-every N",
         "--fault-wrong-shape-every N",
         "--fault-wrong-shape-path PREFIX",
+        "--fault-net-cut SECONDS",
+        "--fault-net-cut-every SECONDS",
     ):
         assert flag in text
     assert "fault injection" in text

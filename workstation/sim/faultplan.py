@@ -54,6 +54,11 @@ class FaultPlan:
     """This often, corrupt the next frame of every channel that has subscribers."""
     drop_diffs_every: int = 0
     """Silently skip every Nth ``diff_order_book`` frame of each channel."""
+    net_cut_s: float | None = None
+    """How long each net cut lasts: connections refused, open ones aborted (both this and
+    ``net_cut_every_s``, or neither)."""
+    net_cut_every_s: float | None = None
+    """How long the network stays up before each net cut (the first comes after this)."""
 
     def describe(self) -> list[str]:
         """One short phrase per armed fault, for the startup banner."""
@@ -105,6 +110,11 @@ class FaultPlan:
         if self.drop_diffs_every:
             parts.append(
                 f"one diff_order_book frame in {self.drop_diffs_every} dropped (per channel)"
+            )
+        if self.net_cut_s and self.net_cut_every_s:
+            parts.append(
+                f"network cut for {self.net_cut_s:g} s after every {self.net_cut_every_s:g} s "
+                "up (connections refused, open ones dropped)"
             )
         return parts
 

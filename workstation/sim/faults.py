@@ -7,7 +7,8 @@ is accepted but never answered" and nothing else changes. Periodic HTTP faults h
 request. WebSocket faults (stall, silence, dropped diff frames, malformed frames) are consulted
 by the :class:`~workstation.sim.ws.StreamHub` each time it publishes or writes a frame. Faults
 that repeat on a timer (dropping every socket, ``bts:request_reconnect``, intermittent stalls,
-periodic corruption) belong to the server, which owns the tasks: see ``SimServer.arm``.
+periodic corruption, net cuts) belong to the server, which owns the tasks, the listening
+socket and the connections: see ``SimServer.arm`` and ``SimServer.net_cut``.
 
 Every-Nth counting: each periodic fault has its own counter, started (at zero) when it is
 armed, and every request it applies to counts, whichever fault that request ends up with. So

@@ -7,7 +7,9 @@ Bitstamp's API0021 for a URL longer than 2,000 characters, a deadline on request
 Bitstamp's request budget (HTTP 429 past 400 requests/s or 10,000 per 10 minutes, reference
 section 6: per API key once its signature verified, per client address otherwise), a
 ``Date`` header on the exchange clock, and the fault injection hooks of
-:mod:`workstation.sim.faults`, including the periodic ones this server runs as its own tasks.
+:mod:`workstation.sim.faults`, including the periodic ones this server runs as its own tasks
+and the net cut (:meth:`SimServer.net_cut`), which only the server can do: it owns the
+listening socket and the connections.
 
 Bound to 127.0.0.1 unless ``allow_remote`` says otherwise: the simulator holds demo keys and
 is not meant to face a network.
@@ -22,7 +24,7 @@ import ipaddress
 import logging
 import math
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiohttp import hdrs, web
 
@@ -86,6 +88,7 @@ DROP_WS = "drop-ws"
 RECONNECT = "request-reconnect"
 STALL = "stall"
 MALFORM = "malformed"
+NET_CUT = "net-cut"
 MALFORM_KINDS = (MalformedFrame.TRUNCATED, MalformedFrame.WRONG_SHAPE)
 """What ``malform_every`` does to frames, in turn."""
 
@@ -159,6 +162,12 @@ class SimServer:
         self._malform_rounds = 0
         """Rounds of ``malform_every`` that armed a corruption."""
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        """The listening socket; None while the net is cut."""
+        self._cuts = 0
+        """Net cuts in force now (they may overlap: the net is back when the last ends)."""
+        self.net_cuts_started = 0
+        """How many net cuts began (overlapping ones count once), for tests."""
         self._stopping = asyncio.Event()
 
     @property
@@ -202,22 +211,28 @@ class SimServer:
             max_line_size=MAX_REQUEST_LINE,
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        await self._listen()
         addresses = self._runner.addresses  # each listening socket's (host, port, ...)
         if addresses:
             self.port = addresses[0][1]
         await self.exchange.start()
         self._periodic.start()
 
+    async def _listen(self) -> None:
+        assert self._runner is not None
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self._site = site
+
     async def stop(self) -> None:
         self._stopping.set()
-        await self._periodic.stop()
+        await self._periodic.stop()  # a periodic net cut under way ends without reopening
         await self.exchange.stop()
         await self.hub.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._site = None
 
     async def __aenter__(self) -> SimServer:
         await self.start()
@@ -237,6 +252,10 @@ class SimServer:
         else:
             self.toggle_stall_every(None)
         self.malform_every(plan.malformed_every_s)
+        if plan.net_cut_s is not None and plan.net_cut_every_s is not None:
+            self.cut_net_every(plan.net_cut_every_s, plan.net_cut_s)
+        else:
+            self.cut_net_every(None)
         self.faults.apply(plan)  # after the toggle's own unstall: permanent stalls stay
 
     def clear_faults(self) -> None:
@@ -245,6 +264,7 @@ class SimServer:
         self.request_reconnect_every(None)
         self.toggle_stall_every(None)
         self.malform_every(None)
+        self.cut_net_every(None)
         self.faults.clear()
 
     @property
@@ -255,7 +275,8 @@ class SimServer:
     @property
     def periodic_runs(self) -> Counter[str]:
         """How often each periodic fault fired (``"drop-ws"``, ``"request-reconnect"``,
-        ``"stall"``, ``"malformed"``), for tests."""
+        ``"stall"``, ``"malformed"``, ``"net-cut"``: counted once the cut is over), for
+        tests."""
         return self._periodic.runs
 
     def drop_ws_every(self, seconds: float | None) -> None:
@@ -302,6 +323,72 @@ class SimServer:
                 armed = True
         if armed:  # the next kind once this one is in use
             self._malform_rounds += 1
+
+    # -- the net cut ----------------------------------------------------------------------
+
+    @property
+    def net_is_cut(self) -> bool:
+        """Whether a net cut is in force: connections are refused."""
+        return self._cuts > 0
+
+    @contextlib.asynccontextmanager
+    async def net_cut(self) -> AsyncIterator[None]:
+        """Cut the network for as long as the block runs: the listening socket is closed (a
+        client connecting gets ECONNREFUSED, as when a real link or host goes down) and every
+        open connection, keep-alive HTTP and WebSocket alike, is aborted (reset, no close
+        frame). On leaving, the server listens again on the same port. The exchange runs on
+        throughout: books move, orders rest and fill, balances change; clients must resync.
+        Cuts may overlap; the network is back when the last one ends (or never, once the
+        server is stopping).
+
+        Raises:
+            RuntimeError: the server is not running.
+            OSError: on leaving, the port could not be bound again (taken meanwhile).
+        """
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running: no network to cut")
+        await self._cut()
+        try:
+            yield
+        finally:
+            await self._restore()
+
+    async def cut_net(self, seconds: float) -> None:
+        """Cut the network for ``seconds`` (see :meth:`net_cut`); a stop ends it early."""
+        _check_cut(seconds)
+        async with self.net_cut():
+            await self._wait(seconds)
+
+    def cut_net_every(self, seconds: float | None, cut_s: float = 1.0) -> None:
+        """Keep the network up for ``seconds``, then cut it for ``cut_s``, and so on (the
+        first cut after ``seconds``; None stops, and a cut under way ends as its task
+        unwinds)."""
+        if seconds is not None:
+            _check_cut(cut_s)
+        self._periodic.schedule(NET_CUT, seconds, lambda: self.cut_net(cut_s))
+
+    async def _cut(self) -> None:
+        self._cuts += 1
+        if self._cuts > 1:
+            return
+        self.net_cuts_started += 1
+        _log.info("fault: network cut")
+        site, self._site = self._site, None
+        if site is not None:
+            await site.stop()  # closes the listening socket only
+        await self.hub.drop_all()
+        server = self._runner.server if self._runner is not None else None
+        for handler in tuple(server.connections if server is not None else ()):
+            transport = handler.transport
+            if transport is not None:
+                transport.abort()
+
+    async def _restore(self) -> None:
+        self._cuts -= 1
+        if self._cuts or self._runner is None or self._stopping.is_set():
+            return
+        await self._listen()
+        _log.info("fault: network back on port %d", self.port)
 
     # -- middlewares ----------------------------------------------------------------------
 
@@ -465,6 +552,11 @@ class SimServer:
 _BODY_LATE = "Request body not received in time."
 """The answer to a body late past :data:`BODY_TIMEOUT_S` (our wording: Bitstamp's is not
 recorded)."""
+
+
+def _check_cut(seconds: float) -> None:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"a net cut lasts a positive number of seconds, not {seconds!r}")
 
 
 def _needs_signature(request: web.Request) -> bool:
