@@ -170,8 +170,6 @@ async def test_the_flags_arm_a_periodic_cut(sim: SimServer, http: httpx.AsyncCli
     await until(lambda: sim.net_is_cut, 5, "the first cut")
     assert await refused(sim.host, sim.port)
     await until(lambda: sim.periodic_runs["net-cut"] >= 1, 5, "the first cut over")
-    if not sim.net_is_cut:  # the next cut comes 0.3 s later
-        assert (await http.get(TICKER)).status_code == 200
     await until(lambda: sim.net_cuts_started >= 2, 5, "a second cut")
     sim.clear_faults()
     assert sim.periodic_faults == {}
