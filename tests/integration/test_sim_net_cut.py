@@ -109,7 +109,7 @@ async def test_a_cut_refuses_connections_drops_open_ones_and_the_port_comes_back
         with pytest.raises(httpx.ConnectError):  # the pooled connection is gone, a new refused
             await http.get(TICKER)
         with pytest.raises(httpx.ConnectError):
-            await signed.post("/api/v2/balance/")
+            await signed.post("/api/v2/account_balances/")
         with pytest.raises(ConnectionRefusedError):
             await websockets.connect(sim.ws_url, open_timeout=5)
 
@@ -117,7 +117,7 @@ async def test_a_cut_refuses_connections_drops_open_ones_and_the_port_comes_back
     assert (sim.port, sim.net_cuts_started) == (port, 1)
     assert not await refused(sim.host, port)
     assert (await http.get(TICKER)).status_code == 200
-    assert (await signed.post("/api/v2/balance/")).status_code == 200
+    assert (await signed.post("/api/v2/account_balances/")).status_code == 200
     again = await subscribed(sim.ws_url)
     await again.close()
     assert exchange_state(sim) == before
