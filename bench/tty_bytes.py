@@ -29,6 +29,7 @@ import sys
 import tempfile
 import termios
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -52,11 +53,17 @@ _PRICE = re.compile(r"\d[\d,]*\.\d+")
 
 @dataclass
 class ScreenMeter:
-    """Counts the bytes a terminal receives and draws them on a pyte screen."""
+    """Counts the bytes a terminal receives and draws them on a pyte screen.
+
+    Also which screen lines each write touched (pyte's dirty set), and the write's bytes
+    shared evenly among them: a rough map of where the bytes go, for whoever cuts them.
+    """
 
     columns: int
     lines: int
     total: int = 0
+    line_writes: Counter[int] = field(default_factory=Counter)
+    line_bytes: defaultdict[int, float] = field(default_factory=lambda: defaultdict(float))
     screen: pyte.Screen = field(init=False)
     _stream: pyte.ByteStream = field(init=False)
 
@@ -66,10 +73,33 @@ class ScreenMeter:
 
     def feed(self, data: bytes) -> None:
         self.total += len(data)
+        self.screen.dirty.clear()
         self._stream.feed(data)
+        touched = self.screen.dirty
+        for line in touched:
+            self.line_writes[line] += 1
+            self.line_bytes[line] += len(data) / len(touched)
+
+    def forget_lines(self) -> None:
+        """Start the map of where the bytes go afresh (the measured window begins)."""
+        self.line_writes.clear()
+        self.line_bytes.clear()
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def busiest_lines(self, seconds: float, count: int = 5) -> list[dict[str, Any]]:
+        """The lines that took the most bytes: their number, bytes/s, rewrites/s, text."""
+        display = self.screen.display
+        return [
+            {
+                "line": line,
+                "bytes_per_s": round(share / seconds),
+                "writes_per_s": round(self.line_writes[line] / seconds, 1),
+                "text": display[line].strip()[:60],
+            }
+            for line, share in sorted(self.line_bytes.items(), key=lambda kv: -kv[1])[:count]
+        ]
 
 
 def book_shows_prices(text: str, rows: int = 3) -> bool:
@@ -224,11 +254,13 @@ class Cell:
     mode: str
     kbps: float | None = None
     screen: str = ""
+    busiest_lines: list[dict[str, Any]] = field(default_factory=list)
     bytes: int = 0
     seconds: float = 0.0
     startup_s: float | None = None
     ended: str = ""
     error: str | None = None
+    refused: bool = False  # the app would not take its command line (e.g. a flag it lacks)
 
     @property
     def size(self) -> str:
@@ -279,7 +311,10 @@ def measure(
                 child.process.poll()
                 code = child.process.returncode
                 if code is not None:
-                    cell.error = f"the app exited ({code}) before a book: {_refusal(meter.text())}"
+                    said = _refusal(meter.text())
+                    cell.refused = code == 2 and "unrecognized arguments" in said
+                    what = "refused its command line" if cell.refused else "exited"
+                    cell.error = f"the app {what} ({code}) before a book: {said}"
                 else:
                     cell.error = (
                         f"no book with prices within {startup_timeout_s:g} s; screen ends: "
@@ -289,9 +324,11 @@ def measure(
             cell.startup_s = round(time.monotonic() - t0, 2)
             child.pump(meter, warmup_s)
             start_bytes, start = meter.total, time.monotonic()
+            meter.forget_lines()
             alive = child.pump(meter, seconds)
             cell.seconds = round(time.monotonic() - start, 2)
             cell.screen = meter.text()
+            cell.busiest_lines = meter.busiest_lines(cell.seconds)
             cell.bytes = meter.total - start_bytes
             if not alive or child.process.poll() is not None:
                 cell.error = f"the app ended while measured: {_refusal(meter.text())}"
@@ -320,7 +357,13 @@ def _table(cells: list[Cell]) -> list[str]:
         for s in sizes:
             got = by_size.get(s)
             values.append(
-                "-" if got is None else ("failed" if got.kbps is None else f"{got.kbps:.2f}")
+                "-"
+                if got is None
+                else f"{got.kbps:.2f}"
+                if got.kbps is not None
+                else "refused"
+                if got.refused
+                else "failed"
             )
         out.append(f"{market:<22}{mode:<8}" + "".join(f"{v:>12}" for v in values))
     return out
@@ -364,6 +407,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show-screen", action="store_true", help="print each screen as the window ends"
     )
+    parser.add_argument(
+        "--show-lines",
+        action="store_true",
+        help="print the screen lines that took the most bytes (a rough share of each write)",
+    )
     parser.add_argument("--no-write", action="store_true", help="leave bench.json alone")
     args = parser.parse_args(argv)
     try:
@@ -399,7 +447,13 @@ def main(argv: list[str] | None = None) -> int:
                             startup_timeout_s=args.startup_timeout,
                         )
                         cells.append(cell)
-                        shown = "failed" if cell.kbps is None else f"{cell.kbps:.2f} kB/s"
+                        shown = (
+                            f"{cell.kbps:.2f} kB/s"
+                            if cell.kbps is not None
+                            else "refused"
+                            if cell.refused
+                            else "failed"
+                        )
                         say(
                             f"  {market:<6} --speed {speed:<4g} {cell.size:>7} {mode:<6} {shown}"
                             f"  (book after {cell.startup_s} s; {cell.ended})"
@@ -408,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
                             say(f"    {cell.error}")
                         if args.show_screen:
                             say(cell.screen)
+                        if args.show_lines:
+                            for b in cell.busiest_lines:
+                                say(
+                                    f"    line {b['line']:>2}: {b['bytes_per_s']:>6} B/s, "
+                                    f"{b['writes_per_s']:>5}/s  {b['text']}"
+                                )
     say()
     for line in _table(cells):
         say(line)
@@ -447,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
                 "book_after_s": c.startup_s,
                 "ended": c.ended,
                 "error": c.error,
+                "refused": c.refused,
+                "busiest_lines": c.busiest_lines,
             }
             for c in cells
         ],

@@ -61,6 +61,18 @@ def test_meter_counts_every_byte_and_draws_the_screen() -> None:
     assert meter.text().splitlines()[:2] == ["ab", "cd"]
 
 
+def test_meter_maps_each_write_to_the_lines_it_touched() -> None:
+    meter = ScreenMeter(20, 4)
+    meter.feed(b"\x1b[2;1Hxx")  # 8 bytes, all on line 1 (0-based)
+    meter.forget_lines()  # the window starts here
+    meter.feed(b"\x1b[3;1Hyy\x1b[4;1Hzz")  # 16 bytes over lines 2 and 3
+    meter.feed(b"\x1b[4;1Hww")  # 8 bytes on line 3
+    assert dict(meter.line_writes) == {2: 1, 3: 2}
+    assert dict(meter.line_bytes) == {2: 8.0, 3: 16.0}
+    busiest = meter.busiest_lines(seconds=2.0, count=1)
+    assert busiest == [{"line": 3, "bytes_per_s": 8, "writes_per_s": 1.0, "text": "ww"}]
+
+
 def test_child_in_a_pty_of_the_given_size_is_counted_and_quits_on_ctrl_q() -> None:
     meter = ScreenMeter(33, 11)
     child = TtyChild([sys.executable, "-c", _ECHO_CHILD], dict(os.environ), 33, 11)
@@ -125,5 +137,6 @@ def test_an_app_that_refuses_a_flag_is_reported_with_its_own_message() -> None:
     )
     assert cell.kbps is None
     assert cell.error is not None
-    assert "exited (2)" in cell.error
+    assert cell.refused
+    assert "refused its command line (2)" in cell.error
     assert "unrecognized arguments: --no-such-flag-for-the-test" in cell.error
