@@ -13,7 +13,15 @@ import sys
 import textwrap
 import time
 
-from bench.tty_bytes import Cell, ScreenMeter, TtyChild, book_shows_prices, measure
+from bench.tty_bytes import (
+    Cell,
+    ScreenMeter,
+    TtyChild,
+    book_shows_prices,
+    measure,
+    merged_cells,
+    pick,
+)
 
 # A child that sets its terminal raw (so the line discipline neither rewrites "\n" nor eats
 # ctrl+q as XON, as under Textual), writes its size and known bytes, then waits for ctrl+q.
@@ -140,3 +148,15 @@ def test_an_app_that_refuses_a_flag_is_reported_with_its_own_message() -> None:
     assert cell.refused
     assert "refused its command line (2)" in cell.error
     assert "unrecognized arguments: --no-such-flag-for-the-test" in cell.error
+
+
+def test_a_run_of_some_cells_keeps_the_others_from_bench_json() -> None:
+    def cell(market: str, mode: str, kbps: float | None) -> dict[str, object]:
+        return {"market": market, "size": "120x40", "mode": mode, "kbps": kbps}
+
+    previous = {"cells": [cell("busy", "normal", 30.0), cell("busy", "low", None)]}
+    merged = merged_cells(previous, [cell("busy", "low", 6.5)])
+    assert pick(merged, "busy", "normal") == 30.0  # kept from the last run
+    assert pick(merged, "busy", "low") == 6.5  # this run's
+    assert pick(merged, "idle", "normal") is None
+    assert pick(merged_cells(None, [cell("idle", "normal", 0.4)]), "idle", "normal") == 0.4
