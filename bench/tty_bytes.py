@@ -271,6 +271,7 @@ class Cell:
     startup_s: float | None = None
     ended: str = ""
     error: str | None = None
+    meter_cpu_share: float | None = None  # this script's CPU while counting: it kept up?
     refused: bool = False  # the app would not take its command line (e.g. a flag it lacks)
 
     @property
@@ -334,10 +335,12 @@ def measure(
                 return cell
             cell.startup_s = round(time.monotonic() - t0, 2)
             child.pump(meter, warmup_s)
-            start_bytes, start = meter.total, time.monotonic()
+            start_bytes, start, cpu0 = meter.total, time.monotonic(), time.process_time()
             meter.forget_lines()
             alive = child.pump(meter, seconds)
             cell.seconds = round(time.monotonic() - start, 2)
+            # if drawing fell behind, the app would block on a full pty and write less
+            cell.meter_cpu_share = round((time.process_time() - cpu0) / cell.seconds, 3)
             cell.screen = meter.text()
             cell.busiest_lines = meter.busiest_lines(cell.seconds)
             cell.bytes = meter.total - start_bytes
@@ -393,6 +396,7 @@ def _cell_record(c: Cell) -> dict[str, Any]:
         "ended": c.ended,
         "error": c.error,
         "refused": c.refused,
+        "meter_cpu_share": c.meter_cpu_share,
         "busiest_lines": c.busiest_lines,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -502,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                         )
                         say(
                             f"  {market:<6} --speed {speed:<4g} {cell.size:>7} {mode:<6} {shown}"
-                            f"  (book after {cell.startup_s} s; {cell.ended})"
+                            f"  (book after {cell.startup_s} s; {cell.ended}; "
+                            f"meter CPU {cell.meter_cpu_share})"
                         )
                         if cell.error:
                             say(f"    {cell.error}")
