@@ -23,6 +23,7 @@ import os
 import re
 import select
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from typing import IO, Any
 
 import pyte
 
-from .common import BENCH_JSON, machine, say, write_section
+from .common import BENCH_JSON, machine, say, spread, write_section
 
 __all__ = [
     "Cell",
@@ -271,6 +272,7 @@ class Cell:
     startup_s: float | None = None
     ended: str = ""
     error: str | None = None
+    spread_pct: float | None = None  # of the bytes/s of each second in the window
     meter_cpu_share: float | None = None  # this script's CPU while counting: it kept up?
     refused: bool = False  # the app would not take its command line (e.g. a flag it lacks)
 
@@ -337,7 +339,14 @@ def measure(
             child.pump(meter, warmup_s)
             start_bytes, start, cpu0 = meter.total, time.monotonic(), time.process_time()
             meter.forget_lines()
-            alive = child.pump(meter, seconds)
+            alive, end, rates = True, start + seconds, []  # bytes/s of each second
+            while alive and (left := end - time.monotonic()) > 0:
+                before, t = meter.total, time.monotonic()
+                alive = child.pump(meter, min(1.0, left))
+                if (took := time.monotonic() - t) >= 0.5:
+                    rates.append((meter.total - before) / took)
+            if len(rates) >= 2 and statistics.median(rates) > 0:
+                cell.spread_pct = round(spread(rates), 1)
             cell.seconds = round(time.monotonic() - start, 2)
             # if drawing fell behind, the app would block on a full pty and write less
             cell.meter_cpu_share = round((time.process_time() - cpu0) / cell.seconds, 3)
@@ -397,6 +406,7 @@ def _cell_record(c: Cell) -> dict[str, Any]:
         "error": c.error,
         "refused": c.refused,
         "meter_cpu_share": c.meter_cpu_share,
+        "per_second_spread_pct": c.spread_pct,
         "busiest_lines": c.busiest_lines,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -507,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                         say(
                             f"  {market:<6} --speed {speed:<4g} {cell.size:>7} {mode:<6} {shown}"
                             f"  (book after {cell.startup_s} s; {cell.ended}; "
-                            f"meter CPU {cell.meter_cpu_share})"
+                            f"spread {cell.spread_pct}%; meter CPU {cell.meter_cpu_share})"
                         )
                         if cell.error:
                             say(f"    {cell.error}")
