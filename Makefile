@@ -45,7 +45,8 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.loop_lag
 
 # Bytes per second the real app writes to its terminal (a pty drawn by pyte): idle (--speed 0)
-# and busy (--speed 1 and 10) at 80x24 and 120x40: 1.5 minutes (3 with both modes), so apart from `bench`.
+# and busy (--speed 1 and 10) at 80x24 and 120x40. 1.5 minutes (3 with both modes), so it is
+# apart from `bench`.
 # Once the app has --low-bandwidth, `--mode both` measures it beside the normal mode.
 tty-bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.tty_bytes
