@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint sim bench clean
+.PHONY: run test lint sim bench tty-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -43,6 +43,13 @@ test: lint
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.book_bench
 	$(BIN)/python -m bench.loop_lag
+
+# Bytes per second the real app writes to its terminal (a pty drawn by pyte): idle (--speed 0)
+# and busy (--speed 1 and 10) at 80x24 and 120x40. 1.5 minutes (3 with both modes), so it is
+# apart from `bench`.
+# Once the app has --low-bandwidth, `--mode both` measures it beside the normal mode.
+tty-bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.tty_bytes
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache
