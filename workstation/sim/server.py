@@ -334,7 +334,8 @@ class SimServer:
     @contextlib.asynccontextmanager
     async def net_cut(self) -> AsyncIterator[None]:
         """Cut the network for as long as the block runs: the listening socket is closed (a
-        client connecting gets ECONNREFUSED, as when a real link or host goes down) and every
+        client connecting gets ECONNREFUSED, or ECONNRESET if its connect was caught in the
+        accept queue as the socket closed, as when a real link or host goes down) and every
         open connection, keep-alive HTTP and WebSocket alike, is aborted (reset, no close
         frame). On leaving, the server listens again on the same port. The exchange runs on
         throughout: books move, orders rest and fill, balances change; clients must resync.
