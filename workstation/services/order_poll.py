@@ -145,17 +145,12 @@ class OrderPoll:
             await tracker.confirm(order.client_order_id)
 
     async def _resync_run(self) -> None:
-        delay = self.retry_s
-        while True:
-            try:
-                await self.tracker.reconcile_open()
-            except Exception as exc:  # noqa: BLE001 - reported, then tried again
-                _log.exception("reconcile of open orders (no private stream)")
-                self._error(f"reconciling open orders failed: {type(exc).__name__}: {exc}")
-            if self.tracker.submits_allowed:
-                return
-            await self._sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await self.tracker.reconcile_until_allowed(
+            first_retry_s=self.retry_s,
+            sleep=self._sleep,
+            on_error=self._error,
+            after="a start with no private stream",
+        )
 
     def _error(self, text: str) -> None:
         if self._on_error is not None:

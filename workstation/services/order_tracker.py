@@ -33,6 +33,7 @@ the fills.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,11 @@ from .submitter import Submitter
 from .tracked_orders import TrackedOrders
 
 __all__ = ["OrderTracker"]
+
+_log = logging.getLogger(__name__)
+
+RECONCILE_RETRY_CAP_S = 30.0
+"""The longest wait between two reconcile attempts that left orders undecided."""
 
 
 class OrderTracker:
@@ -236,3 +242,27 @@ class OrderTracker:
     async def reconcile_open(self) -> list[TrackedOrder]:
         """See :meth:`Reconciler.reconcile_open`."""
         return await self.reconciler.reconcile_open()
+
+    async def reconcile_until_allowed(
+        self,
+        *,
+        first_retry_s: float,
+        sleep: Callable[[float], Awaitable[None]],
+        on_error: Callable[[str], None],
+        after: str,
+    ) -> None:
+        """Reconcile until submits are allowed again, with doubling waits (capped) between
+        attempts. A failed attempt is logged and told through ``on_error``, then tried again:
+        trading stays blocked rather than opening on a guess. ``after`` names the occasion in
+        the log (the private stream's reconnect, the REST poll's start)."""
+        delay = first_retry_s
+        while True:
+            try:
+                await self.reconcile_open()
+            except Exception as exc:  # noqa: BLE001 - reported, then tried again
+                _log.exception("reconcile of open orders after %s", after)
+                on_error(f"reconciling open orders failed: {type(exc).__name__}: {exc}")
+            if self.submits_allowed:
+                return
+            await sleep(delay)
+            delay = min(delay * 2, RECONCILE_RETRY_CAP_S)

@@ -267,19 +267,14 @@ class PrivateFeed:
         finally:
             if self._resync is asyncio.current_task():  # not replaced by a newer resync
                 self._resync_waiting = False
-        delay = self.retry_s
-        while True:
-            try:
-                await self.tracker.reconcile_open()
-            except Exception as exc:  # noqa: BLE001 - reported, then tried again
-                _log.exception("reconcile after a private stream (re)connect")
-                self._error(f"reconciling open orders failed: {type(exc).__name__}: {exc}")
-            if self.tracker.submits_allowed:
-                if self._on_activity is not None:
-                    self._on_activity()
-                return
-            await self._sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await self.tracker.reconcile_until_allowed(
+            first_retry_s=self.retry_s,
+            sleep=self._sleep,
+            on_error=self._error,
+            after="a private stream (re)connect",
+        )
+        if self._on_activity is not None:
+            self._on_activity()
 
     # -- helpers ------------------------------------------------------------------------------
 
