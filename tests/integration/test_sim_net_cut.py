@@ -208,7 +208,7 @@ async def test_sim_command_cuts_the_network_on_its_period() -> None:
             for _ in range(50):  # between two cuts
                 try:
                     reply = await http.get(TICKER)
-                except httpx.ConnectError:
+                except httpx.TransportError:  # refused, or accepted and then cut mid-request
                     await asyncio.sleep(0.05)
                     continue
                 assert reply.status_code == 200
