@@ -1,7 +1,7 @@
 """``workstation serve`` in a real headless Chromium (Debian's, driven by Playwright): the
 page shows the book with prices, ``b`` opens a buy ticket, an amount typed shows its preview,
-every request the page makes goes to the server itself, and Ctrl+C (SIGINT to the server)
-ends it with every app it started.
+every request the page makes goes to the server itself, and Ctrl+C (SIGINT to its process
+group) or a SIGTERM to the server alone ends it with every app it started.
 
 The terminal's text is read from xterm.js's own buffer: the page's script keeps its terminal
 to itself, so an init script catches the object as the script stores it (``.terminal = ...``)
@@ -171,8 +171,19 @@ def _screen(page: Page) -> str:
     return page.evaluate(READ_SCREEN) or ""
 
 
+def _to_server(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)  # kill, systemd: the server alone
+
+
+def _ctrl_c(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl+C: its whole process group
+
+
+@pytest.mark.parametrize("stop", [_ctrl_c, _to_server], ids=["ctrl-c", "sigterm-to-server"])
 def test_the_app_in_a_browser_shows_the_book_and_previews_a_typed_order(
-    server: tuple[subprocess.Popen[bytes], str], tmp_path: Path
+    server: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+    stop: Callable[[subprocess.Popen[bytes]], None],
 ) -> None:
     chromium = _browser()
     from playwright.sync_api import sync_playwright
@@ -220,7 +231,7 @@ def test_the_app_in_a_browser_shows_the_book_and_previews_a_typed_order(
 
             apps = _in_session(process.pid) - {process.pid}
             assert apps, "the tab's app is not running in the server's session"
-            process.send_signal(signal.SIGINT)  # Ctrl+C, with the tab still open
+            stop(process)  # with the tab still open
             assert process.wait(timeout=30) == 0
         finally:
             browser.close()
@@ -229,3 +240,18 @@ def test_the_app_in_a_browser_shows_the_book_and_previews_a_typed_order(
     assert "Traceback" not in err, err
     origins = {u.split("/")[0] + "//" + u.split("/")[2] for u in fetched}
     assert origins == {url.rstrip("/"), url.replace("http", "ws").rstrip("/")}, fetched
+
+
+@pytest.mark.parametrize("required", [None, "1"])
+def test_without_chromium_it_skips_unless_a_browser_is_required(
+    required: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    if required is None:
+        monkeypatch.delenv(REQUIRE, raising=False)
+    else:
+        monkeypatch.setenv(REQUIRE, required)
+    outcome = pytest.skip.Exception if required is None else pytest.fail.Exception
+    with pytest.raises(outcome, match="no-chromium is not installed") as raised:
+        _browser()
+    assert (REQUIRE in str(raised.value)) == (required is not None)
