@@ -8,6 +8,9 @@
   when the server stops (Ctrl+C, SIGTERM). textual-serve 1.1.3 asks the app to quit and waits
   for it without a bound, and at shutdown leaves the tabs' handlers to aiohttp's 60 s timeout;
   here an app that has not quit after :data:`QUIT_GRACE_S` is sent SIGTERM, then SIGKILL.
+  Each app leads a process group of its own, so what it started (its embedded simulator)
+  is waited for and ended with it; a Ctrl+C in the server's terminal reaches the server
+  only, which ends the apps itself.
 
 A server killed outright (SIGKILL) cannot do this: its apps' input closes, and Textual's web
 driver does not quit on that, so they would stay until killed.
@@ -17,6 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+from asyncio.subprocess import Process
 from pathlib import Path
 
 from aiohttp import web
@@ -35,10 +41,25 @@ _log = logging.getLogger("workstation.browser_server")
 
 
 class AppSession(AppService):
-    """One tab's app process; :meth:`end` ends it for sure, and may be called any number of
+    """One tab's app process, in a process group of its own with whatever it starts (its
+    embedded simulator); :meth:`end` ends them all for sure, and may be called any number of
     times from anywhere (the tab's handler, the server's shutdown)."""
 
     _ending: asyncio.Task[None] | None = None
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+        """textual-serve's (1.1.3), with the app made the leader of a new process group."""
+        self._process = process = await asyncio.create_subprocess_shell(
+            self.command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._build_environment(width=width, height=height),
+            process_group=0,
+        )
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        return process
 
     async def end(self) -> None:
         if self._ending is None:
@@ -47,7 +68,9 @@ class AppSession(AppService):
 
     async def _end(self) -> None:
         process = self._process
-        if process is not None and process.returncode is None:
+        if process is None:
+            return
+        if process.returncode is None:
             await self.send_meta({"type": "quit"})
             for stop in (process.terminate, process.kill):
                 try:
@@ -57,9 +80,25 @@ class AppSession(AppService):
                     _log.warning("app %s has not quit: %s", process.pid, stop.__name__)
                     stop()
             await process.wait()
+        await _end_group(process.pid)
         if self._task is not None:
             await self._task  # the reader: ends at the app's end of output
             self._task = None
+
+
+async def _end_group(group: int) -> None:
+    """What the app left in its process group (a simulator still stopping, or orphaned by an
+    app that was killed): given :data:`QUIT_GRACE_S`, then SIGTERM, then SIGKILL."""
+    for signal_ in (None, signal.SIGTERM, signal.SIGKILL):
+        try:
+            if signal_ is not None:
+                _log.warning("process group %s still running: %s", group, signal_.name)
+                os.killpg(group, signal_)
+            for _ in range(int(QUIT_GRACE_S / 0.05)):
+                os.killpg(group, 0)  # raises once the group is empty
+                await asyncio.sleep(0.05)
+        except ProcessLookupError:
+            return
 
 
 class BrowserServer(Server):
