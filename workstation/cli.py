@@ -2,7 +2,8 @@
 
 ``--env`` and ``journal`` are in :mod:`workstation.cli_trading`, ``keys`` in
 :mod:`workstation.cli_keys`, ``preflight`` in :mod:`workstation.cli_preflight`, ``--config`` and
-``config`` in :mod:`workstation.cli_config`.
+``config`` in :mod:`workstation.cli_config`, ``serve`` (the app in a browser) in
+:mod:`workstation.cli_serve`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from .cli_config import add_config_commands, add_config_option, run_config
 from .cli_keys import add_keys_command, run_keys
 from .cli_preflight import add_preflight_command, run_preflight_command
+from .cli_serve import add_serve_command, run_serve
 from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_tui
 
 if TYPE_CHECKING:
@@ -24,12 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["main", "parse_sim_args", "sim_options"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="workstation",
-        description="A terminal trading workstation for Bitstamp. Without keys it trades on a "
-        "built-in simulator.",
-    )
+def _app_options() -> argparse.ArgumentParser:
+    """The options of the app itself: the top level's, and ``serve``'s (which hands them on)."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument(
         "--sim-url",
         metavar="URL",
@@ -39,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="seed of the embedded simulator")
     add_venue_options(parser)
     add_config_option(parser)
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workstation",
+        description="A terminal trading workstation for Bitstamp. Without keys it trades on a "
+        "built-in simulator.",
+        parents=[_app_options()],
+    )
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("sim", help="run the Bitstamp-compatible simulator on its own")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -63,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     add_trading_commands(sub)
     add_preflight_command(sub)
     add_config_commands(sub)
+    add_serve_command(sub, _app_options())
     return parser
 
 
@@ -357,4 +367,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_preflight_command(args)
     if args.command == "config":
         return run_config(args)
+    if args.command == "serve":
+        return run_serve(args)
     return run_tui(args)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_trading_commands",
     "add_venue_options",
+    "option_conflict",
     "run_journal",
     "run_tui",
     "start_app",
@@ -167,16 +168,9 @@ def run_tui(args: argparse.Namespace) -> int:
     from .services.venue import VenueError, attached_sim_venue
 
     env = args.venue_env
-    if args.sim_url and env != "sim":
-        return _fail("", f"--sim-url attaches to a simulator; it cannot go with --env {env}")
-    if args.no_confirm and env == "live":
-        return _fail("", "--no-confirm is refused with --env live: every live order is confirmed")
-    if args.allow_remote_sim and not args.sim_url:
-        return _fail("", "--allow-remote-sim goes with --sim-url")
-    if args.seed is not None and env != "sim":
-        return _fail("", f"--seed is for the embedded simulator, not --env {env}")
-    if args.sandbox_ws_url is not None and env != "sandbox":
-        return _fail("", f"--sandbox-ws-url is for --env sandbox, not --env {env}")
+    conflict = option_conflict(args)
+    if conflict is not None:
+        return _fail("", conflict)
     try:
         settings = load_settings(args.config_file)
     except ConfigError as exc:
@@ -217,6 +211,23 @@ def run_tui(args: argparse.Namespace) -> int:
         desk_path=default_desk_path(),
         settings=settings,
     )
+
+
+def option_conflict(args: argparse.Namespace) -> str | None:
+    """Why the app's options cannot go together (None: they can); decided offline, before
+    anything starts (``workstation serve`` asks too, before it listens)."""
+    env = args.venue_env
+    if args.sim_url and env != "sim":
+        return f"--sim-url attaches to a simulator; it cannot go with --env {env}"
+    if args.no_confirm and env == "live":
+        return "--no-confirm is refused with --env live: every live order is confirmed"
+    if args.allow_remote_sim and not args.sim_url:
+        return "--allow-remote-sim goes with --sim-url"
+    if args.seed is not None and env != "sim":
+        return f"--seed is for the embedded simulator, not --env {env}"
+    if args.sandbox_ws_url is not None and env != "sandbox":
+        return f"--sandbox-ws-url is for --env sandbox, not --env {env}"
+    return None
 
 
 def _venue_for(args: argparse.Namespace, env: str, sandbox_ws_url: str | None) -> Venue:

@@ -28,6 +28,7 @@ DOMAIN_NO_IO = "domain does no I/O (no network, storage, UI or event-loop librar
 TEXTUAL_IN_UI = "textual and rich (the terminal UI) only in ui"
 NETWORK_IN_WIRE = "httpx and websockets (the client's network) only in bitstamp"
 AIOHTTP_IN_SIM = "aiohttp (the simulator's server) only in sim"
+SERVE_IN_BROWSER_SERVER = "textual-serve (the app in a browser) only in browser_server"
 UI_FACADE = "ui talks to the services facade only (its views, events and refusals)"
 
 # (where the planted module goes, what it imports, the contracts it must break)
@@ -44,6 +45,8 @@ PLANTS = [
     ("bitstamp", "import workstation.paths", {WIRE_ONLY_DOMAIN}),
     ("bitstamp", "import workstation.services", {WIRE_ONLY_DOMAIN}),
     ("services", "import aiohttp", {AIOHTTP_IN_SIM}),
+    ("ui", "import textual_serve", {SERVE_IN_BROWSER_SERVER}),
+    ("", "from aiohttp import web", {AIOHTTP_IN_SIM}),  # beside browser_server, not in it
     ("services", "import workstation.ui", {SERVICES_LAYER}),
     ("ui", "import websockets", {NETWORK_IN_WIRE}),
     ("ui", "import workstation.bitstamp", {UI_LAYER}),
