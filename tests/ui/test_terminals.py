@@ -1,0 +1,38 @@
+"""The app where colour is missing: NO_COLOR (Textual greys every line through its
+monochrome filter) and the monochrome theme, against the fake facade."""
+
+from __future__ import annotations
+
+import pytest
+
+from workstation.ui.app import WorkstationApp
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.screens.help import HelpScreen
+from workstation.ui.screens.ticket import TicketScreen
+
+from .harness import until
+from .test_panes import app_on, fake
+
+
+def _text(app: WorkstationApp, pane: type[OrderBookView | TradesTapeView]) -> str:
+    widget = app.query_one(pane)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def test_no_color_draws_every_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under NO_COLOR Textual's monochrome filter read the style of every segment, and the
+    tape's blank lines had none: the app crashed at its first frame (AttributeError)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_on(fake())
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.no_color
+        await until(pilot, lambda: "60001.00" in _text(app, OrderBookView), "the book")
+        assert "60001.00" in _text(app, TradesTapeView)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.press("escape", "b")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+    assert app.return_code in (None, 0)
