@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from workstation.ui.app import WorkstationApp
+from workstation.domain.desk_layout import DeskLayout
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.options import AppOptions
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.screens.help import HelpScreen
 from workstation.ui.screens.ticket import TicketScreen
+from workstation.ui.theme import MONO_THEME
 
 from .harness import until
 from .test_panes import app_on, fake
@@ -36,3 +39,18 @@ async def test_no_color_draws_every_screen(monkeypatch: pytest.MonkeyPatch) -> N
         await pilot.press("escape")
         await pilot.pause(0.1)
     assert app.return_code in (None, 0)
+
+
+async def test_no_color_starts_monochrome_without_keeping_it_as_the_choice() -> None:
+    """NO_COLOR is this run's; the layout keeps the trader's own theme until they change
+    it (``m``), so a session under NO_COLOR does not leave the next one monochrome."""
+    kept: list[DeskLayout] = []
+    app = build_app(fake(), AppOptions(no_color=True, remember=kept.append))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: bool(kept), "the layout kept")
+        assert app.theme == MONO_THEME
+        assert kept[-1].mono is False
+        await pilot.press("m")
+        await until(pilot, lambda: app.theme != MONO_THEME, "the colour theme")
+        await pilot.press("m")
+        await until(pilot, lambda: kept[-1].mono is True, "monochrome kept, now chosen")

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -122,6 +123,10 @@ class WorkstationApp(App[None]):
         """The last keys read and the screen each was read on (see ``on_key``)."""
         self._commands: dict[Worker[None], CommandFailure] = {}
         self._connector: Worker[None] | None = None
+        self.mono_chosen = options.mono
+        """The theme the trader chose is the monochrome one (kept with the layout)."""
+        self._start_theme: str | None = None
+        """The theme set at mount, until Textual has published it."""
         self.memory = DeskMemory(self, options.remember)
 
     @property
@@ -154,9 +159,10 @@ class WorkstationApp(App[None]):
 
     def on_mount(self) -> None:
         register_themes(self)
-        if self.options.mono:
-            self.theme = MONO_THEME
-        self.theme_changed_signal.subscribe(self, lambda _: self.memory.keep())
+        if self.options.mono or self.options.no_color:
+            self.theme = MONO_THEME  # published later (call_next): see _theme_chosen
+            self._start_theme = MONO_THEME
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         if self.options.notice:
             self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
@@ -326,6 +332,14 @@ class WorkstationApp(App[None]):
 
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """A theme the trader picked (``m``, the palette) is kept with the desk's layout;
+        the one the app started with is not a new choice (NO_COLOR's is no choice at all)."""
+        started, self._start_theme = self._start_theme, None
+        if theme.name != started:
+            self.mono_chosen = theme.name == MONO_THEME
+        self.memory.keep()
 
     def on_order_book_view_group_changed(self, _: OrderBookView.GroupChanged) -> None:
         self.memory.keep()
