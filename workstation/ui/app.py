@@ -54,6 +54,7 @@ from .panes.pairs import PairsLine
 from .panes.status import StatusBar
 from .panes.tape import TradesTapeView
 from .screens.help import HelpScreen
+from .screens.key_test import KeyTestScreen
 from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 
@@ -227,7 +228,11 @@ class WorkstationApp(App[None]):
         super().exit(*args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return False if self.quitting else super().check_action(action, parameters)
+        """No action while quitting; none either under the key test, whose keys (the kill
+        switch's, quit's) are being tried, not used."""
+        if self.quitting or isinstance(self.screen, KeyTestScreen):
+            return False
+        return super().check_action(action, parameters)
 
     def on_key(self, event: events.Key) -> None:
         """One key, one action: a key that closed or opened a screen on its way is spent.
