@@ -4,6 +4,7 @@ monochrome filter) and the monochrome theme, against the fake facade."""
 from __future__ import annotations
 
 import pytest
+from rich.color import ColorSystem
 
 from workstation.domain.desk_layout import DeskLayout
 from workstation.ui.app import WorkstationApp, build_app
@@ -54,3 +55,32 @@ async def test_no_color_starts_monochrome_without_keeping_it_as_the_choice() -> 
         await until(pilot, lambda: app.theme != MONO_THEME, "the colour theme")
         await pilot.press("m")
         await until(pilot, lambda: kept[-1].mono is True, "monochrome kept, now chosen")
+
+
+@pytest.mark.parametrize(
+    ("term", "sixteen"),
+    [("linux", True), ("screen", True), ("xterm", True), ("xterm-256color", False)],
+)
+async def test_in_16_colours_the_depth_bars_keep_their_side(
+    monkeypatch: pytest.MonkeyPatch, term: str, sixteen: bool
+) -> None:
+    """In 16 colours the ask bar's tint fell into the background and the text over either
+    bar took the pane's colour: a level's side showed by its place alone. There both bars
+    are grey under text in the side's colour."""
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    # as in a terminal: headless, the app never takes the 16 colours' styles (snapshots)
+    monkeypatch.setattr(WorkstationApp, "is_headless", property(lambda _: False))
+    app = app_on(fake())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "60001.00" in _text(app, OrderBookView), "the book")
+        assert app.has_class("-ansi16") is sixteen
+        book = app.query_one(OrderBookView)
+        for side in ("bid", "ask"):
+            text = book.get_component_rich_style(f"book--{side}")
+            bar = book.get_component_rich_style(f"book--{side}-bar")
+            assert (bar.color == text.color) is sixteen, side
+            if sixteen:
+                assert bar.bgcolor is not None
+                assert bar.bgcolor.downgrade(ColorSystem.STANDARD).number == 8

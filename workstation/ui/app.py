@@ -136,6 +136,12 @@ class WorkstationApp(App[None]):
         return self.options.confirm or self.services.env == "live"
 
     @property
+    def sixteen_colours(self) -> bool:
+        """The terminal has 16 colours, as Textual reads TERM and COLORTERM (``linux``,
+        ``screen``, ``xterm``). Headless (tests, snapshots) there is no terminal: never."""
+        return not self.is_headless and self.console.color_system == "standard"
+
+    @property
     def quote(self) -> str:
         """The quote currency of the pair shown (balances are valued in it)."""
         market = self.services.markets.get(self.current) if self.current else None
@@ -160,6 +166,8 @@ class WorkstationApp(App[None]):
 
     def on_mount(self) -> None:
         register_themes(self)
+        if self.sixteen_colours:
+            self.add_class("-ansi16")  # styles/app.tcss: what stays apart in 16 colours
         if self.options.mono or self.options.no_color:
             self.theme = MONO_THEME  # published later (call_next): see _theme_chosen
             self._start_theme = MONO_THEME
