@@ -212,7 +212,9 @@ def test_the_key_test_marks_what_a_real_terminal_delivers(tmp_path: Path) -> Non
         wait_for(lambda: "esc closes" in app.screen(), 10, "the help", app.screen)
         app.tmux.run("send-keys", "t")
         wait_for(lambda: "esc esc or q q leaves" in app.screen(), 10, "key test", app.screen)
-        assert "[ ] ctrl+k" in app.screen()
+        listed = app.screen()
+        for key in ("ctrl+k", "ctrl+q", "tab", "y", "c", "?"):  # the app's, a ticket's, a pane's
+            assert f"[ ] {key}" in listed, listed
         for key in ("C-k", "BTab", "Escape"):
             app.tmux.run("send-keys", key)
         marked = ("[x] ctrl+k    ctrl+k '\\x0b'", "[x] shift+tab shift+tab", "[x] escape")

@@ -4,7 +4,8 @@ Textual's ``App`` and ``Screen`` that every screen inherits (quit, next and prev
 and the app's command palette key. Keys no terminal sends (``super+``) are left out.
 
 Keys read by a handler rather than a binding (a typed pair name, the ticket's digits, the
-kill outcome's letters) are text, not listed: a terminal that types at all delivers them.
+letters of a question's answers) are text, not listed: a terminal that types at all delivers
+them.
 """
 
 from __future__ import annotations
