@@ -91,8 +91,9 @@ class App80x24:
 
     def read_book_and_tape(self) -> str:
         """Waits for a book with levels on both sides and a tape; the screen then."""
-        wait_for(lambda: "spread " in self.screen(), 40, "the order book", self.screen)
-        wait_for(lambda: len(PRICE.findall(self.screen())) > 16, 20, "levels", self.screen)
+        # generous: the machine that runs the suite may be loaded (6 apps on 2 cores)
+        wait_for(lambda: "spread " in self.screen(), 60, "the order book", self.screen)
+        wait_for(lambda: len(PRICE.findall(self.screen())) > 16, 40, "levels", self.screen)
         screen = self.screen()
         assert "Time UTC" in screen, screen
         rows = [line.split("│") for line in screen.splitlines()]
@@ -107,9 +108,9 @@ class App80x24:
     def read_a_ticket(self) -> str:
         """b, 0.01: the buy ticket's preview, read from the screen."""
         self.tmux.run("send-keys", "b")
-        wait_for(lambda: "BUY BTC/USD" in self.screen(), 15, "the ticket", self.screen)
+        wait_for(lambda: "BUY BTC/USD" in self.screen(), 30, "the ticket", self.screen)
         self.tmux.run("send-keys", "-l", "0.01")
-        wait_for(lambda: "rests 0.01 BTC at" in self.screen(), 15, "the preview", self.screen)
+        wait_for(lambda: "rests 0.01 BTC at" in self.screen(), 30, "the preview", self.screen)
         screen = self.screen()
         assert "Amount BTC     0.01" in screen, screen
         return screen
@@ -209,21 +210,21 @@ def test_the_key_test_marks_what_a_real_terminal_delivers(tmp_path: Path) -> Non
         app.start()
         app.read_book_and_tape()
         app.tmux.run("send-keys", "?")
-        wait_for(lambda: "esc closes" in app.screen(), 10, "the help", app.screen)
+        wait_for(lambda: "esc closes" in app.screen(), 20, "the help", app.screen)
         app.tmux.run("send-keys", "t")
-        wait_for(lambda: "esc esc or q q leaves" in app.screen(), 10, "key test", app.screen)
+        wait_for(lambda: "esc esc or q q leaves" in app.screen(), 20, "key test", app.screen)
         listed = app.screen()
         for key in ("ctrl+k", "ctrl+q", "tab", "y", "c", "?"):  # the app's, a ticket's, a pane's
             assert f"[ ] {key}" in listed, listed
         for key in ("C-k", "BTab", "Escape"):
             app.tmux.run("send-keys", key)
         marked = ("[x] ctrl+k    ctrl+k '\\x0b'", "[x] shift+tab shift+tab", "[x] escape")
-        wait_for(lambda: all(m in app.screen() for m in marked), 10, "the marks", app.screen)
+        wait_for(lambda: all(m in app.screen() for m in marked), 20, "the marks", app.screen)
         screen = app.screen()
         assert "[ ] ctrl+q" in screen, screen
         assert "Cancel" not in screen, screen  # the kill switch's confirm never opened
         app.tmux.run("send-keys", "Escape")
-        wait_for(lambda: "Key test" not in app.screen(), 10, "the key test to close")
+        wait_for(lambda: "Key test" not in app.screen(), 20, "the key test to close")
         assert "esc closes" in app.screen()  # back on the help
     finally:
         app.tmux.kill()
