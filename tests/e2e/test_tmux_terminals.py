@@ -91,7 +91,7 @@ class App80x24:
 
     def read_book_and_tape(self) -> str:
         """Waits for a book with levels on both sides and a tape; the screen then."""
-        # generous: the machine that runs the suite may be loaded (6 apps on 2 cores)
+        # generous: the machine that runs the suite may be busy with other apps
         wait_for(lambda: "spread " in self.screen(), 60, "the order book", self.screen)
         wait_for(lambda: len(PRICE.findall(self.screen())) > 16, 40, "levels", self.screen)
         screen = self.screen()
