@@ -8,6 +8,11 @@ grouping. One function, :func:`desk_options`, decides it, from every source in o
    :mod:`workstation.services.config`), whose own defaults are the built-in ones (BTC/USD,
    the colour theme, 20 redraws a second); the grouping starts at every level.
 
+NO_COLOR (https://no-color.org: set and not empty) sits between 1 and 2: it starts this run
+in the monochrome theme, which is not kept as the trader's choice (:attr:`AppOptions.no_color`),
+and ``--no-mono`` overrides it (a per-run choice wins over the environment, as the convention
+asks); :func:`no_color_asked` decides.
+
 A saved layout wins over the config file: it is the trader's own latest choice, the config
 file their standing one (delete ``desk.json`` to start from the config again). The redraw
 rate is the config's alone: no layout or option changes it. A layout file that cannot be read is
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .domain.desk_layout import DeskLayout
@@ -27,9 +32,15 @@ from .services.config import Settings, default_config_path
 from .services.desk_state import DeskStateError, read_desk, write_desk
 from .ui.options import AppOptions
 
-__all__ = ["desk_options"]
+__all__ = ["desk_options", "no_color_asked"]
 
 _log = logging.getLogger("workstation.cli_desk")
+
+
+def no_color_asked(environ: Mapping[str, str], mono: bool | None) -> bool:
+    """NO_COLOR asks this run for no colour: set and not empty (an empty one asks for
+    nothing), and neither ``--mono`` nor ``--no-mono`` given (``mono`` None)."""
+    return bool(environ.get("NO_COLOR")) and mono is None
 
 
 def desk_options(
@@ -39,6 +50,7 @@ def desk_options(
     confirm: bool,
     desk_path: Path | None,
     settings: Settings | None = None,
+    no_color: bool = False,
 ) -> AppOptions:
     """The app's options for this run.
 
@@ -48,6 +60,7 @@ def desk_options(
         confirm: review every order before it is sent.
         desk_path: where the layout is kept between runs (None: neither read nor kept).
         settings: the config file's (None: the built-in defaults).
+        no_color: NO_COLOR asks for no colour (:func:`no_color_asked`).
     """
     settings = settings or Settings(path=default_config_path())
     saved: DeskLayout | None = None
@@ -79,6 +92,7 @@ def desk_options(
         mono=theme_mono,
         groups=groups,
         confirm=confirm,
+        no_color=no_color,
         refresh_hz=settings.refresh_hz,
         notice=notice,
         remember=None if desk_path is None else functools.partial(write_desk, desk_path),

@@ -295,14 +295,24 @@ def start_app(
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
     try:
-        from .cli_desk import desk_options
+        from .cli_desk import desk_options, no_color_asked
         from .services.config import Settings, default_config_path
         from .services.facade import VenueServices
         from .ui.app import run_app
 
         settings = settings or Settings(path=default_config_path())
+        no_color = no_color_asked(os.environ, mono)
+        if mono is False or not os.environ.get("NO_COLOR"):
+            # Textual greys the whole screen whenever NO_COLOR is present, even empty: an
+            # empty one asks for nothing, and --no-mono asked for colour
+            os.environ.pop("NO_COLOR", None)
         options = desk_options(
-            pairs=pairs, mono=mono, confirm=confirm, desk_path=desk_path, settings=settings
+            pairs=pairs,
+            mono=mono,
+            confirm=confirm,
+            desk_path=desk_path,
+            settings=settings,
+            no_color=no_color,
         )
         services = VenueServices(
             venue, seed=seed, journal_path=journal_path, guards=settings.guards

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -53,6 +54,7 @@ from .panes.pairs import PairsLine
 from .panes.status import StatusBar
 from .panes.tape import TradesTapeView
 from .screens.help import HelpScreen
+from .screens.key_test import KeyTestScreen
 from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 
@@ -122,12 +124,22 @@ class WorkstationApp(App[None]):
         """The last keys read and the screen each was read on (see ``on_key``)."""
         self._commands: dict[Worker[None], CommandFailure] = {}
         self._connector: Worker[None] | None = None
+        self.mono_chosen = options.mono
+        """The theme the trader chose is the monochrome one (kept with the layout)."""
+        self._start_theme: str | None = None
+        """The theme set at mount, until Textual has published it."""
         self.memory = DeskMemory(self, options.remember)
 
     @property
     def confirm_orders(self) -> bool:
         """Every order is reviewed before it is sent: asked for, or live money."""
         return self.options.confirm or self.services.env == "live"
+
+    @property
+    def sixteen_colours(self) -> bool:
+        """The terminal has 16 colours, as Textual reads TERM and COLORTERM (``linux``,
+        ``screen``, ``xterm``). Headless (tests, snapshots) there is no terminal: never."""
+        return not self.is_headless and self.console.color_system == "standard"
 
     @property
     def quote(self) -> str:
@@ -154,9 +166,12 @@ class WorkstationApp(App[None]):
 
     def on_mount(self) -> None:
         register_themes(self)
-        if self.options.mono:
-            self.theme = MONO_THEME
-        self.theme_changed_signal.subscribe(self, lambda _: self.memory.keep())
+        if self.sixteen_colours:
+            self.add_class("-ansi16")  # styles/app.tcss: what stays apart in 16 colours
+        if self.options.mono or self.options.no_color:
+            self.theme = MONO_THEME  # published later (call_next): see _theme_chosen
+            self._start_theme = MONO_THEME
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         if self.options.notice:
             self.notify(self.options.notice, severity="warning", timeout=15)
         self.query_one(OrderBookView).focus()
@@ -221,7 +236,11 @@ class WorkstationApp(App[None]):
         super().exit(*args, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return False if self.quitting else super().check_action(action, parameters)
+        """No action while quitting; none either under the key test, whose keys (the kill
+        switch's, quit's) are being tried, not used."""
+        if self.quitting or isinstance(self.screen, KeyTestScreen):
+            return False
+        return super().check_action(action, parameters)
 
     def on_key(self, event: events.Key) -> None:
         """One key, one action: a key that closed or opened a screen on its way is spent.
@@ -326,6 +345,14 @@ class WorkstationApp(App[None]):
 
     def action_toggle_mono(self) -> None:
         self.theme = "textual-dark" if self.theme == MONO_THEME else MONO_THEME
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """A theme the trader picked (``m``, the palette) is kept with the desk's layout;
+        the one the app started with is not a new choice (NO_COLOR's is no choice at all)."""
+        started, self._start_theme = self._start_theme, None
+        if theme.name != started:
+            self.mono_chosen = theme.name == MONO_THEME
+        self.memory.keep()
 
     def on_order_book_view_group_changed(self, _: OrderBookView.GroupChanged) -> None:
         self.memory.keep()

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..domain.desk_layout import DeskLayout
-from .theme import MONO_THEME
 
 if TYPE_CHECKING:
     from .app import WorkstationApp
@@ -40,7 +39,7 @@ class DeskMemory:
         return DeskLayout(
             pairs=tuple(app.watched),
             shown=app.current,
-            mono=app.theme == MONO_THEME,
+            mono=app.mono_chosen,
             groups=dict(self.groups),
         )
 

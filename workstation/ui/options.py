@@ -23,7 +23,10 @@ class AppOptions:
     shown: str | None = None
     """The pair shown first (None, or one not watched: the first of ``pairs``)."""
     mono: bool = False
-    """The monochrome theme."""
+    """The monochrome theme, as the trader chose it (kept with the desk's layout)."""
+    no_color: bool = False
+    """NO_COLOR asks for no colour: this run starts monochrome whatever ``mono`` says, and
+    that is not kept as the trader's choice (``mono`` is, until the theme is changed)."""
     groups: Mapping[str, int] = field(default_factory=dict)
     """The book's grouping per pair, in ticks (1 where not given)."""
     confirm: bool = True

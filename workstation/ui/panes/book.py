@@ -199,7 +199,9 @@ class OrderBookView(Widget, can_focus=True):
         width = self.size.width
         frame, feed = self._frame, self.view
         if frame is None or feed is None:
-            return Strip.blank(width) if y else Strip([Segment(" waiting for the book…")])
+            if y:
+                return Strip.blank(width, self.rich_style)
+            return Strip([Segment(" waiting for the book…", self.rich_style)])
         rows = max(1, (self.size.height - 3) // 2)
         if y == 0:
             return self._header(width)
@@ -207,17 +209,17 @@ class OrderBookView(Widget, can_focus=True):
             index = rows - y  # best ask sits right above the spread line
             if index < len(frame.asks):
                 return self._row(frame.asks[index], Side.SELL, -index - 1, frame, width)
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         if y == rows + 1:
             return self._spread_line(frame, width)
         if rows + 2 <= y <= 2 * rows + 1:
             index = y - rows - 2
             if index < len(frame.bids):
                 return self._row(frame.bids[index], Side.BUY, index, frame, width)
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         if y == 2 * rows + 2:
             return self._readout(frame, width)
-        return Strip.blank(width)
+        return Strip.blank(width, self.rich_style)
 
     def _columns(self, width: int) -> tuple[int, int, int, int]:
         """Widths of Price, Amount, Total, Value; Value is dropped when narrow."""

@@ -76,7 +76,7 @@ class TradesTapeView(Widget, can_focus=True):
         width = self.size.width
         feed = self.view
         if feed is None:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         time_w, price_w = 9, max(9, min(16, (width - 9) // 2))
         amount_w = min(width - time_w - price_w, 16)
         if y == 0:
@@ -85,7 +85,7 @@ class TradesTapeView(Widget, can_focus=True):
             return Strip([Segment(text[:width].ljust(width), style)])
         index = y - 1
         if index >= len(self._rows):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         trade = self._rows[index]
         clock = dt.datetime.fromtimestamp(trade.timestamp_us // 1_000_000, tz=dt.UTC)
         market = feed.market

@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..key_inventory import keys_in_use
+from .key_test import KeyTestScreen
+
 __all__ = ["KEYS", "HelpScreen"]
 
 #: Every key of the workstation, for the help screen. Plain keys only: they work over SSH and
@@ -35,6 +38,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("m", "monochrome theme on / off"),
     ("ctrl+p", "command palette (pairs, theme)"),
     ("esc", "close a dialog; back out of a ticket"),
+    ("t", "in this help: key test (what your terminal sends for each key)"),
 )
 
 
@@ -46,9 +50,14 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("t", "key_test", "Key test", show=False),
         Binding("up", "scroll(-1)", "Up", show=False),
         Binding("down", "scroll(1)", "Down", show=False),
     ]
+
+    def action_key_test(self) -> None:
+        """The key test, over the help (leaving it comes back here)."""
+        self.app.push_screen(KeyTestScreen(keys_in_use(self.app)))
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#help").scroll_relative(y=lines, animate=False)
@@ -62,5 +71,5 @@ class HelpScreen(ModalScreen[None]):
         text.rstrip()
         with Vertical(id="help") as help_pane:
             help_pane.border_title = "Keys"
-            help_pane.border_subtitle = "esc closes"
+            help_pane.border_subtitle = "esc closes · t key test"
             yield Static(text, id="help-keys")
