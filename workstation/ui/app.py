@@ -55,6 +55,7 @@ from .panes.tape import TradesTapeView
 from .screens.help import HelpScreen
 from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
+from .trimmed_screen import TrimmedScreen
 
 __all__ = ["WorkstationApp", "build_app", "run_app"]
 
@@ -134,6 +135,10 @@ class WorkstationApp(App[None]):
         """The quote currency of the pair shown (balances are valued in it)."""
         market = self.services.markets.get(self.current) if self.current else None
         return market.quote if market is not None else "USD"
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen sends the terminal only the cells that changed."""
+        return TrimmedScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield PairsLine(self.services, id="pairs")

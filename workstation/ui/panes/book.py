@@ -29,6 +29,7 @@ from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladde
 from ...domain.numbers import from_units
 from ...services.facade import Services
 from ...services.views import MarketView
+from ..drawn_lines import DrawnLines
 from ..fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
@@ -83,6 +84,7 @@ class OrderBookView(Widget, can_focus=True):
         *,
         groups: Mapping[str, int] | None = None,
         redraw_hz: float = REDRAW_HZ,
+        levels: int | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -94,11 +96,15 @@ class OrderBookView(Widget, can_focus=True):
         Per pair: a step that suits one pair's price means nothing on another's."""
         self.redraw_hz = redraw_hz
         """At most this many redraws a second (the config's ``refresh_hz``)."""
+        self.levels = levels
+        """At most this many levels a side (None: as many as the pane holds); low bandwidth
+        shows fewer, and a level that moves rewrites fewer rows."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._frame: _Frame | None = None
         self._seen: tuple[int, int, int, int, bool] | None = None
+        self._drawn = DrawnLines()
 
     # -- model ------------------------------------------------------------------------------
 
@@ -129,6 +135,8 @@ class OrderBookView(Widget, can_focus=True):
         self._seen = key
         self.view = feed
         rows = max(1, (self.size.height - 3) // 2)
+        if self.levels is not None:
+            rows = min(rows, self.levels)
         book = feed.book
         bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
         asks = group_levels(book.top_units(Side.SELL, rows * self.group), self.group, bids=False)
@@ -148,14 +156,17 @@ class OrderBookView(Widget, can_focus=True):
             max_total=max(totals, default=0),
             stale=feed.stale,
         )
-        subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}" + (
-            "  STALE" if feed.stale else ""
-        )
+        subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}"
+        if self.levels is not None:
+            subtitle += f"  top {self.levels}"
+        if feed.stale:
+            subtitle += "  STALE"
+
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
         if feed.stale != self.has_class("-stale"):
             self.set_class(feed.stale, "-stale")
-        self.refresh()
+        self.repaint_changes()
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -165,11 +176,11 @@ class OrderBookView(Widget, can_focus=True):
             return
         low, high = -len(frame.asks), len(frame.bids) - 1
         self.cursor = max(low, min(high, self.cursor - step))
-        self.refresh()
+        self.repaint_changes()
 
     def action_cursor_home(self) -> None:
         self.cursor = 0
-        self.refresh()
+        self.repaint_changes()
 
     def action_group(self, step: int) -> None:
         self.group_index = max(0, min(len(GROUP_STEPS) - 1, self.group_index + step))
@@ -195,7 +206,17 @@ class OrderBookView(Widget, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def repaint_changes(self) -> None:
+        """Refresh only the cells that differ from what was drawn: a redraw where one level
+        moved writes that level's cells, not the pane (nor its border)."""
+        lines = ((y, self._line(y)) for y in range(self.size.height))
+        if regions := self._drawn.changes(lines):
+            self.refresh(*regions)
+
     def render_line(self, y: int) -> Strip:
+        return self._drawn.keep(y, self._line(y))
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         frame, feed = self._frame, self.view
         if frame is None or feed is None:

@@ -92,6 +92,8 @@ class OpenOrdersView(DataTable[Text | str]):
         self.orders: list[TrackedOrder] = []
         self.clock: Callable[[], float] = time.time
         """Wall clock for the Age column (frozen in snapshot tests)."""
+        self._drawn: tuple[object, ...] | None = None
+        """What the table showed at its last redraw (``_contents``)."""
         self.keys_needed: str | None = None
         """Watch only: how to add keys (the pane says it in place of the table, and its
         keys say it instead of acting); None with keys."""
@@ -99,7 +101,7 @@ class OpenOrdersView(DataTable[Text | str]):
     def on_mount(self) -> None:
         self.border_title = "Open orders"
         self._set_columns()
-        self.set_interval(1.0, self._redraw)
+        self.set_interval(1.0, self._tick)
 
     def on_resize(self, _: events.Resize) -> None:
         self._set_columns()
@@ -133,7 +135,23 @@ class OpenOrdersView(DataTable[Text | str]):
             return None
         return self.orders[self.cursor_row]
 
+    def _tick(self) -> None:
+        """Once a second, for the Age column: redraw only when a cell would change (an empty
+        pane, or orders a minute old, stay as they are: no bytes to the terminal)."""
+        if self._drawn != self._contents():
+            self._redraw()
+
+    def _contents(self) -> tuple[object, ...]:
+        """What the table would show now, as text: compared with what it shows."""
+        markets, now = self._markets(), self.clock()
+        rows = tuple(
+            (order.client_order_id, *map(str, self._cells(order, markets.get(order.market), now)))
+            for order in self.orders
+        )
+        return (tuple(self.columns), self.keys_needed, rows)
+
     def _redraw(self) -> None:
+        self._drawn = self._contents()
         keep = self.selected.client_order_id if self.selected else None
         self.clear()
         if self.keys_needed is not None:
