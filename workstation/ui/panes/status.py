@@ -30,6 +30,9 @@ from ..drawn_lines import changed_span
 __all__ = ["StatusBar"]
 
 REFRESH_HZ = 4.0
+HINT_S = 30.0
+"""How long the status bar says that the low-bandwidth mode exists (once, over SSH)."""
+LOW_BANDWIDTH_HINT = "over SSH? --low-bandwidth draws less"
 
 
 def _p50_p95(latency: Latency | None) -> str:
@@ -60,6 +63,9 @@ class StatusBar(Widget):
         self.refresh_hz = refresh_hz
         """Redraws a second (only what changed reaches the terminal)."""
         self._text = Text()
+        self.hint: str | None = None
+        """Said until ``hint_until`` (``now``'s clock), then never again this run."""
+        self.hint_until = 0.0
         self.symbol: str | None = None
         """The pair shown."""
         self.note: str | None = None
@@ -70,6 +76,11 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         self.add_class(f"-{self.services.env}")
         self.set_interval(1 / self.refresh_hz, self.redraw)
+        self.redraw()
+
+    def show_hint(self, text: str, seconds: float = HINT_S) -> None:
+        """Say ``text`` for ``seconds``, then drop it for good."""
+        self.hint, self.hint_until = text, self.now() + seconds
         self.redraw()
 
     def render(self) -> Text:
@@ -131,6 +142,10 @@ class StatusBar(Widget):
                 text.append(" KILL SWITCH: NEW ORDERS REFUSED ", style="bold reverse")
             elif health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")
+        if self.hint is not None and self.now() >= self.hint_until:
+            self.hint = None
+        if self.hint is not None:
+            text.append(f"  {self.hint}", style="bold")
         if note:
             text.append(f"  {note}")
         age = view.message_age(self.now())
