@@ -19,7 +19,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from workstation.domain.common import Side
-from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.app import build_app
 from workstation.ui.drawn_lines import DrawnLines, changed_span
 from workstation.ui.options import AppOptions
 from workstation.ui.pace import LOW_BANDWIDTH
@@ -61,7 +61,7 @@ async def test_low_bandwidth_shows_fewer_levels_and_redraws_slower() -> None:
     ):
         app = build_app(fake(), AppOptions(low_bandwidth=low))
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+            await until(pilot, lambda app=app: app.current == "btcusd", "BTC/USD shown")
             await pilot.pause()
             book = app.query_one(OrderBookView)
             assert priced_rows(book) == levels
@@ -99,7 +99,8 @@ async def test_a_changed_level_repaints_its_own_cells_and_does_not_flash() -> No
         after = [book.render_line(y) for y in range(book.size.height)]
         changed = [y for y in range(len(after)) if after[y].text != before[y].text]
         # the touch's amount, and every bid's running total and value under it, and no other
-        assert changed and {region.y for region in refreshed} == set(changed)
+        assert changed
+        assert {region.y for region in refreshed} == set(changed)
         assert all(region.height == 1 and region.width < book.size.width for region in refreshed)
         touch = next(y for y in changed if "0.75" in after[y].text)
         price_cells = len(after[touch].text) - len(after[touch].text.lstrip()) + 8
@@ -154,7 +155,8 @@ def test_a_partial_update_sends_only_the_changed_cells() -> None:
     amount = Strip([Segment("0.50", red)]).render(console)
     assert ours == Control.move_to(14, 0).segment.text + amount
     textual = ChopsUpdate(chops, spans, [[19, 23]]).render_segments(console)
-    assert "60000.00" in textual and "60000.00" not in ours
+    assert "60000.00" in textual
+    assert "60000.00" not in ours
     assert len(ours) < len(textual)
 
 
