@@ -7,7 +7,7 @@ grouping. One function, :func:`desk_options`, decides it, from every source in o
    :mod:`workstation.services.desk_state`);
 3. the config file (``default_pair``, ``watched_pairs``, ``theme``, ``refresh_hz``:
    :mod:`workstation.services.config`), whose own defaults are the built-in ones (BTC/USD,
-   the colour theme, 20 redraws a second); the grouping starts at every level.
+   the colour theme, 10 redraws a second); the grouping starts at every level.
 
 A saved layout wins over the config file: it is the trader's own latest choice, the config
 file their standing one (delete ``desk.json`` to start from the config again). The redraw

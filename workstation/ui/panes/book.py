@@ -34,7 +34,7 @@ from ..fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
-REDRAW_HZ = 20.0
+REDRAW_HZ = 10.0
 
 
 @dataclass(frozen=True, slots=True)
