@@ -17,6 +17,7 @@ from rich.style import Style
 from textual._compositor import ChopsUpdate
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.widgets.data_table import ColumnKey
 
 from workstation.domain.common import Side
 from workstation.ui.app import build_app
@@ -24,11 +25,12 @@ from workstation.ui.drawn_lines import DrawnLines, changed_span
 from workstation.ui.options import AppOptions
 from workstation.ui.pace import LOW_BANDWIDTH
 from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.status import HINT_S, LOW_BANDWIDTH_HINT, StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedScreen
 
-from .fake_services import FakeServices, snapshot, trade
+from .fake_services import FROZEN, FakeServices, order, snapshot, trade
 from .harness import until
 
 D = Decimal
@@ -182,3 +184,49 @@ def test_drawn_lines_keep_what_was_drawn_and_report_the_changes() -> None:
     assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(4, 1, 1, 1)]
     drawn.forget()
     assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(0, 1, 5, 1)]
+
+
+async def test_open_orders_rewrite_only_the_ages_that_moved() -> None:
+    services = fake()
+    services.orders = [
+        order("a" * 32, Side.BUY, "0.25", "59950"),
+        order("b" * 32, Side.SELL, "0.1", "60100"),
+    ]
+    app = build_app(services, AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        pane = app.query_one(OpenOrdersView)
+        created = FROZEN.timestamp()
+        pane.clock = lambda: created + 42
+        pane.show(pane.orders)
+        await pilot.pause()
+        refreshed: list[tuple[Region, ...]] = []
+        real_refresh = pane.refresh
+
+        def spy(*regions: Region, **kwargs: bool) -> OpenOrdersView:
+            refreshed.append(regions)
+            return real_refresh(*regions, **kwargs)
+
+        pane.refresh = spy  # type: ignore[method-assign]
+        pane._tick()  # the same second: nothing
+        assert refreshed == []
+        pane.clock = lambda: created + 43
+        pane._tick()
+        assert [str(pane.get_row_at(row)[6]) for row in range(pane.row_count)] == ["43s", "43s"]
+        assert refreshed  # the two Age cells, each alone, never the whole table
+        age_width = pane.columns[ColumnKey("Age")].get_render_width(pane)
+        assert [(r.y, r.width) for (r,) in refreshed] == [(1, age_width), (2, age_width)]
+        assert pane.get_row_at(0)[:3][0] == "BTC/USD"
+
+
+async def test_an_empty_open_orders_pane_writes_nothing_on_its_tick() -> None:
+    app = build_app(fake(), AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        pane = app.query_one(OpenOrdersView)
+        await pilot.pause()
+        refreshed: list[tuple[Region, ...]] = []
+        pane.refresh = lambda *regions, **kwargs: refreshed.append(regions) or pane  # type: ignore[method-assign]
+        pane.clock = lambda: FROZEN.timestamp() + 3600
+        pane._tick()
+        assert refreshed == []

@@ -5,7 +5,8 @@ shows Price, Amount, Total (cumulative amount from the touch) and, when there is
 (cumulative notional), over a depth bar sized by the cumulative amount. The pane redraws from
 the services' market view at a capped rate (``REDRAW_HZ``), never once per frame received: a
 busy pair sends ten frames a second per book, and a terminal over SSH should not repaint that
-often.
+often. A redraw refreshes only the cells that changed (:mod:`..drawn_lines`); low bandwidth
+shows fewer levels (``levels``).
 
 A level cursor (arrow keys) picks a row; the readout line under the ladder shows the
 cumulative amount and notional to that level and its distance from the mid.
