@@ -567,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         "tty_kbps_idle": idle,
         "tty_kbps_low_bandwidth": low,
         "tty_kbps_low_bandwidth_idle": pick(cells_json, "idle", "low"),
+        "tty_kbps_low_bandwidth_speed10": pick(cells_json, "busy10", "low"),
         "baseline_busy_kbps": BASELINE_BUSY_KBPS,
         "definitions": "at 120x40 and TERM=xterm-256color; busy: --speed 1; idle: --speed 0 "
         "(a market that never moves by itself: the app's own redraws only); low: the app run "
