@@ -70,6 +70,11 @@ async def test_low_bandwidth_shows_fewer_levels_and_redraws_slower() -> None:
             tape, bar = app.query_one(TradesTapeView), app.query_one(StatusBar)
             assert (book.redraw_hz, tape.redraw_hz, bar.refresh_hz) == paces
             assert ("top 8" in str(book.border_subtitle)) is low
+            await pilot.resize_terminal(80, 24)  # 4 levels fit: no "top 8", nothing is cut
+            await pilot.pause()
+            book.poll()
+            assert priced_rows(book) == 4 * 2
+            assert "top" not in str(book.border_subtitle)
 
 
 async def test_a_changed_level_repaints_its_own_cells_and_does_not_flash() -> None:

@@ -135,9 +135,8 @@ class OrderBookView(Widget, can_focus=True):
             return
         self._seen = key
         self.view = feed
-        rows = max(1, (self.size.height - 3) // 2)
-        if self.levels is not None:
-            rows = min(rows, self.levels)
+        fit = max(1, (self.size.height - 3) // 2)
+        rows = fit if self.levels is None else min(fit, self.levels)
         book = feed.book
         bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
         asks = group_levels(book.top_units(Side.SELL, rows * self.group), self.group, bids=False)
@@ -158,8 +157,8 @@ class OrderBookView(Widget, can_focus=True):
             stale=feed.stale,
         )
         subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}"
-        if self.levels is not None:
-            subtitle += f"  top {self.levels}"
+        if rows < fit:  # the pane has room for more: say why it is not filled
+            subtitle += f"  top {rows}"
         if feed.stale:
             subtitle += "  STALE"
 
