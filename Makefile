@@ -45,11 +45,10 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.loop_lag
 
 # Bytes per second the real app writes to its terminal (a pty drawn by pyte): idle (--speed 0)
-# and busy (--speed 1 and 10) at 80x24 and 120x40. 1.5 minutes (3 with both modes), so it is
-# apart from `bench`.
-# Once the app has --low-bandwidth, `--mode both` measures it beside the normal mode.
+# and busy (--speed 1 and 10) at 80x24 and 120x40, normal and --low-bandwidth side by side.
+# About 3 minutes, so it is apart from `bench`.
 tty-bench: $(VENV)/.installed-bench
-	$(BIN)/python -m bench.tty_bytes
+	$(BIN)/python -m bench.tty_bytes --mode both
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache

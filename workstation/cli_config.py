@@ -88,6 +88,7 @@ def render_settings(settings: Settings) -> str:
     line("watched_pairs", "watched_pairs", f"[{pairs}]")
     line("refresh_hz", "refresh_hz", str(settings.refresh_hz))
     line("theme", "theme", _string(settings.theme))
+    line("low_bandwidth", "low_bandwidth", "true" if settings.low_bandwidth else "false")
     if settings.sandbox_ws_url is None:
         out.append("# sandbox_ws_url = (not set)")
     else:

@@ -1,12 +1,13 @@
 """The desk the app starts with: which pairs, which one shown, the theme, the book's
 grouping. One function, :func:`desk_options`, decides it, from every source in order:
 
-1. the command line (``--pair``, ``--mono`` / ``--no-mono``): what the trader asked for now;
+1. the command line (``--pair``, ``--mono`` / ``--no-mono``, ``--low-bandwidth`` /
+   ``--no-low-bandwidth``): what the trader asked for now;
 2. the last session's layout (``desk.json`` in the user state directory,
    :mod:`workstation.services.desk_state`);
 3. the config file (``default_pair``, ``watched_pairs``, ``theme``, ``refresh_hz``:
    :mod:`workstation.services.config`), whose own defaults are the built-in ones (BTC/USD,
-   the colour theme, 20 redraws a second); the grouping starts at every level.
+   the colour theme, 10 redraws a second); the grouping starts at every level.
 
 NO_COLOR (https://no-color.org: set and not empty) sits between 1 and 2: it starts this run
 in the monochrome theme, which is not kept as the trader's choice (:attr:`AppOptions.no_color`),
@@ -15,7 +16,10 @@ asks); :func:`no_color_asked` decides.
 
 A saved layout wins over the config file: it is the trader's own latest choice, the config
 file their standing one (delete ``desk.json`` to start from the config again). The redraw
-rate is the config's alone: no layout or option changes it. A layout file that cannot be read is
+rate is the config's alone: no layout or option changes it. The low-bandwidth mode is the
+command line's, else the config's ``low_bandwidth`` (a saved layout does not keep it: it
+belongs to the link, not the desk); over SSH (``SSH_CONNECTION``) with the mode off, the
+status bar says once that it exists. A layout file that cannot be read is
 logged and ignored: the app starts on the defaults with a one-line notice, and the file is
 replaced at the first change.
 """
@@ -51,6 +55,8 @@ def desk_options(
     desk_path: Path | None,
     settings: Settings | None = None,
     no_color: bool = False,
+    low_bandwidth: bool | None = None,
+    over_ssh: bool = False,
 ) -> AppOptions:
     """The app's options for this run.
 
@@ -61,6 +67,9 @@ def desk_options(
         desk_path: where the layout is kept between runs (None: neither read nor kept).
         settings: the config file's (None: the built-in defaults).
         no_color: NO_COLOR asks for no colour (:func:`no_color_asked`).
+        low_bandwidth: ``--low-bandwidth`` (True) / ``--no-low-bandwidth`` (False), None
+            when not given (the config decides).
+        over_ssh: the app runs in an SSH session (``SSH_CONNECTION`` is set).
     """
     settings = settings or Settings(path=default_config_path())
     saved: DeskLayout | None = None
@@ -86,6 +95,7 @@ def desk_options(
         watched, shown = tuple(dict.fromkeys(pairs)), pairs[0]
     if mono is not None:
         theme_mono = mono
+    low = settings.low_bandwidth if low_bandwidth is None else low_bandwidth
     return AppOptions(
         pairs=watched,
         shown=shown,
@@ -94,6 +104,8 @@ def desk_options(
         confirm=confirm,
         no_color=no_color,
         refresh_hz=settings.refresh_hz,
+        low_bandwidth=low,
+        low_bandwidth_hint=over_ssh and not low,
         notice=notice,
         remember=None if desk_path is None else functools.partial(write_desk, desk_path),
     )

@@ -169,6 +169,8 @@ def app_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--pair", pair]
     if args.mono is not None:
         argv.append("--mono" if args.mono else "--no-mono")
+    if args.low_bandwidth is not None:
+        argv.append("--low-bandwidth" if args.low_bandwidth else "--no-low-bandwidth")
     return argv
 
 

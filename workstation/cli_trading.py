@@ -89,6 +89,14 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         help="the monochrome theme (default: as the last session left it)",
     )
     parser.add_argument(
+        "--low-bandwidth",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="draw less for a slow link (SSH, a metered line): the book twice a second with "
+        "fewer levels, the trades and the status bar once a second (default: the config's "
+        "low_bandwidth, else off)",
+    )
+    parser.add_argument(
         "--journal",
         type=Path,
         default=None,
@@ -208,6 +216,7 @@ def run_tui(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         pairs=args.pairs,
         mono=args.mono,
+        low_bandwidth=args.low_bandwidth,
         desk_path=default_desk_path(),
         settings=settings,
     )
@@ -276,6 +285,7 @@ def start_app(
     mono: bool | None = None,
     desk_path: Path | None = None,
     settings: Settings | None = None,
+    low_bandwidth: bool | None = None,
 ) -> int:
     """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
@@ -285,9 +295,9 @@ def start_app(
     terminal is restored), is a crash: its traceback goes to the log (masked) and one line
     naming the log file to stderr; the exit status is 1.
 
-    ``pairs`` and ``mono`` are the command line's (None: not given); the rest of the desk
-    comes from the layout kept at ``desk_path`` (``cli_desk.desk_options``), read once the
-    log is open so an unreadable one is logged."""
+    ``pairs``, ``mono`` and ``low_bandwidth`` are the command line's (None: not given); the
+    rest of the desk comes from the layout kept at ``desk_path`` (``cli_desk.desk_options``),
+    read once the log is open so an unreadable one is logged."""
     from .services.logs import configure_logging, report_crash
 
     try:
@@ -313,6 +323,8 @@ def start_app(
             desk_path=desk_path,
             settings=settings,
             no_color=no_color,
+            low_bandwidth=low_bandwidth,
+            over_ssh=bool(os.environ.get("SSH_CONNECTION")),
         )
         services = VenueServices(
             venue, seed=seed, journal_path=journal_path, guards=settings.guards

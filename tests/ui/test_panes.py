@@ -171,7 +171,7 @@ async def test_the_status_bar_reads_the_health_view() -> None:
         bar.redraw()
         text = str(bar.render())
         assert text.startswith(" SIM   ws connected  BTC/USD live  429s 3 ORDERS RECONCILING ")
-        assert "msg 1.5 s  REST p50/p95 market 12/30 ms orders 20/45 ms" in text
+        assert "msg 1 s  REST p50/p95 market 12/30 ms orders 20/45 ms" in text
         services.health_view = replace(services.health_view, connection=StreamState.CONNECTING)
         bar.redraw()
         assert "ws connecting" in str(bar.render())

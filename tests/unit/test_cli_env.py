@@ -234,6 +234,7 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
             "log_level": "INFO",
             "pairs": None,
             "mono": None,
+            "low_bandwidth": None,
             "desk_path": default_desk_path(),
         }
     ]
@@ -247,6 +248,16 @@ def test_pairs_and_theme_from_the_command_line_go_to_the_app(
     assert (call["pairs"], call["mono"]) == (["ethusd", "xrpusd"], False)
     assert cli.main(["--mono"]) == 0
     assert launches[1]["mono"] is True
+
+
+def test_low_bandwidth_from_the_command_line_goes_to_the_app(
+    launches: list[dict[str, Any]],
+) -> None:
+    """Given, it wins over the config (``desk_options``); not given, None: the config decides."""
+    assert cli.main(["--low-bandwidth"]) == 0
+    assert cli.main(["--no-low-bandwidth"]) == 0
+    assert cli.main([]) == 0
+    assert [call["low_bandwidth"] for call in launches] == [True, False, None]
 
 
 def test_the_recorded_options_are_what_start_app_accepts(
@@ -427,6 +438,7 @@ def test_start_app_builds_the_services_and_options_from_the_settings(
     monkeypatch.setattr(
         ui_app, "run_app", lambda services, options: seen.append((services, options)) or 0
     )
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.7 50022 192.0.2.1 22")
     code = START_APP(
         venue=None,
         seed=None,
@@ -438,5 +450,7 @@ def test_start_app_builds_the_services_and_options_from_the_settings(
     assert code == 0
     ((services, options),) = seen
     assert (options.pairs, options.mono, options.refresh_hz) == (("ethusd", "btcusd"), True, 8)
+    assert not options.low_bandwidth
+    assert options.low_bandwidth_hint  # over SSH with the mode off: said once
     assert services.guards.max_notional["USD"] == 123
     assert services.guards.source == str(config)

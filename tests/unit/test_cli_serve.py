@@ -138,7 +138,7 @@ FULL = [
     "--sim-url", "http://127.0.0.1:8765", "--seed", "7", "--allow-remote-sim",
     "--no-confirm", "--allow-plaintext-keyring", "--pair", "ethusd", "--pair", "BTC/USD",
     "--no-mono", "--journal", "j.sqlite3", "--log-level", "debug", "--log-dir", "logs",
-    "--config", "c.toml", "--sandbox-ws-url", "wss://sandbox.example/ws",
+    "--config", "c.toml", "--sandbox-ws-url", "wss://sandbox.example/ws", "--low-bandwidth",
 ]  # fmt: skip
 """Every app option, none at its default (but --env); together only as far as the parser
 goes (the conflicts are refused later, by ``option_conflict``)."""

@@ -34,6 +34,7 @@ default_pair = "ethusd"
 watched_pairs = ["btcusd", "ethusd", "xrpusd"]
 refresh_hz = 10
 theme = "mono"
+low_bandwidth = true
 sandbox_ws_url = "wss://ws.sandbox.example/"
 
 [live]
@@ -66,7 +67,8 @@ def test_without_a_file_every_value_is_a_default() -> None:
     assert not loaded.exists
     assert loaded.from_file == frozenset()
     assert loaded.pairs == ("btcusd",)
-    assert (loaded.refresh_hz, loaded.theme, loaded.sandbox_ws_url) == (20, "default", None)
+    assert (loaded.refresh_hz, loaded.theme, loaded.sandbox_ws_url) == (10, "default", None)
+    assert not loaded.low_bandwidth
     for env, limits in loaded.guards.items():
         assert replace(limits, source=DEFAULT_LIMITS[env].source) == DEFAULT_LIMITS[env]
         assert limits.source == f"{default_config_path()} (not created yet)"
@@ -88,7 +90,7 @@ def test_a_good_file_sets_what_it_says_over_the_defaults(tmp_path: Path) -> None
     loaded = load_settings(path)
     assert loaded.exists
     assert loaded.pairs == ("ethusd", "btcusd", "xrpusd")  # the default pair first
-    assert (loaded.refresh_hz, loaded.theme) == (10, "mono")
+    assert (loaded.refresh_hz, loaded.theme, loaded.low_bandwidth) == (10, "mono", True)
     assert loaded.sandbox_ws_url == "wss://ws.sandbox.example/"
     live = loaded.guards["live"]
     assert (live.price_band_bps, live.market_slippage_bps) == (D(300), D("25.5"))
@@ -105,6 +107,7 @@ def test_a_good_file_sets_what_it_says_over_the_defaults(tmp_path: Path) -> None
         "watched_pairs",
         "refresh_hz",
         "theme",
+        "low_bandwidth",
         "sandbox_ws_url",
         "live.price_band_bps",
         "live.market_slippage_bps",
@@ -127,6 +130,8 @@ BAD = [
     ("refresh_hz = 20.5\n", 1, "refresh_hz", "whole number"),
     ("refresh_hz = 0\n", 1, "refresh_hz", "from 1 to 60"),
     ('theme = "dark"\n', 1, "theme", '"default" or "mono"'),
+    ('low_bandwidth = "yes"\n', 1, "low_bandwidth", "true or false"),
+    ("low_bandwidth = 1\n", 1, "low_bandwidth", "true or false"),
     ("default_pair = 5\n", 1, "default_pair", "pair's symbol"),
     ('default_pair = "BTC/USD"\n', 1, "default_pair", "not a pair's symbol"),
     ("watched_pairs = []\n", 1, "watched_pairs", "1 to 20 pairs"),
@@ -246,6 +251,7 @@ def test_config_show_marks_what_came_from_the_file(tmp_path: Path) -> None:
     shown = render_settings(load_settings(write(tmp_path, GOOD)))
     assert 'theme = "mono"  # file' in shown
     assert "refresh_hz = 10  # file" in shown
+    assert "low_bandwidth = true  # file" in shown
     assert "[live]\nprice_band_bps = 300  # file\nmarket_slippage_bps = 25.5  # file" in shown
     assert "[live.max_notional]\nBTC = 0.05  # file\nETH = 3  # default" in shown
     assert "[sim]\nprice_band_bps = 500  # default" in shown
@@ -334,6 +340,7 @@ KEYS = [
     ((), "watched_pairs"),
     ((), "refresh_hz"),
     ((), "theme"),
+    ((), "low_bandwidth"),
     ((), "sandbox_ws_url"),
     (("live",), "price_band_bps"),
     (("sim",), "market_slippage_bps"),

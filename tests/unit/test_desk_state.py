@@ -171,3 +171,44 @@ def test_the_config_under_the_saved_layout_and_the_command_line_over_both(tmp_pa
         pairs=["ethbtc"], mono=True, confirm=True, desk_path=path, settings=settings
     )
     assert (asked.pairs, asked.shown, asked.mono) == (("ethbtc",), "ethbtc", True)
+
+
+@pytest.mark.parametrize(
+    ("config", "flag", "expected"),
+    [
+        ("", None, False),  # the default: off
+        ("low_bandwidth = true\n", None, True),  # the config's
+        ("low_bandwidth = true\n", False, False),  # --no-low-bandwidth over the config
+        ("low_bandwidth = false\n", True, True),  # --low-bandwidth over the config
+        ("", True, True),
+    ],
+)
+def test_low_bandwidth_the_command_line_over_the_config(
+    tmp_path: Path, config: str, flag: bool | None, expected: bool
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(config, encoding="utf-8")
+    desk = tmp_path / "desk.json"
+    write_desk(desk, DeskLayout(pairs=("btcusd",), shown="btcusd", mono=False, groups={}))
+    options = desk_options(
+        pairs=None,
+        mono=None,
+        confirm=True,
+        desk_path=desk,  # a saved layout does not carry the mode: it belongs to the link
+        settings=load_settings(path),
+        low_bandwidth=flag,
+    )
+    assert options.low_bandwidth is expected
+
+
+@pytest.mark.parametrize(
+    ("over_ssh", "flag", "hint"),
+    [(True, None, True), (True, True, False), (False, None, False), (True, False, True)],
+)
+def test_the_low_bandwidth_hint_only_over_ssh_with_the_mode_off(
+    over_ssh: bool, flag: bool | None, hint: bool
+) -> None:
+    options = desk_options(
+        pairs=None, mono=None, confirm=True, desk_path=None, low_bandwidth=flag, over_ssh=over_ssh
+    )
+    assert options.low_bandwidth_hint is hint

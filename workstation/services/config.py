@@ -8,8 +8,9 @@ which came from the file (``workstation config show`` says so).
 ```toml
 default_pair = "btcusd"
 watched_pairs = ["btcusd", "ethusd"]
-refresh_hz = 20                 # the order book's redraws per second
+refresh_hz = 10                 # the order book's redraws per second at most
 theme = "mono"                  # or "default"
+low_bandwidth = true            # draw less for a slow link (--low-bandwidth wins)
 sandbox_ws_url = "wss://..."    # sandbox's WebSocket host (none is documented)
 
 [live]                          # and [sim], [sandbox]: the same keys
@@ -64,13 +65,21 @@ CONFIG_FILE_NAME = "config.toml"
 ENVS = ("sim", "sandbox", "live")
 THEMES = ("default", "mono")
 DEFAULT_PAIR = "btcusd"
-DEFAULT_REFRESH_HZ = 20
+DEFAULT_REFRESH_HZ = 10
 MAX_REFRESH_HZ = 60
 MAX_PRICE_BAND_BPS = Decimal(2000)
 """Bitstamp itself refuses a limit price more than 20 % from the market (reference 4.3)."""
 MAX_SLIPPAGE_BPS = Decimal(10_000)
 MAX_WATCHED = 20
 
+_APP_KEYS = (
+    "default_pair",
+    "watched_pairs",
+    "refresh_hz",
+    "theme",
+    "low_bandwidth",
+    "sandbox_ws_url",
+)
 _PAIR = re.compile(r"[a-z0-9]{4,20}", re.ASCII)
 _CURRENCY = re.compile(r"[A-Z0-9]{2,10}", re.ASCII)
 
@@ -110,6 +119,7 @@ class Settings:
         watched_pairs: the pairs watched from the start (besides the default pair).
         refresh_hz: the order book's redraws per second.
         theme: ``default`` or ``mono``.
+        low_bandwidth: start in low-bandwidth mode (the command line's flag wins).
         sandbox_ws_url: sandbox's WebSocket URL; None when not set.
         from_file: the dotted keys the file set (``live.max_notional.USD``, ``theme``).
     """
@@ -121,6 +131,7 @@ class Settings:
     watched_pairs: tuple[str, ...] = (DEFAULT_PAIR,)
     refresh_hz: int = DEFAULT_REFRESH_HZ
     theme: str = "default"
+    low_bandwidth: bool = False
     sandbox_ws_url: str | None = None
     from_file: frozenset[str] = frozenset()
 
@@ -180,7 +191,7 @@ class _Reader:
         return ConfigError(self.path, problem, line=key_line(self.lines, key), key=".".join(key))
 
     def settings(self, document: dict[str, Any], defaults: Settings) -> Settings:
-        known = {"default_pair", "watched_pairs", "refresh_hz", "theme", "sandbox_ws_url", *ENVS}
+        known = {*_APP_KEYS, *ENVS}
         self._unknown(document, (), known)
         out = replace(defaults, exists=True)
         if "default_pair" in document:
@@ -193,15 +204,15 @@ class _Reader:
             out = replace(out, theme=self._theme(document["theme"]))
         if "sandbox_ws_url" in document:
             out = replace(out, sandbox_ws_url=self._ws_url(document["sandbox_ws_url"]))
+        if "low_bandwidth" in document:
+            out = replace(
+                out, low_bandwidth=self._switch(document["low_bandwidth"], "low_bandwidth")
+            )
         guards = dict(out.guards)
         for env in ENVS:
             if env in document:
                 guards[env] = self._limits(env, document[env], guards[env])
-        self.seen.update(
-            k
-            for k in ("default_pair", "watched_pairs", "refresh_hz", "theme", "sandbox_ws_url")
-            if k in document
-        )
+        self.seen.update(k for k in _APP_KEYS if k in document)
         return replace(out, guards=guards, from_file=frozenset(self.seen))
 
     # -- the app's choices ------------------------------------------------------------------
@@ -245,6 +256,11 @@ class _Reader:
         if value not in THEMES:
             raise self.fail(("theme",), f'must be "default" or "mono", not {_shown(value)}')
         assert isinstance(value, str)
+        return value
+
+    def _switch(self, value: object, name: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail((name,), f"must be true or false, not {_shown(value)}")
         return value
 
     def _ws_url(self, value: object) -> str:

@@ -46,17 +46,19 @@ from .desk import TradingDesk
 from .desk_memory import DeskMemory
 from .kill_switch import KILL_KEY, KillSwitch
 from .options import DEFAULT_MARKET, AppOptions
+from .pace import pace_for
 from .panes.balances import BalancesView
 from .panes.book import OrderBookView
 from .panes.grid import Panes
 from .panes.orders import OpenOrdersView
 from .panes.pairs import PairsLine
-from .panes.status import StatusBar
+from .panes.status import LOW_BANDWIDTH_HINT, StatusBar
 from .panes.tape import TradesTapeView
 from .screens.help import HelpScreen
 from .screens.key_test import KeyTestScreen
 from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
+from .trimmed_screen import TrimmedScreen
 
 __all__ = ["WorkstationApp", "build_app", "run_app"]
 
@@ -147,21 +149,29 @@ class WorkstationApp(App[None]):
         market = self.services.markets.get(self.current) if self.current else None
         return market.quote if market is not None else "USD"
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen sends the terminal only the cells that changed."""
+        return TrimmedScreen(id="_default")
+
     def compose(self) -> ComposeResult:
+        pace = pace_for(
+            low_bandwidth=self.options.low_bandwidth, refresh_hz=self.options.refresh_hz
+        )
         yield PairsLine(self.services, id="pairs")
         with Panes(id="main"):
             book = OrderBookView(
                 self.services,
                 groups=self.options.groups,
-                redraw_hz=self.options.refresh_hz,
+                redraw_hz=pace.book_hz,
+                levels=pace.book_levels,
                 id="book",
             )
             self.memory.groups = book.groups
             yield book
-            yield TradesTapeView(self.services, id="tape")
+            yield TradesTapeView(self.services, redraw_hz=pace.tape_hz, id="tape")
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
-        yield StatusBar(self.services, id="status")
+        yield StatusBar(self.services, refresh_hz=pace.status_hz, id="status")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -174,6 +184,8 @@ class WorkstationApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_chosen)
         if self.options.notice:
             self.notify(self.options.notice, severity="warning", timeout=15)
+        if self.options.low_bandwidth_hint and not self.options.low_bandwidth:
+            self.query_one(StatusBar).show_hint(LOW_BANDWIDTH_HINT)
         self.query_one(OrderBookView).focus()
         health = self.services.health()
         if health.watch_only:  # no keys: say so where the account would be

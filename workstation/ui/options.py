@@ -36,5 +36,11 @@ class AppOptions:
     remember: Callable[[DeskLayout], None] | None = None
     """Called with the desk's layout whenever it changes and on exit (None: not kept).
     An ``OSError`` it raises is shown to the trader."""
-    refresh_hz: float = 20.0
+    refresh_hz: float = 10.0
     """The order book's redraws per second at most (the config's ``refresh_hz``)."""
+    low_bandwidth: bool = False
+    """Draw less for a slow link (``--low-bandwidth`` or the config's ``low_bandwidth``):
+    the book a few times a second with fewer levels, the tape and status bar once a second
+    (:mod:`workstation.ui.pace`)."""
+    low_bandwidth_hint: bool = False
+    """Say once in the status bar that the low-bandwidth mode exists (over SSH, mode off)."""

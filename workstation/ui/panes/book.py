@@ -5,7 +5,8 @@ shows Price, Amount, Total (cumulative amount from the touch) and, when there is
 (cumulative notional), over a depth bar sized by the cumulative amount. The pane redraws from
 the services' market view at a capped rate (``REDRAW_HZ``), never once per frame received: a
 busy pair sends ten frames a second per book, and a terminal over SSH should not repaint that
-often.
+often. A redraw refreshes only the cells that changed (:mod:`..drawn_lines`); low bandwidth
+shows fewer levels (``levels``).
 
 A level cursor (arrow keys) picks a row; the readout line under the ladder shows the
 cumulative amount and notional to that level and its distance from the mid.
@@ -29,11 +30,12 @@ from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladde
 from ...domain.numbers import from_units
 from ...services.facade import Services
 from ...services.views import MarketView
+from ..drawn_lines import DrawnLines
 from ..fmt import amount_text, cell, grouped, price_text, signed_bps
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
-REDRAW_HZ = 20.0
+REDRAW_HZ = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class OrderBookView(Widget, can_focus=True):
         *,
         groups: Mapping[str, int] | None = None,
         redraw_hz: float = REDRAW_HZ,
+        levels: int | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -94,11 +97,15 @@ class OrderBookView(Widget, can_focus=True):
         Per pair: a step that suits one pair's price means nothing on another's."""
         self.redraw_hz = redraw_hz
         """At most this many redraws a second (the config's ``refresh_hz``)."""
+        self.levels = levels
+        """At most this many levels a side (None: as many as the pane holds); low bandwidth
+        shows fewer, and a level that moves rewrites fewer rows."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._frame: _Frame | None = None
         self._seen: tuple[int, int, int, int, bool] | None = None
+        self._drawn = DrawnLines()
 
     # -- model ------------------------------------------------------------------------------
 
@@ -128,7 +135,8 @@ class OrderBookView(Widget, can_focus=True):
             return
         self._seen = key
         self.view = feed
-        rows = max(1, (self.size.height - 3) // 2)
+        fit = max(1, (self.size.height - 3) // 2)
+        rows = fit if self.levels is None else min(fit, self.levels)
         book = feed.book
         bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
         asks = group_levels(book.top_units(Side.SELL, rows * self.group), self.group, bids=False)
@@ -148,14 +156,17 @@ class OrderBookView(Widget, can_focus=True):
             max_total=max(totals, default=0),
             stale=feed.stale,
         )
-        subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}" + (
-            "  STALE" if feed.stale else ""
-        )
+        subtitle = f"group {grouped(self.group, feed.market.quote_decimals)}"
+        if rows < fit:  # the pane has room for more: say why it is not filled
+            subtitle += f"  top {rows}"
+        if feed.stale:
+            subtitle += "  STALE"
+
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
         if feed.stale != self.has_class("-stale"):
             self.set_class(feed.stale, "-stale")
-        self.refresh()
+        self.repaint_changes()
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -165,11 +176,11 @@ class OrderBookView(Widget, can_focus=True):
             return
         low, high = -len(frame.asks), len(frame.bids) - 1
         self.cursor = max(low, min(high, self.cursor - step))
-        self.refresh()
+        self.repaint_changes()
 
     def action_cursor_home(self) -> None:
         self.cursor = 0
-        self.refresh()
+        self.repaint_changes()
 
     def action_group(self, step: int) -> None:
         self.group_index = max(0, min(len(GROUP_STEPS) - 1, self.group_index + step))
@@ -195,7 +206,17 @@ class OrderBookView(Widget, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def repaint_changes(self) -> None:
+        """Refresh only the cells that differ from what was drawn: a redraw where one level
+        moved writes that level's cells, not the pane (nor its border)."""
+        lines = ((y, self._line(y)) for y in range(self.size.height))
+        if regions := self._drawn.changes(lines):
+            self.refresh(*regions)
+
     def render_line(self, y: int) -> Strip:
+        return self._drawn.keep(y, self._line(y))
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         frame, feed = self._frame, self.view
         if frame is None or feed is None:

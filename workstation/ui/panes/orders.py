@@ -13,12 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from ...domain.markets import Market
 from ...domain.numbers import format_decimal
@@ -37,6 +40,15 @@ _STATE = {
     TrackState.PARTIALLY_FILLED: ("partial", "bold"),
     TrackState.UNKNOWN: ("UNKNOWN", "bold reverse yellow"),
 }
+
+
+class _Shown(NamedTuple):
+    """What the table shows, as text: its columns, the watch-only note, and per order its
+    client id then the text of every cell of ``COLUMNS``."""
+
+    columns: tuple[object, ...]
+    keys_needed: str | None
+    rows: tuple[tuple[str, ...], ...]
 
 
 def _age(seconds: float) -> str:
@@ -92,6 +104,8 @@ class OpenOrdersView(DataTable[Text | str]):
         self.orders: list[TrackedOrder] = []
         self.clock: Callable[[], float] = time.time
         """Wall clock for the Age column (frozen in snapshot tests)."""
+        self._drawn: _Shown | None = None
+        """What the table showed at its last redraw (``_contents``)."""
         self.keys_needed: str | None = None
         """Watch only: how to add keys (the pane says it in place of the table, and its
         keys say it instead of acting); None with keys."""
@@ -99,7 +113,7 @@ class OpenOrdersView(DataTable[Text | str]):
     def on_mount(self) -> None:
         self.border_title = "Open orders"
         self._set_columns()
-        self.set_interval(1.0, self._redraw)
+        self.set_interval(1.0, self._tick)
 
     def on_resize(self, _: events.Resize) -> None:
         self._set_columns()
@@ -133,7 +147,55 @@ class OpenOrdersView(DataTable[Text | str]):
             return None
         return self.orders[self.cursor_row]
 
+    def _tick(self) -> None:
+        """Once a second, for the Age column: an empty pane, or orders whose ages read the
+        same, write nothing; ages that moved rewrite their own cells, not the pane."""
+        contents = self._contents()
+        if contents == self._drawn:
+            return
+        if not self._show_ages(contents):
+            self._redraw()
+
+    def _show_ages(self, contents: _Shown) -> bool:
+        """Write only the Age cells that changed, when nothing else did (False: it did, or a
+        new age is wider than its column: the table is redrawn whole instead)."""
+        drawn = self._drawn
+        if drawn is None or drawn[:2] != contents[:2] or "Age" not in self.columns:
+            return False
+        before, after = drawn.rows, contents.rows
+        if len(before) != len(after):
+            return False
+        at = 1 + COLUMNS.index("Age")
+        moved: list[tuple[int, str, str]] = []
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            if old[:at] + old[at + 1 :] != new[:at] + new[at + 1 :]:
+                return False
+            if old[at] != new[at]:
+                moved.append((index, new[0], new[at]))
+        age = ColumnKey("Age")
+        if any(len(text) > self.columns[age].content_width for _, _, text in moved):
+            return False
+        column = list(self.columns).index(age)
+        for index, key, text in moved:
+            # DataTable.update_cell would refresh the whole table: set the cell, then
+            # refresh that cell alone (the table's render caches key on _update_count)
+            self._data[RowKey(key)][age] = text
+            self._update_count += 1
+            self.refresh_coordinate(Coordinate(index, column))
+        self._drawn = contents
+        return True
+
+    def _contents(self) -> _Shown:
+        """What the table would show now, as text: compared with what it shows."""
+        markets, now = self._markets(), self.clock()
+        rows = tuple(
+            (order.client_order_id, *map(str, self._cells(order, markets.get(order.market), now)))
+            for order in self.orders
+        )
+        return _Shown(tuple(self.columns), self.keys_needed, rows)
+
     def _redraw(self) -> None:
+        self._drawn = self._contents()
         keep = self.selected.client_order_id if self.selected else None
         self.clear()
         if self.keys_needed is not None:

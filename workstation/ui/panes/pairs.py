@@ -21,6 +21,7 @@ class PairsLine(Static):
         self.services = services
         self.watched: list[str] = []
         self.current: str | None = None
+        self._shown: str | None = None
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self._redraw_if_shown)
@@ -44,4 +45,6 @@ class PairsLine(Static):
         view = self.services.market(self.current) if self.current else None
         if view is not None and view.ticker is not None:
             text += "   " + ticker_text(view.ticker, view.market)
-        self.update(text, layout=False)
+        if text != self._shown:  # a line that did not change costs the terminal nothing
+            self._shown = text
+            self.update(text, layout=False)

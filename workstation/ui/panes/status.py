@@ -7,8 +7,9 @@ unmistakably, in reverse video), where market data comes from when it is another
 environment's and how our orders are followed when not by a private stream, the age of the
 last message, REST latency p50/p95 of market data and of trading calls apart,
 reconnects, resyncs, and every 429 the venue answered any caller of the session (the
-session's one count). Redrawn a few times a second from the services' health and market
-views; it never waits on the network.
+session's one count). Redrawn a few times a second (once in low-bandwidth mode) from the
+services' health and market views; it never waits on the network. Ages are in whole seconds
+and only the cells that changed are repainted: an idle line writes a digit a second.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
 
 from ...services.facade import Services
 from ...services.refusals import KILL_REASON
 from ...services.views import Latency, StreamState
+from ..drawn_lines import changed_span
 
 __all__ = ["StatusBar"]
 
 REFRESH_HZ = 4.0
+HINT_S = 30.0
+"""How long the status bar says that the low-bandwidth mode exists (once, over SSH)."""
+LOW_BANDWIDTH_HINT = "over SSH? --low-bandwidth draws less"
 
 
 def _p50_p95(latency: Latency | None) -> str:
@@ -38,15 +45,27 @@ def _p50_p95(latency: Latency | None) -> str:
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.0f} min"
+    return f"{int(seconds)} s" if seconds < 60 else f"{seconds / 60:.0f} min"
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
     """One line, read from the services' health view and the shown pair's market view."""
 
-    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__("", id=id)
+    def __init__(
+        self,
+        services: Services,
+        *,
+        refresh_hz: float = REFRESH_HZ,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        super().__init__(id=id)
         self.services = services
+        self.refresh_hz = refresh_hz
+        """Redraws a second (only what changed reaches the terminal)."""
+        self._text = Text()
+        self.hint: str | None = None
+        """Said until ``hint_until`` (``now``'s clock), then never again this run."""
+        self.hint_until = 0.0
         self.symbol: str | None = None
         """The pair shown."""
         self.note: str | None = None
@@ -56,8 +75,27 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         self.add_class(f"-{self.services.env}")
-        self.set_interval(1 / REFRESH_HZ, self.redraw)
+        self.set_interval(1 / self.refresh_hz, self.redraw)
         self.redraw()
+
+    def show_hint(self, text: str, seconds: float = HINT_S) -> None:
+        """Say ``text`` for ``seconds``, then drop it for good."""
+        self.hint, self.hint_until = text, self.now() + seconds
+        self.redraw()
+
+    def render(self) -> Text:
+        return self._text
+
+    def update(self, text: Text, *, layout: bool = False) -> None:
+        """Show ``text``, repainting only the cells where it differs from the last."""
+        del layout  # one line, fixed height: never a layout pass
+        console = self.app.console
+        before = Strip(list(self._text.render(console, end="")))
+        span = changed_span(before, Strip(list(text.render(console, end=""))))
+        self._text = text
+        if span is not None:
+            start, end = span
+            self.refresh(Region(start, 0, end - start, 1))
 
     def redraw(self) -> None:
         health = self.services.health()
@@ -104,6 +142,10 @@ class StatusBar(Static):
                 text.append(" KILL SWITCH: NEW ORDERS REFUSED ", style="bold reverse")
             elif health.gate_reason:
                 text.append(" ORDERS RECONCILING ", style="bold reverse")
+        if self.hint is not None and self.now() >= self.hint_until:
+            self.hint = None
+        if self.hint is not None:
+            text.append(f"  {self.hint}", style="bold")
         if note:
             text.append(f"  {note}")
         age = view.message_age(self.now())

@@ -21,6 +21,7 @@ from ...domain.common import Side
 from ...domain.market_data import Trade
 from ...services.facade import Services
 from ...services.views import MarketView
+from ..drawn_lines import DrawnLines
 from ..fmt import cell
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
@@ -37,9 +38,18 @@ class TradesTapeView(Widget, can_focus=True):
     COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
     BINDINGS = [Binding("enter", "app.bell", show=False)]  # a ticket opens from the book only
 
-    def __init__(self, services: Services, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        services: Services,
+        *,
+        redraw_hz: float = REDRAW_HZ,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.services = services
+        self.redraw_hz = redraw_hz
+        """At most this many redraws a second: the trades in between arrive together."""
+        self._drawn = DrawnLines()
         self.symbol: str | None = None
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
@@ -55,7 +65,7 @@ class TradesTapeView(Widget, can_focus=True):
         self.poll()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self.poll)
+        self.set_interval(1 / self.redraw_hz, self.poll)
 
     def poll(self) -> None:
         feed = self.services.market(self.symbol) if self.symbol is not None else None
@@ -70,9 +80,14 @@ class TradesTapeView(Widget, can_focus=True):
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
         self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
-        self.refresh()
+        lines = ((y, self._line(y)) for y in range(self.size.height))
+        if regions := self._drawn.changes(lines):
+            self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
+        return self._drawn.keep(y, self._line(y))
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         feed = self.view
         if feed is None:

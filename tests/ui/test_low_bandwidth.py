@@ -1,0 +1,237 @@
+"""The low-bandwidth mode as a trader sees it, and the repaints that keep terminal bytes down.
+
+On the fake facade: fewer levels, the slower paces, no flash on a changed level, the SSH hint
+said once then gone; and that a change repaints its own cells only, down to the bytes the
+main screen sends the terminal for a partial update (``TrimmedScreen``). The bytes of the
+whole app in a pty are measured by ``tests/integration/test_tty_bytes.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.console import Console
+from rich.control import Control
+from rich.segment import Segment
+from rich.style import Style
+from textual._compositor import ChopsUpdate
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets.data_table import ColumnKey
+
+from workstation.domain.common import Side
+from workstation.ui.app import build_app
+from workstation.ui.drawn_lines import DrawnLines, changed_span
+from workstation.ui.options import AppOptions
+from workstation.ui.pace import LOW_BANDWIDTH
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.panes.status import HINT_S, LOW_BANDWIDTH_HINT, StatusBar
+from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedScreen
+
+from .fake_services import FROZEN, FakeServices, order, snapshot, trade
+from .harness import until
+
+D = Decimal
+
+
+def deep_book(amount_at_touch: str = "0.5") -> list[tuple[str, str]]:
+    return [("60000.00", amount_at_touch)] + [(f"{60000 - n}.00", "1") for n in range(1, 20)]
+
+
+def fake(bid_touch: str = "0.5") -> FakeServices:
+    services = FakeServices()
+    asks = [(f"{60001 + n}.00", "1") for n in range(20)]
+    services.add_pair(
+        "btcusd",
+        snapshot("btcusd", bids=deep_book(bid_touch), asks=asks),
+        trades=[trade(1, "60000.00", "0.01", Side.SELL), trade(2, "60001.00", "0.2", Side.BUY)],
+    )
+    return services
+
+
+def priced_rows(book: OrderBookView) -> int:
+    drawn = [book.render_line(y).text for y in range(book.size.height)]
+    return sum(1 for line in drawn if line.strip()[:1].isdigit())
+
+
+async def test_low_bandwidth_shows_fewer_levels_and_redraws_slower() -> None:
+    for low, levels, paces in (
+        (False, 12 * 2, (10.0, 10.0, 4.0)),
+        (True, LOW_BANDWIDTH.book_levels * 2, (2.0, 1.0, 1.0)),  # type: ignore[operator]
+    ):
+        app = build_app(fake(), AppOptions(low_bandwidth=low))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda app=app: app.current == "btcusd", "BTC/USD shown")
+            await pilot.pause()
+            book = app.query_one(OrderBookView)
+            assert priced_rows(book) == levels
+            tape, bar = app.query_one(TradesTapeView), app.query_one(StatusBar)
+            assert (book.redraw_hz, tape.redraw_hz, bar.refresh_hz) == paces
+            assert ("top 8" in str(book.border_subtitle)) is low
+            await pilot.resize_terminal(80, 24)  # 4 levels fit: no "top 8", nothing is cut
+            await pilot.pause()
+            book.poll()
+            assert priced_rows(book) == 4 * 2
+            assert "top" not in str(book.border_subtitle)
+
+
+async def test_a_changed_level_repaints_its_own_cells_and_does_not_flash() -> None:
+    services = fake()
+    app = build_app(services, AppOptions(low_bandwidth=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause()
+        book = app.query_one(OrderBookView)
+        book.blur()  # no cursor: every bid row in its side's own style
+        await pilot.pause()
+        before = [book.render_line(y) for y in range(book.size.height)]
+        refreshed: list[Region] = []
+        real_refresh = book.refresh
+
+        def spy(*regions: Region, **kwargs: bool) -> OrderBookView:
+            refreshed.extend(regions)
+            return real_refresh(*regions, **kwargs)
+
+        book.refresh = spy  # type: ignore[method-assign]
+        pair = services.pairs["btcusd"]
+        pair.book.load(
+            snapshot("btcusd", bids=deep_book("0.75"), asks=[]).bids,
+            [(D(60001 + n), D(1)) for n in range(20)],
+            pair.book.timestamp_us + 1,
+        )
+        pair.version += 1
+        book.poll()
+        after = [book.render_line(y) for y in range(book.size.height)]
+        changed = [y for y in range(len(after)) if after[y].text != before[y].text]
+        # the touch's amount, and every bid's running total and value under it, and no other
+        assert changed
+        assert {region.y for region in refreshed} == set(changed)
+        assert all(region.height == 1 and region.width < book.size.width for region in refreshed)
+        touch = next(y for y in changed if "0.75" in after[y].text)
+        price_cells = len(after[touch].text) - len(after[touch].text.lstrip()) + 8
+        (at_touch,) = [region for region in refreshed if region.y == touch]
+        assert at_touch.x >= price_cells  # its price stays: amount, total, value and bar only
+        # no flash: the changed row is styled like an unchanged bid row
+        unchanged = next(y for y in range(touch + 1, len(after)) if "59995.00" in after[y].text)
+        assert [s.style for s in after[touch]] == [s.style for s in after[unchanged]]
+
+
+async def test_the_ssh_hint_is_said_once_then_gone() -> None:
+    app = build_app(fake(), AppOptions(low_bandwidth_hint=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        bar = app.query_one(StatusBar)
+        bar.redraw()
+        assert LOW_BANDWIDTH_HINT in str(bar.render())
+        start = bar.hint_until - HINT_S
+        bar.now = lambda: start + HINT_S + 0.1
+        bar.redraw()
+        assert LOW_BANDWIDTH_HINT not in str(bar.render())
+        bar.now = lambda: start + 1  # even a clock that went back does not bring it back
+        bar.redraw()
+        assert LOW_BANDWIDTH_HINT not in str(bar.render())
+
+
+async def test_no_ssh_hint_in_low_bandwidth_mode() -> None:
+    app = build_app(fake(), AppOptions(low_bandwidth=True, low_bandwidth_hint=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        bar = app.query_one(StatusBar)
+        bar.redraw()
+        assert "low-bandwidth" not in str(bar.render())
+
+
+async def test_the_main_screen_trims_partial_updates() -> None:
+    app = build_app(fake(), AppOptions())
+    async with app.run_test(size=(120, 40)):
+        assert isinstance(app.screen, TrimmedScreen)
+
+
+def test_a_partial_update_sends_only_the_changed_cells() -> None:
+    """Textual's own update writes a chop from its left edge (the book's border) and moves
+    the cursor to chops with nothing to write; the trimmed one writes the span only."""
+    red = Style(color="red")
+    book = Strip([Segment("|", None), Segment("  60000.00   0.50", red), Segment("|", None)])
+    tape = Strip([Segment("tape", None)])
+    chops = [{0: book, 19: tape}]
+    spans = [(0, 14, 18)]  # the amount "0.50", inside the book
+    console = Console(color_system="truecolor", force_terminal=True, width=40)
+    ours = TrimmedChopsUpdate(chops, spans, [[19, 23]]).render_segments(console)
+    amount = Strip([Segment("0.50", red)]).render(console)
+    assert ours == Control.move_to(14, 0).segment.text + amount
+    textual = ChopsUpdate(chops, spans, [[19, 23]]).render_segments(console)
+    assert "60000.00" in textual
+    assert "60000.00" not in ours
+    assert len(ours) < len(textual)
+
+
+def test_changed_span_compares_cells_in_place() -> None:
+    def line(text: str) -> Strip:
+        return Strip([Segment(text)])
+
+    assert changed_span(None, line("abc")) == (0, 3)
+    assert changed_span(line("abc"), line("abc")) is None
+    assert changed_span(line("abcdef"), line("abXdef")) == (2, 3)
+    # a shorter line: the cells it no longer covers changed too (the status bar's tail)
+    assert changed_span(line("p50 105/231 ms"), line("p50 99/231 ms")) == (4, 14)
+    assert changed_span(line("ab"), line("abcd")) == (2, 4)
+    red = Strip([Segment("ab"), Segment("c", Style(color="red"))])
+    assert changed_span(line("abc"), red) == (2, 3)  # a style alone is a change
+
+
+def test_drawn_lines_keep_what_was_drawn_and_report_the_changes() -> None:
+    drawn = DrawnLines()
+    first = [(0, Strip([Segment("bid 1")])), (1, Strip([Segment("ask 2")]))]
+    assert drawn.changes(first) == [Region(0, 0, 5, 1), Region(0, 1, 5, 1)]
+    assert drawn.changes(first) == []
+    assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(4, 1, 1, 1)]
+    drawn.forget()
+    assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(0, 1, 5, 1)]
+
+
+async def test_open_orders_rewrite_only_the_ages_that_moved() -> None:
+    services = fake()
+    services.orders = [
+        order("a" * 32, Side.BUY, "0.25", "59950"),
+        order("b" * 32, Side.SELL, "0.1", "60100"),
+    ]
+    app = build_app(services, AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        pane = app.query_one(OpenOrdersView)
+        created = FROZEN.timestamp()
+        pane.clock = lambda: created + 42
+        pane.show(pane.orders)
+        await pilot.pause()
+        refreshed: list[tuple[Region, ...]] = []
+        real_refresh = pane.refresh
+
+        def spy(*regions: Region, **kwargs: bool) -> OpenOrdersView:
+            refreshed.append(regions)
+            return real_refresh(*regions, **kwargs)
+
+        pane.refresh = spy  # type: ignore[method-assign]
+        pane._tick()  # the same second: nothing
+        assert refreshed == []
+        pane.clock = lambda: created + 43
+        pane._tick()
+        assert [str(pane.get_row_at(row)[6]) for row in range(pane.row_count)] == ["43s", "43s"]
+        assert refreshed  # the two Age cells, each alone, never the whole table
+        age_width = pane.columns[ColumnKey("Age")].get_render_width(pane)
+        assert [(r.y, r.width) for (r,) in refreshed] == [(1, age_width), (2, age_width)]
+        assert pane.get_row_at(0)[:3][0] == "BTC/USD"
+
+
+async def test_an_empty_open_orders_pane_writes_nothing_on_its_tick() -> None:
+    app = build_app(fake(), AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        pane = app.query_one(OpenOrdersView)
+        await pilot.pause()
+        refreshed: list[tuple[Region, ...]] = []
+        pane.refresh = lambda *regions, **kwargs: refreshed.append(regions) or pane  # type: ignore[method-assign]
+        pane.clock = lambda: FROZEN.timestamp() + 3600
+        pane._tick()
+        assert refreshed == []

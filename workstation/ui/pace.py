@@ -1,0 +1,45 @@
+"""How often each pane redraws and how much of the book it shows: what the terminal pays.
+
+Two paces. **Normal**: the book at the config's ``refresh_hz`` (10 by default: a redraw
+every 100 ms is as fast as a trader reads a changed figure, and Bitstamp sends a busy book
+about ten diffs a second), every level the pane holds, the tape at 10 Hz, the status bar
+at 4 Hz. **Low bandwidth** (``--low-bandwidth``, the config's ``low_bandwidth``): the book
+twice a second with the eight best levels a side, the tape and the status bar once a second
+(trades in between arrive together). In both, only the cells that changed are written
+(:mod:`workstation.ui.drawn_lines`), and nothing flashes: a level that changed is drawn in its
+side's colour like every other, so an update costs its own cells and no second repaint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .panes.status import REFRESH_HZ as STATUS_HZ
+from .panes.tape import REDRAW_HZ as TAPE_HZ
+
+__all__ = ["LOW_BANDWIDTH", "Pace", "pace_for"]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Redraws a second of each pane, and the book's levels a side (None: all that fit)."""
+
+    book_hz: float
+    book_levels: int | None
+    tape_hz: float
+    status_hz: float
+
+
+LOW_BANDWIDTH = Pace(book_hz=2.0, book_levels=8, tape_hz=1.0, status_hz=1.0)
+
+
+def pace_for(*, low_bandwidth: bool, refresh_hz: float) -> Pace:
+    """The pace of this run: ``refresh_hz`` (the config's) caps the book in both modes."""
+    if low_bandwidth:
+        return Pace(
+            book_hz=min(refresh_hz, LOW_BANDWIDTH.book_hz),
+            book_levels=LOW_BANDWIDTH.book_levels,
+            tape_hz=LOW_BANDWIDTH.tape_hz,
+            status_hz=LOW_BANDWIDTH.status_hz,
+        )
+    return Pace(book_hz=refresh_hz, book_levels=None, tape_hz=TAPE_HZ, status_hz=STATUS_HZ)
