@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from workstation.cli import main, parse_sim_args
+from workstation.cli import main
+from workstation.cli_sim import parse_sim_args
 from workstation.sim.faultplan import FaultPlan
 from workstation.sim.ws import is_channel
 
