@@ -189,6 +189,14 @@ def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
         "--fault-net-cut-every",
     )
     faults.add_argument(
+        "--chaos",
+        action="store_true",
+        help="play the chaos minute over and over: WebSocket drops, a reconnect request, "
+        "stalled channels, 429 bursts with and without Retry-After, 5xx and HTML error pages, "
+        "a hung and a dropped order submit, a net cut, clock skew; --seed picks the minute "
+        "(the banner prints it); not with the --fault-* flags",
+    )
+    faults.add_argument(
         "--fault-net-cut-every",
         type=_period_seconds,
         default=None,
@@ -293,6 +301,10 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
         net_cut_s=args.fault_net_cut,
         net_cut_every_s=args.fault_net_cut_every,
     )
+    if args.chaos:
+        if plan != FaultPlan():
+            raise ValueError("--chaos plays its own faults: give it without the --fault-* flags")
+        plan = FaultPlan(chaos_seed=args.seed if args.seed is not None else 0)
     return SimOptions(
         host=args.host,
         port=args.port,

@@ -299,6 +299,7 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--fault-wrong-shape-path PREFIX",
         "--fault-net-cut SECONDS",
         "--fault-net-cut-every SECONDS",
+        "--chaos",
     ):
         assert flag in text
     assert "fault injection" in text
