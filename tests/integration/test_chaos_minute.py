@@ -19,10 +19,12 @@ from websockets.exceptions import ConnectionClosed
 
 from workstation.bitstamp.requestlog import RequestRecord
 from workstation.bitstamp.secret import Secret
+from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OrderAck, OrderState
+from workstation.services.events import OrderChanged, ServiceEvent
 from workstation.services.facade import VenueServices
 from workstation.services.trading import TradingService
 from workstation.services.venue import Venue
@@ -31,6 +33,7 @@ from workstation.sim.chaos import MINUTE_S, ChaosFault, chaos_minute, play_minut
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.orderform import OrderForm, SimRejection
+from workstation.sim.periodic import MIN_PERIOD_S
 from workstation.sim.server import SimServer
 
 from .conftest import sim_process
@@ -63,6 +66,28 @@ async def test_sim_command_prints_the_minute_and_plays_it() -> None:
         assert closed
 
 
+async def test_clearing_the_faults_stops_the_minute_and_closes_its_window(sim: SimServer) -> None:
+    sim.arm(parse_sim_args(["--chaos", "--seed", "1"]).faults)
+    assert sim.periodic_faults == {"chaos": MIN_PERIOD_S}
+    [hang] = [s for s in chaos_minute(1) if s.fault is ChaosFault.HANG_ORDER]
+    await until(lambda: sim.faults.order_hang_every == 1, hang.at_s + 5, "the hang window")
+    assert len(_steps_waiting()) == len(chaos_minute(1))  # the hang's in its window
+    sim.clear_faults()
+    assert sim.periodic_faults == {}
+    await until(lambda: not _steps_waiting(), 5, "every step of the minute cancelled")
+    assert sim.faults.order_hang_every == 0
+    assert sim.periodic_runs["chaos"] == 0
+
+
+def _steps_waiting() -> list[asyncio.Task[object]]:
+    """The chaos steps still waiting for their time (or in their window)."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "_play"
+    ]
+
+
 # -- the services through one minute -----------------------------------------------------------
 
 SEED = 3
@@ -86,16 +111,32 @@ class Witness:
     stream_down: bool = False
     private_down: bool = False
     reach_down: bool = False
+    book_stale: bool = False
+    skew_learned_ms: int = 0
+    """The largest server clock offset the services learned (from ``Date``)."""
+    states: dict[str, list[TrackState]] = field(default_factory=dict)
+    """Every state each order was told to be in, repeats folded."""
     statuses: Counter[int | None] = field(default_factory=Counter)
     records: list[RequestRecord] = field(default_factory=list)
     _seen: set[RequestRecord] = field(default_factory=set)
+
+    def told(self, event: ServiceEvent) -> None:
+        if isinstance(event, OrderChanged):
+            seen = self.states.setdefault(event.order.client_order_id, [])
+            if not seen or seen[-1] is not event.order.state:
+                seen.append(event.order.state)
 
     def look(self, services: VenueServices) -> None:
         health = services.health()
         self.stream_down |= health.connection is not StreamState.CONNECTED
         self.private_down |= not health.private_connected
         self.reach_down |= health.reach_down
+        view = services.market(MARKET)
+        self.book_stale |= view is None or view.stale
         assert services.session is not None
+        clock = services.session.rest.server_clock
+        assert clock is not None
+        self.skew_learned_ms = max(self.skew_learned_ms, abs(clock.offset_ms))
         for record in services.session.rest.transport.log:
             if record not in self._seen:
                 self._seen.add(record)
@@ -153,12 +194,17 @@ class Trader:
         [cid] = {o.client_order_id for o in trading.recent_orders(10_000)} - before
         return cid
 
-    def cancel_oldest(self) -> None:
+    def cancel_newest(self, keep: str) -> None:
+        """Cancel our newest resting order, except ``keep``."""
         trading = self.services.trading
         assert trading is not None
-        resting = [o for o in trading.open_orders(MARKET) if o.state is TrackState.OPEN]
+        resting = [
+            o
+            for o in trading.open_orders(MARKET)
+            if o.state is TrackState.OPEN and o.client_order_id != keep
+        ]
         if resting:
-            cid = resting[-1].client_order_id
+            cid = resting[0].client_order_id
             self.calls.append(asyncio.create_task(self._cancel(cid)))
 
     async def _cancel(self, cid: str) -> None:
@@ -188,9 +234,10 @@ class Trader:
             self.hold = False
         raise AssertionError(f"submits were refused all through the {fault.name} window")
 
-    async def trade(self, started: float) -> None:
+    async def trade(self, started: float, keep: str) -> None:
         """One action every 2 s through the minute, in turn: a deep bid, a bid at the touch,
-        a crossing buy, a crossing sell, a cancel of the oldest resting order."""
+        a crossing buy, a crossing sell, a cancel of the newest resting order (but
+        ``keep``, which rests through the minute)."""
         loop = asyncio.get_running_loop()
         turn = 0
         while loop.time() - started < MINUTE_S - 3:
@@ -207,7 +254,7 @@ class Trader:
             elif action == 3:
                 self.send(Side.SELL, self.touch(Side.SELL, "-0.001"))
             else:
-                self.cancel_oldest()
+                self.cancel_newest(keep)
             turn += 1
             await asyncio.sleep(2.0)
 
@@ -236,6 +283,8 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
 
         exchange.place = counted  # type: ignore[method-assign]
         try:
+            witness = Witness()
+            services.listen(witness.told)
             await services.open([MARKET])
             trading = services.trading
             assert trading is not None
@@ -243,6 +292,12 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             view = services.market(MARKET)
             assert view is not None
             reconnects, rate_limited = view.reconnects, services.health().rate_limited
+            trader = Trader(services, sim)
+            deep = OrderRequest(
+                MARKET, Side.BUY, OrderKind.LIMIT, AMOUNT, trader.touch(Side.BUY, "0.02")
+            )
+            rests = await services.submit(deep)
+            assert rests.state is TrackState.OPEN
 
             loop = asyncio.get_running_loop()
             last = loop.time()
@@ -253,8 +308,6 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
                 exchange.advance(now - last)
                 last = now
 
-            witness = Witness()
-            trader = Trader(services, sim)
             steps = chaos_minute(SEED)
             at = {step.fault: step.at_s for step in steps}
             started = loop.time()
@@ -263,7 +316,7 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
                 asyncio.create_task(_every(0.05, lambda: witness.look(services))),
             ]
             script = [
-                asyncio.create_task(trader.trade(started)),
+                asyncio.create_task(trader.trade(started, rests.client_order_id)),
                 asyncio.create_task(
                     trader.into_window(
                         ChaosFault.HANG_ORDER,
@@ -343,13 +396,11 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             assert {tx.order_id for tx in trades} <= set(placed.values())  # no fill elsewhere
             assert sum(len(o.fill_tids) for o in orders.values()) == len(trades)
             assert trades, "nothing filled during the minute"
-            states = Counter(o.state for o in orders.values())
-            assert states[TrackState.OPEN], (states, trader.outcomes)
+            assert orders[rests.client_order_id].state is TrackState.OPEN
             assert any(o.state is TrackState.CANCELLED for o in orders.values())
-            hung = orders[trader.windows[ChaosFault.HANG_ORDER]]
-            dropped = orders[trader.windows[ChaosFault.DROP_ORDER]]
-            assert hung.state is TrackState.FILLED
-            assert dropped.state is TrackState.FILLED
+            for fault, cid in trader.windows.items():  # no reply: found by its cid
+                assert orders[cid].state is TrackState.FILLED, fault
+                assert orders[cid].order_id == placed[cid], fault
             # each order reached the exchange once at most, whatever its reply (never resent)
             assert set(reached.values()) == {1}, reached
             assert set(reached) == set(placed)
@@ -370,6 +421,9 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             assert witness.statuses[500] >= 2
             assert witness.statuses[502] >= 2
             assert witness.statuses[None] >= 1  # the cut, the hang's timeout, the drop
+            assert witness.book_stale  # the stall, the cut
+            assert witness.reach_down  # the cut
+            assert witness.skew_learned_ms > 150_000
             assert sim.net_cuts_started == 1
 
             # and a new order goes out
