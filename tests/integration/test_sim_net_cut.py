@@ -208,7 +208,9 @@ async def test_sim_command_cuts_the_network_on_its_period() -> None:
             for _ in range(50):  # between two cuts
                 try:
                     reply = await http.get(TICKER)
-                except httpx.ConnectError:
+                except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+                    # refused, or caught in flight by the next cut (a loaded machine: the
+                    # connection is reset before the reply)
                     await asyncio.sleep(0.05)
                     continue
                 assert reply.status_code == 200
