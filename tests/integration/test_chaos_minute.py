@@ -26,7 +26,7 @@ from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OrderAck, OrderState
 from workstation.services.events import OrderChanged, ServiceEvent
 from workstation.services.facade import VenueServices
-from workstation.services.trading import TradingService
+from workstation.services.trading import SWEEP_EVERY_S, TradingService
 from workstation.services.venue import Venue
 from workstation.services.views import StreamState
 from workstation.sim.chaos import MINUTE_S, ChaosFault, chaos_minute, play_minute
@@ -37,7 +37,8 @@ from workstation.sim.periodic import MIN_PERIOD_S
 from workstation.sim.server import SimServer
 
 from .conftest import sim_process
-from .market_support import until
+from .market_support import manual_sim, until
+from .trading_support import sell_into
 
 D = Decimal
 
@@ -86,6 +87,50 @@ def _steps_waiting() -> list[asyncio.Task[object]]:
         for task in asyncio.all_tasks()
         if getattr(task.get_coro(), "__qualname__", "") == "_play"
     ]
+
+
+# -- the stall: a private channel that goes quiet while its socket lives -----------------------
+
+
+async def test_a_fill_while_the_private_channels_are_stalled_is_learned(tmp_path: Path) -> None:
+    """The minute's stall withholds every channel's frames while heartbeats are answered, so
+    the private stream stays "connected" and its fill events are lost; nothing on the stream
+    tells. Found by the chaos minute (a later reconnect in the minute hid it): the order stayed
+    OPEN at the services, FILLED at the exchange, until the next reconnect."""
+    async with manual_sim(history_s=60) as sim:
+        demo = sim.exchange.demo
+        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
+        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        await services.open([MARKET])
+        try:
+            trading = services.trading
+            assert trading is not None
+            await until(
+                lambda: trading.submits_allowed and trading.private_connected, 20, "trading"
+            )
+            best = sim.exchange.engines[MARKET].best_bid()
+            assert best is not None
+            price = best + sim.exchange.engines[MARKET].market.tick  # first in the queue
+            bid = await services.submit(
+                OrderRequest(MARKET, Side.BUY, OrderKind.LIMIT, AMOUNT, price)
+            )
+            assert bid.state is TrackState.OPEN
+            sim.faults.stall("*")
+            sell_into(sim, str(AMOUNT), price)  # another client of the account sells into it
+            assert sim.exchange.orders.find("demo", None, bid.client_order_id).state is (
+                OrderState.FINISHED
+            )
+            await asyncio.sleep(1.0)
+            sim.faults.unstall("*")
+            assert trading.private_connected  # the socket never dropped
+            await until(
+                lambda: trading.tracker.orders[bid.client_order_id].state is TrackState.FILLED,
+                SWEEP_EVERY_S + 5,
+                "the fill learned without a reconnect",
+            )
+            assert trading.tracker.orders[bid.client_order_id].filled == AMOUNT
+        finally:
+            await services.close()
 
 
 # -- the services through one minute -----------------------------------------------------------
