@@ -444,7 +444,7 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             assert orders[rests.client_order_id].state is TrackState.OPEN
             assert any(o.state is TrackState.CANCELLED for o in orders.values())
             for fault, cid in trader.windows.items():  # no reply: found by its cid
-                assert orders[cid].state is TrackState.FILLED, fault
+                assert orders[cid].state is TrackState.FILLED, (fault, witness.states.get(cid))
                 assert orders[cid].order_id == placed[cid], fault
             # each order reached the exchange once at most, whatever its reply (never resent)
             assert set(reached.values()) == {1}, reached
