@@ -189,20 +189,20 @@ def _add_fault_flags(sim: argparse.ArgumentParser) -> None:
         "--fault-net-cut-every",
     )
     faults.add_argument(
-        "--chaos",
-        action="store_true",
-        help="play the chaos minute over and over: WebSocket drops, a reconnect request, "
-        "stalled channels, 429 bursts with and without Retry-After, 5xx and HTML error pages, "
-        "a hung and a dropped order submit, a net cut, clock skew; --seed picks the minute "
-        "(the banner prints it); not with the --fault-* flags",
-    )
-    faults.add_argument(
         "--fault-net-cut-every",
         type=_period_seconds,
         default=None,
         metavar="SECONDS",
         help="how long the network stays up before each --fault-net-cut (the first cut comes "
         "after SECONDS)",
+    )
+    faults.add_argument(
+        "--chaos",
+        action="store_true",
+        help="play the chaos minute over and over: WebSocket drops, a reconnect request, "
+        "stalled channels, 429 bursts with and without Retry-After, 5xx and HTML error pages, "
+        "a hung and a dropped order submit, a net cut, clock skew; --seed picks the minute "
+        "(the banner prints it); not with the --fault-* flags",
     )
 
 
