@@ -6,6 +6,7 @@ the balances; health shows what happened, and new orders go out again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import Counter
@@ -17,8 +18,12 @@ from pathlib import Path
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from workstation.bitstamp.errors import BitstampError
 from workstation.bitstamp.requestlog import RequestRecord
+from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.reststats import RestStats
 from workstation.bitstamp.secret import Secret
+from workstation.bitstamp.transport import RetryPolicy
 from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
@@ -32,6 +37,7 @@ from workstation.services.views import StreamState
 from workstation.sim.chaos import MINUTE_S, ChaosFault, chaos_minute, play_minute
 from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
+from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderform import OrderForm, SimRejection
 from workstation.sim.periodic import MIN_PERIOD_S
 from workstation.sim.server import SimServer
@@ -87,6 +93,26 @@ def _steps_waiting() -> list[asyncio.Task[object]]:
         for task in asyncio.all_tasks()
         if getattr(task.get_coro(), "__qualname__", "") == "_play"
     ]
+
+
+# -- health counts the 5xx answers --------------------------------------------------------------
+
+
+async def test_the_session_counts_5xx_and_html_error_answers(sim: SimServer) -> None:
+    """The minute's 500s and 502s must show in health (only 429s were counted)."""
+    stats = RestStats()
+    retry = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05)
+    async with RestClient.for_url(sim.rest_url, stats=stats, retry=retry, timeout_s=5.0) as rest:
+        sim.faults.fail_next("/api/v2/ticker/", HttpFault(HttpFaultKind.SERVER_ERROR, status=500))
+        sim.faults.fail_next("/api/v2/", HttpFault(HttpFaultKind.HTML_ERROR, status=502))
+        sim.faults.fail_next("/api/v2/", HttpFault(HttpFaultKind.RATE_LIMIT, retry_after=0.01))
+        with contextlib.suppress(BitstampError):
+            await rest.ticker(MARKET)
+        for _ in range(3):
+            with contextlib.suppress(BitstampError):
+                await rest.ticker(MARKET)
+    assert stats.server_errors == 2
+    assert stats.rate_limited == 1
 
 
 # -- the stall: a private channel that goes quiet while its socket lives -----------------------
@@ -336,7 +362,9 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             await until(lambda: _settled(services, sim), 30, "the services ready")
             view = services.market(MARKET)
             assert view is not None
-            reconnects, rate_limited = view.reconnects, services.health().rate_limited
+            health = services.health()
+            reconnects, rate_limited = view.reconnects, health.rate_limited
+            server_errors = health.server_errors
             trader = Trader(services, sim)
             deep = OrderRequest(
                 MARKET, Side.BUY, OrderKind.LIMIT, AMOUNT, trader.touch(Side.BUY, "0.02")
@@ -460,6 +488,7 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
             assert view is not None
             assert view.reconnects >= reconnects + 3  # drop, reconnect request, net cut
             assert services.health().rate_limited >= rate_limited + 6
+            assert services.health().server_errors >= server_errors + 4  # 500s and 502s
             assert witness.stream_down
             assert witness.private_down
             assert witness.statuses[429] >= 6
