@@ -18,7 +18,7 @@ from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import ExchangeUnavailable, OutcomeUnknown, RateLimited
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
-from workstation.cli import parse_sim_args
+from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.orders import OrderState
 from workstation.sim.server import SimServer

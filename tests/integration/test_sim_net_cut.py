@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.secret import Secret
-from workstation.cli import parse_sim_args
+from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue

@@ -26,7 +26,7 @@ from workstation.bitstamp.stream_frames import (
     SubscriptionSucceeded,
     TradeEvent,
 )
-from workstation.cli import parse_sim_args
+from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.sim.faults import MalformedFrame
 from workstation.sim.orderform import OrderForm

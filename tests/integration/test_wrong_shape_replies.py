@@ -18,7 +18,7 @@ import pytest
 from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import OutcomeUnknown, ProtocolError
 from workstation.bitstamp.rest import RestClient
-from workstation.cli import parse_sim_args
+from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import TrackState
 from workstation.domain.orders import OrderState

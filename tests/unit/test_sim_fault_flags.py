@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from workstation.cli import main, parse_sim_args
+from workstation.cli import main
+from workstation.cli_sim import parse_sim_args
 from workstation.sim.faultplan import FaultPlan
 from workstation.sim.ws import is_channel
 
@@ -298,6 +299,7 @@ def test_help_documents_every_fault_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--fault-wrong-shape-path PREFIX",
         "--fault-net-cut SECONDS",
         "--fault-net-cut-every SECONDS",
+        "--chaos",
     ):
         assert flag in text
     assert "fault injection" in text

@@ -1,6 +1,6 @@
 """What the REST calls of one session came to, in the figures a trader reads on the status
-bar: every answer that said "too many requests", and the latency of market data and trading
-calls apart.
+bar: every answer that said "too many requests" (and every 5xx, for the health view), and the
+latency of market data and trading calls apart.
 
 One ``RestStats`` per transport, updated by every attempt (retries included) at the one
 place all callers share, so no caller's 429s go uncounted. Plain numbers, read by widgets.
@@ -44,14 +44,21 @@ class RestStats:
 
     rate_limited: int = 0
     """Answers that said "too many requests" (HTTP 429, 400.002, "blocked for N seconds")."""
+    server_errors: int = 0
+    """Answers with a 5xx status: the exchange's JSON errors and the HTML pages of a CDN in
+    front of it."""
     market_data: LatencyWindow = field(default_factory=LatencyWindow)
     """Seconds per answered public read (book, trades, ticker, markets)."""
     trading: LatencyWindow = field(default_factory=LatencyWindow)
     """Seconds per answered signed call (orders, cancels, balances, order status, token)."""
 
-    def record(self, *, signed: bool, seconds: float | None, rate_limited: bool) -> None:
+    def record(
+        self, *, signed: bool, seconds: float | None, rate_limited: bool, server_error: bool = False
+    ) -> None:
         """One attempt; ``seconds`` None when no answer came back (no latency to count)."""
         if rate_limited:
             self.rate_limited += 1
+        if server_error:
+            self.server_errors += 1
         if seconds is not None:
             (self.trading if signed else self.market_data).add(seconds)

@@ -187,7 +187,12 @@ class Transport:
             answered_in = None if status is None else time.perf_counter() - started
             self._record(method, path, status, started, attempt, request, response, error)
             limited = isinstance(error, RateLimited)
-            self.stats.record(signed=auth is not None, seconds=answered_in, rate_limited=limited)
+            self.stats.record(
+                signed=auth is not None,
+                seconds=answered_in,
+                rate_limited=limited,
+                server_error=status is not None and status >= 500,
+            )
             if error is None:
                 assert response is not None
                 return response.content

@@ -443,6 +443,7 @@ class VenueServices:
             keys_from_environment=(
                 self.venue is not None and self.venue.keys_from == KEYS_FROM_ENVIRONMENT
             ),
+            server_errors=stats.server_errors,
         )
 
     def account(self, quote: str) -> AccountView | None:

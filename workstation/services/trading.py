@@ -25,7 +25,8 @@ bot) are adopted from ``open_orders`` at start, on every reconcile and when the 
 stream shows one, and marked ``external``. Balances and open orders are reloaded after
 every reconnect of the private stream. A venue with no private stream (``ws_url`` None: a
 sandbox without a WebSocket of its own) asks for no stream token; its orders are followed
-over REST instead (:mod:`.order_poll`).
+over REST instead (:mod:`.order_poll`). With a private stream they are asked for by REST too,
+slowly (:data:`SWEEP_EVERY_S`): a channel can go quiet while its socket lives.
 """
 
 from __future__ import annotations
@@ -60,7 +61,14 @@ from .private_feed import PrivateFeed
 from .reconciler import ReconcilePolicy
 from .refusals import AmendRefused, SubmitsBlocked
 
-__all__ = ["TradingService"]
+__all__ = ["SWEEP_EVERY_S", "TradingService"]
+
+SWEEP_EVERY_S = 10.0
+"""How often, beside the private stream, our orders that can still trade are asked for by
+REST (one ``order_status`` each; the account's open orders every fifth round). A private
+channel can go quiet while its socket lives (heartbeats answered, its frames lost: the chaos
+minute's stall), and nothing on the stream tells: without this, a fill then stayed unknown
+until the next reconnect. Fills are journaled once each by ``tid``, so asking again is safe."""
 
 _log = logging.getLogger("workstation.services.trading")
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -88,6 +96,8 @@ class TradingService:
         start_wait_s: how long ``start`` waits for the first reconcile before returning (it
             goes on in the background; submits stay blocked until it is done).
         subscribe_wait_s: how long a reconcile waits for the private subscriptions.
+        sweep_every_s: with a private stream, how often our orders are asked for by REST
+            anyway (:data:`SWEEP_EVERY_S`).
         recent_limit: how many journaled orders ``start`` loads for ``recent_orders``.
         stream: a stream client to use instead of a new one (tests tune its backoff).
     """
@@ -105,6 +115,7 @@ class TradingService:
         balances_interval_s: float = 1.0,
         start_wait_s: float = 10.0,
         subscribe_wait_s: float = 5.0,
+        sweep_every_s: float = SWEEP_EVERY_S,
         recent_limit: int = 200,
         stream: StreamClient | None = None,
     ) -> None:
@@ -143,6 +154,10 @@ class TradingService:
                 on_error=self._error,
                 subscribe_wait_s=subscribe_wait_s,
             )
+        self._sweep: OrderPoll | None = None
+        """The slow REST round beside the private stream (None: the feed is the REST poll)."""
+        if isinstance(self.feed, PrivateFeed):
+            self._sweep = OrderPoll(self.tracker, on_error=self._error, interval_s=sweep_every_s)
         self._watching: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
@@ -160,6 +175,8 @@ class TradingService:
         for market in sorted({row.market for row in self.journal.open_orders(self.env)}):
             await self.watch(market)  # registered now, subscribed when the stream connects
         self.feed.start()
+        if self._sweep is not None:
+            self._sweep.start()
         resync = self.feed.resync()
         await asyncio.gather(self.account.load_fees(), self.account.refresh())
         await asyncio.wait({resync}, timeout=self.start_wait_s)
@@ -173,6 +190,8 @@ class TradingService:
         for task in list(self._watching):
             task.cancel()
         await self.feed.close()
+        if self._sweep is not None:
+            await self._sweep.close()
         await self.account.close()
 
     async def reconcile(self) -> None:

@@ -119,6 +119,8 @@ class HealthView:
     sandbox without a WebSocket of its own), else ""."""
     keys_from_environment: bool = False
     """The key pair came from BITSTAMP_API_KEY/SECRET, not a keyring: the status bar says so."""
+    server_errors: int = 0
+    """5xx answers (JSON errors and HTML error pages) to any caller of the session."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .chaos import MINUTE_S, chaos_minute
 from .faults import HTML_ERROR_STATUS, JSON_ERROR_STATUS, ORDER_PREFIXES, WRONG_SHAPE_BODY
 
 __all__ = ["FaultPlan"]
@@ -59,6 +60,8 @@ class FaultPlan:
     ``net_cut_every_s``, or neither)."""
     net_cut_every_s: float | None = None
     """How long the network stays up before each net cut (the first comes after this)."""
+    chaos_seed: int | None = None
+    """Play the chaos minute of this seed (:mod:`workstation.sim.chaos`) over and over."""
 
     def describe(self) -> list[str]:
         """One short phrase per armed fault, for the startup banner."""
@@ -116,6 +119,11 @@ class FaultPlan:
                 f"network cut for {self.net_cut_s:g} s after every {self.net_cut_every_s:g} s "
                 "up (connections refused, open ones dropped)"
             )
+        if self.chaos_seed is not None:
+            parts.append(
+                f"the chaos minute of seed {self.chaos_seed} ({MINUTE_S:g} s), over and over:"
+            )
+            parts.extend(step.describe() for step in chaos_minute(self.chaos_seed))
         return parts
 
     def _describe_stall(self) -> str:

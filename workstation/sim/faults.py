@@ -168,6 +168,11 @@ class Faults:
         queue = self._http.setdefault(path_prefix, deque())
         queue.extend([fault] * times)
 
+    def withdraw_next(self, path_prefix: str) -> int:
+        """Take back the faults :meth:`fail_next` queued under exactly ``path_prefix`` that no
+        request has met yet; returns how many there were."""
+        return len(self._http.pop(path_prefix, ()))
+
     def delay_responses(self, ms: int) -> None:
         """Delay every REST response by ``ms`` (0 restores normal service)."""
         if ms < 0:

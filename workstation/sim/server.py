@@ -29,11 +29,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from aiohttp import hdrs, web
 
 from ..bitstamp.signing import response_signature
+from .chaos import chaos_minute, play_minute
 from .exchange import SimExchange
 from .faultplan import FaultPlan
 from .faults import WRONG_SHAPE_BODY, Faults, HttpFault, HttpFaultKind, MalformedFrame
 from .httpreply import HTML_404, html_error_page, json_reply
-from .periodic import Periodic
+from .periodic import MIN_PERIOD_S, Periodic
 from .ratelimit import RateLimiter, RateLimits
 from .routes import USER, add_routes
 from .wire.auth import REASONS, AuthRejected, verify_request
@@ -89,6 +90,7 @@ RECONNECT = "request-reconnect"
 STALL = "stall"
 MALFORM = "malformed"
 NET_CUT = "net-cut"
+CHAOS = "chaos"
 MALFORM_KINDS = (MalformedFrame.TRUNCATED, MalformedFrame.WRONG_SHAPE)
 """What ``malform_every`` does to frames, in turn."""
 
@@ -256,6 +258,7 @@ class SimServer:
             self.cut_net_every(plan.net_cut_every_s, plan.net_cut_s)
         else:
             self.cut_net_every(None)
+        self.play_chaos(plan.chaos_seed)
         self.faults.apply(plan)  # after the toggle's own unstall: permanent stalls stay
 
     def clear_faults(self) -> None:
@@ -265,6 +268,7 @@ class SimServer:
         self.toggle_stall_every(None)
         self.malform_every(None)
         self.cut_net_every(None)
+        self.play_chaos(None)
         self.faults.clear()
 
     @property
@@ -275,8 +279,8 @@ class SimServer:
     @property
     def periodic_runs(self) -> Counter[str]:
         """How often each periodic fault fired (``"drop-ws"``, ``"request-reconnect"``,
-        ``"stall"``, ``"malformed"``, ``"net-cut"``: counted once the cut is over), for
-        tests."""
+        ``"stall"``, ``"malformed"``, ``"net-cut"``: counted once the cut is over,
+        ``"chaos"``: minutes played to their end), for tests."""
         return self._periodic.runs
 
     def drop_ws_every(self, seconds: float | None) -> None:
@@ -323,6 +327,16 @@ class SimServer:
                 armed = True
         if armed:  # the next kind once this one is in use
             self._malform_rounds += 1
+
+    def play_chaos(self, seed: int | None) -> None:
+        """Play the chaos minute of ``seed`` (:mod:`workstation.sim.chaos`) over and over,
+        the next one as soon as one ends (None: stop; a minute under way closes its
+        windows as its task unwinds)."""
+        if seed is None:
+            self._periodic.schedule(CHAOS, None, lambda: None)
+            return
+        steps = chaos_minute(seed)
+        self._periodic.schedule(CHAOS, MIN_PERIOD_S, lambda: play_minute(self, steps))
 
     # -- the net cut ----------------------------------------------------------------------
 
