@@ -79,7 +79,7 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(journal_dir: Path) -> AsyncIterator[Desk]:
     clock = SimClock(manual_start_us=time.time_ns() // 1000)
     exchange = SimExchange(seed=16, speed=5, clock=clock, history_s=60)
     async with SimServer(exchange, rate_limits=None) as sim:
@@ -102,7 +102,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         markets = dict(exchange.markets)
         hub = MarketHub(rest, public, markets)
         changes = Changes()
-        with Journal(tmp_path / "journal.sqlite3") as journal:
+        with Journal(journal_dir / "journal.sqlite3") as journal:
             service = TradingService(
                 rest,
                 sim.ws_url,
