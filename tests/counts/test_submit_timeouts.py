@@ -15,6 +15,7 @@ and filled amount are the exchange's.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -35,6 +36,7 @@ from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.journal import Journal
 from workstation.services.order_tracker import OrderTracker
 from workstation.services.reconciler import ReconcilePolicy
+from workstation.sim.clock import SimClock
 from workstation.sim.exchange import SimExchange
 from workstation.sim.faults import HttpFault, HttpFaultKind
 from workstation.sim.orderlog import SimOrder
@@ -59,7 +61,8 @@ its reply hangs, so nothing lands after the grace."""
 
 @pytest.fixture
 async def venue(journal_dir: Path) -> AsyncIterator[tuple[SimServer, OrderTracker, Recorder]]:
-    exchange = SimExchange(seed=16, speed=0, history_s=60)
+    clock = SimClock(manual_start_us=time.time_ns() // 1000)
+    exchange = SimExchange(seed=16, speed=5, clock=clock, history_s=60)
     async with SimServer(exchange, rate_limits=None) as sim:
         demo = exchange.demo
         credentials = Credentials(
@@ -154,9 +157,10 @@ async def test_timed_out_submissions_are_never_doubled_and_reach_their_true_stat
             dropped += lost
         else:
             timeouts.done += lost
-        resting = [o for o in batch if o.state is TrackState.OPEN]
+        resting = [o for o in batch if not o.state.is_final]
         # A cancel ends CANCELLED, or FILLED when our own market orders reached it first.
         await asyncio.gather(*(tracker.cancel(o.client_order_id) for o in resting))
+        sim.exchange.advance(1.0)  # the synthetic flow refills the book our market orders took
 
     # No double submission: one request per order, at most one exchange order per id.
     sent = sum(
