@@ -31,8 +31,9 @@ from workstation.sim.server import SimServer
 __all__ = ["Seed", "mutate", "recorded_seeds", "sim_seeds"]
 
 BOOK_ROWS = 100
-"""Rows kept per side of a recorded full-depth snapshot (thousands): parsing speed, not
-coverage, is what the rest would add."""
+"""Rows kept per side of a full-depth snapshot (thousands): parsing speed, not coverage, is
+what the rest would add."""
+SIDES = ("bids", "asks")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,14 @@ def _after_colon(line: str) -> str:
 
 
 def _trim_book(text: str) -> str:
-    book = json.loads(text)
-    for side in ("bids", "asks"):
+    """A snapshot's first ``BOOK_ROWS`` rows a side; any other text as it is."""
+    try:
+        book = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(book, dict) or not all(isinstance(book.get(s), list) for s in SIDES):
+        return text
+    for side in SIDES:
         book[side] = book[side][:BOOK_ROWS]
     return json.dumps(book)
 
@@ -95,6 +102,8 @@ def recorded_seeds(folder: Path) -> list[Seed]:
 
 # -- the simulator's own ---------------------------------------------------------------------
 
+SIM_FRAMES = 200
+"""Frames the simulator's corpus waits for (its market moves: diffs and trades)."""
 _CHANNELS = ("diff_order_book_btcusd", "order_book_btcusd", "live_trades_btcusd")
 
 
@@ -120,12 +129,16 @@ async def sim_seeds(sim: SimServer) -> list[Seed]:
         reader = asyncio.create_task(read())
         replies = await rest_session(sim)
         sim.hub.request_reconnect()
-        await asyncio.sleep(0.3)
+        for _ in range(40):  # the market's own frames too, when it moves (up to 2 s)
+            if len(frames) >= SIM_FRAMES:
+                break
+            await asyncio.sleep(0.05)
         reader.cancel()
     seeds = [Seed("frame", frame) for frame in frames]
     for name, reply in sorted(replies.items()):
         headers = {k.lower(): v for k, v in reply.headers.items()}
-        seeds.append(Seed("body", reply.text.encode(), reply.status, headers, f"/api/v2/{name}/"))
+        body = _trim_book(reply.text).encode()
+        seeds.append(Seed("body", body, reply.status, headers, f"/api/v2/{name}/"))
     return seeds
 
 

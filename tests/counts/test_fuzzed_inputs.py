@@ -118,7 +118,8 @@ class Consumers:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    async with SimServer(SimExchange(seed=7, speed=0, history_s=60), rate_limits=None) as server:
+    exchange = SimExchange(seed=7, speed=2, history_s=60)  # moving: the corpus gets its frames
+    async with SimServer(exchange, rate_limits=None) as server:
         yield server
 
 

@@ -183,9 +183,11 @@ async def test_timed_out_submissions_are_never_doubled_and_reach_their_true_stat
             wrong.append(why)
     assert wrong == [], wrong[:5]
     states = Counter(tracker.get(o.client_order_id).state.value for o in orders)
-    assert states[TrackState.FILLED.value] >= len(orders) * 2 // 5
+    # The mix reached every kind of truth (an order that never left is REJECTED too).
+    assert states[TrackState.FILLED.value] >= len(orders) // 4
+    assert states[TrackState.CANCELLED.value] >= len(orders) // 5
     assert states[TrackState.REJECTED.value] >= len(orders) // 5
-    assert dropped >= timeouts.done // 5
+    assert dropped > 0
     for order in orders:  # through UNKNOWN (or straight to the truth), never back
         seen = recorder.states(order.client_order_id)
         assert seen[0] is TrackState.PENDING, seen
