@@ -45,7 +45,7 @@ from .errors import (
     TradingDisabled,
     _WaitHint,  # package-private base of the errors that carry retry_after
 )
-from .fields import http_date
+from .fields import TOO_DEEP, http_date
 
 __all__ = ["classify"]
 
@@ -126,6 +126,9 @@ def classify(
         payload: Any = msgspec.json.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter on bad UTF-8
         payload = _NOT_JSON
+    except RecursionError:  # msgspec past the interpreter's depth: no reply is that deep
+        return ProtocolError(f"HTTP {status}: the reply is {TOO_DEEP}", http_status=status,
+                             endpoint=endpoint)  # fmt: skip
     failed = isinstance(payload, dict) and _is_error(payload)
     if 200 <= status < 300 and isinstance(payload, dict | list) and not failed:
         return None  # the common case: no header is read, nothing is built

@@ -50,6 +50,7 @@ from workstation.domain.numbers import (
 
 __all__ = [
     "Number",
+    "TOO_DEEP",
     "PayloadError",
     "book_number",
     "checked_market",
@@ -114,6 +115,10 @@ def levels(rows: Iterable[tuple[str, str]]) -> tuple[Level, ...]:
 Number = Any
 
 
+TOO_DEEP = "nested too deeply to read"
+"""Said of a payload msgspec gave up on with RecursionError (thousands of levels deep)."""
+
+
 def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     """A decoder for ``kind`` that reads every untyped JSON number exactly (never float)."""
     return msgspec.json.Decoder(kind, float_hook=Decimal)
@@ -129,6 +134,8 @@ def read(
         raise PayloadError(f"{what}: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise PayloadError(f"{what}: not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # msgspec past the interpreter's depth: no real payload
+        raise PayloadError(f"{what}: {TOO_DEEP}") from exc
     except KeyError as exc:
         raise PayloadError(f"{what}: {exc.args[0]} is missing") from exc
     except (ValueError, PayloadError) as exc:  # NumberFormatError, unknown side or status

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import msgspec
 
-from workstation.bitstamp.fields import PayloadError, book_number, to_int, to_side
+from workstation.bitstamp.fields import TOO_DEEP, PayloadError, book_number, to_int, to_side
 from workstation.domain.market_data import (
     BookSnapshot,
     Candle,
@@ -43,6 +43,8 @@ def _payload(what: str) -> Iterator[None]:
         yield
     except (msgspec.DecodeError, ValueError, PayloadError) as exc:
         raise PayloadError(f"{what}: {exc}") from exc
+    except RecursionError as exc:  # msgspec past the interpreter's depth
+        raise PayloadError(f"{what}: {TOO_DEEP}") from exc
 
 
 def _num(text: str, field: str, *, signed: bool = False) -> Decimal:

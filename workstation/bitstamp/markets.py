@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 from workstation.bitstamp.errors import ProtocolError
+from workstation.bitstamp.fields import TOO_DEEP
 from workstation.domain.markets import Market, parse_minimum_order
 from workstation.domain.numbers import parse_decimal
 
@@ -116,6 +117,8 @@ def parse_trading_pairs_info(body: bytes) -> list[Market]:
 def _decode(decoder: msgspec.json.Decoder[Any], body: bytes, what: str) -> Any:
     try:
         return decoder.decode(body)
+    except RecursionError as exc:  # msgspec past the interpreter's depth
+        raise MarketCodecError(f"{what}: {TOO_DEEP}") from exc
     except msgspec.DecodeError as exc:  # ValidationError is a subclass: both land here
         raise MarketCodecError(f"{what}: {exc}") from None
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from workstation.bitstamp.errors import ProtocolError
-from workstation.bitstamp.fields import levels, to_int, to_side, twin_decimal
+from workstation.bitstamp.fields import TOO_DEEP, levels, to_int, to_side, twin_decimal
 from workstation.bitstamp.market_data import parse_order_book
 from workstation.domain.market_data import BookDiff, BookSnapshot, Trade
 from workstation.domain.orderbook import OrderBook
@@ -388,7 +388,7 @@ def parse_frame(frame: str | bytes) -> StreamEvent:
     if ("diff_order_book_" in frame) if isinstance(frame, str) else (b"diff_order_book_" in frame):
         try:
             diff = _DIFF_FRAME.decode(frame)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             pass  # not the usual shape: the general path below says what is wrong
         else:
             # Inlined (per frame): anything unusual goes the general way, which names it.
@@ -406,9 +406,15 @@ def parse_frame(frame: str | bytes) -> StreamEvent:
         env = _ENVELOPE.decode(frame)
     except msgspec.DecodeError as exc:
         raise FrameError(f"not a Bitstamp frame: {exc}") from exc
+    except RecursionError as exc:  # msgspec past the interpreter's depth
+        raise FrameError(f"not a Bitstamp frame: {TOO_DEEP}") from exc
     try:
         return _dispatch(env.event, env.channel, env.data)
     except (msgspec.DecodeError, ValueError, ProtocolError) as exc:
         raise FrameError(
             f"{env.event} on {env.channel!r}: {exc}", channel=env.channel, event=env.event
+        ) from exc
+    except RecursionError as exc:
+        raise FrameError(
+            f"{env.event} on {env.channel!r}: {TOO_DEEP}", channel=env.channel, event=env.event
         ) from exc
