@@ -54,17 +54,21 @@ def test_a_change_is_timed_to_the_paint_that_shows_it_or_a_newer_one() -> None:
     assert round(clock.delays_ms[-1]) == 10
     # a change the screen held before its frame came (the book went back to an old top)
     clock.frame(10.200, "b")
-    assert clock.on_screen_before == 1 and len(clock.delays_ms) == 3
+    assert clock.on_screen_before == 1
+    assert len(clock.delays_ms) == 3
     clock.frame(10.300, "d")
     clock.expire(13.0)
-    assert clock.missed == 1 and not clock.pending
+    assert clock.missed == 1
+    assert not clock.pending
 
 
 def test_percentiles_of_none_one_and_many() -> None:
     assert percentiles([])["count"] == 0
     assert percentiles([5.0])["p99"] == 5.0
     many = percentiles([float(i) for i in range(1, 101)])
-    assert many["p50"] == 50.5 and many["max"] == 100.0 and many["count"] == 100
+    assert many["p50"] == 50.5
+    assert many["max"] == 100.0
+    assert many["count"] == 100
 
 
 def test_proc_stats_read_this_process() -> None:
@@ -85,7 +89,8 @@ def test_headline_gathers_each_key_and_marks_the_goals() -> None:
     assert values["frame_to_paint_p99_ms_goal_met"] is True
     assert values["rss_mb_sim_goal_met"] is False
     assert values["book_ratio_vs_ccxt"] == 2.5
-    assert values["cold_start_s"] is None and values["cold_start_s_goal_met"] is None
+    assert values["cold_start_s"] is None
+    assert values["cold_start_s_goal_met"] is None
     assert any("not measured" in line for line in table(values))
 
 
@@ -106,13 +111,15 @@ def test_cold_start_attached_to_a_running_simulator(sim: RunningSim) -> None:
     with tempfile.TemporaryDirectory() as home:
         env = app_env(home, api_key=sim.api_key, api_secret=sim.api_secret)
         wall, cpu = time_to_book(["--sim-url", sim.rest_url], env)
-    assert 0 < cpu and 0 < wall < 60
+    assert cpu > 0
+    assert 0 < wall < 60
 
 
 def test_footprint_of_the_app_and_its_embedded_simulator() -> None:
     cpu = measure_cpu(("btcusd",), 1, warmup_s=0.0, seconds=1.0)
     assert cpu["book_shown_at_end"]
-    assert 0 <= cpu["app_cpu_pct"] < 400 and 0 <= cpu["sim_cpu_pct"] < 400
+    assert 0 <= cpu["app_cpu_pct"] < 400
+    assert 0 <= cpu["sim_cpu_pct"] < 400
     mem = measure_memory(("btcusd", "ethusd"), 1, settle_s=0.0)
     for process in ("app", "sim"):
         assert 10 < mem[process]["rss_mb"] <= mem[process]["peak_rss_mb"] < 2_000
