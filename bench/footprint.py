@@ -63,7 +63,8 @@ def _running(
 def measure_cpu(
     pairs: tuple[str, ...], seed: int, *, warmup_s: float, seconds: float
 ) -> dict[str, Any]:
-    """Share of one core used by the app's process and by its simulator's over ``seconds``."""
+    """Share of one core used by the app's process and by its simulator's over ``seconds``
+    (and their memory at the end)."""
     with tempfile.TemporaryDirectory(prefix="footprint-cpu-") as home:
         child, meter, sim = _running(pairs, seed, home, 60.0)
         try:
@@ -81,6 +82,7 @@ def measure_cpu(
             app_s, sim_s = cpu_seconds(app) - app0, cpu_seconds(sim) - sim0
             own_s = time.process_time() - own0
             shows = book_shows_prices(meter.text())
+            app_mem, sim_mem = memory_mb(app), memory_mb(sim)
         finally:
             child.stop(meter, (b"\x11", b"q"), timeout_s=10)
     return {
@@ -90,6 +92,8 @@ def measure_cpu(
         "sim_cpu_pct": round(100 * sim_s / wall, 2),
         "bench_cpu_pct": round(100 * own_s / wall, 2),
         "book_shown_at_end": shows,
+        "app_memory": app_mem,
+        "sim_memory": sim_mem,
     }
 
 
