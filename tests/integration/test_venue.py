@@ -14,6 +14,8 @@ from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.secret import Secret
 from workstation.services.venue import EmbeddedSim
 
+from .market_support import until
+
 
 def alive(pid: int) -> bool:
     try:
@@ -41,6 +43,21 @@ async def test_embedded_sim_serves_and_stops() -> None:
         assert "secret" not in repr(venue)
         assert (venue.api_secret or Secret("")).reveal() not in repr(venue)
     assert not alive(pid)
+
+
+async def test_a_start_cancelled_before_the_ready_line_stops_the_child() -> None:
+    """An app told to quit while its simulator is still starting must not leave it running
+    (it did, until the child noticed on its own about a second later)."""
+    sim = EmbeddedSim()
+    start = asyncio.create_task(sim.__aenter__())
+    await until(lambda: sim.process is not None, 10, "the child started")
+    process = sim.process
+    assert process is not None
+    start.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    assert process.returncode is not None, "the child was still running after the cancel"
+    assert sim.process is None
 
 
 async def test_embedded_sim_exits_when_its_parent_goes_away() -> None:

@@ -356,6 +356,9 @@ class EmbeddedSim:
         except TimeoutError:
             await self.stop()
             raise VenueError("the embedded simulator did not start in time") from None
+        except BaseException:  # cancelled while starting (an app quit early): stop the child
+            await self.stop()
+            raise
         try:
             ready = json.loads(line)
             venue = Venue(
