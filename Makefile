@@ -45,10 +45,16 @@ soak: $(VENV)/.installed-test
 	WORKSTATION_COUNTS_FACTOR=25 $(BIN)/python -m pytest tests/counts
 
 # Measurements, not tests: book throughput against ccxt, cryptofeed's C book and a naive
-# reference, then the UI loop's lag with 10 pairs at --speed 100. Figures go to bench.json.
+# reference; the UI loop's lag with 10 pairs at --speed 100; then the real app in a pty drawn by
+# pyte: frame -> paint at --speed 1 and 100, cold start, CPU and memory. About 8 minutes.
+# Figures go to bench.json; the last step prints the README's Performance table.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.book_bench
 	$(BIN)/python -m bench.loop_lag
+	$(BIN)/python -m bench.frame_to_paint
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.footprint
+	$(BIN)/python -m bench.headline
 
 # Bytes per second the real app writes to its terminal (a pty drawn by pyte): idle (--speed 0)
 # and busy (--speed 1 and 10) at 80x24 and 120x40, normal and --low-bandwidth side by side.

@@ -35,10 +35,13 @@ LIVE_CONFIRM_WORD = "live"
 _NAME_WIDTH = 18
 
 
-def add_preflight_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``preflight`` subcommand."""
-    from .services.stream_checks import STREAM_WAIT_S
+_STREAM_WAIT_HELP_S = 10.0
+"""``services.stream_checks.STREAM_WAIT_S`` as the help says it (a test keeps them equal)."""
 
+
+def add_preflight_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``preflight`` subcommand. Builds the parser without importing the checks: every
+    command parses with it, ``workstation sim`` included, which needs no HTTP client."""
     text = "check a venue and its key before trading: clock, keys, streams, a test order"
     cmd = sub.add_parser(
         "preflight",
@@ -81,9 +84,9 @@ def add_preflight_command(sub: argparse._SubParsersAction[argparse.ArgumentParse
     cmd.add_argument(
         "--stream-wait",
         type=_seconds,
-        default=STREAM_WAIT_S,
+        default=None,
         metavar="SECONDS",
-        help=f"how long each stream gets to show it works (default {STREAM_WAIT_S:g})",
+        help=f"how long each stream gets to show it works (default {_STREAM_WAIT_HELP_S:g})",
     )
     cmd.add_argument(
         "--journal",
@@ -171,6 +174,7 @@ def run_preflight_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot write the log file {log_file}: {exc.strerror or exc}")
     from .services.preflight import PreflightOptions
+    from .services.stream_checks import STREAM_WAIT_S
 
     journal = args.preflight_journal or args.journal or Journal.default_path()
     options = PreflightOptions(
@@ -178,7 +182,7 @@ def run_preflight_command(args: argparse.Namespace) -> int:
         pair=args.pair.strip().lower(),
         test_order=env != "live" or args.place_test_order,
         confirm_order=_confirm_live if env == "live" else None,
-        stream_wait_s=args.stream_wait,
+        stream_wait_s=STREAM_WAIT_S if args.stream_wait is None else args.stream_wait,
         keys_fix=keys_fix,
     )
     try:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .services.config import Settings
-    from .services.venue import Venue
+    from .services.venue import EmbeddedSim, Venue
 
 __all__ = [
     "add_trading_commands",
@@ -304,7 +304,13 @@ def start_app(
         configure_logging(log_file, log_level)
     except OSError as exc:
         return _fail("", f"cannot write the log file {log_file}: {exc.strerror or exc}")
+    embedded: EmbeddedSim | None = None
     try:
+        if venue is None:  # first, so its start-up overlaps the UI's imports and first screen
+            from .services.venue import EmbeddedSim
+
+            embedded = EmbeddedSim(seed=seed, journal_path=journal_path)
+            embedded.spawn()
         from .cli_desk import desk_options, no_color_asked
         from .services.config import Settings, default_config_path
         from .services.facade import VenueServices
@@ -327,11 +333,18 @@ def start_app(
             over_ssh=bool(os.environ.get("SSH_CONNECTION")),
         )
         services = VenueServices(
-            venue, seed=seed, journal_path=journal_path, guards=settings.guards
+            venue,
+            seed=seed,
+            journal_path=journal_path,
+            guards=settings.guards,
+            embedded=embedded,
         )
         return run_app(services, options)
     except Exception as exc:  # noqa: BLE001 - the crash line and the log say what it was
         return report_crash(exc, log_file)
+    finally:
+        if embedded is not None:
+            embedded.end_after_loop()
 
 
 # -- journal --------------------------------------------------------------------------------------

@@ -67,9 +67,9 @@ async def test_embedded_sim_exits_when_its_parent_goes_away() -> None:
     assert process is not None
     assert process.stdin is not None
     process.stdin.close()  # what the OS does when the parent dies: the pipe closes
-    async with asyncio.timeout(10):
-        code = await process.wait()
+    code = await asyncio.to_thread(process.wait, 10)
     assert code == 0
+    await sim.stop()
 
 
 async def test_sim_command_prints_urls_and_exits_cleanly_on_ctrl_c() -> None:
@@ -120,3 +120,34 @@ async def test_sim_command_refuses_a_non_loopback_address(host: str) -> None:
     _, err = await process.communicate()
     assert process.returncode == 2
     assert b"--allow-remote" in err
+
+
+def test_a_sim_spawned_before_any_event_loop_is_entered_later_and_stopped() -> None:
+    """The CLI spawns the embedded simulator first thing (its start-up overlaps the UI's):
+    no event loop runs yet; the loop that enters it later gets its venue."""
+    sim = EmbeddedSim(seed=3)
+    sim.spawn()
+    assert sim.process is not None
+    pid = sim.process.pid
+    assert alive(pid)
+
+    async def use() -> str:
+        async with sim as venue:
+            return venue.rest_url
+
+    assert asyncio.run(use()).startswith("http://127.0.0.1:")
+    assert not alive(pid)
+
+
+async def test_services_stop_a_spawned_sim_they_never_opened() -> None:
+    """An app that quits (or fails) before its services open still ends the simulator the
+    CLI spawned for it, at once rather than when this process ends."""
+    from workstation.services.facade import VenueServices
+
+    sim = EmbeddedSim()
+    sim.spawn()
+    process = sim.process
+    assert process is not None
+    services = VenueServices(embedded=sim)
+    await services.close()
+    assert process.poll() is not None

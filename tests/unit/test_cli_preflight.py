@@ -152,3 +152,32 @@ def test_a_crash_is_one_line_naming_the_log_and_exit_1(
     assert "s3cr3t" not in err
     assert cli.main(["--seed", "4", "preflight", "--env", "live"]) == 2
     assert "--seed is for the embedded simulator" in outputs(capsys)[1]
+
+
+def test_parsing_a_command_loads_no_http_client() -> None:
+    """``workstation sim`` (the embedded simulator, started beside the app) parses with the
+    whole parser: building it must not import the preflight checks and with them httpx and
+    websockets (0.2 s of CPU on every simulator start, on the app's cold start path)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from workstation import cli; cli.parse_sim_args(['--port', '0']); "
+        "loaded = [m for m in ('httpx', 'websockets', 'workstation.services.stream_checks') "
+        "if m in sys.modules]; print(loaded); sys.exit(1 if loaded else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_stream_wait_help_says_the_default_the_checks_use(
+    runs: list[tuple[Venue, PreflightOptions]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workstation.services.stream_checks import STREAM_WAIT_S
+
+    assert STREAM_WAIT_S == cli_preflight._STREAM_WAIT_HELP_S
+    assert cli.main(["preflight", "--env", "live"]) == 0
+    assert runs[-1][1].stream_wait_s == STREAM_WAIT_S
+    assert cli.main(["preflight", "--env", "live", "--stream-wait", "4"]) == 0
+    assert runs[-1][1].stream_wait_s == 4
+    outputs(capsys)

@@ -114,6 +114,9 @@ class VenueServices:
         seed: the embedded simulator's seed.
         journal_path: the order journal (default: the user's data folder).
         guards: each environment's guards (default: the built-in ones); the venue's apply.
+        embedded: the simulator to use when ``venue`` is None, already spawned by the caller
+            (the CLI starts it before loading the UI: see :meth:`EmbeddedSim.spawn`); None:
+            one is started by :meth:`open`. Either way these services stop it.
     """
 
     def __init__(
@@ -123,8 +126,10 @@ class VenueServices:
         seed: int | None = None,
         journal_path: Path | None = None,
         guards: Mapping[str, GuardLimits] = DEFAULT_LIMITS,
+        embedded: EmbeddedSim | None = None,
     ) -> None:
         self.venue = venue
+        self._embedded = embedded
         self._guards = guards
         self._env = venue.env if venue else "sim"
         self._watch_only = venue is not None and not venue.has_credentials
@@ -188,7 +193,7 @@ class VenueServices:
         if self.venue is None:
             self.note = "starting the simulator…"
             journal = self._journal_path or Journal.default_path()
-            sim = EmbeddedSim(seed=self._seed, journal_path=journal)
+            sim = self._embedded or EmbeddedSim(seed=self._seed, journal_path=journal)
             venue = await self._stack.enter_async_context(sim)
         else:
             venue = self.venue
@@ -257,6 +262,8 @@ class VenueServices:
             opening.cancel()
             await asyncio.wait({opening}, timeout=5)
         await _logged(self._stack.aclose(), "closing the session and the simulator")
+        if self._embedded is not None:  # spawned for us but never entered: stop it too
+            await _logged(self._embedded.stop(), "stopping the simulator")
         if self.session is not None:
             await _logged(self.session.close(), "closing the session")
         if self.journal is not None:

@@ -16,8 +16,6 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from keyring.errors import KeyringError, PasswordDeleteError
-
 from ..bitstamp.secret import Secret
 
 if TYPE_CHECKING:
@@ -121,6 +119,10 @@ class KeyStore:
     def __init__(self, choice: KeyringChoice) -> None:
         self.choice = choice
 
+    # _keyring_errors: keyring's exceptions are imported where a keyring is used, not with
+    # this module: the facade reads KEYS_FROM_ENVIRONMENT from here on every start, and an app
+    # on the simulator or with keys from the environment never loads keyring (20 ms of CPU).
+
     def save(self, env: str, api_key: Secret, api_secret: Secret) -> StoredKeys:
         """Store the pair, then read it back and compare: a keyring that answers with
         something else (or nothing) is an error, not a success.
@@ -129,6 +131,8 @@ class KeyStore:
             KeyStoreError: an implausible value (nothing is written), a keyring failure, or a
                 pair read back that differs from the one written.
         """
+        from keyring.errors import KeyringError  # see _keyring_errors
+
         service = _check(env)
         key, secret = plausible(api_key, "API key"), plausible(api_secret, "API secret")
         where = self.choice.description
@@ -151,6 +155,8 @@ class KeyStore:
 
     def load(self, env: str) -> StoredKeys | None:
         """The stored pair for ``env``, or None when nothing (or only half) is stored."""
+        from keyring.errors import KeyringError  # see _keyring_errors
+
         service = _check(env)
         if not self.choice.exists:
             return None  # an encrypted file not created yet: no passphrase to ask for
@@ -168,6 +174,8 @@ class KeyStore:
 
     def delete(self, env: str) -> bool:
         """Remove the pair; False if there was none."""
+        from keyring.errors import KeyringError, PasswordDeleteError  # see _keyring_errors
+
         service = _check(env)
         if not self.choice.exists:
             return False

@@ -21,10 +21,13 @@ import logging
 import os
 import re
 import secrets
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from ..bitstamp.secret import Secret
@@ -301,6 +304,12 @@ class EmbeddedSim:
     ``async with EmbeddedSim(seed=1) as venue:`` yields a :class:`Venue` with the child's URLs
     and its generated demo key pair; leaving the block stops the child.
 
+    :meth:`spawn` starts the child before any event loop runs, so the CLI can start it first
+    thing: its start-up (a Python process importing the simulator and making its markets)
+    then overlaps the app's own imports and first screen instead of following them
+    (``async with`` only waits for its ready line). The child exits by itself when our end
+    of its stdin closes, so one spawned and never entered still ends with this process.
+
     With ``journal_path``, the orders no exchange can ever answer for are closed there as
     "venue ended" (:mod:`~workstation.services.embedded_runs`): those of earlier runs that
     never closed theirs when this one starts, and this run's own when it stops.
@@ -316,26 +325,34 @@ class EmbeddedSim:
         self.seed = seed
         self.startup_timeout_s = startup_timeout_s
         self.journal_path = journal_path
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.run_id: str | None = None
         """A fresh 8-hex id per start: the journal scope of this run's orders."""
+        self._ready_pipe: asyncio.ReadTransport | None = None
 
-    async def __aenter__(self) -> Venue:
+    def spawn(self) -> None:
+        """Start the child now, if it is not started yet (no event loop needed)."""
+        if self.process is not None:
+            return
         self.run_id = secrets.token_hex(4)
         args = [sys.executable, "-m", "workstation", "sim", "--port", "0", "--embedded"]
         if self.seed is not None:
             args += ["--seed", str(self.seed)]
-        self.process = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+    async def __aenter__(self) -> Venue:
+        self.spawn()
+        assert self.process is not None
         assert self.process.stdout is not None
         try:
             async with asyncio.timeout(self.startup_timeout_s):
-                line = await self.process.stdout.readline()
+                line = await self._ready_line(self.process.stdout)
         except TimeoutError:
             await self.stop()
             raise VenueError("the embedded simulator did not start in time") from None
@@ -358,26 +375,57 @@ class EmbeddedSim:
         self._close_venue_ended(close_other_runs, venue.journal_env)
         return venue
 
+    async def _ready_line(self, pipe: IO[bytes]) -> bytes:
+        """The child's first line, read without blocking the loop (the pipe stays open until
+        :meth:`stop`: the child never writes to a closed one)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        self._ready_pipe, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
+        return await reader.readline()
+
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     async def stop(self) -> None:
+        """Stop the child (stdin closed, then SIGTERM, then SIGKILL); safe to call again."""
         process, self.process = self.process, None
         if process is not None and self.run_id is not None:
             self._close_venue_ended(close_ended_run, f"sim@embedded-{self.run_id}")
-        if process is None or process.returncode is not None:
+        if process is None:
             return
         if process.stdin is not None:
             process.stdin.close()  # the child exits on stdin EOF
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        try:
-            async with asyncio.timeout(5):
-                await process.wait()
-        except TimeoutError:
+        if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+                process.terminate()
+            if not await _exited(process, 5):
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await _exited(process, 5)
+        if self._ready_pipe is not None:
+            self._ready_pipe.close()
+            self._ready_pipe = None
+        elif process.stdout is not None:
+            process.stdout.close()
+
+    def end_after_loop(self) -> None:
+        """Once the app's event loop has ended: stop a child still running (the app never
+        entered or never left it, e.g. it crashed first), blocking for at most a few seconds.
+        The journal's venue-ended step is :meth:`stop`'s; this only ends the process."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def _close_venue_ended(self, close: Callable[[Path, str], int], scope: str) -> None:
         """Close orders no exchange will ever answer for; a journal that fails is logged, and
@@ -391,3 +439,13 @@ class EmbeddedSim:
             return
         if closed:
             _log.info("closed %d orders of ended simulator runs (venue ended)", closed)
+
+
+async def _exited(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``process`` to end (reaped), without blocking the loop."""
+    deadline = time.monotonic() + timeout_s
+    while process.poll() is None:
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True

@@ -1,0 +1,131 @@
+"""Cold start: from spawning the app to its first painted book, as a trader waits for it.
+
+``python -m bench.cold_start`` (``make bench`` runs it). Two ways to start, side by side: the
+app alone (``python -m workstation``: it starts its embedded simulator in a child process)
+and attached to a simulator already running (``workstation sim`` started once beforehand,
+the app run with ``--sim-url``). Each run spawns the app in a 120x40 pseudo-terminal drawn by
+pyte and stops the clock when the book pane shows three rows with two prices each (read
+after every chunk the app writes: the error is the time to feed one chunk to pyte, well
+under a millisecond). The two ways alternate run by run, so a burst of load elsewhere hits
+both alike; one unmeasured start of each goes first (the OS's file cache, Python's bytecode
+cache), then each run starts from the same temp XDG dirs, as a trader's second start does.
+The app quits with ctrl+q between runs. Figures: median and max over the runs, in seconds,
+and the CPU seconds the app's own process had used when its book showed (``/proc``): on a
+loaded machine the wall time carries the other workers, the CPU time much less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from .app_pty import app_env, spawn_app
+from .common import machine, say, write_section
+from .proc_stats import cpu_seconds
+from .sim_child import RunningSim, running_sim
+from .tty_bytes import book_shows_prices
+
+__all__ = ["main", "time_to_book"]
+
+GOALS_S = {"embedded": 1.0, "attached": 0.6}
+
+
+def time_to_book(
+    args: list[str], env: dict[str, str], timeout_s: float = 60.0
+) -> tuple[float, float]:
+    """Seconds from spawning ``python -m workstation ARGS`` to a book with prices on screen,
+    and the CPU seconds the app's process had used by then (its simulator's not counted)."""
+    t0 = time.monotonic()
+    child, meter = spawn_app(args, env)
+    try:
+        if not child.pump(meter, timeout_s, until=lambda: book_shows_prices(meter.text())):
+            raise RuntimeError(f"no book on screen within {timeout_s:g} s:\n{meter.text()}")
+        wall = time.monotonic() - t0
+        return wall, cpu_seconds(child.process.pid)
+    finally:
+        child.stop(meter, (b"\x11", b"q"), timeout_s=10)
+
+
+def _starts(sim: RunningSim, seed: int, home: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+    return {
+        "embedded": (["--seed", str(seed)], app_env(f"{home}/embedded")),
+        "attached": (
+            ["--sim-url", sim.rest_url],
+            app_env(f"{home}/attached", api_key=sim.api_key, api_secret=sim.api_secret),
+        ),
+    }
+
+
+def measure(runs: int, seed: int) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"embedded": [], "attached": []}
+    cpus: dict[str, list[float]] = {"embedded": [], "attached": []}
+    with (
+        tempfile.TemporaryFile("w+") as log,
+        running_sim(1.0, seed, log) as sim,
+        tempfile.TemporaryDirectory(prefix="cold-start-") as home,
+    ):
+        starts = _starts(sim, seed, home)
+        for how, (args, env) in starts.items():
+            took, cpu = time_to_book(args, env)
+            say(f"  {how:<9} unmeasured first start: {took:.2f} s (CPU {cpu:.2f} s)")
+        for i in range(runs):
+            order = list(starts) if i % 2 == 0 else list(reversed(starts))
+            for how in order:
+                args, env = starts[how]
+                took, cpu = time_to_book(args, env)
+                times[how].append(took)
+                cpus[how].append(cpu)
+                say(f"  {how:<9} run {i + 1}: {took:.2f} s (CPU {cpu:.2f} s)")
+    return {
+        how: {
+            "median_s": round(statistics.median(values), 3),
+            "max_s": round(max(values), 3),
+            "min_s": round(min(values), 3),
+            "runs_s": [round(v, 3) for v in values],
+            "app_cpu_median_s": round(statistics.median(cpus[how]), 3),
+            "goal_under_s": GOALS_S[how],
+        }
+        for how, values in times.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="measured runs of each (default 5)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="leave bench.json alone")
+    args = parser.parse_args(argv)
+    say(f"Cold start to the first painted book, {args.runs} runs of each, alternating")
+    got = measure(args.runs, args.seed)
+    say()
+    for how, fig in got.items():
+        met = fig["median_s"] < fig["goal_under_s"]
+        say(
+            f"  {how:<9} median {fig['median_s']:.2f} s, max {fig['max_s']:.2f} s, app CPU "
+            f"{fig['app_cpu_median_s']:.2f} s "
+            f"(goal under {fig['goal_under_s']:g} s: {'met' if met else 'NOT MET'})"
+        )
+    result = {
+        "machine": machine(),
+        "cold_start_s": got["embedded"]["median_s"],
+        "cold_start_max_s": got["embedded"]["max_s"],
+        "cold_start_attached_s": got["attached"]["median_s"],
+        "cold_start_attached_max_s": got["attached"]["max_s"],
+        "cold_start_app_cpu_s": got["embedded"]["app_cpu_median_s"],
+        "cold_start_attached_app_cpu_s": got["attached"]["app_cpu_median_s"],
+        "definition": "spawn of `python -m workstation` in a 120x40 pty to three rows of the "
+        "book pane with two prices each; median of the runs (the goal is judged on it)",
+        "runs": got,
+    }
+    if not args.no_write:
+        write_section("cold_start", result)
+        say("wrote the figures to bench.json (section 'cold_start')")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

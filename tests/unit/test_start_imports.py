@@ -1,0 +1,20 @@
+"""What the app's start loads: not what it never uses on the way to its first book.
+
+Every import on that path is CPU before the first painted book (issue 16's cold start). An
+app on the simulator, or with keys from the environment, never touches a keyring.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_services_and_the_ui_load_no_keyring() -> None:
+    code = (
+        "import sys; import workstation.services.facade, workstation.ui.app, "
+        "workstation.cli_trading; from workstation.cli_keys import KeysUnavailableError; "
+        "sys.exit(1 if 'keyring' in sys.modules else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
