@@ -5,10 +5,11 @@ when the venue has no keys; "keys from environment" when the key pair came from
 BITSTAMP_API_KEY/SECRET), then the stream's connection state, the pair's feed state (STALE
 unmistakably, in reverse video), where market data comes from when it is another
 environment's and how our orders are followed when not by a private stream, the age of the
-last message, REST latency p50/p95 of market data and of trading calls apart,
-reconnects, resyncs, and every 429 the venue answered any caller of the session (the
-session's one count). Redrawn a few times a second (once in low-bandwidth mode) from the
-services' health and market views; it never waits on the network. Ages are in whole seconds
+last message, REST latency p50/p95 of market data and of trading calls apart, reconnects,
+resyncs, and every 429 and every 5xx answer (a JSON error or a CDN's HTML page) the venue gave
+any caller of the session (the session's one count). Redrawn a few times a second (once in
+low-bandwidth mode) from the services' health and market views; it never waits on the
+network. Ages are in whole seconds
 and only the cells that changed are repainted: an idle line writes a digit a second.
 """
 
@@ -131,6 +132,8 @@ class StatusBar(Widget):
         # of the line is what gets cut.
         if health.rate_limited:
             text.append(f"  429s {health.rate_limited}", style="bold")
+        if health.server_errors:
+            text.append(f"  5xx {health.server_errors}", style="bold")
         if health.market_from:
             text.append(f"  market data {health.market_from.upper()}", style="bold")
         if health.trading:
