@@ -9,8 +9,8 @@ last message, REST latency p50/p95 of market data and of trading calls apart, re
 resyncs, and every 429 and every 5xx answer (a JSON error or a CDN's HTML page) the venue gave
 any caller of the session (the session's one count). Redrawn a few times a second (once in
 low-bandwidth mode) from the services' health and market views; it never waits on the
-network. Ages are in whole seconds
-and only the cells that changed are repainted: an idle line writes a digit a second.
+network. Ages are in whole seconds and only the cells that changed are repainted: an idle
+line writes a digit a second.
 """
 
 from __future__ import annotations
