@@ -139,9 +139,55 @@ async def test_a_submit_still_unanswered_when_the_wait_ends_is_reported_failed_n
     [order] = report.orders
     assert order.state is TrackState.PENDING
     reason = report.failed[order.client_order_id]
-    assert reason.startswith("sent as the kill fired, no outcome yet (")
+    assert reason.startswith("sent as the cancel-all fired, no outcome yet (")
     assert reason.endswith("): it may still land")
     assert service.submits_allowed  # the kill has ended
     await late  # it lands after all: the report said it was not cancelled
     assert sim.requests[BUY_PATH] == 1
     assert [o.client_order_id for o in service.open_orders()] == [order.client_order_id]
+
+
+async def test_a_pairs_cancel_all_awaits_that_pairs_submit_on_its_way_and_cancels_it(
+    sim: SimServer, service: TradingService
+) -> None:
+    """The orders pane's cancel-all (`k`, one pair), like the kill: a submit the exchange
+    receives only after the cancel-all is awaited and its order cancelled too, so no order of
+    that pair is left open once the trader was told all were cancelled."""
+    resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
+    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.DELAY, seconds=1.0))
+    late = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
+    await until(lambda: sim.requests[BUY_PATH] == 2, "the second submit in flight")
+
+    report = await service.cancel_all("btcusd")
+
+    assert late.done()  # awaited by the cancel-all, never sent again
+    late_cid = (await late).client_order_id
+    assert sim.requests[BUY_PATH] == 2
+    assert sim_open(sim) == []
+    assert report.failed == {}
+    assert {o.client_order_id: o.state for o in report.orders} == {
+        resting.client_order_id: TrackState.CANCELLED,
+        late_cid: TrackState.CANCELLED,
+    }
+    assert service.submits_allowed  # a pair's cancel-all never blocks trading
+
+
+async def test_a_pairs_cancel_all_reports_an_unanswered_submit_as_ours_not_placed_elsewhere(
+    sim: SimServer, service: TradingService
+) -> None:
+    resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
+    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=1.0))
+    slow = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
+    await until(lambda: len(sim_open(sim)) == 2, "the second order placed, unanswered")
+
+    report = await service.cancel_all("btcusd")
+
+    slow_cid = (await slow).client_order_id
+    assert sim.requests[BUY_PATH] == 2  # never sent again
+    assert sim_open(sim) == []
+    assert report.failed == {}
+    assert {o.client_order_id: o.state for o in report.orders} == {
+        resting.client_order_id: TrackState.CANCELLED,
+        slow_cid: TrackState.CANCELLED,
+    }
+    assert not any(o.external for o in service.recent_orders())  # no phantom adopted

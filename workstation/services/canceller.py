@@ -116,13 +116,24 @@ class Canceller:
             raise CancelFailed(order, failure, confirmed=unconfirmed is None)
         return order
 
-    async def cancel_all(self, market: str | None = None) -> CancelReport:
+    async def cancel_all(
+        self, market: str | None = None, settle_s: float = KILL_SETTLE_S
+    ) -> CancelReport:
         """Cancel every open order on ``market`` (None: on every market) with one
         ``cancel_all_orders``, then confirm each affected order by REST, so one that filled
         before the cancel reached it ends FILLED with its fills. The endpoint cancels the
         account's orders placed elsewhere too: one not yet known is adopted (journaled as
-        placed elsewhere) and counted. Returns the report, orders oldest first."""
-        return await self._cancel_all(market)
+        placed elsewhere) and counted. Submits on that market already on their way are
+        awaited (at most ``settle_s``; never resent) and each that landed open is cancelled
+        too, as the kill does, so no order is left behind a "cancelled all". New submits stay
+        allowed meanwhile: only the kill halts trading. Returns the report, orders oldest
+        first."""
+        on_its_way = tuple(
+            cid
+            for cid in self.gate.unsettled
+            if market is None or self.orders.get(cid).market == market
+        )
+        return await self._cancel_all(market, on_its_way, settle_s)
 
     async def kill(self, settle_s: float = KILL_SETTLE_S) -> CancelReport:
         """The kill switch: :meth:`cancel_all` on every market, with the submit gate halted
@@ -194,8 +205,9 @@ class Canceller:
         return CancelReport(orders, failed)
 
     async def _cancel_late(self, client_order_id: str) -> tuple[TrackedOrder, str | None]:
-        """A submit that was on its way when the kill fired, now settled (or waited for long
-        enough): cancelled alone when it is not final; why not, when that failed."""
+        """A submit that was on its way when the cancel-all (or the kill) fired, now settled
+        (or waited for long enough): cancelled alone when it is not final; why not, when that
+        failed."""
         order = self.orders.get(client_order_id)
         if order.state.is_final:
             return order, None
@@ -211,7 +223,7 @@ class Canceller:
                 return order, None
             reason = "the exchange did not cancel it"
         if undecided:
-            reason = f"sent as the kill fired, no outcome yet ({reason}): it may still land"
+            reason = f"sent as the cancel-all fired, no outcome yet ({reason}): it may still land"
         return order, reason
 
     async def _send_cancel(self, cids: list[str], send: Callable[[], Awaitable[_T]]) -> _T:
