@@ -273,3 +273,22 @@ async def test_a_malformed_snapshot_reply_is_retried_with_backoff_not_per_frame(
     sim.faults.clear()
     await move_until(sim, lambda: feed.state is FeedState.LIVE, "the book after the fault")
     await at_rest(sim, feed)
+
+
+async def test_each_frame_that_moves_a_pair_tells_moved_its_symbol(
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
+) -> None:
+    """The UI's per-frame wake-up (``MarketHub.moved``): the pair's frames reach it as they
+    are applied, with the pair's symbol."""
+    service, _ = hub
+    moved: list[str] = []
+    service.moved = moved.append
+    feed = await service.watch(SYMBOL)
+    await until(lambda: feed.state is FeedState.LIVE, what="first sync")
+    version = feed.version
+    moved.clear()
+    await move_market(sim, 15)
+    await at_rest(sim, feed)
+    assert feed.version != version
+    assert moved
+    assert set(moved) == {SYMBOL}

@@ -77,6 +77,8 @@ class FakeServices:
         """Every command, in order: ``("submit", request)``, ``("cancel", cid)``..."""
         self.quote = "USD"
         self._listener: Any = None
+        self.moved: Any = None
+        """What the app asked to be called with a symbol whose market moved (normal mode)."""
 
     # -- what a test sets up ----------------------------------------------------------------
 
@@ -96,6 +98,11 @@ class FakeServices:
         tape.merge(trades)
         self.pairs[symbol] = FakeMarket(market, book, tape, ticker)
         return self.pairs[symbol]
+
+    def move(self, symbol: str) -> None:
+        """Say ``symbol``'s market moved (after changing its book or tape), as a frame would."""
+        if self.moved is not None:
+            self.moved(symbol)
 
     def tell(self, event: ServiceEvent) -> None:
         """Tell the app something, as the real services would."""
@@ -118,6 +125,9 @@ class FakeServices:
 
     def listen(self, listener: Any) -> None:
         self._listener = listener
+
+    def on_market_moved(self, moved: Any) -> None:
+        self.moved = moved
 
     async def open(self, pairs: Sequence[str]) -> None:
         self.calls.append(("open", tuple(pairs)))

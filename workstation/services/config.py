@@ -8,7 +8,7 @@ which came from the file (``workstation config show`` says so).
 ```toml
 default_pair = "btcusd"
 watched_pairs = ["btcusd", "ethusd"]
-refresh_hz = 10                 # the order book's redraws per second at most
+refresh_hz = 10                 # the order book's timed redraws per second
 theme = "mono"                  # or "default"
 low_bandwidth = true            # draw less for a slow link (--low-bandwidth wins)
 sandbox_ws_url = "wss://..."    # sandbox's WebSocket host (none is documented)
@@ -117,7 +117,8 @@ class Settings:
         guards: each environment's guards (``GuardLimits.source`` is ``path``).
         default_pair: the pair shown first.
         watched_pairs: the pairs watched from the start (besides the default pair).
-        refresh_hz: the order book's redraws per second.
+        refresh_hz: the order book's timed redraws per second (a moved book is redrawn at
+            once, at most 25 times a second; low bandwidth: this, at most 2).
         theme: ``default`` or ``mono``.
         low_bandwidth: start in low-bandwidth mode (the command line's flag wins).
         sandbox_ws_url: sandbox's WebSocket URL; None when not set.

@@ -77,6 +77,7 @@ class Services(Protocol):
         ...
 
     def listen(self, listener: Listener) -> None: ...
+    def on_market_moved(self, moved: Callable[[str], None]) -> None: ...
     async def open(self, pairs: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
     async def watch(self, symbol: str) -> bool: ...
@@ -137,6 +138,7 @@ class VenueServices:
         self._seed = seed
         self._journal_path = journal_path
         self._listener: Listener | None = None
+        self._moved: Callable[[str], None] | None = None
         self.note = "starting…"
         """What the services are doing while there is no market yet."""
         self.session: Session | None = None
@@ -168,6 +170,12 @@ class VenueServices:
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` every change from now on (called on the event loop)."""
         self._listener = listener
+
+    def on_market_moved(self, moved: Callable[[str], None]) -> None:
+        """Call ``moved(symbol)`` (on the event loop) each time a frame changes a watched
+        pair's book or tape: per frame, so the UI can redraw at once and cap the rate itself;
+        not an event (the listener's are few, and every one is a message)."""
+        self._moved = moved
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -202,6 +210,7 @@ class VenueServices:
         self.rest_stats = session.rest_stats
         self.note = f"connecting to {venue.rest_url}"
         hub = self.hub = await session.open_market_hub(self._emit)
+        hub.moved = self._moved
         self._markets = session.markets
         self.note = ""
         for symbol in pairs:

@@ -95,6 +95,9 @@ class MarketHub:
         self._fetching: set[str] = set()
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
+        self.moved: Callable[[str], object] | None = None
+        """Told the symbol each time a frame changed a pair's book or tape, or its state: a
+        per-frame wake-up for the UI's redraws (it caps them), cheaper than an event."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -162,17 +165,20 @@ class MarketHub:
             if feed is not None:
                 feed.on_diff(event)
                 self._want_snapshot(feed)
+                self._moved(feed.symbol)
         elif isinstance(event, TradeEvent):
             feed = self.feeds.get(event.trade.market)
             if feed is not None:
                 gap = feed.on_trade(event.trade)
                 if gap is not None:  # the channel was silent: fill the tape across the gap
                     self._spawn(self._backfill(feed, window_for(gap)), f"backfill-{feed.symbol}")
+                self._moved(feed.symbol)
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
                 feed.on_top(event.bid_rows, event.ask_rows)
                 self._want_snapshot(feed)
+                self._moved(feed.symbol)
         elif isinstance(event, SubscriptionSucceeded):
             self._subscribed(event.channel)
         elif isinstance(event, ConnectionStateChanged):
@@ -223,6 +229,11 @@ class MarketHub:
         _log.info("market %s: %s", feed.symbol, detail)
         self._notify(FeedStateChanged(feed.symbol, detail))
         self._want_snapshot(feed)  # a resync may start inside the feed (a settle, a check)
+        self._moved(feed.symbol)
+
+    def _moved(self, symbol: str) -> None:
+        if self.moved is not None:
+            self.moved(symbol)
 
     def _notify(self, change: MarketEvent) -> None:
         if self._listener is not None:
@@ -247,6 +258,7 @@ class MarketHub:
                     self.rest.order_book(feed.symbol), f"snapshot of {feed.symbol}"
                 )
                 if snapshot is not None and feed.on_snapshot(snapshot, generation):
+                    self._moved(feed.symbol)
                     return
                 if snapshot is not None and generation != feed.generation and failures == 0:
                     continue  # a resync came while it was on its way: ask again at once

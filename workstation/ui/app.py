@@ -131,6 +131,8 @@ class WorkstationApp(App[None]):
         self._start_theme: str | None = None
         """The theme set at mount, until Textual has published it."""
         self.memory = DeskMemory(self, options.remember)
+        self._moved_panes: tuple[OrderBookView | TradesTapeView, ...] = ()
+        """The panes nudged when the pair they show moves (normal mode)."""
 
     @property
     def confirm_orders(self) -> bool:
@@ -163,12 +165,15 @@ class WorkstationApp(App[None]):
                 self.services,
                 groups=self.options.groups,
                 redraw_hz=pace.book_hz,
+                move_hz=pace.move_hz,
                 levels=pace.book_levels,
                 id="book",
             )
             self.memory.groups = book.groups
             yield book
-            yield TradesTapeView(self.services, redraw_hz=pace.tape_hz, id="tape")
+            yield TradesTapeView(
+                self.services, redraw_hz=pace.tape_hz, move_hz=pace.move_hz, id="tape"
+            )
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
         yield StatusBar(self.services, refresh_hz=pace.status_hz, id="status")
@@ -192,9 +197,18 @@ class WorkstationApp(App[None]):
             self.query_one(OpenOrdersView).need_keys(health.add_keys)
             self.query_one(BalancesView).need_keys(health.add_keys)
         self.services.listen(self._told)
+        book, tape = self.query_one(OrderBookView), self.query_one(TradesTapeView)
+        if book.cap is not None or tape.cap is not None:
+            self._moved_panes = (book, tape)
+            self.services.on_market_moved(self._market_moved)
         self._connector = self.run_command(
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)
         )
+
+    def _market_moved(self, symbol: str) -> None:
+        """A frame moved ``symbol``'s market (per frame: kept cheap, the panes cap redraws)."""
+        for pane in self._moved_panes:
+            pane.nudge(symbol)
 
     def _told(self, event: ServiceEvent) -> None:
         """The services' listener: their events become one message, handled in order."""

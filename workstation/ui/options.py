@@ -37,7 +37,8 @@ class AppOptions:
     """Called with the desk's layout whenever it changes and on exit (None: not kept).
     An ``OSError`` it raises is shown to the trader."""
     refresh_hz: float = 10.0
-    """The order book's redraws per second at most (the config's ``refresh_hz``)."""
+    """The order book's timed redraws per second (the config's ``refresh_hz``); a moved book
+    is redrawn at once, capped by ``pace.MOVE_HZ`` (low bandwidth: the timer only, at most 2)."""
     low_bandwidth: bool = False
     """Draw less for a slow link (``--low-bandwidth`` or the config's ``low_bandwidth``):
     the book a few times a second with fewer levels, the tape and status bar once a second

@@ -32,6 +32,7 @@ from ...services.facade import Services
 from ...services.views import MarketView
 from ..drawn_lines import DrawnLines
 from ..fmt import amount_text, cell, grouped, price_text, signed_bps
+from ..redraw_cap import RedrawCap
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
@@ -85,6 +86,7 @@ class OrderBookView(Widget, can_focus=True):
         *,
         groups: Mapping[str, int] | None = None,
         redraw_hz: float = REDRAW_HZ,
+        move_hz: float | None = None,
         levels: int | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
@@ -96,6 +98,10 @@ class OrderBookView(Widget, can_focus=True):
         """Each pair's grouping in ticks, as last chosen (a pair not here: 1, every level).
         Per pair: a step that suits one pair's price means nothing on another's."""
         self.redraw_hz = redraw_hz
+        """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
+        with no ``move_hz`` (low bandwidth), the only redraws."""
+        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
+        """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
         """At most this many redraws a second (the config's ``refresh_hz``)."""
         self.levels = levels
         """At most this many levels a side (None: as many as the pane holds); low bandwidth
@@ -123,7 +129,20 @@ class OrderBookView(Widget, can_focus=True):
         self.poll()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.redraw_hz, self.poll)
+        self.set_interval(1 / self.redraw_hz, self._tick)
+
+    def on_unmount(self) -> None:
+        if self.cap is not None:
+            self.cap.cancel()
+
+    def nudge(self, symbol: str) -> None:
+        """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
+        if self.cap is not None and symbol == self.symbol:
+            self.cap.nudge()
+
+    def _tick(self) -> None:
+        if self.cap is None or self.cap.due():
+            self.poll()
 
     def poll(self) -> None:
         """Rebuild the frame if the book, grouping, size or staleness changed."""
@@ -135,6 +154,8 @@ class OrderBookView(Widget, can_focus=True):
             return
         self._seen = key
         self.view = feed
+        if self.cap is not None:
+            self.cap.drew()
         fit = max(1, (self.size.height - 3) // 2)
         rows = fit if self.levels is None else min(fit, self.levels)
         book = feed.book

@@ -23,6 +23,7 @@ from ...services.facade import Services
 from ...services.views import MarketView
 from ..drawn_lines import DrawnLines
 from ..fmt import cell
+from ..redraw_cap import RedrawCap
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
@@ -43,11 +44,16 @@ class TradesTapeView(Widget, can_focus=True):
         services: Services,
         *,
         redraw_hz: float = REDRAW_HZ,
+        move_hz: float | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
         self.services = services
         self.redraw_hz = redraw_hz
+        """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
+        with no ``move_hz`` (low bandwidth), the only redraws."""
+        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
+        """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
         """At most this many redraws a second: the trades in between arrive together."""
         self._drawn = DrawnLines()
         self.symbol: str | None = None
@@ -65,7 +71,20 @@ class TradesTapeView(Widget, can_focus=True):
         self.poll()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.redraw_hz, self.poll)
+        self.set_interval(1 / self.redraw_hz, self._tick)
+
+    def on_unmount(self) -> None:
+        if self.cap is not None:
+            self.cap.cancel()
+
+    def nudge(self, symbol: str) -> None:
+        """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
+        if self.cap is not None and symbol == self.symbol:
+            self.cap.nudge()
+
+    def _tick(self) -> None:
+        if self.cap is None or self.cap.due():
+            self.poll()
 
     def poll(self) -> None:
         feed = self.services.market(self.symbol) if self.symbol is not None else None
@@ -76,6 +95,8 @@ class TradesTapeView(Widget, can_focus=True):
             return
         self._seen = key
         self.view = feed
+        if self.cap is not None:
+            self.cap.drew()
         self.border_subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
