@@ -162,7 +162,8 @@ def test_parsing_a_command_loads_no_http_client() -> None:
     import sys
 
     code = (
-        "import sys; from workstation import cli; cli.parse_sim_args(['--port', '0']); "
+        "import sys; from workstation import cli; "
+        "cli._parser().parse_args(['sim', '--port', '0']); "
         "loaded = [m for m in ('httpx', 'websockets', 'workstation.services.stream_checks') "
         "if m in sys.modules]; print(loaded); sys.exit(1 if loaded else 0)"
     )
