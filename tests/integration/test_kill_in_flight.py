@@ -7,7 +7,7 @@ nothing journaled or sent, until it ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from workstation.bitstamp.rest import RestClient
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
+from workstation.domain.tracked_order import CancelReport
 from workstation.services.journal import Journal
 from workstation.services.refusals import KILL_REASON, SubmitsBlocked
 from workstation.services.trading import TradingService
@@ -46,19 +47,31 @@ def sim_open(sim: SimServer) -> list[Any]:
     return sim.exchange.open_orders("demo", None)
 
 
+CANCEL_ALLS: dict[str, Callable[[TradingService], Awaitable[CancelReport]]] = {
+    "kill": lambda service: service.kill(),
+    "pair": lambda service: service.cancel_all("btcusd"),
+}
+"""The kill switch, and the orders pane's cancel-all of one pair (`k`): both await the submits
+on their way (on that pair) and cancel each that lands, so none is left open behind an "all
+cancelled" (the pair's once left one: docs/decisions.md, "A pair's cancel-all waits")."""
+
+
+@pytest.mark.parametrize("cancel_all", CANCEL_ALLS.values(), ids=CANCEL_ALLS.keys())
 async def test_a_submit_the_exchange_receives_after_the_cancel_all_is_awaited_and_cancelled(
-    sim: SimServer, service: TradingService
+    sim: SimServer,
+    service: TradingService,
+    cancel_all: Callable[[TradingService], Awaitable[CancelReport]],
 ) -> None:
     resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
-    # The next order reaches the matching engine only after a delay: the kill's
+    # The next order reaches the matching engine only after a delay: the
     # cancel_all_orders is carried out first, then the order lands, open.
     sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.DELAY, seconds=1.0))
     late = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
     await until(lambda: sim.requests[BUY_PATH] == 2, "the second submit in flight")
 
-    report = await service.kill()
+    report = await cancel_all(service)
 
-    assert late.done()  # awaited by the kill, never sent again
+    assert late.done()  # awaited by the cancel-all, never sent again
     late_cid = (await late).client_order_id
     assert sim.requests[BUY_PATH] == 2
     assert sim_open(sim) == []
@@ -68,11 +81,14 @@ async def test_a_submit_the_exchange_receives_after_the_cancel_all_is_awaited_an
         late_cid: TrackState.CANCELLED,
     }
     assert service.open_orders() == []
-    assert service.submits_allowed  # the block lifts when the kill ends
+    assert service.submits_allowed  # the kill's block lifts when it ends; a pair's never blocks
 
 
+@pytest.mark.parametrize("cancel_all", CANCEL_ALLS.values(), ids=CANCEL_ALLS.keys())
 async def test_a_submit_placed_but_answered_slowly_is_ours_in_the_report_not_placed_elsewhere(
-    sim: SimServer, service: TradingService
+    sim: SimServer,
+    service: TradingService,
+    cancel_all: Callable[[TradingService], Awaitable[CancelReport]],
 ) -> None:
     resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
     # Placed at once, answered a second later: the cancel-all cancels it before we know its
@@ -81,9 +97,10 @@ async def test_a_submit_placed_but_answered_slowly_is_ours_in_the_report_not_pla
     slow = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
     await until(lambda: len(sim_open(sim)) == 2, "the second order placed, unanswered")
 
-    report = await service.kill()
+    report = await cancel_all(service)
 
     slow_cid = (await slow).client_order_id
+    assert sim.requests[BUY_PATH] == 2  # never sent again
     assert sim_open(sim) == []
     assert report.failed == {}
     assert {o.client_order_id: o.state for o in report.orders} == {
@@ -145,49 +162,3 @@ async def test_a_submit_still_unanswered_when_the_wait_ends_is_reported_failed_n
     await late  # it lands after all: the report said it was not cancelled
     assert sim.requests[BUY_PATH] == 1
     assert [o.client_order_id for o in service.open_orders()] == [order.client_order_id]
-
-
-async def test_a_pairs_cancel_all_awaits_that_pairs_submit_on_its_way_and_cancels_it(
-    sim: SimServer, service: TradingService
-) -> None:
-    """The orders pane's cancel-all (`k`, one pair), like the kill: a submit the exchange
-    receives only after the cancel-all is awaited and its order cancelled too, so no order of
-    that pair is left open once the trader was told all were cancelled."""
-    resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
-    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.DELAY, seconds=1.0))
-    late = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
-    await until(lambda: sim.requests[BUY_PATH] == 2, "the second submit in flight")
-
-    report = await service.cancel_all("btcusd")
-
-    assert late.done()  # awaited by the cancel-all, never sent again
-    late_cid = (await late).client_order_id
-    assert sim.requests[BUY_PATH] == 2
-    assert sim_open(sim) == []
-    assert report.failed == {}
-    assert {o.client_order_id: o.state for o in report.orders} == {
-        resting.client_order_id: TrackState.CANCELLED,
-        late_cid: TrackState.CANCELLED,
-    }
-    assert service.submits_allowed  # a pair's cancel-all never blocks trading
-
-
-async def test_a_pairs_cancel_all_reports_an_unanswered_submit_as_ours_not_placed_elsewhere(
-    sim: SimServer, service: TradingService
-) -> None:
-    resting = await service.submit(limit(below_bid(sim, "btcusd", 100)))
-    sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.HANG_AFTER_ACCEPT, seconds=1.0))
-    slow = asyncio.create_task(service.submit(limit(below_bid(sim, "btcusd", 200))))
-    await until(lambda: len(sim_open(sim)) == 2, "the second order placed, unanswered")
-
-    report = await service.cancel_all("btcusd")
-
-    slow_cid = (await slow).client_order_id
-    assert sim.requests[BUY_PATH] == 2  # never sent again
-    assert sim_open(sim) == []
-    assert report.failed == {}
-    assert {o.client_order_id: o.state for o in report.orders} == {
-        resting.client_order_id: TrackState.CANCELLED,
-        slow_cid: TrackState.CANCELLED,
-    }
-    assert not any(o.external for o in service.recent_orders())  # no phantom adopted
