@@ -18,3 +18,17 @@ def test_the_services_and_the_ui_load_no_keyring() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_services_and_the_ui_load_no_command_line_client_of_httpx() -> None:
+    """httpx imports its own command-line client (click, pygments' lexers) whenever click is
+    installed, as it is in a developer's venv (import-linter brings it): 0.19 s on every
+    start that the app never uses."""
+    code = (
+        "import sys; import workstation.services.facade, workstation.ui.app, "
+        "workstation.cli_trading; import httpx; "
+        "loaded = [m for m in ('click', 'httpx._main') if sys.modules.get(m) is not None]; "
+        "print(loaded); sys.exit(1 if loaded else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
