@@ -452,3 +452,27 @@ def test_order_event_amounts_survive_the_wire_exactly(
     event = OrderEvent(OrderEventKind.CREATED, "btcusd", 1, Side.BUY, price, amount, stamp, traded)
     frame = encode_order_event_frame(event.kind, "live_orders_btcusd", event, 8, 2)
     assert frames.parse_order_event(*_frame_data(frame)) == event
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "private-my_orders_btcus--4123",  # found by the fuzz count: market "btcus-"
+        "private-my_orders_-btcusd-4123",
+        "live_orders_btcusd-",
+        "live_orders_btc--usd",
+        "private-my_orders_btcusd-perp-x-42",
+    ],
+)
+def test_an_orders_channel_whose_market_is_not_a_symbol_is_refused(channel: str) -> None:
+    """The market comes from the channel, and goes on into request paths (a placed-elsewhere
+    order is looked up with ``open_orders/{market}``): a name that is not a Bitstamp symbol is
+    refused with the frame, not carried on to fail later as a bare ValueError."""
+    data = b'{"id": 1, "order_type": 1, "microtimestamp": "17", "amount": 0.5, "price": 100}'
+    with pytest.raises(PayloadError, match="not an orders channel"):
+        frames.parse_order_event("order_created", channel, data)
+
+
+def test_a_my_trades_channel_whose_market_is_not_a_symbol_is_refused() -> None:
+    with pytest.raises(PayloadError, match="not a my_trades channel"):
+        frames.parse_my_trade("private-my_trades_btcus--4123", EVENT)

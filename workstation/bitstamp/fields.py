@@ -49,6 +49,7 @@ from workstation.domain.numbers import (
 )
 
 __all__ = [
+    "MARKET_SYMBOL",
     "Number",
     "TOO_DEEP",
     "PayloadError",
@@ -225,7 +226,10 @@ def http_date(text: str) -> dt.datetime | None:
 
 
 _MARKET_NAME = re.compile(r"[A-Za-z0-9]+/?[A-Za-z0-9-]+")
-_SYMBOL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?", re.ASCII)
+MARKET_SYMBOL = r"[a-z0-9]+(?:-[a-z0-9]+)?"
+"""A Bitstamp market symbol (``btcusd``, ``btcusd-perp``) as a regular expression (ASCII): what
+may go into a request path, and what a channel name may carry as its market."""
+_SYMBOL = re.compile(MARKET_SYMBOL, re.ASCII)
 
 
 def to_market(name: str, field: str = "market") -> str:

@@ -14,6 +14,7 @@ import re
 import msgspec
 
 from workstation.bitstamp.fields import (
+    MARKET_SYMBOL,
     Number,
     PayloadError,
     client_id,
@@ -61,8 +62,12 @@ class _MyTradeWire(msgspec.Struct):
 
 _ORDER_EVENT = decoder(_OrderEventWire)
 _MY_TRADE = decoder(_MyTradeWire)
-_ORDERS_CHANNEL = re.compile(r"live_orders_([a-z0-9-]+)|private-my_orders_([a-z0-9-]+)-[0-9]+")
-_TRADES_CHANNEL = re.compile(r"private-my_trades_([a-z0-9-]+)-[0-9]+")
+# The market part is a symbol (MARKET_SYMBOL), never any run of dashes: it goes on into
+# request paths (an order placed elsewhere is looked up by its market).
+_ORDERS_CHANNEL = re.compile(
+    rf"live_orders_({MARKET_SYMBOL})|private-my_orders_({MARKET_SYMBOL})-[0-9]+", re.ASCII
+)
+_TRADES_CHANNEL = re.compile(rf"private-my_trades_({MARKET_SYMBOL})-[0-9]+", re.ASCII)
 
 
 def parse_order_event(event: str, channel: str, data: bytes | str) -> OrderEvent:
