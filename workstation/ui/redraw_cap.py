@@ -11,6 +11,7 @@ into the one redraw already scheduled.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 
@@ -27,7 +28,7 @@ class RedrawCap:
         self.gap = 1 / hz
         """The shortest time between two redraws, in seconds."""
         self._clock = clock
-        self._last = -float("inf")
+        self._last = -math.inf  # float-ok: a clock reading; never drawn yet
         self._pending: asyncio.Handle | None = None
         self.delay: float | None = None
         """How long the scheduled redraw waits (0: the leading edge); None: none scheduled."""
