@@ -347,7 +347,13 @@ async def test_a_restart_shows_the_same_orders_and_fills(
     again = build_app(VenueServices(venue, journal_path=journal))
     async with again.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: ready(again), "trading to be ready again")
-        await until(pilot, lambda: len(rows(again)) == 1, "the order listed again")
+        # The pane first shows what the journal remembered, then the reconciled order (its
+        # OrderChanged reaches the pane as a message, after the tracker itself is ready).
+        await until(
+            pilot,
+            lambda: len(rows(again)) == 1 and rows(again)[0].filled == D("0.015"),
+            "the order listed again with the fill made while the app was down",
+        )
         (order,) = rows(again)
         assert order.client_order_id == resting.client_order_id == before[0].client_order_id
         assert (order.filled, order.remaining) == (D("0.015"), D("0.015"))
