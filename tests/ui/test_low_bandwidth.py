@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 from rich.control import Control
 from rich.segment import Segment
@@ -28,6 +30,7 @@ from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.status import HINT_S, LOW_BANDWIDTH_HINT, StatusBar
 from workstation.ui.panes.tape import TradesTapeView
+from workstation.ui.theme import MONO_THEME
 from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedScreen
 
 from .fake_services import FROZEN, FakeServices, order, snapshot, trade
@@ -189,6 +192,92 @@ def test_drawn_lines_keep_what_was_drawn_and_report_the_changes() -> None:
     assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(4, 1, 1, 1)]
     drawn.forget()
     assert drawn.changes([(1, Strip([Segment("ask 3")]))]) == [Region(0, 1, 5, 1)]
+
+
+def _cells_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The plain cell-by-cell comparison the fast path must agree with."""
+    before = [(c, s.style) for s in old for c in s.text]
+    after = [(c, s.style) for s in new for c in s.text]
+    size = max(len(before), len(after))
+    before += [("\x00", None)] * (size - len(before))
+    after += [("\x00", None)] * (size - len(after))
+    changed = [i for i in range(size) if before[i] != after[i]]
+    return (changed[0], changed[-1] + 1) if changed else None
+
+
+_STYLES = [None, Style(color="red"), Style(bold=True)]
+_segments = st.lists(
+    st.tuples(st.text(alphabet="0123456789. ", max_size=12), st.sampled_from(_STYLES)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(
+    old=_segments,
+    edits=st.lists(st.tuples(st.integers(0, 40), st.sampled_from("0189 .")), max_size=6),
+)
+def test_changed_span_of_same_shaped_lines_agrees_with_a_cell_by_cell_compare(
+    old: list[tuple[str, Style | None]], edits: list[tuple[int, str]]
+) -> None:
+    """A book row whose amount changed and whose bar did not move keeps its shape (the same
+    styles over the same lengths): the fast path compares the texts alone, and must find
+    the very cells a cell-by-cell compare finds."""
+    text = "".join(t for t, _ in old)
+    changed = list(text)
+    for at, char in edits:
+        if changed:
+            changed[at % len(changed)] = char
+    new, start = [], 0
+    for piece, style in old:
+        new.append((("".join(changed))[start : start + len(piece)], style))
+        start += len(piece)
+    a = Strip([Segment(t, s) for t, s in old])
+    b = Strip([Segment(t, s) for t, s in new])
+    assert changed_span(a, b) == _cells_span(a, b)
+
+
+@given(old=_segments, new=_segments)
+def test_changed_span_of_any_two_lines_agrees_with_a_cell_by_cell_compare(
+    old: list[tuple[str, Style | None]], new: list[tuple[str, Style | None]]
+) -> None:
+    a = Strip([Segment(t, s) for t, s in old])
+    b = Strip([Segment(t, s) for t, s in new])
+    assert changed_span(a, b) == _cells_span(a, b)
+
+
+def test_drawn_lines_reuse_a_line_drawn_from_the_same_key() -> None:
+    drawn = DrawnLines()
+    row = Strip([Segment("60000.00  0.5")])
+    assert not drawn.same(3, ("bid", 1))
+    assert drawn.change(3, row, ("bid", 1)) == Region(0, 3, 13, 1)
+    assert drawn.same(3, ("bid", 1))
+    assert drawn.drawn(3, ("bid", 1)) is row
+    assert drawn.drawn(3, ("bid", 2)) is None  # other inputs: formatted again
+    assert not drawn.same(3, None)  # a line without a key is never taken as drawn
+    drawn.keep(3, row)  # kept without a key: the old key no longer vouches for it
+    assert drawn.drawn(3, ("bid", 1)) is None
+    drawn.change(4, row, ("ask", 1))
+    drawn.forget()
+    assert drawn.drawn(4, ("ask", 1)) is None
+
+
+async def test_a_theme_change_repaints_the_book_in_the_new_styles() -> None:
+    """The book reuses the lines it drew while their inputs stay the same; new styles are
+    not among those inputs, so a theme change must not leave the old colours on screen."""
+    app = build_app(fake(), AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause()
+        book = app.query_one(OrderBookView)
+        bid = next(y for y in range(book.size.height) if "59995.00" in book.render_line(y).text)
+        before = [s.style for s in book.render_line(bid)]
+        await pilot.press("m")  # the monochrome theme
+        await until(pilot, lambda: app.theme == MONO_THEME, "the monochrome theme")
+        await pilot.pause()
+        after = [s.style for s in book.render_line(bid)]
+        assert "59995.00" in book.render_line(bid).text
+        assert after != before
 
 
 async def test_open_orders_rewrite_only_the_ages_that_moved() -> None:

@@ -14,12 +14,13 @@ cumulative amount and notional to that level and its distance from the mid.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.segment import Segment
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -149,14 +150,15 @@ class OrderBookView(Widget, can_focus=True):
         feed = self.services.market(self.symbol) if self.symbol is not None else None
         if feed is None:
             return
-        key = (feed.version, self.group, self.size.height, self.size.width, feed.stale)
+        size = self.size
+        key = (feed.version, self.group, size.height, size.width, feed.stale)
         if key == self._seen:
             return
         self._seen = key
         self.view = feed
         if self.cap is not None:
             self.cap.drew()
-        fit = max(1, (self.size.height - 3) // 2)
+        fit = max(1, (size.height - 3) // 2)
         rows = fit if self.levels is None else min(fit, self.levels)
         book = feed.book
         bids = group_levels(book.top_units(Side.BUY, rows * self.group), self.group, bids=True)
@@ -229,36 +231,75 @@ class OrderBookView(Widget, can_focus=True):
 
     def repaint_changes(self) -> None:
         """Refresh only the cells that differ from what was drawn: a redraw where one level
-        moved writes that level's cells, not the pane (nor its border)."""
-        lines = ((y, self._line(y)) for y in range(self.size.height))
-        if regions := self._drawn.changes(lines):
+        moved writes that level's cells, not the pane (nor its border). A level whose inputs
+        did not change (its row, bar, cursor, staleness) is not even formatted."""
+        regions = []
+        size = self.size  # computed by Textual on every read: once per redraw, not per line
+        for y in range(size.height):
+            key = self._level_key(y, size)
+            if self._drawn.same(y, key):
+                continue
+            if (region := self._drawn.change(y, self._line(y, size), key)) is not None:
+                regions.append(region)
+        if regions:
             self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
-        return self._drawn.keep(y, self._line(y))
+        size = self.size
+        key = self._level_key(y, size)
+        if (drawn := self._drawn.drawn(y, key)) is not None:
+            return drawn  # formatted by the redraw that refreshed it
+        return self._drawn.keep(y, self._line(y, size), key)
 
-    def _line(self, y: int) -> Strip:
-        width = self.size.width
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.forget()  # the kept lines carry the old styles, which no key holds
+
+    @staticmethod
+    def _slot(y: int, frame: _Frame, size: Size) -> tuple[Side, int, list[LadderRow], int] | None:
+        """The level line ``y`` shows: (side, index from the touch, that side's rows, its
+        cursor position); None for the header, the spread line and the readout."""
+        rows = max(1, (size.height - 3) // 2)
+        if 1 <= y <= rows:
+            index = rows - y  # best ask sits right above the spread line
+            return Side.SELL, index, frame.asks, -index - 1
+        if rows + 2 <= y <= 2 * rows + 1:
+            index = y - rows - 2
+            return Side.BUY, index, frame.bids, index
+        return None
+
+    def _level_key(self, y: int, size: Size) -> Hashable | None:
+        """Everything level line ``y`` is drawn from: equal keys draw equal lines. None for
+        the other lines, which are formatted on every redraw (three of them)."""
+        frame, feed = self._frame, self.view
+        if frame is None or feed is None or (slot := self._slot(y, frame, size)) is None:
+            return None
+        side, index, levels, at = slot
+        width = size.width
+        if index >= len(levels):
+            return (side, None, width)
+        row = levels[index]
+        focused = at == self.cursor and self.has_focus
+        places = (feed.market, feed.book.amount_places, self.group)
+        return (side, row, _bar(row, frame, width), focused, frame.stale, width, places)
+
+    def _line(self, y: int, size: Size) -> Strip:
+        width = size.width
         frame, feed = self._frame, self.view
         if frame is None or feed is None:
             if y:
                 return Strip.blank(width, self.rich_style)
             return Strip([Segment(" waiting for the book…", self.rich_style)])
-        rows = max(1, (self.size.height - 3) // 2)
+        rows = max(1, (size.height - 3) // 2)
         if y == 0:
             return self._header(width)
-        if 1 <= y <= rows:
-            index = rows - y  # best ask sits right above the spread line
-            if index < len(frame.asks):
-                return self._row(frame.asks[index], Side.SELL, -index - 1, frame, width)
+        if (slot := self._slot(y, frame, size)) is not None:
+            side, index, levels, at = slot
+            if index < len(levels):
+                return self._row(levels[index], side, at, frame, width)
             return Strip.blank(width, self.rich_style)
         if y == rows + 1:
             return self._spread_line(frame, width)
-        if rows + 2 <= y <= 2 * rows + 1:
-            index = y - rows - 2
-            if index < len(frame.bids):
-                return self._row(frame.bids[index], Side.BUY, index, frame, width)
-            return Strip.blank(width, self.rich_style)
         if y == 2 * rows + 2:
             return self._readout(frame, width)
         return Strip.blank(width, self.rich_style)
@@ -299,8 +340,7 @@ class OrderBookView(Widget, can_focus=True):
             style = style + self.get_component_rich_style("book--cursor")
         if frame.stale:
             style = style + self.get_component_rich_style("book--stale")
-        bar = round(width * row.total / frame.max_total) if frame.max_total else 0
-        bar = min(width, max(1 if row.amount else 0, bar))
+        bar = _bar(row, frame, width)
         # The bar grows from the right edge, like most ladders.
         return Strip(
             [
@@ -365,3 +405,10 @@ def grouped_value(units: int, places: int) -> str:
     """A notional in quote currency, whole units with thousands separators."""
     whole = from_units(units, places).quantize(Decimal(1))
     return f"{whole:,f}"
+
+
+def _bar(row: LadderRow, frame: _Frame, width: int) -> int:
+    """The depth bar's cells: the row's cumulative amount against the deepest total shown
+    (at least one cell for a level that holds anything)."""
+    bar = round(width * row.total / frame.max_total) if frame.max_total else 0
+    return min(width, max(1 if row.amount else 0, bar))
