@@ -8,6 +8,8 @@ whole app in a pty are measured by ``tests/integration/test_tty_bytes.py``.
 
 from __future__ import annotations
 
+import itertools
+import random
 from decimal import Decimal
 
 from hypothesis import given
@@ -16,7 +18,7 @@ from rich.console import Console
 from rich.control import Control
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets.data_table import ColumnKey
@@ -31,7 +33,7 @@ from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.status import HINT_S, LOW_BANDWIDTH_HINT, StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.theme import MONO_THEME
-from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedScreen
+from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedCompositor, TrimmedScreen
 
 from .fake_services import FROZEN, FakeServices, order, snapshot, trade
 from .harness import until
@@ -152,6 +154,39 @@ async def test_the_main_screen_trims_partial_updates() -> None:
         assert isinstance(app.screen, TrimmedScreen)
 
 
+async def test_a_partial_update_writes_what_textuals_own_would_trimmed() -> None:
+    """The trimmed compositor renders of each widget only the changed lines it covers;
+    what it writes must be exactly Textual's full render of the same update, trimmed: for
+    changes anywhere on the screen, across panes, and under a notification on top."""
+    services = fake()
+    services.orders = [order("a" * 32, Side.BUY, "0.25", "59950")]
+    app = build_app(services, AppOptions())
+    rng = random.Random(5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, TrimmedCompositor)
+        for toast in (False, True):
+            if toast:
+                app.notify("an order was filled", timeout=30)
+                await pilot.pause(0.2)
+            for _ in range(150):
+                regions = []
+                for _ in range(rng.randint(1, 4)):
+                    x, y = rng.randrange(120), rng.randrange(40)
+                    width, height = rng.randint(1, 120 - x), rng.randint(1, min(5, 40 - y))
+                    regions.append(Region(x, y, width, height))
+                compositor._dirty_regions.update(regions)
+                ours = compositor.render_partial_update()
+                compositor._dirty_regions.update(regions)
+                theirs = Compositor.render_partial_update(compositor)
+                assert ours is not None
+                assert theirs is not None
+                trimmed = TrimmedChopsUpdate(theirs.chops, theirs.spans, theirs.chop_ends)
+                assert ours.render_segments(app.console) == trimmed.render_segments(app.console)
+
+
 def test_a_partial_update_sends_only_the_changed_cells() -> None:
     """Textual's own update writes a chop from its left edge (the book's border) and moves
     the cursor to chops with nothing to write; the trimmed one writes the span only."""
@@ -243,6 +278,40 @@ def test_changed_span_of_any_two_lines_agrees_with_a_cell_by_cell_compare(
 ) -> None:
     a = Strip([Segment(t, s) for t, s in old])
     b = Strip([Segment(t, s) for t, s in new])
+    assert changed_span(a, b) == _cells_span(a, b)
+
+
+@given(
+    text=st.text(alphabet="0123456789. ", min_size=1, max_size=30),
+    edits=st.lists(st.tuples(st.integers(0, 40), st.sampled_from("0189 .")), max_size=4),
+    cuts=st.tuples(
+        st.lists(st.integers(1, 29), max_size=3), st.lists(st.integers(1, 29), max_size=3)
+    ),
+    styles=st.tuples(
+        st.lists(st.sampled_from(_STYLES), min_size=4, max_size=4),
+        st.lists(st.sampled_from(_STYLES), min_size=4, max_size=4),
+    ),
+)
+def test_changed_span_where_a_bar_moved_agrees_with_a_cell_by_cell_compare(
+    text: str,
+    edits: list[tuple[int, str]],
+    cuts: tuple[list[int], list[int]],
+    styles: tuple[list[Style | None], list[Style | None]],
+) -> None:
+    """Lines of the same length cut into differently styled runs (a depth bar whose edge
+    moved): the styles are compared run by run and must find the cells a cell compare finds."""
+    changed = list(text)
+    for at, char in edits:
+        changed[at % len(changed)] = char
+
+    def line(chars: str, at: list[int], looks: list[Style | None]) -> Strip:
+        edges = [0, *sorted({c for c in at if c < len(chars)}), len(chars)]
+        return Strip(
+            [Segment(chars[a:b], looks[n]) for n, (a, b) in enumerate(itertools.pairwise(edges))]
+        )
+
+    a = line(text, cuts[0], styles[0])
+    b = line("".join(changed), cuts[1], styles[1])
     assert changed_span(a, b) == _cells_span(a, b)
 
 

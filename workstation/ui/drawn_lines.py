@@ -54,8 +54,8 @@ def changed_span(old: Strip | None, new: Strip) -> tuple[int, int] | None:
     before, after = list(old), list(new)
     if before == after:
         return None
-    if _same_shape(before, after):
-        return _text_span("".join(s.text for s in before), "".join(s.text for s in after))
+    if (texts := _one_cell_texts(before, after)) is not None:
+        return _one_cell_span(before, after, *texts)
     cells_before, cells_after = _cells(old), _cells(new)
     size = max(len(cells_before), len(cells_after))
     gone: _Cell = ("\x00", None)  # past the end of the shorter line: no cell is this
@@ -70,18 +70,50 @@ def changed_span(old: Strip | None, new: Strip) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
-def _same_shape(before: list[Segment], after: list[Segment]) -> bool:
-    """The same styles over the same lengths of one-cell characters: the lines then differ in
-    their text alone (a level whose amount changed and whose bar did not move)."""
-    return len(before) == len(after) and all(
-        a.style == b.style
-        and a.control is None
-        and b.control is None
-        and len(a.text) == len(b.text)
-        and a.text.isascii()
-        and b.text.isascii()
-        for a, b in zip(before, after, strict=True)
-    )
+def _one_cell_texts(before: list[Segment], after: list[Segment]) -> tuple[str, str] | None:
+    """The texts of two lines of one-cell characters (ASCII, no control codes) of the same
+    length, as the book's rows are; None when the lines are not like that."""
+    if any(s.control is not None or not s.text.isascii() for s in (*before, *after)):
+        return None
+    text_before = "".join(s.text for s in before)
+    text_after = "".join(s.text for s in after)
+    return (text_before, text_after) if len(text_before) == len(text_after) else None
+
+
+def _one_cell_span(
+    before: list[Segment], after: list[Segment], text_before: str, text_after: str
+) -> tuple[int, int] | None:
+    """:func:`changed_span` of such lines without a tuple per cell: the texts compared as
+    strings, the styles run by run."""
+    spans = [
+        span
+        for span in (_text_span(text_before, text_after), _style_span(before, after))
+        if span is not None
+    ]
+    if not spans:
+        return None
+    return min(start for start, _ in spans), max(end for _, end in spans)
+
+
+def _style_span(before: list[Segment], after: list[Segment]) -> tuple[int, int] | None:
+    """Where two lines of the same length are styled differently, walking their segments'
+    boundaries together (None: styled alike everywhere)."""
+    first = last = None
+    i = j = position = 0
+    end_before, end_after = len(before[0].text), len(after[0].text)
+    while i < len(before) and j < len(after):
+        end = min(end_before, end_after)
+        if end > position and before[i].style != after[j].style:
+            first = position if first is None else first
+            last = end
+        position = end
+        if end_before == end:
+            i += 1
+            end_before += len(before[i].text) if i < len(before) else 0
+        if end_after == end:
+            j += 1
+            end_after += len(after[j].text) if j < len(after) else 0
+    return None if first is None or last is None else (first, last)
 
 
 def _text_span(before: str, after: str) -> tuple[int, int] | None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.control import Control
 from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 
 __all__ = ["TrimmedChopsUpdate", "TrimmedCompositor", "TrimmedScreen"]
 
@@ -44,13 +46,59 @@ class TrimmedChopsUpdate(ChopsUpdate):
 
 
 class TrimmedCompositor(Compositor):
-    """Textual's compositor, whose partial updates are :class:`TrimmedChopsUpdate`."""
+    """Textual's compositor, whose partial updates are :class:`TrimmedChopsUpdate` and render
+    only the lines they change.
+
+    Textual renders a partial update by asking every widget that overlaps the union of the
+    changed regions for *all* its lines: a book level and the status bar changing together
+    made every pane between them render each of its lines again (cached, but filtered,
+    cropped and divided one by one), most of a redraw's CPU. Here each widget that overlaps a
+    changed region renders only the changed lines it covers; the chops are filled as Textual
+    fills them (the topmost widget's strip wins a cut), and what reaches the terminal is the
+    same, checked against Textual's own by ``tests/ui/test_low_bandwidth.py``.
+    """
 
     def render_partial_update(self) -> ChopsUpdate | None:
-        update = super().render_partial_update()
-        if update is None:
+        update_regions = self._dirty_regions.copy()
+        self._dirty_regions.clear()
+        screen = self.size.region
+        dirty = [r for r in (region.intersection(screen) for region in update_regions) if r]
+        if not dirty:
             return None
-        return TrimmedChopsUpdate(update.chops, update.spans, update.chop_ends)
+        spans = list(self._regions_to_spans(dirty))
+        chops = self._render_changed_lines(dirty, {y for y, _, _ in spans})
+        chop_ends = [cut_set[1:] for cut_set in self.cuts]
+        return TrimmedChopsUpdate(chops, spans, chop_ends)
+
+    def _render_changed_lines(
+        self, dirty: list[Region], lines: set[int]
+    ) -> list[dict[int, Strip | None]]:
+        """Textual's ``_render_chops`` for ``lines``, rendering of each widget only the lines
+        that a changed region of it covers."""
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        around = Region.from_union(dirty)
+        for widget, (region, clip) in self.visible_widgets.items():  # topmost first
+            shown = region.intersection(clip)
+            if not shown.overlaps(around) or not any(shown.overlaps(r) for r in dirty):
+                continue
+            ys = [y for y in shown.line_range if y in lines]
+            if not ys:
+                continue
+            top, bottom = ys[0], ys[-1] + 1
+            crop = Region(shown.x - region.x, top - region.y, shown.width, bottom - top)
+            strips = widget.render_lines(crop)
+            first_cut, last_cut = shown.column_span
+            for y, strip in zip(range(top, bottom), strips, strict=False):
+                if y not in lines:
+                    continue
+                line = chops[y]
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                pieces = strip.divide([cut - shown.x for cut in final_cuts[1:]])
+                for cut, piece in zip(final_cuts, pieces, strict=False):
+                    if line.get(cut) is None:
+                        line[cut] = piece
+        return chops
 
 
 class TrimmedScreen(Screen[None]):
