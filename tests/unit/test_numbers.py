@@ -14,9 +14,12 @@ from workstation.domain.numbers import (
     NumberFormatError,
     decimal_places,
     format_decimal,
+    from_units,
     parse_decimal,
     plain,
     quantum,
+    units_text,
+    units_whole_text,
 )
 
 PLAIN_UNSIGNED = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
@@ -273,3 +276,12 @@ def test_quantum() -> None:
     assert quantum(0) == Decimal(1)
     with pytest.raises(ValueError, match="places must be >= 0"):
         quantum(-1)
+
+
+@given(st.integers(-(10**20), 10**20), st.integers(-3, 18))
+def test_units_text_is_the_decimal_text_without_a_decimal(units: int, places: int) -> None:
+    """The book formats every level on a redraw from scaled integers: the text must be the
+    exact Decimal's, digit for digit, and its whole-unit notional rounded as Decimal rounds."""
+    value = from_units(units, places)
+    assert units_text(units, places) == f"{value:f}"
+    assert units_whole_text(units, places) == f"{value.quantize(Decimal(1)):,f}"

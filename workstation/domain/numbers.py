@@ -17,6 +17,8 @@ __all__ = [
     "decimal_places",
     "format_decimal",
     "from_units",
+    "units_text",
+    "units_whole_text",
     "parse_decimal",
     "plain",
     "quantum",
@@ -174,3 +176,27 @@ def to_units(text: str, places: int) -> int:
 def from_units(units: int, places: int) -> Decimal:
     """The exact Decimal of a scaled integer, with exactly ``places`` decimals."""
     return Decimal(units).scaleb(-places, _CONTEXT)
+
+
+def units_text(units: int, places: int) -> str:
+    """``f"{from_units(units, places):f}"`` without making a Decimal: the exact text of a
+    scaled integer, for a pane that formats every level of a book on each redraw."""
+    digits = str(abs(units))
+    sign = "-" if units < 0 else ""
+    if places <= 0:
+        return sign + digits + "0" * -places if units else "0"
+    digits = digits.rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def units_whole_text(units: int, places: int) -> str:
+    """``f"{from_units(units, places).quantize(Decimal(1)):,f}"`` without a Decimal: whole
+    units, rounded half to even as Decimal's default context rounds, with thousands
+    separators."""
+    scale = 10 ** max(places, 0)
+    whole, rest = divmod(abs(units), scale)
+    if places > 0 and (2 * rest > scale or (2 * rest == scale and whole % 2)):
+        whole += 1
+    if places < 0:
+        whole *= 10**-places
+    return f"{'-' if units < 0 else ''}{whole:,}"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ..domain.market_data import Ticker
 from ..domain.markets import Market
-from ..domain.numbers import from_units
+from ..domain.numbers import from_units, units_text
 
 __all__ = ["amount_text", "grouped", "price_text", "signed_bps", "ticker_text"]
 
@@ -19,14 +19,13 @@ def cell(text: str, width: int) -> str:
 
 def price_text(units: int, places: int) -> str:
     """A price in ticks with the market's decimals: ``6700268, 2 -> "67002.68"``."""
-    return f"{from_units(units, places):f}"
+    return units_text(units, places)
 
 
 def amount_text(units: int, places: int, shown: int) -> str:
     """An amount held with ``places`` decimals, shown with the market's ``shown`` decimals
     (the wire's extra zeros dropped; never rounded, as lots are never finer than ``shown``)."""
-    value = from_units(units, places)
-    text = f"{value:f}"
+    text = units_text(units, places)
     if places > shown and "." in text:
         whole, _, frac = text.partition(".")
         cut = frac[:shown]

@@ -28,7 +28,7 @@ from textual.widget import Widget
 
 from ...domain.common import Side
 from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
-from ...domain.numbers import from_units
+from ...domain.numbers import from_units, units_whole_text
 from ...services.facade import Services
 from ...services.views import MarketView
 from ..drawn_lines import DrawnLines
@@ -403,8 +403,7 @@ def _mid(value: Decimal, places: int) -> str:
 
 def grouped_value(units: int, places: int) -> str:
     """A notional in quote currency, whole units with thousands separators."""
-    whole = from_units(units, places).quantize(Decimal(1))
-    return f"{whole:,f}"
+    return units_whole_text(units, places)
 
 
 def _bar(row: LadderRow, frame: _Frame, width: int) -> int:
