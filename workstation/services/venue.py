@@ -298,6 +298,12 @@ def attached_sim_venue(
     return Venue("sim", base, ws, key, secret)
 
 
+_NO_CA_STORE = {"SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
+"""The embedded simulator's environment: no CA store. It serves plain HTTP on loopback and
+never opens a TLS connection, but importing ``aiohttp`` builds two client SSL contexts that
+load the system's CA bundle (about 50 ms of its start, measured), which these make empty."""
+
+
 class EmbeddedSim:
     """Start ``workstation sim`` on a free loopback port in a child process.
 
@@ -343,7 +349,7 @@ class EmbeddedSim:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **_NO_CA_STORE},
         )
 
     async def __aenter__(self) -> Venue:
