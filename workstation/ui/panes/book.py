@@ -24,16 +24,13 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...domain.common import Side
 from ...domain.ladder import GROUP_STEPS, LadderRow, Spread, group_levels, ladder, spread
 from ...domain.numbers import from_units, units_whole_text
 from ...services.facade import Services
-from ...services.views import MarketView
-from ..drawn_lines import DrawnLines
 from ..fmt import amount_text, cell, grouped, price_text, signed_bps
-from ..redraw_cap import RedrawCap
+from .market_pane import MarketPane
 
 __all__ = ["REDRAW_HZ", "OrderBookView"]
 
@@ -51,7 +48,7 @@ class _Frame:
     stale: bool
 
 
-class OrderBookView(Widget, can_focus=True):
+class OrderBookView(MarketPane):
     """The ladder of one pair (``show`` switches it); ``group`` is in ticks."""
 
     COMPONENT_CLASSES = {
@@ -91,28 +88,17 @@ class OrderBookView(Widget, can_focus=True):
         levels: int | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
-        super().__init__(id=id)
-        self.services = services
+        super().__init__(services, redraw_hz=redraw_hz, move_hz=move_hz, id=id)
         self.groups: dict[str, int] = {
             symbol: ticks for symbol, ticks in (groups or {}).items() if ticks in GROUP_STEPS
         }
         """Each pair's grouping in ticks, as last chosen (a pair not here: 1, every level).
         Per pair: a step that suits one pair's price means nothing on another's."""
-        self.redraw_hz = redraw_hz
-        """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
-        with no ``move_hz`` (low bandwidth), the only redraws."""
-        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
-        """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
-        """At most this many redraws a second (the config's ``refresh_hz``)."""
         self.levels = levels
         """At most this many levels a side (None: as many as the pane holds); low bandwidth
         shows fewer, and a level that moves rewrites fewer rows."""
-        self.symbol: str | None = None
-        self.view: MarketView | None = None
-        """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._frame: _Frame | None = None
         self._seen: tuple[int, int, int, int, bool] | None = None
-        self._drawn = DrawnLines()
 
     # -- model ------------------------------------------------------------------------------
 
@@ -128,22 +114,6 @@ class OrderBookView(Widget, can_focus=True):
         self._seen = None
         self.border_title = name
         self.poll()
-
-    def on_mount(self) -> None:
-        self.set_interval(1 / self.redraw_hz, self._tick)
-
-    def on_unmount(self) -> None:
-        if self.cap is not None:
-            self.cap.cancel()
-
-    def nudge(self, symbol: str) -> None:
-        """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
-        if self.cap is not None and symbol == self.symbol:
-            self.cap.nudge()
-
-    def _tick(self) -> None:
-        if self.cap is None or self.cap.due():
-            self.poll()
 
     def poll(self) -> None:
         """Rebuild the frame if the book, grouping, size or staleness changed."""

@@ -15,15 +15,12 @@ from decimal import Decimal
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...domain.common import Side
 from ...domain.market_data import Trade
 from ...services.facade import Services
-from ...services.views import MarketView
-from ..drawn_lines import DrawnLines
 from ..fmt import cell
-from ..redraw_cap import RedrawCap
+from .market_pane import MarketPane
 
 __all__ = ["LARGE_MULTIPLE", "REDRAW_HZ", "TradesTapeView"]
 
@@ -33,7 +30,7 @@ REDRAW_HZ = 10.0
 tall pane costs the event loop a few milliseconds."""
 
 
-class TradesTapeView(Widget, can_focus=True):
+class TradesTapeView(MarketPane):
     """The tape of one pair (``show`` switches it)."""
 
     COMPONENT_CLASSES = {"tape--header", "tape--buy", "tape--sell", "tape--large"}
@@ -47,18 +44,7 @@ class TradesTapeView(Widget, can_focus=True):
         move_hz: float | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
-        super().__init__(id=id)
-        self.services = services
-        self.redraw_hz = redraw_hz
-        """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
-        with no ``move_hz`` (low bandwidth), the only redraws."""
-        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
-        """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
-        """At most this many redraws a second: the trades in between arrive together."""
-        self._drawn = DrawnLines()
-        self.symbol: str | None = None
-        self.view: MarketView | None = None
-        """The market as the last redraw saw it (what ``render_line`` draws)."""
+        super().__init__(services, redraw_hz=redraw_hz, move_hz=move_hz, id=id)
         self._rows: list[Trade] = []
         self._large = Decimal(0)
         self._seen: tuple[int, int, bool] | None = None
@@ -69,22 +55,6 @@ class TradesTapeView(Widget, can_focus=True):
         self._seen = None
         self.border_title = f"Trades {name}"
         self.poll()
-
-    def on_mount(self) -> None:
-        self.set_interval(1 / self.redraw_hz, self._tick)
-
-    def on_unmount(self) -> None:
-        if self.cap is not None:
-            self.cap.cancel()
-
-    def nudge(self, symbol: str) -> None:
-        """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
-        if self.cap is not None and symbol == self.symbol:
-            self.cap.nudge()
-
-    def _tick(self) -> None:
-        if self.cap is None or self.cap.due():
-            self.poll()
 
     def poll(self) -> None:
         feed = self.services.market(self.symbol) if self.symbol is not None else None

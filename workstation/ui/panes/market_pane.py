@@ -1,0 +1,62 @@
+"""What the book and the tape share: one pair's market, redrawn when it moves.
+
+A pane shows one pair (``show`` switches it) from the services' market view. It redraws when
+the app nudges it because that pair moved (capped by :class:`~workstation.ui.redraw_cap.
+RedrawCap`, normal mode), and on a fallback timer at ``redraw_hz`` for what no nudge tells
+(a resize, a stale flag); in low bandwidth (no ``move_hz``) the timer is the only pace.
+"""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from ...services.facade import Services
+from ...services.views import MarketView
+from ..drawn_lines import DrawnLines
+from ..redraw_cap import RedrawCap
+
+__all__ = ["MarketPane"]
+
+
+class MarketPane(Widget, can_focus=True):
+    """One pair's market, redrawn by :meth:`poll` on a nudge or the fallback timer."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        redraw_hz: float,
+        move_hz: float | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
+        super().__init__(id=id)
+        self.services = services
+        self.redraw_hz = redraw_hz
+        """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
+        with no ``move_hz`` (low bandwidth), the only redraws."""
+        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
+        """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
+        self.symbol: str | None = None
+        self.view: MarketView | None = None
+        """The market as the last redraw saw it (what ``render_line`` draws)."""
+        self._drawn = DrawnLines()
+
+    def poll(self) -> None:
+        """Redraw what changed in the pair's market since the last redraw (each pane's own)."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.redraw_hz, self._tick)
+
+    def on_unmount(self) -> None:
+        if self.cap is not None:
+            self.cap.cancel()
+
+    def nudge(self, symbol: str) -> None:
+        """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
+        if self.cap is not None and symbol == self.symbol:
+            self.cap.nudge()
+
+    def _tick(self) -> None:
+        if self.cap is None or self.cap.due():
+            self.poll()
