@@ -4,7 +4,9 @@ reconnects with resubscription, heartbeats and idle timeouts, request_reconnect,
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
@@ -201,5 +203,46 @@ async def test_a_bad_token_is_refused_with_4009(sim: SimServer) -> None:
         [*_, error] = await wait_for(client, lambda e: isinstance(e, StreamErrorEvent))
         assert isinstance(error, StreamErrorEvent)
         assert error.code == 4009
+    finally:
+        await client.close()
+
+
+@dataclass(frozen=True)
+class _FailsOnce(Backoff):
+    """A backoff whose first delay raises: a stand-in for any bug in the connect loop."""
+
+    calls: list[int] = field(default_factory=list)
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        self.calls.append(failures)
+        if len(self.calls) == 1:
+            raise RuntimeError("a bug in the connect loop")
+        return super().delay(failures, rng)
+
+
+async def test_a_failure_of_the_connect_loop_is_told_and_the_stream_comes_back(
+    sim: SimServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, an exception outside a connection's own try (the backoff overflowing after
+    1,025 short-lived connections) ended the stream's task: no reconnect ever again, and
+    nothing said until the app quit."""
+    backoff = _FailsOnce(base_s=0.02, cap_s=0.1, stable_after_s=60)
+    client = StreamClient(sim.ws_url, heartbeat_s=0.1, idle_timeout_s=1.5, backoff=backoff)
+    client.start()
+    await client.subscribe("live_trades_btcusd")
+    try:
+        await wait_for(client, acked("live_trades_btcusd"))
+        await sim.hub.drop_all()
+        seen = await wait_for(client, state(ConnectionState.CONNECTED))
+        told = [
+            e.reason
+            for e in seen
+            if isinstance(e, ConnectionStateChanged) and e.state is ConnectionState.DISCONNECTED
+        ]
+        assert any(
+            "connect loop failed (RuntimeError: a bug in the connect loop)" in r for r in told
+        )
+        assert "the connect loop failed" in caplog.text
+        await wait_for(client, acked("live_trades_btcusd"))  # subscribed again
     finally:
         await client.close()

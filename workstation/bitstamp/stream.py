@@ -77,6 +77,10 @@ class FrameRejected:
 ClientEvent = StreamEvent | ConnectionStateChanged | FrameRejected
 
 
+_MAX_DOUBLINGS = 64
+"""More doublings than any base and cap need (2 ** 64 times a millisecond is 584 million years)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Capped exponential backoff with full jitter between reconnects."""
@@ -89,7 +93,10 @@ class Backoff:
     def delay(self, failures: int, rng: random.Random) -> float:
         if failures <= 0:
             return 0.0
-        return rng.uniform(self.base_s / 2, min(self.cap_s, self.base_s * 2 ** (failures - 1)))
+        # The exponent stops growing long before the cap is reached: a link that drops every
+        # few seconds piles up failures for hours, and 2 ** 1024 is past any float.
+        doubling = min(failures - 1, _MAX_DOUBLINGS)
+        return rng.uniform(self.base_s / 2, min(self.cap_s, self.base_s * 2**doubling))
 
 
 class _Reconnect(Exception):  # noqa: N818 - control flow, not an error
@@ -204,7 +211,24 @@ class StreamClient:
         return await self._events.get()
 
     async def run(self) -> None:
-        """The connect loop; returns only after ``close()``."""
+        """The connect loop; returns only after ``close()``.
+
+        Every failure of a connection is handled inside :meth:`_connect_loop`. A failure of
+        the loop itself (a bug, as the backoff's overflow was) is logged, shown as the
+        connection's state, and the loop starts again after the backoff's cap: a stream that
+        silently stopped reconnecting would leave a trader reading a book frozen in time."""
+        while not self._closed.is_set():
+            try:
+                await self._connect_loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - logged, shown, and the loop restarted
+                _log.exception("stream %s: the connect loop failed; starting it again", self.url)
+                reason = f"connect loop failed ({type(exc).__name__}: {exc}); starting again"
+                self._set_state(ConnectionState.DISCONNECTED, reason)
+                await self._sleep(self.backoff.cap_s)
+
+    async def _connect_loop(self) -> None:
         failures = 0
         loop = asyncio.get_running_loop()
         while not self._closed.is_set():
