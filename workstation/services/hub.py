@@ -42,7 +42,7 @@ from .events import ConnectionChanged, FeedStateChanged, MarketDataError, Market
 from .feed import MarketFeed
 from .reachability import Reachability
 
-__all__ = ["MarketHub"]
+__all__ = ["MarketHub", "snapshot_retry_s"]
 
 _log = logging.getLogger("workstation.services.hub")
 T = TypeVar("T")
@@ -63,6 +63,15 @@ SETTLE_EVERY_S = 0.05
 redraw pace (20 Hz). Only this timer settles (reading a book never does): frames staged in
 between are merged before they are parsed, so a flood costs less per frame, and a crossed
 book is resynced within 50 ms; until then it reads as stale, so nobody acts on it."""
+
+
+def snapshot_retry_s(failures: int) -> float:
+    """The wait after the ``failures``-th failed snapshot in a row: doubling from
+    ``SNAPSHOT_RETRY_S``, capped. The exponent stops at the cap, so a venue down all night
+    (a thousand failures and more) never overflows a float and ends the resync: before,
+    the 1,025th failure in a row raised OverflowError and the book stayed stale for good."""
+    doublings = min(max(failures - 1, 0), 16)  # 2 ** 16 s is 18 hours: past any cap
+    return min(SNAPSHOT_RETRY_CAP_S, SNAPSHOT_RETRY_S * 2**doublings)
 
 
 class MarketHub:
@@ -263,9 +272,7 @@ class MarketHub:
                 if snapshot is not None and generation != feed.generation and failures == 0:
                     continue  # a resync came while it was on its way: ask again at once
                 failures += 1
-                await asyncio.sleep(
-                    min(SNAPSHOT_RETRY_CAP_S, SNAPSHOT_RETRY_S * 2 ** (failures - 1))
-                )
+                await asyncio.sleep(snapshot_retry_s(failures))
         finally:
             self._fetching.discard(feed.symbol)
 
