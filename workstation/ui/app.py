@@ -11,6 +11,7 @@ test's fake); trading keys live in :mod:`.desk`.
 
 from __future__ import annotations
 
+import gc
 import io
 from collections import deque
 from collections.abc import Coroutine
@@ -60,7 +61,7 @@ from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 from .trimmed_screen import TrimmedScreen
 
-__all__ = ["WorkstationApp", "build_app", "run_app"]
+__all__ = ["WorkstationApp", "build_app", "freeze_start_up_objects", "run_app"]
 
 
 class PairCommands(Provider):
@@ -452,8 +453,18 @@ def run_app(services: Services, options: AppOptions) -> int:
     """
     app = build_app(services, options)
     app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
+    freeze_start_up_objects()
     app.run()
     crash = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception
     if crash is not None:
         raise crash
     return app.return_code or 0
+
+
+def freeze_start_up_objects() -> None:
+    """Move every object alive now (the modules, classes and functions of Textual, httpx and
+    ours: about 50,000) out of the garbage collector's sight (``gc.freeze``). They live as
+    long as the process, yet a full collection walked them all: 35-60 ms with the event loop
+    stopped, a few times a minute, which a trader saw as a book late by that much. Measured
+    in the running app (40 s, 3 pairs, speed 1): full collections 35/59 ms -> 14/19 ms."""
+    gc.freeze()
