@@ -217,6 +217,9 @@ def test_changed_span_compares_cells_in_place() -> None:
     assert changed_span(line("ab"), line("abcd")) == (2, 4)
     red = Strip([Segment("ab"), Segment("c", Style(color="red"))])
     assert changed_span(line("abc"), red) == (2, 3)  # a style alone is a change
+    # no cells on either side, however the segments are cut: nothing changed
+    assert changed_span(Strip([]), Strip([Segment("")])) is None
+    assert changed_span(Strip([Segment("", Style(bold=True))]), Strip([])) is None
 
 
 def test_drawn_lines_keep_what_was_drawn_and_report_the_changes() -> None:

@@ -85,6 +85,8 @@ def _one_cell_span(
 ) -> tuple[int, int] | None:
     """:func:`changed_span` of such lines without a tuple per cell: the texts compared as
     strings, the styles run by run."""
+    if not text_before:
+        return None  # no cells at all, however the segments are cut
     spans = [
         span
         for span in (_text_span(text_before, text_after), _style_span(before, after))
