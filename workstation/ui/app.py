@@ -465,6 +465,6 @@ def freeze_start_up_objects() -> None:
     """Move every object alive now (the modules, classes and functions of Textual, httpx and
     ours: about 50,000) out of the garbage collector's sight (``gc.freeze``). They live as
     long as the process, yet a full collection walked them all: 35-60 ms with the event loop
-    stopped, a few times a minute, which a trader saw as a book late by that much. Measured
-    in the running app (40 s, 3 pairs, speed 1): full collections 35/59 ms -> 14/19 ms."""
+    stopped, a few times a minute, which a trader saw as a book late by that much. Side by
+    side in the running app (45 s, 3 pairs, speed 1): full collections max 49-51 -> 19-22 ms."""
     gc.freeze()
