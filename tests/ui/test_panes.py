@@ -14,9 +14,11 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Input
 
 from workstation.domain.common import Side
+from workstation.domain.market_data import Trade
 from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.refusals import KILL_REASON, SubmitsBlocked
 from workstation.services.views import Latency, StreamState
@@ -28,6 +30,7 @@ from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.status import StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.screens.ticket import TicketScreen
+from workstation.ui.theme import MONO_THEME
 
 from .fake_services import FakeServices, balance, order, snapshot, trade
 from .harness import until
@@ -111,6 +114,88 @@ async def test_the_tape_pane_lists_the_newest_trade_first() -> None:
         assert drawn[1].split() == ["20:26:43", "60001.00", "0.02000000"]
         assert drawn[3].split() == ["20:26:41", "60000.00", "0.01000000"]
         assert tape.border_title == "Trades BTC/USD"
+
+
+async def test_a_new_trade_moves_the_tape_down_and_only_it_is_formatted() -> None:
+    """Under a busy tape every redraw moves every row; each trade's line is formatted once."""
+    services = fake()
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+        formatted: list[int] = []
+        real_format = tape._format_trade
+
+        def spy(trade: Trade, width: int) -> Strip:
+            formatted.append(trade.id)
+            return real_format(trade, width)
+
+        tape._format_trade = spy  # type: ignore[method-assign]
+        services.pairs["btcusd"].tape.add(trade(4, "60002.00", "0.03", Side.SELL))
+        tape.poll()
+        drawn = lines(tape)
+        assert [line.split()[1] for line in drawn[1:5]] == [
+            "60002.00",
+            "60001.00",
+            "60001.00",
+            "60000.00",
+        ]
+        assert formatted == [4]
+        await pilot.pause()
+        assert lines(tape) == drawn  # render_line hands back what the redraw drew
+        assert formatted == [4]
+
+
+async def test_another_pairs_tape_is_drawn_though_its_trade_ids_are_the_same() -> None:
+    services = fake()
+    services.add_pair(
+        "ethusd",
+        snapshot("ethusd", bids=[("3000.00", "1")], asks=[("3001.00", "1")]),
+        trades=[trade(n, "3000.50", "0.5", Side.BUY, symbol="ethusd") for n in (1, 2, 3)],
+    )
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+        tape.show("ethusd", "ETH/USD")
+        await pilot.pause()
+        assert [line.split()[1] for line in lines(tape)[1:4]] == ["3000.50"] * 3
+
+
+async def test_a_theme_change_repaints_the_tape_in_the_new_styles() -> None:
+    app = app_on(fake())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+        before = [s.style for s in tape.render_line(1)]
+        await pilot.press("m")  # the monochrome theme
+        await until(pilot, lambda: app.theme == MONO_THEME, "the monochrome theme")
+        await pilot.pause()
+        assert "60001.00" in tape.render_line(1).text
+        assert [s.style for s in tape.render_line(1)] != before
+
+
+async def test_a_trade_drawn_large_is_drawn_plain_once_the_tape_no_longer_makes_it_large() -> None:
+    """Large is ten times the tape's median: a trade's emphasis follows the tape, so a kept
+    line must not keep an emphasis the tape no longer gives it."""
+    services = fake()
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+
+        def emphasised(amount: str) -> bool:  # tape--large: bold reverse
+            line = next(
+                tape.render_line(y) for y in range(1, 40) if amount in tape.render_line(y).text
+            )
+            return all(bool(s.style and s.style.reverse) for s in line if s.text.strip())
+
+        assert emphasised("0.25000000")  # the median is 0.02: large from 0.2
+        tape_model = services.pairs["btcusd"].tape
+        for n in range(4, 12):  # bigger trades lift the median to 1: large from 10
+            tape_model.add(trade(n, "60000.00", "1", Side.SELL))
+        tape.poll()
+        assert not emphasised("0.25000000")
 
 
 async def test_the_open_orders_pane_lists_our_orders() -> None:

@@ -206,24 +206,13 @@ class OrderBookView(MarketPane):
         regions = []
         size = self.size  # computed by Textual on every read: once per redraw, not per line
         for y in range(size.height):
-            key = self._level_key(y, size)
+            key = self._line_key(y, size)
             if self._drawn.same(y, key):
                 continue
             if (region := self._drawn.change(y, self._line(y, size), key)) is not None:
                 regions.append(region)
         if regions:
             self.refresh(*regions)
-
-    def render_line(self, y: int) -> Strip:
-        size = self.size
-        key = self._level_key(y, size)
-        if (drawn := self._drawn.drawn(y, key)) is not None:
-            return drawn  # formatted by the redraw that refreshed it
-        return self._drawn.keep(y, self._line(y, size), key)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._drawn.forget()  # the kept lines carry the old styles, which no key holds
 
     @staticmethod
     def _slot(y: int, frame: _Frame, size: Size) -> tuple[Side, int, list[LadderRow], int] | None:
@@ -238,7 +227,7 @@ class OrderBookView(MarketPane):
             return Side.BUY, index, frame.bids, index
         return None
 
-    def _level_key(self, y: int, size: Size) -> Hashable | None:
+    def _line_key(self, y: int, size: Size) -> Hashable | None:
         """Everything level line ``y`` is drawn from: equal keys draw equal lines. None for
         the other lines, which are formatted on every redraw (three of them)."""
         frame, feed = self._frame, self.view

@@ -8,6 +8,10 @@ RedrawCap`, normal mode), and on a fallback timer at ``redraw_hz`` for what no n
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ...services.facade import Services
@@ -44,6 +48,29 @@ class MarketPane(Widget, can_focus=True):
     def poll(self) -> None:
         """Redraw what changed in the pair's market since the last redraw (each pane's own)."""
         raise NotImplementedError
+
+    def _line_key(self, y: int, size: Size) -> Hashable | None:
+        """What line ``y`` is drawn from (None: no key, formatted on every draw)."""
+        raise NotImplementedError
+
+    def _line(self, y: int, size: Size) -> Strip:
+        """Line ``y`` formatted."""
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        size = self.size  # computed by Textual on every read: once here, not per cell
+        key = self._line_key(y, size)
+        if (drawn := self._drawn.drawn(y, key)) is not None:
+            return drawn  # formatted by the redraw that refreshed it
+        return self._drawn.keep(y, self._line(y, size), key)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_formatted()
+
+    def _forget_formatted(self) -> None:
+        """Forget every formatted line: they carry the old styles, which no key holds."""
+        self._drawn.forget()
 
     def on_mount(self) -> None:
         self.set_interval(1 / self.redraw_hz, self._tick)
