@@ -34,6 +34,7 @@ from ..domain.order_vocabulary import OrderKind
 from ..domain.preview import preview_market
 from ..domain.tracked_order import CancelReport, TrackedOrder
 from .events import (
+    FeedStateChanged,
     MarketsOpened,
     PricesChanged,
     ServiceEvent,
@@ -56,6 +57,15 @@ __all__ = ["Services", "VenueServices"]
 _log = logging.getLogger("workstation.services.facade")
 
 Listener = Callable[[ServiceEvent], None]
+
+BOOK_FIRST_S = 1.0
+"""Trading opens once a watched pair's book is live, or after this many seconds of waiting.
+
+At a cold start the account's first reads (fees, balances, open orders, the stream token),
+their replies and the panes they fill cost the event loop 0.1-0.15 s, measured: done before
+the book's snapshot is in, they stood between the trader and the first book. After it, the
+account panes fill a moment later. The wait is bounded so a market that cannot sync (a stream
+refused, a stalled snapshot) never keeps the account, and the kill switch, away."""
 
 
 class Services(Protocol):
@@ -150,6 +160,8 @@ class VenueServices:
         """The figures the health view reports (the session's; a test may hand still ones)."""
         self._markets: dict[str, Market] = {}
         self._watched: list[str] = []
+        self._book_live = asyncio.Event()
+        """Set when a watched pair's book first goes live (trading waits for it)."""
         self._quote: str | None = None
         self._stack = contextlib.AsyncExitStack()
         self._opening: asyncio.Task[Any] | None = None
@@ -221,11 +233,18 @@ class VenueServices:
             self._quote = self._markets[self._watched[0]].quote
         self._emit(MarketsOpened(tuple(self._watched)))
         if venue.has_credentials:
+            await self._book_first()
             try:
                 await self._open_trading(session, venue, hub)
             except Exception as exc:  # noqa: BLE001 - the market stays on screen without it
                 _log.warning("trading unavailable: %s", exc)
                 self._emit(TradingUnavailable(str(exc)))
+
+    async def _book_first(self) -> None:
+        """Wait until a watched pair's book is live, at most :data:`BOOK_FIRST_S`."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(BOOK_FIRST_S):
+                await self._book_live.wait()
 
     async def _open_trading(self, session: Session, venue: Venue, hub: MarketHub) -> None:
         """Journal, order tracker, private stream, balances: after the market is on."""
@@ -482,6 +501,8 @@ class VenueServices:
     def _emit(self, event: ServiceEvent) -> None:
         """Tell the listener: the hub's and the trading service's events, as they are, and
         the facade's own."""
+        if isinstance(event, FeedStateChanged) and event.detail == "live":
+            self._book_live.set()
         if self._listener is not None:
             self._listener(event)
 

@@ -1,0 +1,62 @@
+"""A cold start shows the book first: the account's reads wait until a watched book is live
+(``facade.BOOK_FIRST_S``), and never longer than that bound."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from workstation.bitstamp.secret import Secret
+from workstation.services.facade import BOOK_FIRST_S, VenueServices
+from workstation.services.feed import FeedState
+from workstation.services.venue import Venue
+from workstation.sim.faults import HttpFault, HttpFaultKind
+
+from .market_support import manual_sim
+
+MARKET = "btcusd"
+ACCOUNT_READS = (
+    "/api/v2/account_balances/",
+    "/api/v2/fees/trading/",
+    "/api/v2/open_orders/all/",
+    "/api/v2/websockets_token/",
+)
+
+
+async def test_the_account_is_read_after_the_book_is_live(tmp_path: Path) -> None:
+    async with manual_sim(history_s=60) as sim:
+        demo = sim.exchange.demo
+        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
+        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        await services.open([MARKET])
+        try:
+            assert services.trading is not None
+            assert services.session is not None
+            answered = [r.endpoint for r in services.session.rest.transport.log]
+            snapshot = answered.index(f"/api/v2/order_book/{MARKET}/")
+            first_account = min(i for i, path in enumerate(answered) if path in ACCOUNT_READS)
+            assert snapshot < first_account, answered
+        finally:
+            await services.close()
+
+
+async def test_trading_opens_though_no_book_gets_live(tmp_path: Path) -> None:
+    """A book that never syncs must not keep the account (and the kill switch)
+    away: trading opens once the wait's bound has passed."""
+    async with manual_sim(history_s=60) as sim:
+        demo = sim.exchange.demo
+        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
+        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        snapshots_fail = HttpFault(HttpFaultKind.SERVER_ERROR, status=500)
+        sim.faults.fail_next("/api/v2/order_book/", snapshots_fail, times=1000)  # never live
+        started = time.monotonic()
+        await services.open([MARKET])
+        try:
+            took = time.monotonic() - started
+            assert services.trading is not None
+            assert services.hub is not None
+            assert services.hub.feeds[MARKET].state is not FeedState.LIVE
+            assert BOOK_FIRST_S <= took < BOOK_FIRST_S + 10
+        finally:
+            sim.faults.withdraw_next("/api/v2/order_book/")
+            await services.close()
