@@ -6,13 +6,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workstation.bitstamp.secret import Secret
-from workstation.services.facade import BOOK_FIRST_S, VenueServices
+from workstation.services.facade import BOOK_FIRST_S
 from workstation.services.feed import FeedState
-from workstation.services.venue import Venue
 from workstation.sim.faults import HttpFault, HttpFaultKind
 
 from .market_support import manual_sim
+from .trading_support import demo_services
 
 MARKET = "btcusd"
 ACCOUNT_READS = (
@@ -25,9 +24,7 @@ ACCOUNT_READS = (
 
 async def test_the_account_is_read_after_the_book_is_live(tmp_path: Path) -> None:
     async with manual_sim(history_s=60) as sim:
-        demo = sim.exchange.demo
-        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
-        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        services = demo_services(sim, tmp_path)
         await services.open([MARKET])
         try:
             assert services.trading is not None
@@ -44,9 +41,7 @@ async def test_trading_opens_though_no_book_gets_live(tmp_path: Path) -> None:
     """A book that never syncs must not keep the account (and the kill switch)
     away: trading opens once the wait's bound has passed."""
     async with manual_sim(history_s=60) as sim:
-        demo = sim.exchange.demo
-        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
-        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        services = demo_services(sim, tmp_path)
         snapshots_fail = HttpFault(HttpFaultKind.SERVER_ERROR, status=500)
         sim.faults.fail_next("/api/v2/order_book/", snapshots_fail, times=1000)  # never live
         started = time.monotonic()

@@ -22,7 +22,6 @@ from workstation.bitstamp.errors import BitstampError
 from workstation.bitstamp.requestlog import RequestRecord
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.reststats import RestStats
-from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side
@@ -32,7 +31,6 @@ from workstation.domain.orders import OrderAck, OrderState
 from workstation.services.events import OrderChanged, ServiceEvent
 from workstation.services.facade import VenueServices
 from workstation.services.trading import SWEEP_EVERY_S, TradingService
-from workstation.services.venue import Venue
 from workstation.services.views import StreamState
 from workstation.sim.chaos import MINUTE_S, ChaosFault, chaos_minute, play_minute
 from workstation.sim.clock import SimClock
@@ -44,7 +42,7 @@ from workstation.sim.server import SimServer
 
 from .conftest import sim_process
 from .market_support import manual_sim, until
-from .trading_support import sell_into
+from .trading_support import demo_services, sell_into
 
 D = Decimal
 
@@ -124,9 +122,7 @@ async def test_a_fill_while_the_private_channels_are_stalled_is_learned(tmp_path
     tells. Found by the chaos minute (a later reconnect in the minute hid it): the order stayed
     OPEN at the services, FILLED at the exchange, until the next reconnect."""
     async with manual_sim(history_s=60) as sim:
-        demo = sim.exchange.demo
-        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
-        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        services = demo_services(sim, tmp_path)
         await services.open([MARKET])
         try:
             trading = services.trading
@@ -340,9 +336,7 @@ async def test_the_services_ride_out_the_chaos_minute(tmp_path: Path) -> None:
     clock = SimClock(manual_start_us=time.time_ns() // 1000)
     exchange = SimExchange(seed=SEED, speed=3, clock=clock, history_s=120)
     async with SimServer(exchange) as sim:
-        demo = exchange.demo
-        venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
-        services = VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
+        services = demo_services(sim, tmp_path)
         engine = exchange.engines[MARKET]
         reached: Counter[str] = Counter()
         """Order submissions carried out by the exchange, by client_order_id."""

@@ -7,24 +7,36 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from workstation.bitstamp.rest import RestClient
+from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side
 from workstation.domain.order_request import OrderRequest
 from workstation.domain.order_vocabulary import OrderKind, TrackState
 from workstation.domain.orders import OpenOrder
 from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.events import OrderChanged, SubmitGateChanged, TradingEvent
+from workstation.services.facade import VenueServices
 from workstation.services.journal import Journal
 from workstation.services.reconciler import ReconcilePolicy
 from workstation.services.trading import TradingService
+from workstation.services.venue import Venue
 from workstation.sim.orderform import OrderForm
 from workstation.sim.server import SimServer
 
 D = Decimal
 E = TypeVar("E")
 FAST = ReconcilePolicy(first_s=0.05, cap_s=0.2, not_found_grace_s=0.5, give_up_after_s=20)
+
+
+def demo_services(sim: SimServer, tmp_path: Path) -> VenueServices:
+    """The facade on ``sim`` with its demo account's keys, journaling under ``tmp_path``
+    (not opened yet)."""
+    demo = sim.exchange.demo
+    venue = Venue("sim", sim.rest_url, sim.ws_url, Secret(demo.api_key), Secret(demo.secret))
+    return VenueServices(venue, journal_path=tmp_path / "journal.sqlite3")
 
 
 class Recorder:
