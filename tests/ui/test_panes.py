@@ -90,6 +90,67 @@ async def test_the_book_pane_draws_the_ladder_the_spread_and_the_mid() -> None:
         assert "STALE" not in str(book.border_subtitle)
 
 
+async def test_a_redraw_formats_only_the_lines_whose_figures_changed() -> None:
+    """A deep level moved: its row is formatted again; the header, the spread line, the
+    readout and the other levels are not (the figures they show did not change)."""
+    services = fake()
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        book = app.query_one(OrderBookView)
+        formatted: list[str] = []
+        for name in ("_header", "_spread_line", "_readout", "_row"):
+            real = getattr(book, name)
+
+            def spy(*args: object, _real: object = real, _name: str = name) -> Strip:
+                formatted.append(_name)
+                return _real(*args)  # type: ignore[operator, no-any-return]
+
+            setattr(book, name, spy)
+        pair = services.pairs["btcusd"]
+
+        def move(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> None:
+            moved = snapshot("btcusd", bids=bids, asks=asks)
+            pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
+            pair.version += 1
+            book.poll()
+
+        bids = [("60000.00", "0.5"), ("59999.00", "1.25"), ("59990.00", "1")]  # was 2
+        move(bids, [("60001.00", "0.75"), ("60005.00", "1"), ("60010.00", "3")])
+        assert formatted == ["_row"]
+        deep_bid = next(line for line in lines(book) if line.lstrip().startswith("59990.00"))
+        assert deep_bid.split()[:3] == ["59990.00", "1.00000000", "2.75000000"]
+
+        formatted.clear()  # the touch moves: the spread line and the readout follow it
+        move([("60000.50", "0.5"), *bids[1:]], [("60001.00", "0.75")])
+        assert {"_spread_line", "_readout"} <= set(formatted)
+        assert "_header" not in formatted
+        text = "\n".join(lines(book))
+        assert "spread 0.50 (0.08 bps)   mid 60000.75" in text
+        assert lines(book)[-1].startswith(" bid 60000.50")
+
+
+async def test_a_theme_change_repaints_the_book_in_the_new_styles() -> None:
+    """The pane keeps its row styles between redraws: a new theme must not keep the old."""
+    app = app_on(fake())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        book = app.query_one(OrderBookView)
+
+        def styles() -> list[object]:
+            drawn = [book.render_line(y) for y in range(book.size.height)]
+            row = next(strip for strip in drawn if strip.text.lstrip().startswith("59999.00"))
+            spread = next(strip for strip in drawn if "spread" in strip.text)
+            return [s.style for s in [*row, *spread]]
+
+        before = styles()
+        await pilot.press("m")  # the monochrome theme
+        await until(pilot, lambda: app.theme == MONO_THEME, "the monochrome theme")
+        await pilot.pause()
+        book.poll()
+        assert styles() != before
+
+
 async def test_a_stale_book_says_so_in_the_pane() -> None:
     services = fake()
     services.pairs["btcusd"].stale_reason = "resyncing: crossed book"

@@ -228,13 +228,22 @@ class OrderBookView(MarketPane):
         return None
 
     def _line_key(self, y: int, size: Size) -> Hashable | None:
-        """Everything level line ``y`` is drawn from: equal keys draw equal lines. None for
-        the other lines, which are formatted on every redraw (three of them)."""
+        """Everything line ``y`` is drawn from: equal keys draw equal lines (the styles are
+        not in it: new styles forget every line). None before the first book."""
         frame, feed = self._frame, self.view
-        if frame is None or feed is None or (slot := self._slot(y, frame, size)) is None:
+        if frame is None or feed is None:
             return None
-        side, index, levels, at = slot
         width = size.width
+        slot = self._slot(y, frame, size)
+        if slot is None:
+            rows = max(1, (size.height - 3) // 2)
+            if y == rows + 1:
+                return ("spread", frame.spread, frame.stale, feed.market.quote_decimals, width)
+            if y == 2 * rows + 2:
+                places = (feed.market, feed.book.amount_places)
+                return ("readout", self.cursor_level(), frame.spread, places, width)
+            return ("header" if y == 0 else "blank", width)
+        side, index, levels, at = slot
         if index >= len(levels):
             return (side, None, width)
         row = levels[index]
@@ -276,7 +285,7 @@ class OrderBookView(MarketPane):
         text = "Price".rjust(p) + "Amount".rjust(a) + "Total".rjust(t)
         if v:
             text += "Value".rjust(v)
-        return Strip([Segment(text.ljust(width), self.get_component_rich_style("book--header"))])
+        return Strip([Segment(text.ljust(width), self.style_of("book--header"))])
 
     def _row(self, row: LadderRow, side: Side, index: int, frame: _Frame, width: int) -> Strip:
         feed = self.view
@@ -293,12 +302,12 @@ class OrderBookView(MarketPane):
             text += cell(grouped_value(row.value, pp + ap), v)
         text = text.ljust(width)[:width]
         is_bid = side is Side.BUY
-        style = self.get_component_rich_style("book--bid" if is_bid else "book--ask")
-        bar_style = self.get_component_rich_style("book--bid-bar" if is_bid else "book--ask-bar")
+        style = self.style_of("book--bid" if is_bid else "book--ask")
+        bar_style = self.style_of("book--bid-bar" if is_bid else "book--ask-bar")
         if index == self.cursor and self.has_focus:
-            style = style + self.get_component_rich_style("book--cursor")
+            style = style + self.style_of("book--cursor")
         if frame.stale:
-            style = style + self.get_component_rich_style("book--stale")
+            style = style + self.style_of("book--stale")
         bar = _bar(row, frame, width)
         # The bar grows from the right edge, like most ladders.
         return Strip(
@@ -319,14 +328,14 @@ class OrderBookView(MarketPane):
             text = f"  spread {s.spread:f} ({s.bps:f} bps)   mid {mid}"
             if frame.stale:
                 text += "   STALE"
-        style = self.get_component_rich_style("book--spread")
+        style = self.style_of("book--spread")
         return Strip([Segment(text.ljust(width)[:width], style)])
 
     def _readout(self, frame: _Frame, width: int) -> Strip:
         feed = self.view
         assert feed is not None
         picked = self.cursor_level()
-        style = self.get_component_rich_style("book--readout")
+        style = self.style_of("book--readout")
         if picked is None or frame.spread is None:
             return Strip([Segment(" " * width, style)])
         side, row = picked

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from rich.style import Style
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -44,6 +45,7 @@ class MarketPane(Widget, can_focus=True):
         self.view: MarketView | None = None
         """The market as the last redraw saw it (what ``render_line`` draws)."""
         self._drawn = DrawnLines()
+        self._styles: dict[tuple[str, ...], Style] = {}
 
     def poll(self) -> None:
         """Redraw what changed in the pair's market since the last redraw (each pane's own)."""
@@ -64,13 +66,27 @@ class MarketPane(Widget, can_focus=True):
             return drawn  # formatted by the redraw that refreshed it
         return self._drawn.keep(y, self._line(y, size), key)
 
+    def style_of(self, *components: str) -> Style:
+        """The rich style of ``components``, kept until the styles change.
+
+        Textual keeps these too, but forgets them on every ``refresh``, and each redraw
+        refreshes: a busy book looked its row styles up again on every redraw, a tenth of the
+        app's CPU at the real rate. Styles change only through ``notify_style_update`` (a
+        theme, focus, a class), which forgets these with the formatted lines."""
+        style = self._styles.get(components)
+        if style is None:
+            style = self._styles[components] = self.get_component_rich_style(*components)
+        return style
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._forget_formatted()
 
     def _forget_formatted(self) -> None:
-        """Forget every formatted line: they carry the old styles, which no key holds."""
+        """Forget every formatted line and style: the lines carry the old styles, which no
+        key holds."""
         self._drawn.forget()
+        self._styles.clear()
 
     def on_mount(self) -> None:
         self.set_interval(1 / self.redraw_hz, self._tick)

@@ -129,7 +129,7 @@ class TradesTapeView(MarketPane):
         if y == 0:
             time_w, price_w, amount_w = _columns(width)
             text = "Time UTC".ljust(time_w) + "Price".rjust(price_w) + "Amount".rjust(amount_w)
-            style = self.get_component_rich_style("tape--header")
+            style = self.style_of("tape--header")
             return Strip([Segment(text[:width].ljust(width), style)])
         index = y - 1
         if index >= len(self._rows):
@@ -153,11 +153,9 @@ class TradesTapeView(MarketPane):
         amount = f"{trade.amount.quantize(market.lot):f}"
         text = clock.strftime("%H:%M:%S").ljust(time_w) + cell(price, price_w)
         text += cell(amount, amount_w)
-        style = self.get_component_rich_style(
-            "tape--buy" if trade.side is Side.BUY else "tape--sell"
-        )
+        style = self.style_of("tape--buy" if trade.side is Side.BUY else "tape--sell")
         if self._is_large(trade.amount):
-            style = style + self.get_component_rich_style("tape--large")
+            style = style + self.style_of("tape--large")
         return Strip([Segment(text[:width].ljust(width), style)])
 
 
