@@ -240,8 +240,8 @@ class OrderBookView(MarketPane):
             if y == rows + 1:
                 return ("spread", frame.spread, frame.stale, feed.market.quote_decimals, width)
             if y == 2 * rows + 2:
-                places = (feed.market, feed.book.amount_places)
-                return ("readout", self.cursor_level(), frame.spread, places, width)
+                market = (feed.market, feed.book.amount_places)
+                return ("readout", self.cursor_level(), frame.spread, market, width)
             return ("header" if y == 0 else "blank", width)
         side, index, levels, at = slot
         if index >= len(levels):
