@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Input
@@ -325,6 +326,37 @@ async def test_the_status_bar_reads_the_health_view() -> None:
         bar.redraw()
         assert " KILL SWITCH: NEW ORDERS REFUSED " in str(bar.render())
         assert "RECONCILING" not in str(bar.render())
+
+
+async def test_the_status_bar_renders_and_repaints_only_a_line_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It redraws 4 times a second, and its figures (whole seconds) rarely change."""
+    services = fake()
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        bar = app.query_one(StatusBar)
+        bar.now = lambda: 1.5
+        bar.redraw()
+        rendered: list[str] = []
+        refreshed: list[object] = []
+        real_render = Text.render
+
+        def render(self: Text, *args: object, **kwargs: object) -> object:
+            rendered.append(self.plain)
+            return real_render(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Text, "render", render)
+        monkeypatch.setattr(bar, "refresh", lambda *regions, **_: refreshed.extend(regions))
+        bar.redraw()
+        assert rendered == []
+        assert refreshed == []
+        bar.now = lambda: 2.5
+        bar.redraw()
+        assert [line for line in rendered if "msg 2 s" in line] == rendered
+        assert len(rendered) == 1
+        assert [region.width for region in refreshed] == [1]  # type: ignore[attr-defined]
 
 
 async def test_the_status_bar_marks_keys_from_the_environment() -> None:

@@ -64,6 +64,8 @@ class StatusBar(Widget):
         self.refresh_hz = refresh_hz
         """Redraws a second (only what changed reaches the terminal)."""
         self._text = Text()
+        self._strip: Strip | None = None
+        """``_text`` as rendered (None: not yet)."""
         self.hint: str | None = None
         """Said until ``hint_until`` (``now``'s clock), then never again this run."""
         self.hint_until = 0.0
@@ -88,11 +90,15 @@ class StatusBar(Widget):
         return self._text
 
     def update(self, text: Text, *, layout: bool = False) -> None:
-        """Show ``text``, repainting only the cells where it differs from the last."""
+        """Show ``text``, repainting only the cells where it differs from the last (an
+        unchanged line, most redraws, is not even rendered: ages are whole seconds)."""
         del layout  # one line, fixed height: never a layout pass
-        console = self.app.console
-        before = Strip(list(self._text.render(console, end="")))
-        span = changed_span(before, Strip(list(text.render(console, end=""))))
+        if text == self._text:
+            return
+        if self._strip is None:
+            self._strip = Strip(list(self._text.render(self.app.console, end="")))
+        before, self._strip = self._strip, Strip(list(text.render(self.app.console, end="")))
+        span = changed_span(before, self._strip)
         self._text = text
         if span is not None:
             start, end = span
