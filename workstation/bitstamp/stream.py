@@ -106,6 +106,43 @@ class _Reconnect(Exception):  # noqa: N818 - control flow, not an error
         self.at_once = at_once
 
 
+class _IdleWatch:
+    """Expires a connection's ``asyncio.timeout`` once nothing has arrived for ``idle_s``.
+
+    A timeout around each ``recv()`` costs a timer scheduled and cancelled per frame: at
+    ``--speed 100`` (hundreds of trade frames a second) that was a tenth of the stream's
+    loop time. Here a frame only notes the time (:meth:`heard`); one timer, at the last
+    frame's time plus ``idle_s``, checks and either moves itself on or expires the
+    connection's timeout (which raises ``TimeoutError`` in the pump, exactly as before).
+    """
+
+    def __init__(self, idle_s: float, expiry: asyncio.Timeout) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._idle_s = idle_s
+        self._expiry = expiry
+        self._last = self._loop.time()
+        self._timer: asyncio.TimerHandle | None = self._loop.call_at(
+            self._last + idle_s, self._check
+        )
+
+    def heard(self) -> None:
+        """A frame arrived now."""
+        self._last = self._loop.time()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        due = self._last + self._idle_s
+        if self._loop.time() >= due:
+            self._timer = None
+            self._expiry.reschedule(self._loop.time())  # expires at once: TimeoutError
+        else:
+            self._timer = self._loop.call_at(due, self._check)
+
+
 class StreamClient:
     """One WebSocket connection to one environment, shared by every feed.
 
@@ -294,27 +331,31 @@ class StreamClient:
         heartbeat = asyncio.create_task(self._heartbeats(ws), name="bitstamp-heartbeat")
         received = 0
         try:
-            while True:
-                received += 1
-                if received % _YIELD_EVERY == 0:
-                    # recv() returns buffered frames without suspending: let the rest of
-                    # the loop (a UI) run between bursts.
-                    await asyncio.sleep(0)
+            async with asyncio.timeout(None) as expiry:
+                idle = _IdleWatch(self.idle_timeout_s, expiry)
                 try:
-                    async with asyncio.timeout(self.idle_timeout_s):
+                    while True:
+                        received += 1
+                        if received % _YIELD_EVERY == 0:
+                            # recv() returns buffered frames without suspending: let the rest
+                            # of the loop (a UI) run between bursts.
+                            await asyncio.sleep(0)
                         frame = await ws.recv()
-                except TimeoutError:
-                    raise _Reconnect(f"no message for {self.idle_timeout_s:g} s") from None
-                try:
-                    event = stream_frames.parse_frame(frame)
-                except FrameError as exc:
-                    self._events.put_nowait(FrameRejected(str(exc), exc.channel))
-                    continue
-                if isinstance(event, HeartbeatReply):
-                    continue
-                self._events.put_nowait(event)
-                if isinstance(event, ReconnectRequested):
-                    raise _Reconnect("server requested reconnect", at_once=True)
+                        idle.heard()
+                        try:
+                            event = stream_frames.parse_frame(frame)
+                        except FrameError as exc:
+                            self._events.put_nowait(FrameRejected(str(exc), exc.channel))
+                            continue
+                        if isinstance(event, HeartbeatReply):
+                            continue
+                        self._events.put_nowait(event)
+                        if isinstance(event, ReconnectRequested):
+                            raise _Reconnect("server requested reconnect", at_once=True)
+                finally:
+                    idle.stop()
+        except TimeoutError:
+            raise _Reconnect(f"no message for {self.idle_timeout_s:g} s") from None
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
