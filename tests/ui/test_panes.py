@@ -208,6 +208,30 @@ async def test_a_new_trade_moves_the_tape_down_and_only_it_is_formatted() -> Non
         assert formatted == [4]
 
 
+async def test_a_new_trade_repaints_the_tape_lines_not_the_whole_pane(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual repaints a whole widget, border and all, whenever its border subtitle is set,
+    even to the same text: the tape must set it only when it changes."""
+    services = fake()
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        tape = app.query_one(TradesTapeView)
+        refreshed: list[tuple[object, ...]] = []
+        monkeypatch.setattr(tape, "refresh", lambda *regions, **_: refreshed.append(regions))
+        services.pairs["btcusd"].tape.add(trade(4, "60002.00", "0.03", Side.SELL))
+        tape.poll()
+        assert refreshed
+        assert all(regions for regions in refreshed)  # never the whole pane
+        refreshed.clear()
+        services.pairs["btcusd"].tape_stale = True  # the subtitle changes: the border repaints
+        services.pairs["btcusd"].tape.add(trade(5, "60002.00", "0.04", Side.SELL))
+        tape.poll()
+        assert tape.border_subtitle == "STALE: trades missed, refilled from REST"
+        assert () in refreshed
+
+
 async def test_another_pairs_tape_is_drawn_though_its_trade_ids_are_the_same() -> None:
     services = fake()
     services.add_pair(

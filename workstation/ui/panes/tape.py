@@ -76,7 +76,9 @@ class TradesTapeView(MarketPane):
         self.view = feed
         if self.cap is not None:
             self.cap.drew()
-        self.border_subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
+        subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
+        if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole pane
+            self.border_subtitle = subtitle
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
         self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
