@@ -22,6 +22,7 @@ from workstation.ui.pace import LOW_BANDWIDTH, MOVE_HZ
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.redraw_cap import RedrawCap
+from workstation.ui.trimmed_screen import TrimmedChopsUpdate
 
 from .fake_services import FakeServices, snapshot, trade
 from .harness import until
@@ -141,6 +142,45 @@ async def test_the_app_paints_a_moved_book_and_tape_without_waiting_for_a_tick()
         services.move("btcusd")  # (no await between: the tape's own timer cannot come first)
         assert tape.cap.delay == 0
         await until(pilot, lambda: "0.42" in text(tape), "the new trade painted")
+
+
+async def test_a_moved_book_and_tape_reach_the_screen_on_the_next_turn_of_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not after Textual's four hops through message queues (each behind a stream's burst):
+    the redraw a nudge causes is painted, book and tape in one screen update, on the loop's
+    next turn."""
+    services = fake()
+    app = build_app(services, AppOptions(refresh_hz=0.01))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause()
+        await asyncio.sleep(2 / MOVE_HZ)  # a quiet spell: the nudge is the leading edge
+        book, tape = app.query_one(OrderBookView), app.query_one(TradesTapeView)
+        painted: list[set[int]] = []  # the screen lines of each update sent to the terminal
+        real_display = app._display
+
+        def display(screen: object, update: object) -> None:
+            if isinstance(update, TrimmedChopsUpdate):
+                painted.append({y for y, _, _ in update.spans})
+            real_display(screen, update)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", display)
+        pair = services.pairs["btcusd"]
+        moved = snapshot("btcusd", bids=[("59000.70", "0.3")], asks=ASKS)
+        pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
+        pair.version += 1
+        pair.tape.merge([trade(2, "60002.00", "0.42", Side.BUY)])
+        services.move("btcusd")
+        await asyncio.sleep(0)  # the caps' redraws (leading edge)
+        await asyncio.sleep(0)  # the paint
+        assert "59000.70" in text(book)
+        assert "0.42" in text(tape)
+        assert len(painted) == 1  # one update for both panes
+        book_lines = set(range(book.region.y, book.region.bottom))
+        tape_lines = set(range(tape.region.y, tape.region.bottom))
+        assert painted[0] & book_lines
+        assert painted[0] & tape_lines
 
 
 async def test_low_bandwidth_keeps_its_timers_and_asks_for_no_nudges() -> None:

@@ -19,6 +19,7 @@ from ...services.facade import Services
 from ...services.views import MarketView
 from ..drawn_lines import DrawnLines
 from ..redraw_cap import RedrawCap
+from ..trimmed_screen import TrimmedScreen
 
 __all__ = ["MarketPane"]
 
@@ -39,7 +40,7 @@ class MarketPane(Widget, can_focus=True):
         self.redraw_hz = redraw_hz
         """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;
         with no ``move_hz`` (low bandwidth), the only redraws."""
-        self.cap = RedrawCap(self.poll, move_hz) if move_hz is not None else None
+        self.cap = RedrawCap(self._redraw_moved, move_hz) if move_hz is not None else None
         """Redraws on a nudge (:meth:`nudge`), at most ``move_hz`` a second; None: timer only."""
         self.symbol: str | None = None
         self.view: MarketView | None = None
@@ -99,6 +100,12 @@ class MarketPane(Widget, can_focus=True):
         """``symbol``'s market moved: redraw now, or as soon as the cap allows."""
         if self.cap is not None and symbol == self.symbol:
             self.cap.nudge()
+
+    def _redraw_moved(self) -> None:
+        """The cap's redraw: poll, and paint what changed on the loop's next turn."""
+        self.poll()
+        if self._repaint_required and isinstance(screen := self.screen, TrimmedScreen):
+            screen.paint_soon(self)
 
     def _tick(self) -> None:
         if self.cap is None or self.cap.due():
