@@ -22,7 +22,7 @@ from workstation.ui.pace import LOW_BANDWIDTH, MOVE_HZ
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.redraw_cap import RedrawCap
-from workstation.ui.trimmed_screen import TrimmedChopsUpdate
+from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedScreen
 
 from .fake_services import FakeServices, snapshot, trade
 from .harness import until
@@ -181,6 +181,39 @@ async def test_a_moved_book_and_tape_reach_the_screen_on_the_next_turn_of_the_lo
         tape_lines = set(range(tape.region.y, tape.region.bottom))
         assert painted[0] & book_lines
         assert painted[0] & tape_lines
+
+
+async def test_a_redraw_is_painted_on_the_next_turn_though_its_idle_handler_came_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In the running app the pane's own idle handler usually runs before the paint (its
+    wake-up is queued by the refresh, before the paint is): it posts the screen an update
+    message and clears the widget's flag, and the paint must not wait for that message."""
+    services = fake()
+    app = build_app(services, AppOptions(refresh_hz=0.01))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause()
+        book = app.query_one(OrderBookView)
+        screen = app.screen
+        assert isinstance(screen, TrimmedScreen)
+        painted: list[object] = []
+        real_display = app._display
+
+        def display(screen: object, update: object) -> None:
+            if isinstance(update, TrimmedChopsUpdate):
+                painted.append(update)
+            real_display(screen, update)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", display)
+        pair = services.pairs["btcusd"]
+        moved = snapshot("btcusd", bids=[("59000.70", "0.3")], asks=ASKS)
+        pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
+        pair.version += 1
+        book.poll()  # its refresh queues the pane's wake-up (its idle handler) ...
+        screen.paint_soon(book)  # ... before the paint
+        await asyncio.sleep(0)
+        assert len(painted) == 1
 
 
 async def test_low_bandwidth_keeps_its_timers_and_asks_for_no_nudges() -> None:

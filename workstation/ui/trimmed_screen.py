@@ -135,9 +135,11 @@ class TrimmedScreen(Screen[None]):
         if not self.is_current or self.app._batch_count or self not in self._compositor:
             return  # hidden, or inside a batch: Textual paints them when it can
         for widget in widgets:
-            # What the widget's idle handler would post as ``messages.Update``, done here.
-            if widget._repaint_required and widget.display and widget.is_mounted:
-                widget._repaint_required = False
+            # What the widget's idle handler posts as ``messages.Update``, done here; it may
+            # have run already (its wake-up was queued before this call), so what counts is
+            # the regions it still has to repaint, which the screen's update collects.
+            widget._repaint_required = False
+            if widget._repaint_regions and widget.display and widget.is_mounted:
                 self._dirty_widgets.add(widget)
         if self._dirty_widgets:
             self._on_timer_update()  # what the update timer's next tick would do, now
