@@ -138,8 +138,8 @@ class TrimmedScreen(Screen[None]):
             # What the widget's idle handler posts as ``messages.Update``, done here; it may
             # have run already (its wake-up was queued before this call), so what counts is
             # the regions it still has to repaint, which the screen's update collects.
-            widget._repaint_required = False
-            if widget._repaint_regions and widget.display and widget.is_mounted:
+            if widget.display and widget.is_mounted and widget._repaint_regions:
+                widget._repaint_required = False
                 self._dirty_widgets.add(widget)
         if self._dirty_widgets:
             self._on_timer_update()  # what the update timer's next tick would do, now
