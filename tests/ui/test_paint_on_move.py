@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 from workstation.domain.common import Side
-from workstation.ui.app import build_app
+from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
 from workstation.ui.pace import LOW_BANDWIDTH, MOVE_HZ
 from workstation.ui.panes.book import OrderBookView
@@ -144,6 +144,28 @@ async def test_the_app_paints_a_moved_book_and_tape_without_waiting_for_a_tick()
         await until(pilot, lambda: "0.42" in text(tape), "the new trade painted")
 
 
+def record_paints(app: WorkstationApp, monkeypatch: pytest.MonkeyPatch) -> list[set[int]]:
+    """The screen lines of each partial update the app sends the terminal from now on."""
+    painted: list[set[int]] = []
+    real_display = app._display
+
+    def display(screen: object, update: object) -> None:
+        if isinstance(update, TrimmedChopsUpdate):
+            painted.append({y for y, _, _ in update.spans})
+        real_display(screen, update)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app, "_display", display)
+    return painted
+
+
+def move_the_book(services: FakeServices) -> None:
+    """The best bid moves to 59000.70 (the fake's book changes; nothing is told yet)."""
+    pair = services.pairs["btcusd"]
+    moved = snapshot("btcusd", bids=[("59000.70", "0.3")], asks=ASKS)
+    pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
+    pair.version += 1
+
+
 async def test_a_moved_book_and_tape_reach_the_screen_on_the_next_turn_of_the_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -157,20 +179,9 @@ async def test_a_moved_book_and_tape_reach_the_screen_on_the_next_turn_of_the_lo
         await pilot.pause()
         await asyncio.sleep(2 / MOVE_HZ)  # a quiet spell: the nudge is the leading edge
         book, tape = app.query_one(OrderBookView), app.query_one(TradesTapeView)
-        painted: list[set[int]] = []  # the screen lines of each update sent to the terminal
-        real_display = app._display
-
-        def display(screen: object, update: object) -> None:
-            if isinstance(update, TrimmedChopsUpdate):
-                painted.append({y for y, _, _ in update.spans})
-            real_display(screen, update)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(app, "_display", display)
-        pair = services.pairs["btcusd"]
-        moved = snapshot("btcusd", bids=[("59000.70", "0.3")], asks=ASKS)
-        pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
-        pair.version += 1
-        pair.tape.merge([trade(2, "60002.00", "0.42", Side.BUY)])
+        painted = record_paints(app, monkeypatch)
+        move_the_book(services)
+        services.pairs["btcusd"].tape.merge([trade(2, "60002.00", "0.42", Side.BUY)])
         services.move("btcusd")
         await asyncio.sleep(0)  # the caps' redraws (leading edge)
         await asyncio.sleep(0)  # the paint
@@ -197,19 +208,8 @@ async def test_a_redraw_is_painted_on_the_next_turn_though_its_idle_handler_came
         book = app.query_one(OrderBookView)
         screen = app.screen
         assert isinstance(screen, TrimmedScreen)
-        painted: list[object] = []
-        real_display = app._display
-
-        def display(screen: object, update: object) -> None:
-            if isinstance(update, TrimmedChopsUpdate):
-                painted.append(update)
-            real_display(screen, update)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(app, "_display", display)
-        pair = services.pairs["btcusd"]
-        moved = snapshot("btcusd", bids=[("59000.70", "0.3")], asks=ASKS)
-        pair.book.load(moved.bids, moved.asks, moved.timestamp_us)
-        pair.version += 1
+        painted = record_paints(app, monkeypatch)
+        move_the_book(services)
         book.poll()  # its refresh queues the pane's wake-up (its idle handler) ...
         screen.paint_soon(book)  # ... before the paint
         await asyncio.sleep(0)
