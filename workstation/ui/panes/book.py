@@ -199,21 +199,6 @@ class OrderBookView(MarketPane):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def repaint_changes(self) -> None:
-        """Refresh only the cells that differ from what was drawn: a redraw where one level
-        moved writes that level's cells, not the pane (nor its border). A level whose inputs
-        did not change (its row, bar, cursor, staleness) is not even formatted."""
-        regions = []
-        size = self.size  # computed by Textual on every read: once per redraw, not per line
-        for y in range(size.height):
-            key = self._line_key(y, size)
-            if self._drawn.same(y, key):
-                continue
-            if (region := self._drawn.change(y, self._line(y, size), key)) is not None:
-                regions.append(region)
-        if regions:
-            self.refresh(*regions)
-
     @staticmethod
     def _slot(y: int, frame: _Frame, size: Size) -> tuple[Side, int, list[LadderRow], int] | None:
         """The level line ``y`` shows: (side, index from the touch, that side's rows, its

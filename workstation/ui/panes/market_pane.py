@@ -60,6 +60,22 @@ class MarketPane(Widget, can_focus=True):
         """Line ``y`` formatted."""
         raise NotImplementedError
 
+    def repaint_changes(self) -> None:
+        """Refresh only the cells that differ from what was drawn: a redraw where one level
+        moved writes that level's cells, not the pane (nor its border). A line whose key did
+        not change (its inputs: a level's row, bar and cursor, a trade on the same line) is
+        not even formatted."""
+        regions = []
+        size = self.size  # computed by Textual on every read: once per redraw, not per line
+        for y in range(size.height):
+            key = self._line_key(y, size)
+            if self._drawn.same(y, key):
+                continue
+            if (region := self._drawn.change(y, self._line(y, size), key)) is not None:
+                regions.append(region)
+        if regions:
+            self.refresh(*regions)
+
     def render_line(self, y: int) -> Strip:
         size = self.size  # computed by Textual on every read: once here, not per cell
         key = self._line_key(y, size)

@@ -82,8 +82,7 @@ class TradesTapeView(MarketPane):
         self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
         self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
-        size = self.size
-        width = size.width
+        width = self.size.width
         if width != self._formatted_width:
             self._formatted, self._formatted_width = {}, width
         kept, self._formatted = self._formatted, {}
@@ -93,15 +92,7 @@ class TradesTapeView(MarketPane):
             if strip is None:
                 strip = self._format_trade(trade, width)
             self._formatted[formatted] = strip
-        regions = []
-        for y in range(size.height):
-            line_key = self._line_key(y, size)
-            if self._drawn.same(y, line_key):
-                continue  # the same trade (or header, or blank) on the same line
-            if (region := self._drawn.change(y, self._line(y, size), line_key)) is not None:
-                regions.append(region)
-        if regions:
-            self.refresh(*regions)
+        self.repaint_changes()  # a line showing the same trade as before is not even compared
 
     def _forget_formatted(self) -> None:
         super()._forget_formatted()
