@@ -294,12 +294,14 @@ class OrderBookView(MarketPane):
         if frame.stale:
             style = style + self.style_of("book--stale")
         bar = _bar(row, frame, width)
-        # The bar grows from the right edge, like most ladders.
+        # The bar grows from the right edge, like most ladders. One cell per character (the
+        # figures are ASCII): the length is known, not measured.
         return Strip(
             [
                 Segment(text[: width - bar], style),
                 Segment(text[width - bar :], style + bar_style),
-            ]
+            ],
+            width,
         )
 
     def _spread_line(self, frame: _Frame, width: int) -> Strip:

@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from ...services.facade import Services
 from ...services.views import MarketView
+from ..bordered_lines import BorderedLines
 from ..drawn_lines import DrawnLines
 from ..redraw_cap import RedrawCap
 from ..trimmed_screen import TrimmedScreen
@@ -36,6 +37,7 @@ class MarketPane(Widget, can_focus=True):
         id: str | None = None,  # noqa: A002 - Textual's name
     ) -> None:
         super().__init__(id=id)
+        self._styles_cache = BorderedLines()  # each kept line is bordered once, not per paint
         self.services = services
         self.redraw_hz = redraw_hz
         """The fallback timer's pace: what no nudge told (a resize, a stale flag) shows by then;

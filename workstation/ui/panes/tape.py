@@ -149,7 +149,7 @@ class TradesTapeView(MarketPane):
         style = self.style_of("tape--buy" if trade.side is Side.BUY else "tape--sell")
         if self._is_large(trade.amount):
             style = style + self.style_of("tape--large")
-        return Strip([Segment(text[:width].ljust(width), style)])
+        return Strip([Segment(text[:width].ljust(width), style)], width)  # ASCII: a cell each
 
 
 def _columns(width: int) -> tuple[int, int, int]:
