@@ -18,6 +18,7 @@ Every failure is one line on stderr and an exit code: 2 for a usage or keyring p
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -167,7 +168,20 @@ def _fail(command: str, message: str, code: int = 2) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Check the options and the config file, find the keys, then start the app; all checks
-    happen offline (but for an encrypted keyring's passphrase, asked before the app starts)."""
+    happen offline (but for an encrypted keyring's passphrase, asked before the app starts).
+
+    The garbage collector is paused from here until the app runs (``ui.app.run_app`` freezes
+    what the start made, then resumes it): the imports and the first screen make ~50,000
+    objects that live as long as the process, and collecting while they are made walked them
+    again and again, ~0.05 s of a cold start's CPU for no garbage found."""
+    gc.disable()
+    try:
+        return _checked_start(args)
+    finally:
+        gc.enable()
+
+
+def _checked_start(args: argparse.Namespace) -> int:
     from .cli_keys import KeysUnavailableError
     from .services.config import ConfigError, load_settings
     from .services.desk_state import default_desk_path

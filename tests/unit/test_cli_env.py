@@ -7,6 +7,7 @@ provably happens before any network. An in-memory keyring stands in for the OS o
 
 from __future__ import annotations
 
+import gc
 import inspect
 import socket
 from collections.abc import Iterator
@@ -454,3 +455,38 @@ def test_start_app_builds_the_services_and_options_from_the_settings(
     assert options.low_bandwidth_hint  # over SSH with the mode off: said once
     assert services.guards.max_notional["USD"] == 123
     assert services.guards.source == str(config)
+
+
+def test_the_collector_is_paused_for_the_start_and_runs_again_after_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, network: list[object]
+) -> None:
+    """The start's imports and first screen run without the garbage collector (it walked the
+    ~50,000 objects they make again and again); the app runs with it, and a refused start
+    gives it back too."""
+    from workstation.ui import app as ui_app
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    collecting: list[bool] = []
+    monkeypatch.setattr(
+        ui_app, "run_app", lambda services, options: collecting.append(gc.isenabled()) or 0
+    )
+    assert gc.isenabled()
+    assert cli.main(["--sim-url", "http://127.0.0.1:9", "--log-dir", str(tmp_path)]) == 0
+    assert collecting == [False]  # the app was started (run_app resumes it) ...
+    assert gc.isenabled()  # ... and whatever run_app did, the start gives it back
+    assert cli.main(["--env", "live", "--no-confirm"]) == 2  # refused before anything starts
+    assert gc.isenabled()
+
+
+def test_run_app_collects_again_once_the_start_up_objects_are_frozen() -> None:
+    from workstation.ui.app import freeze_start_up_objects
+
+    gc.disable()
+    try:
+        freeze_start_up_objects()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

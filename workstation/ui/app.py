@@ -466,5 +466,7 @@ def freeze_start_up_objects() -> None:
     ours: about 50,000) out of the garbage collector's sight (``gc.freeze``). They live as
     long as the process, yet a full collection walked them all: 35-60 ms with the event loop
     stopped, a few times a minute, which a trader saw as a book late by that much. Side by
-    side in the running app (45 s, 3 pairs, speed 1): full collections max 49-51 -> 19-22 ms."""
+    side in the running app (45 s, 3 pairs, speed 1): full collections max 49-51 -> 19-22 ms.
+    The collector, paused for the start (``cli_trading.run_tui``), runs again from here."""
     gc.freeze()
+    gc.enable()
