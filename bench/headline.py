@@ -114,6 +114,12 @@ FIGURES = (
         _at("cold_start", "cold_start_attached_app_cpu_s"),
     ),
     Figure(
+        "cold_start_bare_textual_s",
+        "cold start of a bare Textual app drawing the same box, beside them: the floor",
+        "s",
+        _at("cold_start", "cold_start_bare_textual_s"),
+    ),
+    Figure(
         "cpu_pct_app_3_pairs",
         "CPU of the app's process, 3 pairs, --speed 1",
         "% of a core",

@@ -8,13 +8,14 @@ screens into delays is checked exactly, on made-up stamps and screens.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from bench import frame_to_paint
-from bench.app_pty import app_env, book_top, tape_rows
+from bench.app_pty import app_argv, app_env, book_top, tape_rows
 from bench.cold_start import time_to_book
 from bench.footprint import measure_cpu
 from bench.frame_to_paint import ChangeClock, percentiles
@@ -110,7 +111,14 @@ def test_frame_to_paint_times_changes_of_a_real_app(sim: RunningSim) -> None:
 def test_cold_start_attached_to_a_running_simulator(sim: RunningSim) -> None:
     with tempfile.TemporaryDirectory() as home:
         env = app_env(home, api_key=sim.api_key, api_secret=sim.api_secret)
-        wall, cpu = time_to_book(["--sim-url", sim.rest_url], env)
+        wall, cpu = time_to_book(app_argv("--sim-url", sim.rest_url), env)
+    assert cpu > 0
+    assert 0 < wall < 60
+
+
+def test_cold_start_of_the_bare_textual_floor() -> None:
+    with tempfile.TemporaryDirectory() as home:
+        wall, cpu = time_to_book([sys.executable, "-m", "bench.bare_textual"], app_env(home))
     assert cpu > 0
     assert 0 < wall < 60
 
