@@ -93,3 +93,44 @@ def test_snapshot_values_off_the_grid_are_refused() -> None:
     book = OrderBook("btcusd", 2, 8)
     with pytest.raises(NumberFormatError):
         book.load([(D("100.001"), D("1"))], [], 1)
+
+
+def _other_text(text: str) -> str:
+    """The same number in another text: trailing zeros dropped (``"1.50"`` -> ``"1.5"``)."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@settings(max_examples=300)
+@given(
+    rows,
+    rows,
+    st.integers(min_value=0, max_value=10),
+    st.sampled_from(["book", "other text", "one changed", "garbage"]),
+    st.data(),
+)
+def test_top_matches_agrees_with_comparing_units(
+    bids: list, asks: list, depth: int, how: str, data: st.DataObject
+) -> None:
+    """The cross-check's text match says what comparing parsed units says, for the book's
+    own text, the same numbers in other text, a changed level and rows that are not numbers."""
+    book = OrderBook("btcusd", 2, 8)
+    book.apply_rows(bids, asks, 1)
+    for side in (Side.BUY, Side.SELL):
+        top = [(f"{p:.2f}", f"{a:.8f}") for p, a in book.levels(side, depth)]
+        if how == "other text":
+            top = [(_other_text(p), _other_text(a)) for p, a in top]
+        elif how == "one changed" and top:
+            at = data.draw(st.integers(min_value=0, max_value=len(top) - 1))
+            price, amount = top[at]
+            top[at] = (price, f"{D(amount) + D('0.00000001'):.8f}")
+        elif how == "garbage" and top:
+            top[-1] = (top[-1][0], "1e-3")
+        try:
+            expected = book.top_units(side, len(top)) == book.rows_units(top)
+        except NumberFormatError:
+            with pytest.raises(NumberFormatError):
+                book.top_matches(side, top)
+            continue
+        assert book.top_matches(side, top) is expected
+        if how in ("book", "other text"):
+            assert expected  # the book's own levels, in whatever text

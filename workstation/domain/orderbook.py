@@ -34,7 +34,7 @@ from itertools import islice
 
 from .book_rows import DROP_PUNCTUATION, PackedRules
 from .common import Side
-from .numbers import NumberFormatError, from_units, to_units
+from .numbers import NumberFormatError, from_units, to_units, units_text
 
 __all__ = ["COALESCE_FROM", "STAGED_LIMIT", "OrderBook"]
 
@@ -286,6 +286,34 @@ class OrderBook:
             levels = self._asks.levels
             keys = islice(self._asks.keys, depth)
         return [(k, int(levels[k].replace(b".", b""))) for k in keys]
+
+    def top_matches(self, side: Side, rows: Sequence[tuple[str, str]]) -> bool:
+        """Whether ``side``'s best ``len(rows)`` levels are exactly ``rows`` (wire text, best
+        first): the venue's own top levels against ours, as the feed's cross-check asks once
+        a second per pair. Rows in the book's own text (the venue's usual form: the market's
+        decimals) match as text, without parsing; any other text of the same numbers
+        (``"1.5"`` for ``"1.50"``) is parsed strictly and compared in units.
+
+        Raises:
+            NumberFormatError: a row that is not a number of the book's decimals.
+        """
+        if self._staged:
+            self._apply_staged()
+        if side is Side.BUY:
+            levels = self._bids.levels
+            keys: Iterable[int] = islice(reversed(self._bids.keys), len(rows))
+        else:
+            levels = self._asks.levels
+            keys = islice(self._asks.keys, len(rows))
+        ours = [(k, levels[k]) for k in keys]
+        if len(ours) == len(rows):
+            places = self.price_places
+            for (price, amount), (price_text, amount_text) in zip(ours, rows, strict=True):
+                if amount != amount_text.encode() or units_text(price, places) != price_text:
+                    break
+            else:
+                return True
+        return [(k, int(v.replace(b".", b""))) for k, v in ours] == self.rows_units(rows)
 
     def rows_units(self, rows: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
         """Wire rows in this book's units (to compare with ``top_units``); strict."""

@@ -315,9 +315,7 @@ class MarketFeed:
         if self.state is not FeedState.LIVE:
             return  # settling it found the book crossed: a resync is under way
         try:
-            same = book.top_units(Side.BUY, len(bids)) == book.rows_units(bids) and book.top_units(
-                Side.SELL, len(asks)
-            ) == book.rows_units(asks)
+            same = book.top_matches(Side.BUY, bids) and book.top_matches(Side.SELL, asks)
         except NumberFormatError:
             same = False
         if same:
