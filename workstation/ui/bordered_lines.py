@@ -11,9 +11,10 @@ of each screen update.
 padding, outline, tint, hatch or opacity; anything else is left to Textual, line by line):
 the two border cells are worked out once per render, and a content line the pane hands back
 unchanged (the book's and the tape's kept lines are the same ``Strip`` objects) gets back the
-same bordered ``Strip``, so Textual's own caches on it (the filter's, and the crop, divide
-and render to text of the screen update) are hits too. A trade that moves down a line is
-bordered, filtered and turned into text once, not on every line it moves.
+same bordered ``Strip``, so Textual's own caches on it (the filter's, and the cut into the
+screen's chops) are hits too. A trade that moves down a line is bordered and filtered once,
+not on every line it moves. (Its text for the terminal is still made anew: the screen
+update writes only the cells that differ from the line before, a different crop each time.)
 
 The top and bottom borders (with the title and subtitle) are Textual's, unchanged. What is
 drawn is Textual's to the cell: ``tests/ui/test_bordered_lines.py`` compares the two.
