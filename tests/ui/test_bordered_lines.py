@@ -2,9 +2,9 @@
 
 ``BorderedLines`` replaces Textual's ``StylesCache`` for the two market panes: the lines
 between the side borders are put together once, and a line the pane hands back unchanged (a
-trade that moved down a line) gets back the same ``Strip`` with everything Textual keeps on
-it (filtered, cropped, turned into text). What is drawn must be Textual's to the cell, in
-every state that changes the border: focus, a stale book, a theme, a resize.
+trade that moved down a line) gets back the same ``Strip``, with what Textual keeps on it (its
+filtered copy, its cuts). What is drawn must be Textual's to the cell, in every state that
+changes the border: focus, a stale book, a theme, a resize.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -64,10 +65,10 @@ def assert_drawn_as_textual_draws(*widgets: Widget) -> None:
             assert list(mine) == list(theirs), f"{type(widget).__name__} line {y}"
 
 
-async def shown(app: WorkstationApp, pilot: object) -> tuple[OrderBookView, TradesTapeView]:
-    await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")  # type: ignore[arg-type]
+async def shown(app: WorkstationApp, pilot: Pilot[None]) -> tuple[OrderBookView, TradesTapeView]:
+    await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
     book, tape = app.query_one(OrderBookView), app.query_one(TradesTapeView)
-    await until(pilot, lambda: "60000.39" in whole(tape)[2].text, "the tape drawn")  # type: ignore[arg-type]
+    await until(pilot, lambda: "60000.39" in whole(tape)[2].text, "the tape drawn")
     return book, tape
 
 
