@@ -52,7 +52,7 @@ class TradesTapeView(MarketPane):
         super().__init__(services, redraw_hz=redraw_hz, move_hz=move_hz, id=id)
         self._rows: list[Trade] = []
         self._large = Decimal(0)
-        self._seen: tuple[int, int, bool] | None = None
+        self._seen: tuple[int, Size, bool] | None = None
         self._formatted: dict[tuple[int, bool], Strip] = {}
         """The line of each trade on screen, by (trade id, large), at ``_formatted_width``."""
         self._formatted_width = -1
@@ -69,7 +69,8 @@ class TradesTapeView(MarketPane):
         feed = self.services.market(self.symbol) if self.symbol is not None else None
         if feed is None:
             return
-        seen = (feed.tape_version, self.size.height, feed.tape_stale)
+        size = self.size  # computed by Textual on every read: once per poll
+        seen = (feed.tape_version, size, feed.tape_stale)
         if seen == self._seen:
             return
         self._seen = seen
@@ -79,10 +80,10 @@ class TradesTapeView(MarketPane):
         subtitle = "STALE: trades missed, refilled from REST" if feed.tape_stale else ""
         if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole pane
             self.border_subtitle = subtitle
-        self._rows = feed.tape.newest_first(max(0, self.size.height - 1))
+        self._rows = feed.tape.newest_first(max(0, size.height - 1))
         recent = [t.amount for t in feed.tape.newest_first(200)]
         self._large = statistics.median(recent) * LARGE_MULTIPLE if recent else Decimal(0)
-        width = self.size.width
+        width = size.width
         if width != self._formatted_width:
             self._formatted, self._formatted_width = {}, width
         kept, self._formatted = self._formatted, {}
