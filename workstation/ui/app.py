@@ -26,7 +26,6 @@ from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ..domain.common import Side
@@ -45,6 +44,7 @@ from ..services.facade import Services
 from .commands import CommandFailure
 from .desk import TradingDesk
 from .desk_memory import DeskMemory
+from .keys_footer import KeysFooter
 from .kill_switch import KILL_KEY, KillSwitch
 from .options import DEFAULT_MARKET, AppOptions
 from .pace import pace_for
@@ -178,7 +178,7 @@ class WorkstationApp(App[None]):
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
         yield StatusBar(self.services, refresh_hz=pace.status_hz, id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         register_themes(self)

@@ -1,0 +1,57 @@
+"""The footer of keys: it shows the keys of the pane in focus, and is rebuilt only when they
+change (``ui/keys_footer.py``). Driven by Textual's Pilot against the simulator."""
+
+from __future__ import annotations
+
+from textual.widgets._footer import FooterKey
+
+from workstation.services.facade import VenueServices
+from workstation.services.venue import Venue
+from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.keys_footer import KeysFooter
+from workstation.ui.panes.book import OrderBookView
+from workstation.ui.panes.orders import OpenOrdersView
+from workstation.ui.panes.tape import TradesTapeView
+
+from .harness import until
+
+
+def footer_keys(app: WorkstationApp) -> list[FooterKey]:
+    return list(app.query_one(KeysFooter).query(FooterKey).results(FooterKey))
+
+
+def footer_text(app: WorkstationApp) -> str:
+    """The footer's line as the screen draws it."""
+    footer = app.query_one(KeysFooter)
+    lines = app.screen._compositor.render_strips()
+    return lines[footer.region.y].text
+
+
+async def test_the_footer_follows_the_focus_and_is_rebuilt_only_when_its_keys_change(
+    venue: Venue,
+) -> None:
+    app = build_app(VenueServices(venue))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "Quit" in footer_text(app), "the footer's keys")
+        await pilot.pause(0.2)
+        shown = footer_keys(app)
+        text = footer_text(app)
+        assert app.focused is app.query_one(OrderBookView)
+        assert "Buy" in text
+        assert "Cancel" not in text
+
+        await pilot.press("tab")  # the tape: the app's keys again, nothing new
+        await until(pilot, lambda: app.focused is app.query_one(TradesTapeView), "the tape")
+        await pilot.pause(0.2)
+        assert footer_keys(app) == shown  # the same widgets: not rebuilt
+        assert all(key.is_attached for key in shown)
+        assert footer_text(app) == text
+
+        await pilot.press("o")  # the orders: their keys join the footer
+        await until(pilot, lambda: app.focused is app.query_one(OpenOrdersView), "the orders")
+        await until(pilot, lambda: "Cancel all" in footer_text(app), "the orders' keys")
+        assert "Amend" in footer_text(app)
+
+        await pilot.press("1")  # back to the book: the orders' keys leave the footer
+        await until(pilot, lambda: "Cancel all" not in footer_text(app), "the book's keys")
+        assert footer_text(app) == text
