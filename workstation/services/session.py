@@ -90,11 +90,23 @@ class Session:
         """Load the markets (the venue's: its rules are what orders are checked against),
         open the shared WebSocket and start the market data service. While the venue cannot
         be reached (or refuses: a 429, a 5xx, a reply that does not parse) the markets are
-        asked again after a growing pause; :attr:`reach` says so."""
-        self.markets = {m.symbol: m for m in await self.reach.retry(self.rest.markets)}
+        asked again after a growing pause; :attr:`reach` says so.
+
+        The WebSocket starts opening while the markets are asked (neither needs the other):
+        a pair's subscription then leaves as soon as the markets are in, not one handshake
+        later, which is a cold start's path to its first book. Its events wait in the
+        stream's queue until the hub reads them; an open that fails or is cancelled closes
+        it."""
+        stream = StreamClient(self.venue.ws_url)
+        stream.start()
+        try:
+            self.markets = {m.symbol: m for m in await self.reach.retry(self.rest.markets)}
+        except BaseException:
+            await stream.close()
+            raise
         self.hub = MarketHub(
             self.market_rest,
-            StreamClient(self.venue.ws_url),
+            stream,
             self.markets,
             listener=listener,
             reach=self.market_reach,
