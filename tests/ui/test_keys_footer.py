@@ -1,18 +1,22 @@
-"""The footer of keys: it shows the keys of the pane in focus, and is rebuilt only when they
-change (``ui/keys_footer.py``). Driven by Textual's Pilot against the simulator."""
+"""The footer of keys: it shows the keys of the pane in focus, is rebuilt only when they
+change, and is first built once a book is live (``ui/keys_footer.py``). Driven by Textual's
+Pilot against the simulator, or the fake services where the test says when a book is live."""
 
 from __future__ import annotations
 
 from textual.widgets._footer import FooterKey
 
+from workstation.services.events import FeedStateChanged
 from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
-from workstation.ui.app import WorkstationApp, build_app
+from workstation.ui.app import KEYS_AT_LATEST_S, WorkstationApp, build_app
 from workstation.ui.keys_footer import KeysFooter
+from workstation.ui.options import AppOptions
 from workstation.ui.panes.book import OrderBookView
 from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.tape import TradesTapeView
 
+from .fake_services import FakeServices, snapshot
 from .harness import until
 
 
@@ -55,3 +59,37 @@ async def test_the_footer_follows_the_focus_and_is_rebuilt_only_when_its_keys_ch
         await pilot.press("1")  # back to the book: the orders' keys leave the footer
         await until(pilot, lambda: "Cancel all" not in footer_text(app), "the book's keys")
         assert footer_text(app) == text
+
+
+def fake_market() -> FakeServices:
+    services = FakeServices()
+    services.add_pair(
+        "btcusd",
+        snapshot("btcusd", bids=[("60000.00", "0.5")], asks=[("60001.00", "0.75")]),
+    )
+    return services
+
+
+async def test_the_keys_wait_for_the_first_live_book() -> None:
+    """A start's first frames go to the book: the footer's keys are built once a book is
+    live, not before."""
+    services = fake_market()
+    app = build_app(services, AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+        await pilot.pause(0.2)
+        assert footer_keys(app) == []
+        assert "Quit" not in footer_text(app)
+
+        services.tell(FeedStateChanged("btcusd", "live"))
+        await until(pilot, lambda: "Quit" in footer_text(app), "the footer's keys")
+        assert not app.query_one(KeysFooter).held
+
+
+async def test_the_keys_are_shown_after_a_second_when_no_book_goes_live() -> None:
+    """A venue that never gives a book (down, refusing) does not keep the keys away."""
+    app = build_app(fake_market(), AppOptions())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(KEYS_AT_LATEST_S / 2)
+        assert "Quit" not in footer_text(app)
+        await until(pilot, lambda: "Quit" in footer_text(app), "the footer's keys")

@@ -63,6 +63,9 @@ from .trimmed_screen import TrimmedScreen
 
 __all__ = ["WorkstationApp", "build_app", "freeze_start_up_objects", "run_app"]
 
+KEYS_AT_LATEST_S = 1.0
+"""The footer's keys are shown once a book is live, or this long after the start."""
+
 
 class PairCommands(Provider):
     """``Show ETH/USD`` for every pair, in the command palette."""
@@ -178,7 +181,7 @@ class WorkstationApp(App[None]):
             yield BalancesView(id="balances")
             yield OpenOrdersView(lambda: self.services.markets, id="orders")
         yield StatusBar(self.services, refresh_hz=pace.status_hz, id="status")
-        yield KeysFooter(compact=True, show_command_palette=False)
+        yield KeysFooter(held=True, compact=True)  # released by _show_keys
 
     def on_mount(self) -> None:
         register_themes(self)
@@ -202,9 +205,16 @@ class WorkstationApp(App[None]):
         if book.cap is not None or tape.cap is not None:
             self._moved_panes = (book, tape)
             self.services.on_market_moved(self._market_moved)
+        self.set_timer(KEYS_AT_LATEST_S, self._show_keys)
         self._connector = self.run_command(
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)
         )
+
+    def _show_keys(self) -> None:
+        """Build the footer's keys: once a book is live (the first frames of a start go to
+        it), or :data:`KEYS_AT_LATEST_S` after the start when none is yet."""
+        for footer in self.query(KeysFooter).results(KeysFooter):
+            footer.release()
 
     def _market_moved(self, symbol: str) -> None:
         """A frame moved ``symbol``'s market (per frame: kept cheap, the panes cap redraws)."""
@@ -400,6 +410,8 @@ class WorkstationApp(App[None]):
                 self.show(fallback)
             return
         if isinstance(event, FeedStateChanged):
+            if event.detail == "live":
+                self._show_keys()
             if event.symbol == self.current:
                 for book in self.query(OrderBookView).results(OrderBookView):  # none at exit
                     book.poll()

@@ -8,6 +8,10 @@ show the app's keys alone. At a cold start it was rebuilt three times before the
 (about 40 ms of a 0.65 s start, measured side by side); moving focus between the market panes
 rebuilt it for nothing each time. :class:`KeysFooter` rebuilds only when what it would draw
 differs from what it drew.
+
+A footer made with ``held=True`` builds no keys until :meth:`release`: the app holds them
+back until the book is first drawn (a start's first frames go to what a trader waits for:
+the keys' widgets, their styles and the layout they need took about 20 ms of it).
 """
 
 from __future__ import annotations
@@ -30,20 +34,36 @@ class KeysFooter(Footer):
     _shown: _Shown | None = None
     """The bindings the footer's keys were built from (None: not built from any yet)."""
 
+    def __init__(self, *, held: bool = False, compact: bool = False) -> None:
+        super().__init__(compact=compact, show_command_palette=False)
+        self.held = held
+        """No keys are built while held (:meth:`release`)."""
+
+    def release(self) -> None:
+        """Build the keys now if they were held back (once; later calls do nothing)."""
+        if self.held:
+            self.held = False
+            self._bindings_ready = True
+            # through the footer's own queue: the rebuild must run as the footer's (Textual
+            # binds each key's compact flag to the widget composing it), not the caller's
+            self.call_next(self.call_after_refresh, self._rebuild_if_changed)
+
     def compose(self) -> ComposeResult:
+        if self.held:
+            return
         self._shown = self._bindings_now() if self._bindings_ready else None
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         # Textual's own, but for the rebuild it schedules (``_rebuild_if_changed``)
         self._bindings_ready = True
-        if not screen.app.app_focus:
+        if self.held or not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
             self.call_after_refresh(self._rebuild_if_changed)
 
     async def _rebuild_if_changed(self) -> None:
-        if not self.is_attached or self._bindings_now() == self._shown:
+        if self.held or not self.is_attached or self._bindings_now() == self._shown:
             return
         await self.recompose()
 
