@@ -1,14 +1,15 @@
 """The footer of keys: it shows the keys of the pane in focus, is rebuilt only when they
-change, and is first built once a book is live (``ui/keys_footer.py``). Driven by Textual's
-Pilot against the simulator, or the fake services where the test says when a book is live."""
+change, and is first built once the book shows prices (``ui/keys_footer.py``). Driven by
+Textual's Pilot against the simulator, or the fake services where the test fills the book."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets._footer import FooterKey
 
-from workstation.services.events import FeedStateChanged
 from workstation.services.facade import VenueServices
 from workstation.services.venue import Venue
+from workstation.ui import app as app_module
 from workstation.ui.app import KEYS_AT_LATEST_S, WorkstationApp, build_app
 from workstation.ui.keys_footer import KeysFooter
 from workstation.ui.options import AppOptions
@@ -61,19 +62,20 @@ async def test_the_footer_follows_the_focus_and_is_rebuilt_only_when_its_keys_ch
         assert footer_text(app) == text
 
 
-def fake_market() -> FakeServices:
+def fake_market(*, prices: bool) -> FakeServices:
     services = FakeServices()
-    services.add_pair(
-        "btcusd",
-        snapshot("btcusd", bids=[("60000.00", "0.5")], asks=[("60001.00", "0.75")]),
-    )
+    services.add_pair("btcusd", BOOK if prices else snapshot("btcusd", bids=[], asks=[]))
     return services
 
 
-async def test_the_keys_wait_for_the_first_live_book() -> None:
-    """A start's first frames go to the book: the footer's keys are built once a book is
-    live, not before."""
-    services = fake_market()
+BOOK = snapshot("btcusd", bids=[("60000.00", "0.5")], asks=[("60001.00", "0.75")])
+
+
+async def test_the_keys_wait_for_the_books_first_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start's first frames go to the book: the footer's keys are built once the book
+    has drawn prices, not before (the fallback pushed out of the test's way)."""
+    monkeypatch.setattr(app_module, "KEYS_AT_LATEST_S", 60.0)
+    services = fake_market(prices=False)
     app = build_app(services, AppOptions())
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
@@ -81,14 +83,18 @@ async def test_the_keys_wait_for_the_first_live_book() -> None:
         assert footer_keys(app) == []
         assert "Quit" not in footer_text(app)
 
-        services.tell(FeedStateChanged("btcusd", "live"))
+        pair = services.pairs["btcusd"]
+        pair.book.load(BOOK.bids, BOOK.asks, BOOK.timestamp_us)
+        pair.version += 1
+        services.move("btcusd")
         await until(pilot, lambda: "Quit" in footer_text(app), "the footer's keys")
+        assert "60000.00" in "\n".join(s.text for s in app.screen._compositor.render_strips())
         assert not app.query_one(KeysFooter).held
 
 
-async def test_the_keys_are_shown_after_a_second_when_no_book_goes_live() -> None:
+async def test_the_keys_are_shown_after_a_second_when_the_book_has_no_prices() -> None:
     """A venue that never gives a book (down, refusing) does not keep the keys away."""
-    app = build_app(fake_market(), AppOptions())
+    app = build_app(fake_market(prices=False), AppOptions())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(KEYS_AT_LATEST_S / 2)
         assert "Quit" not in footer_text(app)

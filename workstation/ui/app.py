@@ -64,7 +64,7 @@ from .trimmed_screen import TrimmedScreen
 __all__ = ["WorkstationApp", "build_app", "freeze_start_up_objects", "run_app"]
 
 KEYS_AT_LATEST_S = 1.0
-"""The footer's keys are shown once a book is live, or this long after the start."""
+"""The footer's keys are shown once the book shows prices, or this long after the start."""
 
 
 class PairCommands(Provider):
@@ -210,9 +210,13 @@ class WorkstationApp(App[None]):
             self.services.open(self.options.pairs), CommandFailure("Could not connect", 30)
         )
 
+    def on_order_book_view_prices_shown(self, _: OrderBookView.PricesShown) -> None:
+        self.call_after_refresh(self._show_keys)  # once the book's first prices are written
+
     def _show_keys(self) -> None:
-        """Build the footer's keys: once a book is live (the first frames of a start go to
-        it), or :data:`KEYS_AT_LATEST_S` after the start when none is yet."""
+        """Build the footer's keys: once the book's first prices are on the screen (a
+        start's first frames go to what the trader waits for), or :data:`KEYS_AT_LATEST_S`
+        after the start when there are none yet."""
         for footer in self.query(KeysFooter).results(KeysFooter):
             footer.release()
 
@@ -410,8 +414,6 @@ class WorkstationApp(App[None]):
                 self.show(fallback)
             return
         if isinstance(event, FeedStateChanged):
-            if event.detail == "live":
-                self._show_keys()
             if event.symbol == self.current:
                 for book in self.query(OrderBookView).results(OrderBookView):  # none at exit
                     book.poll()

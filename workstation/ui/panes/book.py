@@ -78,6 +78,9 @@ class OrderBookView(MarketPane):
     class GroupChanged(Message):
         """The trader changed the grouping of the pair shown (the app keeps the layout)."""
 
+    class PricesShown(Message):
+        """The pane painted prices for the first time (a start's first book)."""
+
     def __init__(
         self,
         services: Services,
@@ -99,6 +102,7 @@ class OrderBookView(MarketPane):
         shows fewer, and a level that moves rewrites fewer rows."""
         self._frame: _Frame | None = None
         self._seen: tuple[int, int, int, int, bool] | None = None
+        self._prices_told = False
 
     # -- model ------------------------------------------------------------------------------
 
@@ -160,6 +164,9 @@ class OrderBookView(MarketPane):
         if feed.stale != self.has_class("-stale"):
             self.set_class(feed.stale, "-stale")
         self.repaint_changes()
+        if not self._prices_told and (bid_rows or ask_rows):
+            self._prices_told = True
+            self.post_message(self.PricesShown())
 
     # -- actions ----------------------------------------------------------------------------
 
