@@ -4,14 +4,15 @@ Textual's ``Footer`` rebuilds itself (a new ``FooterKey`` widget per key, each s
 bound to the footer's compact flag) every time the screen says its bindings *may* have
 changed: at every focus change, every reactive declared with ``bindings=True``, every
 return from a screen above. Most of those leave the same keys: the book and the trades tape
-show the app's keys alone. At a cold start it was rebuilt three times before the first book
-(about 40 ms of a 0.65 s start, measured side by side); moving focus between the market panes
-rebuilt it for nothing each time. :class:`KeysFooter` rebuilds only when what it would draw
-differs from what it drew.
+show the app's keys alone. At a cold start it was rebuilt three times before the first book,
+and moving focus between the market panes rebuilt it for nothing each time.
+:class:`KeysFooter` rebuilds only when what it would draw differs from what it drew.
 
 A footer made with ``held=True`` builds no keys until :meth:`release`: the app holds them
-back until the book is first drawn (a start's first frames go to what a trader waits for:
-the keys' widgets, their styles and the layout they need took about 20 ms of it).
+back until the book's first prices are on the screen (a start's first frames go to what a
+trader waits for; the keys' widgets, their styles and the layout they need come after).
+Measured with the stream opened early (docs/decisions.md, "Cold start: the footer waits"):
+the app's CPU from ``main()`` to the book's first prices 228 -> 180 ms.
 """
 
 from __future__ import annotations
