@@ -292,3 +292,36 @@ async def test_each_frame_that_moves_a_pair_tells_moved_its_symbol(
     assert feed.version != version
     assert moved
     assert set(moved) == {SYMBOL}
+
+
+async def test_a_top_100_frame_that_leaves_the_book_as_it_was_wakes_no_pane(
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
+) -> None:
+    """The venue's top 100 (``order_book_*``) is read for the cross-check only: the UI is
+    woken (``moved``) for the frames that change the book or the tape, and for state
+    changes, not for each top frame (40 % of a pair's frames, each a redraw for nothing)."""
+    service, events = hub
+    feed = await service.watch(SYMBOL)
+    await until(lambda: feed.state is FeedState.LIVE, what="first sync")
+    counts = {"diff": 0, "trade": 0, "top": 0}
+
+    def counted(kind: str, handler: Callable[..., object]) -> Callable[..., object]:
+        def count(*args: object) -> object:
+            counts[kind] += 1
+            return handler(*args)
+
+        return count
+
+    feed.on_diff = counted("diff", feed.on_diff)  # type: ignore[method-assign,assignment]
+    feed.on_trade = counted("trade", feed.on_trade)  # type: ignore[method-assign,assignment]
+    feed.on_top = counted("top", feed.on_top)  # type: ignore[method-assign,assignment]
+    moved: list[str] = []
+    service.moved = moved.append
+    events.clear()
+    await move_market(sim, 15)
+    await at_rest(sim, feed)
+    await asyncio.sleep(0.3)  # the last frames of the last step
+    states = sum(isinstance(e, FeedStateChanged) for e in events)
+    assert counts["top"] > 0
+    assert counts["diff"] > 0
+    assert len(moved) == counts["diff"] + counts["trade"] + states

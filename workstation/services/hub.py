@@ -185,9 +185,15 @@ class MarketHub:
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
+                version = feed.version
                 feed.on_top(event.bid_rows, event.ask_rows)
                 self._want_snapshot(feed)
-                self._moved(feed.symbol)
+                # The venue's top 100 is for the cross-check: a frame that leaves the book as
+                # it was wakes no pane (they were 40 % of the frames, each a redraw that found
+                # nothing to draw). A check that settled the book, or found it wrong (a state
+                # change, told by _feed_state), is drawn.
+                if feed.version != version:
+                    self._moved(feed.symbol)
         elif isinstance(event, SubscriptionSucceeded):
             self._subscribed(event.channel)
         elif isinstance(event, ConnectionStateChanged):
