@@ -32,3 +32,34 @@ def test_the_services_and_the_ui_load_no_command_line_client_of_httpx() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+WAITS = (
+    "workstation.ui.screens.ticket",
+    "workstation.ui.screens.ask",
+    "workstation.ui.screens.help",
+    "workstation.ui.screens.key_test",
+    "workstation.ui.screens.pair_picker",
+    "workstation.ui.screens.kill_confirm",
+    "workstation.ui.screens.kill_outcome",
+    "workstation.domain.ticket",
+    "workstation.domain.sizing",
+    "workstation.services.journal",
+    "workstation.services.trading",
+    "workstation.services.valuation",
+    "sqlite3",
+)
+"""Imported when used: the screens a key opens, and trading (opened once the book is live)."""
+
+
+def test_the_screens_a_key_opens_and_trading_wait_until_they_are_used() -> None:
+    """Each was part of the cold start's CPU (docs/decisions.md, "Cold start"); a top-level
+    import added back would quietly put it back on the path to the first book."""
+    code = (
+        "import sys; import workstation.services.facade, workstation.ui.app, "
+        "workstation.cli_trading, workstation.cli; "
+        f"print(' '.join(m for m in {WAITS!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from ..domain.guards import DEFAULT_LIMITS, GuardLimits
-from .journal import APP_NAME
+from .app_dirs import APP_NAME
 from .toml_lines import key_line, syntax_error_line
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 
 from ..domain.desk_layout import DeskLayout
-from .journal import APP_NAME
+from .app_dirs import APP_NAME
 
 __all__ = ["DESK_FILE_NAME", "DeskStateError", "default_desk_path", "read_desk", "write_desk"]
 

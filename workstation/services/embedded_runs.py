@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..domain.order_vocabulary import TrackState
-from .journal import Journal
 
 __all__ = ["EMBEDDED_SCOPE", "VENUE_ENDED", "close_ended_run", "close_other_runs"]
 
@@ -38,6 +37,8 @@ def close_other_runs(journal_path: Path, running: str) -> int:
 def _close(journal_path: Path, ended: Callable[[str], bool]) -> int:
     if not journal_path.is_file():
         return 0  # nothing was ever journaled: do not create a journal to say so
+    from .journal import Journal  # here, not at the top: a start does not open the journal
+
     closed = 0
     with Journal(journal_path) as journal:
         for scope in journal.scopes_with_open_orders():

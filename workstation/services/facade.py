@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bitstamp.reststats import LatencyWindow, RestStats
 from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches, mid_of
@@ -43,14 +43,19 @@ from .events import (
 )
 from .feed import FeedState
 from .hub import MarketHub
-from .journal import Journal
 from .keys import KEYS_FROM_ENVIRONMENT
 from .refusals import GuardRefused
 from .session import Session
-from .trading import TradingService
-from .valuation import Valuation
 from .venue import EmbeddedSim, Venue
 from .views import AccountView, HealthView, Latency, MarketView, StreamState
+
+if TYPE_CHECKING:
+    from .journal import Journal
+    from .trading import TradingService
+    from .valuation import Valuation
+
+# The journal (with sqlite3), the trading service and the valuation are imported when trading
+# opens, once the first book is live: a start's path to that book does not need them.
 
 __all__ = ["Services", "VenueServices"]
 
@@ -66,6 +71,11 @@ their replies and the panes they fill cost the event loop 0.1-0.15 s, measured: 
 the book's snapshot is in, they stood between the trader and the first book. After it, the
 account panes fill a moment later. The wait is bounded so a market that cannot sync (a stream
 refused, a stalled snapshot) never keeps the account, and the kill switch, away."""
+
+BOOK_PAINT_S = 0.05
+"""Once the book is live, trading waits this long more: the UI's redraw of that book (at most
+1/40 s away, its paint a few ms) runs first, not after the trading side's imports, the
+journal's opening and the account's first requests (~10 ms of the loop, measured)."""
 
 
 class Services(Protocol):
@@ -212,6 +222,8 @@ class VenueServices:
     async def _open(self, pairs: Sequence[str]) -> None:
         if self.venue is None:
             self.note = "starting the simulator…"
+            from .journal import Journal
+
             journal = self._journal_path or Journal.default_path()
             sim = self._embedded or EmbeddedSim(seed=self._seed, journal_path=journal)
             venue = await self._stack.enter_async_context(sim)
@@ -241,13 +253,19 @@ class VenueServices:
                 self._emit(TradingUnavailable(str(exc)))
 
     async def _book_first(self) -> None:
-        """Wait until a watched pair's book is live, at most :data:`BOOK_FIRST_S`."""
+        """Wait until a watched pair's book is live and drawn (:data:`BOOK_PAINT_S`), at most
+        :data:`BOOK_FIRST_S`."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(BOOK_FIRST_S):
                 await self._book_live.wait()
+                await asyncio.sleep(BOOK_PAINT_S)
 
     async def _open_trading(self, session: Session, venue: Venue, hub: MarketHub) -> None:
         """Journal, order tracker, private stream, balances: after the market is on."""
+        from .journal import Journal
+        from .trading import TradingService
+        from .valuation import Valuation
+
         path = self._journal_path or Journal.default_path()
         self.journal = Journal(path)  # it makes its folder, owner-only
         trading = self.trading = TradingService(

@@ -45,9 +45,9 @@ from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
 from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
 from ..domain.tracked_order import TrackedOrder
+from .app_dirs import APP_NAME
 
 __all__ = [
-    "APP_NAME",
     "EVENT_KINDS",
     "Journal",
     "JournalEvent",
@@ -61,7 +61,6 @@ __all__ = [
     "tracked_order_of_row",
 ]
 
-APP_NAME = "bitstamp-workstation"
 EVENT_KINDS = ("intent", "request", "ack", "fill", "cancel", "reject", "unknown", "reconciled")
 _FILL_FIELDS = ("tid", "price", "base_amount", "quote_amount", "fee", "datetime")
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from ..bitstamp.secret import Secret
-from .journal import APP_NAME
+from .app_dirs import APP_NAME
 
 if TYPE_CHECKING:
     from ..domain.tracked_order import TrackedOrder

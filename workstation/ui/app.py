@@ -55,9 +55,6 @@ from .panes.orders import OpenOrdersView
 from .panes.pairs import PairsLine
 from .panes.status import LOW_BANDWIDTH_HINT, StatusBar
 from .panes.tape import TradesTapeView
-from .screens.help import HelpScreen
-from .screens.key_test import KeyTestScreen
-from .screens.pair_picker import PairPicker
 from .theme import MONO_THEME, register_themes
 from .trimmed_screen import TrimmedScreen
 
@@ -279,7 +276,7 @@ class WorkstationApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No action while quitting; none either under the key test, whose keys (the kill
         switch's, quit's) are being tried, not used."""
-        if self.quitting or isinstance(self.screen, KeyTestScreen):
+        if self.quitting or getattr(self.screen, "TRIES_KEYS", False):
             return False
         return super().check_action(action, parameters)
 
@@ -328,6 +325,8 @@ class WorkstationApp(App[None]):
         markets = self.services.markets
         if not markets:
             return
+        from .screens.pair_picker import PairPicker  # the screens are imported when opened
+
         self.push_screen(
             PairPicker(list(markets.values()), self.current or DEFAULT_MARKET),
             lambda symbol: self.show(symbol) if symbol else None,
@@ -382,6 +381,8 @@ class WorkstationApp(App[None]):
             self.query_one(f"#{pane}").focus()
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_toggle_mono(self) -> None:

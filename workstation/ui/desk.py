@@ -25,18 +25,19 @@ from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.numbers import format_decimal, plain
 from ..domain.order_vocabulary import TrackState
-from ..domain.sizing import buy_hold
-from ..domain.ticket import Funds
 from ..domain.tracked_order import TrackedOrder
 from ..domain.walk import booking_places
 from ..services.facade import Services
 from .commands import CommandFailure
 from .panes.book import OrderBookView
-from .screens.ask import AskScreen
-from .screens.ticket import TicketContext, TicketResult, TicketScreen
 
 if TYPE_CHECKING:
+    from ..domain.ticket import Funds
     from .app import WorkstationApp
+    from .screens.ticket import TicketContext, TicketResult
+
+# The ticket and ask screens, with the ticket's own domain (sizing, funds), are imported where
+# a key opens them: a start draws none of them, and their modules were ~10 ms of its imports.
 
 __all__ = ["TradingDesk", "notice_text", "order_text"]
 
@@ -74,6 +75,9 @@ class TradingDesk:
         return self.services.markets.get(app.current)
 
     def ticket_context(self, market: Market, amend: TrackedOrder | None = None) -> TicketContext:
+        from ..domain.ticket import Funds
+        from .screens.ticket import TicketContext
+
         services = self.services
         symbol = market.symbol
 
@@ -131,6 +135,8 @@ class TradingDesk:
         if price is None:
             price = self._touch(market.symbol, side)
         text = "" if price is None else format_decimal(price, market.quote_decimals)
+        from .screens.ticket import TicketScreen
+
         screen = TicketScreen(self.ticket_context(market), side, price=text)
         self.app.push_screen(screen, self._ticket_done)
 
@@ -213,6 +219,8 @@ class TradingDesk:
         if market is None or order.price is None or order.kind != "limit":
             self.app.notify("Only limit orders can be amended", severity="warning")
             return
+        from .screens.ticket import TicketScreen
+
         screen = TicketScreen(
             self.ticket_context(market, amend=order),
             order.side,
@@ -223,6 +231,8 @@ class TradingDesk:
         self.app.push_screen(screen, self._ticket_done)
 
     def ask_cancel_all(self) -> None:
+        from .screens.ask import AskScreen
+
         if not self._can_act("Cancel all"):
             return
         account = self.services.account(self.app.quote)
@@ -332,6 +342,8 @@ def _with_released(
 ) -> Funds:
     """An amended order frees what its old version holds (replace is cancel + new): as the
     exchange holds it, for what is left at its limit (``sizing.buy_hold``)."""
+    from ..domain.sizing import buy_hold
+
     if amend is None or amend.price is None:
         return funds
     if amend.side is Side.SELL:

@@ -22,13 +22,14 @@ from ..domain.order_vocabulary import TrackState
 from ..domain.tracked_order import CancelReport
 from ..services.facade import Services
 from .desk import order_text
-from .screens.kill_confirm import KillConfirm, kill_question
-from .screens.kill_outcome import KillOutcome, OrderOutcome
 
 if TYPE_CHECKING:
     from textual.worker import Worker
 
     from .app import WorkstationApp
+    from .screens.kill_outcome import KillOutcome, OrderOutcome
+
+# The kill switch's two screens are imported when the key is pressed: a start draws neither.
 
 __all__ = ["KILL_KEY", "KillSwitch", "kill_outcomes"]
 
@@ -40,6 +41,8 @@ _log = logging.getLogger("workstation.ui.kill_switch")
 
 
 def kill_outcomes(report: CancelReport, markets: Mapping[str, Market]) -> list[OrderOutcome]:
+    from .screens.kill_outcome import OrderOutcome
+
     """One line per order of ``report``: failed ones first, then cancelled, then gone."""
     lines: list[OrderOutcome] = []
     for order in report.orders:
@@ -67,6 +70,8 @@ class KillSwitch:
 
     def press(self) -> None:
         """Ask to cancel every open order; nothing is sent before the trader confirms."""
+        from .screens.kill_confirm import KillConfirm, kill_question
+
         app = self.app
         if isinstance(app.screen, KillConfirm):  # already asking
             return
@@ -93,6 +98,8 @@ class KillSwitch:
         app = self.app
         while len(app.screen_stack) > 1:  # a ticket, the help, a picker: closed
             app.pop_screen()
+        from .screens.kill_outcome import KillOutcome
+
         outcome = KillOutcome(scope)
         app.push_screen(outcome)
         _log.warning("kill switch: cancelling every open order on every pair")

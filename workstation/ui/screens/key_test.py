@@ -36,6 +36,11 @@ def arrival(event: events.Key) -> str:
 class KeyTestScreen(ModalScreen[None]):
     """Each key in ``keys``, unmarked until it arrives; then a mark and what arrived."""
 
+    TRIES_KEYS = True
+    """The app runs no action while this screen is on top (``WorkstationApp.check_action``):
+    its keys are being tried, not used. A flag rather than an isinstance check, so the app
+    need not import this screen before the help opens it."""
+
     def __init__(self, keys: Sequence[KeyUse]) -> None:
         super().__init__()
         self.keys = list(keys)
