@@ -44,12 +44,17 @@ WAITS = (
     "workstation.ui.screens.kill_outcome",
     "workstation.domain.ticket",
     "workstation.domain.sizing",
+    "workstation.domain.preview",
+    "workstation.domain.order_request",
+    "workstation.domain.orders",
+    "workstation.bitstamp.orders",
     "workstation.services.journal",
     "workstation.services.trading",
     "workstation.services.valuation",
     "sqlite3",
 )
-"""Imported when used: the screens a key opens, and trading (opened once the book is live)."""
+"""Imported when used: the screens a key opens, trading (opened once the book is live), and
+the order wire and domain (trading imports them, before any order is sent)."""
 
 
 def test_the_screens_a_key_opens_and_trading_wait_until_they_are_used() -> None:

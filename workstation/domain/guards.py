@@ -25,15 +25,18 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .book_reader import BookReader
 from .market_data import BookSnapshot
 from .markets import Market
 from .numbers import plain
-from .order_request import OrderRequest
 from .order_vocabulary import OrderKind
-from .preview import Preview
 from .walk import EXACT
+
+if TYPE_CHECKING:  # the guards read these; the config (read at every start) needs neither
+    from .order_request import OrderRequest
+    from .preview import Preview
 
 __all__ = [
     "DEFAULT_LIMITS",

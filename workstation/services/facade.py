@@ -29,9 +29,7 @@ from ..bitstamp.reststats import LatencyWindow, RestStats
 from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches, mid_of
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
-from ..domain.order_request import OrderRequest
 from ..domain.order_vocabulary import OrderKind
-from ..domain.preview import preview_market
 from ..domain.tracked_order import CancelReport, TrackedOrder
 from .events import (
     FeedStateChanged,
@@ -50,6 +48,7 @@ from .venue import EmbeddedSim, Venue
 from .views import AccountView, HealthView, Latency, MarketView, StreamState
 
 if TYPE_CHECKING:
+    from ..domain.order_request import OrderRequest
     from .journal import Journal
     from .trading import TradingService
     from .valuation import Valuation
@@ -385,6 +384,8 @@ class VenueServices:
         mid = mid_of(book)
         walked = None
         if book is not None and request.kind is not OrderKind.LIMIT:
+            from ..domain.preview import preview_market  # not at a start: no order is checked
+
             amount = {"quote_amount" if request.in_quote else "amount": request.amount}
             try:
                 walked = preview_market(
@@ -409,6 +410,8 @@ class VenueServices:
         new_price = price if price is not None else old.price
         new_amount = amount if amount is not None else old.remaining
         if old.kind is OrderKind.LIMIT and new_price and new_price > 0 and new_amount > 0:
+            from ..domain.order_request import OrderRequest
+
             terms = OrderRequest(old.market, old.side, OrderKind.LIMIT, new_amount, new_price)
             self._guarded(terms, accepted)
         return await trading.amend(client_order_id, price=price, amount=amount)
