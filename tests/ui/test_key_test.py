@@ -4,6 +4,9 @@ is tested like any other key), and no key acts meanwhile (not even the kill swit
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from textual.widgets import Static
 
 from workstation.ui.app import WorkstationApp
@@ -35,6 +38,21 @@ async def _open(app: WorkstationApp, pilot) -> KeyTestScreen:  # type: ignore[no
     screen = app.screen
     assert isinstance(screen, KeyTestScreen)
     return screen
+
+
+def test_the_inventory_lists_the_keys_of_screens_not_yet_opened() -> None:
+    """A start imports the screens a key opens only when it opens them (the ticket, the kill
+    switch's): the inventory still lists their keys. In a fresh interpreter, where no test
+    has imported them."""
+    code = (
+        "from textual.app import App; from workstation.ui.key_inventory import keys_in_use; "
+        "print(' '.join(use.key for use in keys_in_use(App())))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    keys = done.stdout.split()
+    assert "y" in keys  # the ticket's Send
+    assert KILL_KEY in keys
 
 
 def test_the_inventory_is_read_from_the_bindings() -> None:

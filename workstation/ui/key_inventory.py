@@ -10,6 +10,8 @@ them.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -64,9 +66,18 @@ def _bindings(classes: Iterable[type[DOMNode]]) -> Iterator[Binding]:
                 yield binding
 
 
+def _import_the_ui() -> None:
+    """Import every module of the workstation's UI: a start imports the screens a key opens
+    (the ticket, the kill switch's) only when it opens them, and their keys count too."""
+    package = importlib.import_module(_OURS.rstrip("."))
+    for module in pkgutil.walk_packages(package.__path__, _OURS):
+        importlib.import_module(module.name)
+
+
 def keys_in_use(app: App[object]) -> list[KeyUse]:
-    """Every key bound in the workstation's UI (its classes must be imported, as they are
-    once the app runs), sorted: named keys first, then the printable ones."""
+    """Every key bound in the workstation's UI (every module of it imported first), sorted:
+    named keys first, then the printable ones."""
+    _import_the_ui()
     uses: dict[str, list[str]] = {}
     palette = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Command palette")
     ours = sorted(_classes_of_ours(DOMNode), key=lambda c: (c.__module__, c.__qualname__))
