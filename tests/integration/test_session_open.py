@@ -9,9 +9,11 @@ from workstation.bitstamp.stream import ConnectionState
 from workstation.services.feed import FeedState
 from workstation.services.session import Session
 from workstation.services.venue import Venue
+from workstation.sim.exchange import SimExchange
 from workstation.sim.server import SimServer
 
 from .market_support import until
+from .test_unreachable import free_port
 
 SLOW_REST_MS = 400
 """Every REST reply of the simulator waits this long (its WebSocket does not)."""
@@ -47,3 +49,27 @@ async def test_an_open_cancelled_while_the_markets_are_asked_closes_its_stream(
         assert opening.cancelled()
         assert stream_tasks() == []
         assert session.hub is None
+
+
+async def test_while_the_venue_cannot_be_reached_no_stream_retries_beside_the_markets() -> None:
+    """Nothing listens at the venue's address: the markets are asked again and again (the
+    reachability's pauses); the stream opened with the first ask is closed when it fails, so
+    no connection loop piles up failures for the hub to replay. Once the venue is up, the
+    markets come in and the hub's stream opens."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    async with Session(Venue("sim", url, f"ws://127.0.0.1:{port}/")) as session:
+        opening = asyncio.create_task(session.open_market_hub(lambda change: None))
+        await until(lambda: session.reach.down, what="the venue said down")
+        await asyncio.sleep(0.5)
+        assert stream_tasks() == []
+        async with SimServer(SimExchange(seed=7, speed=0), port=port):
+            async with asyncio.timeout(30):
+                hub = await opening
+            assert "btcusd" in hub.markets
+            await until(
+                lambda: hub.stream.state is ConnectionState.CONNECTED, what="the hub's stream"
+            )
+            assert len(stream_tasks()) == 1
+            await session.close_streams()
+    assert stream_tasks() == []

@@ -92,21 +92,36 @@ class Session:
         be reached (or refuses: a 429, a 5xx, a reply that does not parse) the markets are
         asked again after a growing pause; :attr:`reach` says so.
 
-        The WebSocket starts opening while the markets are asked (neither needs the other):
-        a pair's subscription then leaves as soon as the markets are in, not one handshake
-        later, which is a cold start's path to its first book. Its events wait in the
-        stream's queue until the hub reads them; an open that fails or is cancelled closes
-        it."""
-        stream = StreamClient(self.venue.ws_url)
-        stream.start()
+        The WebSocket starts opening with the first ask for the markets (neither needs the
+        other): a pair's subscription then leaves as soon as the markets are in, not one
+        handshake later, which is a cold start's path to its first book. Its events wait in
+        the stream's queue until the hub reads them. If that first ask fails (the venue is
+        down or refuses), the early stream is closed: while the venue is waited for, only the
+        markets are asked (a stream retrying beside them would fill its queue with failed
+        connections for the hub to replay), and the hub opens a new one once they are in.
+        An open that is cancelled closes it too."""
+        early: list[StreamClient] = [StreamClient(self.venue.ws_url)]
+        early[0].start()
+
+        async def drop_early() -> None:
+            if early:
+                await early.pop().close()
+
+        async def markets() -> list[Market]:
+            try:
+                return await self.rest.markets()
+            except BaseException:
+                await drop_early()
+                raise
+
         try:
-            self.markets = {m.symbol: m for m in await self.reach.retry(self.rest.markets)}
+            self.markets = {m.symbol: m for m in await self.reach.retry(markets)}
         except BaseException:
-            await stream.close()
+            await drop_early()
             raise
         self.hub = MarketHub(
             self.market_rest,
-            stream,
+            early.pop() if early else StreamClient(self.venue.ws_url),
             self.markets,
             listener=listener,
             reach=self.market_reach,
