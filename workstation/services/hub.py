@@ -185,15 +185,12 @@ class MarketHub:
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
-                version = feed.version
                 feed.on_top(event.bid_rows, event.ask_rows)
                 self._want_snapshot(feed)
-                # The venue's top 100 is for the cross-check: a frame that leaves the book as
-                # it was wakes no pane (they were 40 % of the frames, each a redraw that found
-                # nothing to draw). A check that settled the book, or found it wrong (a state
-                # change, told by _feed_state), is drawn.
-                if feed.version != version:
-                    self._moved(feed.symbol)
+                # No _moved: the venue's top 100 is read for the cross-check and changes
+                # neither the book nor the tape (these frames were 40 % of a pair's, each a
+                # redraw that found nothing). A check that finds the book wrong changes the
+                # feed's state, which _feed_state tells and draws.
         elif isinstance(event, SubscriptionSucceeded):
             self._subscribed(event.channel)
         elif isinstance(event, ConnectionStateChanged):

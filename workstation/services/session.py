@@ -100,12 +100,15 @@ class Session:
         markets are asked (a stream retrying beside them would fill its queue with failed
         connections for the hub to replay), and the hub opens a new one once they are in.
         An open that is cancelled closes it too."""
-        early: list[StreamClient] = [StreamClient(self.venue.ws_url)]
-        early[0].start()
+        opening = StreamClient(self.venue.ws_url)
+        opening.start()
+        early: StreamClient | None = opening
 
         async def drop_early() -> None:
-            if early:
-                await early.pop().close()
+            nonlocal early
+            if early is not None:
+                stream, early = early, None
+                await stream.close()
 
         async def markets() -> list[Market]:
             try:
@@ -121,7 +124,7 @@ class Session:
             raise
         self.hub = MarketHub(
             self.market_rest,
-            early.pop() if early else StreamClient(self.venue.ws_url),
+            early or StreamClient(self.venue.ws_url),
             self.markets,
             listener=listener,
             reach=self.market_reach,
