@@ -7,7 +7,9 @@ reason instead of failing, and everything else still runs.
 
 from __future__ import annotations
 
+import decimal
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,22 @@ def _forget_aiohttp_middleware_chains():
     cache = getattr(web_app, "_cached_build_middleware", None)
     if cache is not None:
         cache.cache_clear()
+
+
+def _decimal_state(context: decimal.Context) -> tuple[object, ...]:
+    traps = tuple(sorted(signal.__name__ for signal, on in context.traps.items() if on))
+    return context.prec, context.rounding, context.Emin, context.Emax, context.clamp, traps
+
+
+@pytest.fixture(autouse=True)
+def decimal_context_kept() -> Iterator[None]:
+    """No test leaves the thread's decimal context changed: every later test would compute
+    in it (a quantize rounding half up instead of half to even), and fail, or pass, by the
+    order the tests ran in. The test that changed it fails; the next one starts clean."""
+    before = decimal.getcontext().copy()
+    yield
+    after = decimal.getcontext()
+    if _decimal_state(after) != _decimal_state(before):
+        changed = f"{_decimal_state(before)} -> {_decimal_state(after)}"
+        decimal.setcontext(before)
+        pytest.fail(f"the test changed the decimal context: {changed}")

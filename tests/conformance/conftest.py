@@ -13,8 +13,9 @@ the same awaitable surface, so one scenario runs against either.
 from __future__ import annotations
 
 import asyncio
+import decimal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,20 @@ from workstation.sim.server import SimServer
 
 CALL_TIMEOUT_S = 30.0
 """Upper bound on one ccxt call (ccxt's own HTTP timeout is set to 10 s below)."""
+
+
+@pytest.fixture(autouse=True)
+def ccxt_decimal_context() -> Iterator[None]:
+    """ccxt's ``decimal_to_precision`` sets the thread's current decimal context to round
+    half up and trap underflow, and leaves it so (``ccxt/base/decimal_to_precision.py``); its
+    worker threads and tasks share the test's context object. Each ccxt test gets a copy of
+    the context, and the test's own is put back after it."""
+    kept = decimal.getcontext().copy()
+    decimal.setcontext(kept.copy())
+    yield
+    decimal.setcontext(kept)
+
+
 WATCH_TIMEOUT_S = 20.0
 """Upper bound on waiting for a WebSocket result (several 100 ms book frames, a 2-core box)."""
 SEED = 11
