@@ -20,8 +20,9 @@ import argparse
 import ipaddress
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 __all__ = [
     "DEFAULT_PORT",
@@ -85,8 +86,7 @@ def _port(text: str) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class ServeAddress:
+class ServeAddress(msgspec.Struct, frozen=True):
     """Where the server listens and the address its page gives browsers."""
 
     host: str

@@ -183,9 +183,9 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def _checked_start(args: argparse.Namespace) -> int:
     from .cli_keys import KeysUnavailableError
+    from .services.app_dirs import default_journal_path
     from .services.config import ConfigError, load_settings
     from .services.desk_state import default_desk_path
-    from .services.journal import Journal
     from .services.logs import LOG_FILE_NAME, default_log_dir
     from .services.venue import VenueError, attached_sim_venue
 
@@ -219,7 +219,7 @@ def _checked_start(args: argparse.Namespace) -> int:
             )
         except VenueError as exc:
             return _fail("", f"--sim-url: {exc}")
-    journal_path = (args.journal or Journal.default_path()).expanduser()
+    journal_path = (args.journal or default_journal_path()).expanduser()
     log_dir = (args.log_dir or default_log_dir()).expanduser()
     return start_app(
         venue=venue,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from workstation.bitstamp.errors import OrderNotFound
@@ -122,7 +122,7 @@ async def test_unknown_submit_that_never_reached_the_book_is_rejected_after_grac
     # A 5xx on submit: the transport cannot tell whether the order exists.
     sim.faults.fail_next("/api/v2/buy/", HttpFault(HttpFaultKind.SERVER_ERROR, status=503))
     # A grace longer than one reply takes on a busy machine, so "asked again" is observable.
-    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=1.0)
+    tracker.policy = msgspec.structs.replace(FAST, not_found_grace_s=1.0)
     order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
     cid = order.client_order_id
     assert recorder.states(cid) == [TrackState.PENDING, TrackState.UNKNOWN, TrackState.REJECTED]
@@ -405,7 +405,7 @@ async def _resting_order_status_forgets(
 ) -> TrackedOrder:
     """A resting buy whose order_status answers "not found" from now on (older than its 30
     days), with "not found" trusted at once."""
-    tracker.policy = dataclasses.replace(FAST, not_found_grace_s=0.0)
+    tracker.policy = msgspec.structs.replace(FAST, not_found_grace_s=0.0)
     order = await tracker.submit_limit("btcusd", Side.BUY, D("0.01"), D("60000"))
 
     async def not_found(**_: Any) -> Any:

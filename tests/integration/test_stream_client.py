@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from workstation.bitstamp.rest import RestClient
@@ -207,11 +207,10 @@ async def test_a_bad_token_is_refused_with_4009(sim: SimServer) -> None:
         await client.close()
 
 
-@dataclass(frozen=True)
-class _FailsOnce(Backoff):
+class _FailsOnce(Backoff, frozen=True):
     """A backoff whose first delay raises: a stand-in for any bug in the connect loop."""
 
-    calls: list[int] = field(default_factory=list)
+    calls: list[int] = msgspec.field(default_factory=list)
 
     def delay(self, failures: int, rng: random.Random) -> float:
         self.calls.append(failures)

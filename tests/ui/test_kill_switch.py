@@ -7,10 +7,10 @@ market stream is dead."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 from textual.widgets import Static
 
@@ -231,7 +231,7 @@ async def test_a_cancel_all_whose_reply_is_lost_is_reconciled_not_sent_again(
 
 async def test_without_trading_the_key_says_so_and_asks_nothing() -> None:
     services = fake()
-    services.health_view = replace(services.health_view, trading=False)
+    services.health_view = msgspec.structs.replace(services.health_view, trading=False)
     app = app_on(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await shown(pilot)

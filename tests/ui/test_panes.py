@@ -8,9 +8,9 @@ panes, each in well under a second.
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from decimal import Decimal
 
+import msgspec
 import pytest
 from rich.console import Console
 from rich.text import Text
@@ -327,7 +327,7 @@ async def test_the_balances_pane_values_what_is_held() -> None:
 
 async def test_the_status_bar_reads_the_health_view() -> None:
     services = fake()
-    services.health_view = replace(
+    services.health_view = msgspec.structs.replace(
         services.health_view,
         rate_limited=3,
         rest_market=Latency(0.012, 0.030),
@@ -343,10 +343,14 @@ async def test_the_status_bar_reads_the_health_view() -> None:
         text = str(bar.render())
         assert text.startswith(" SIM   ws connected  BTC/USD live  429s 3 ORDERS RECONCILING ")
         assert "msg 1 s  REST p50/p95 market 12/30 ms orders 20/45 ms" in text
-        services.health_view = replace(services.health_view, connection=StreamState.CONNECTING)
+        services.health_view = msgspec.structs.replace(
+            services.health_view, connection=StreamState.CONNECTING
+        )
         bar.redraw()
         assert "ws connecting" in str(bar.render())
-        services.health_view = replace(services.health_view, gate_reason=KILL_REASON)
+        services.health_view = msgspec.structs.replace(
+            services.health_view, gate_reason=KILL_REASON
+        )
         bar.redraw()
         assert " KILL SWITCH: NEW ORDERS REFUSED " in str(bar.render())
         assert "RECONCILING" not in str(bar.render())
@@ -385,13 +389,15 @@ async def test_the_status_bar_renders_and_repaints_only_a_line_that_changed(
 
 async def test_the_status_bar_marks_keys_from_the_environment() -> None:
     services = fake()
-    services.health_view = replace(services.health_view, env="live")
+    services.health_view = msgspec.structs.replace(services.health_view, env="live")
     app = app_on(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await shown(pilot)
         bar = app.query_one(StatusBar)
         assert "keys from environment" not in str(bar.render())
-        services.health_view = replace(services.health_view, keys_from_environment=True)
+        services.health_view = msgspec.structs.replace(
+            services.health_view, keys_from_environment=True
+        )
         bar.redraw()
         assert str(bar.render()).startswith(" LIVE   keys from environment  ws connected")
 

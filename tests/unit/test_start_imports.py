@@ -6,6 +6,7 @@ app on the simulator, or with keys from the environment, never touches a keyring
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -68,3 +69,56 @@ def test_the_screens_a_key_opens_and_trading_wait_until_they_are_used() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def test_the_command_line_start_loads_none_of_them_before_the_app_runs() -> None:
+    """``workstation --sim-url`` from the command line to the app's start (``start_app``,
+    replaced here by a probe): the checks, the config, the keys from the environment, the
+    journal's path. The journal itself (sqlite3) opens with trading, once the book is on
+    screen; the start only needs where it is."""
+    code = (
+        "import sys, workstation.cli_trading as ct, workstation.cli as cli\n"
+        "def probe(**_):\n"
+        f"    print(' '.join(m for m in {WAITS!r} if m in sys.modules)); return 0\n"
+        "ct.start_app = probe\n"
+        "sys.exit(cli.main(['--sim-url', 'http://127.0.0.1:9']))\n"
+    )
+    env = {
+        **os.environ,
+        "BITSTAMP_API_KEY": "k" * 32,
+        "BITSTAMP_API_SECRET": "s" * 32,
+    }
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split() == []
+
+
+DATACLASSES_ON_THE_START = {
+    "workstation.bitstamp.auth.Credentials",
+    "workstation.services.venue.Venue",
+}
+"""The only dataclasses outside the domain that a start defines: the two records holding API
+keys, which hide them from their repr field by field (a Struct has no per-field repr)."""
+
+
+def test_the_start_defines_its_records_outside_the_domain_as_structs() -> None:
+    """A frozen dataclass costs ~1 ms to define in Python 3.11 (six generated methods, each
+    compiled at import), a ``msgspec.Struct`` ~0.04 ms: with ~50 records of the wire, the
+    services and the UI on the start's path that was ~45 ms of a cold start's CPU
+    (docs/decisions.md, "Records are Structs"). The domain keeps its dataclasses (no wire
+    library there: the import contracts)."""
+    code = (
+        "import dataclasses, sys, inspect\n"
+        "import workstation.services.facade, workstation.ui.app, workstation.cli\n"
+        "found = set()\n"
+        "for name, module in list(sys.modules.items()):\n"
+        "    if not name.startswith('workstation.') or name.startswith('workstation.domain'):\n"
+        "        continue\n"
+        "    for _, cls in inspect.getmembers(module, inspect.isclass):\n"
+        "        if cls.__module__ == name and dataclasses.is_dataclass(cls):\n"
+        "            found.add(f'{name}.{cls.__qualname__}')\n"
+        "print('\\n'.join(sorted(found)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert set(done.stdout.split()) == DATACLASSES_ON_THE_START

@@ -71,9 +71,10 @@ _CODE_GROUPS: dict[type[BitstampError], str] = {
 # purpose: their message says more, and the code's prefix is the fallback.
 _CODES = {code: cls for cls, codes in _CODE_GROUPS.items() for code in codes.split()}
 
-# Tried in order against every message, lower-cased with a trailing "." removed.
-_TEXTS: list[tuple[re.Pattern[str], type[BitstampError]]] = [
-    (re.compile(pattern), cls)
+# Tried in order against every message, lower-cased with a trailing "." removed. Compiled on
+# first use (``re``'s cache), not at import: an error reply is rare, a start is every time.
+_TEXTS: list[tuple[str, type[BitstampError]]] = [
+    (pattern, cls)
     for cls, pattern in [
         (RateLimited, r"blocked for \d+ seconds|rate limit"),
         (ExchangeUnavailable, r"under (scheduled )?maintenance|due to internal error"),
@@ -183,7 +184,7 @@ def _from_payload(
     if cls is None:
         said = [*messages, *(m for ms in fields.values() for m in ms), explanation or ""]
         normalised = [t.strip().rstrip(".").strip().lower() for t in said]
-        cls = next((c for p, c in _TEXTS for t in normalised if t and p.search(t)), None)
+        cls = next((c for p, c in _TEXTS for t in normalised if t and re.search(p, t)), None)
     if cls is None and response_code:
         prefix = response_code[:1]
         cls = {"4": _refusal(facts), "5": ExchangeUnavailable}.get(prefix)

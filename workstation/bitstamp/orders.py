@@ -17,7 +17,6 @@ order stream (7.5) is in ``order_frames``; the simulator writes these replies wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -81,8 +80,7 @@ _TIF_FLAGS = {
 # --- the forms that place and amend orders (4.3, 4.6) ---------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitForm:
+class SubmitForm(msgspec.Struct, frozen=True):
     """A request that may create an order, as it is posted: its path and its form fields,
     ``client_order_id`` included (every value text, as sent)."""
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 __all__ = ["RequestLog", "RequestRecord"]
 
 _log = logging.getLogger("workstation.bitstamp.rest")
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
+class RequestRecord(msgspec.Struct, frozen=True):
     """One attempt at one request."""
 
     method: str

@@ -9,7 +9,8 @@ place all callers share, so no caller's 429s go uncounted. Plain numbers, read b
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+
+import msgspec
 
 __all__ = ["LatencyWindow", "RestStats"]
 
@@ -38,8 +39,7 @@ class LatencyWindow:
         return ordered[rank]
 
 
-@dataclass
-class RestStats:
+class RestStats(msgspec.Struct):
     """Counted by the transport on every attempt of every caller."""
 
     rate_limited: int = 0
@@ -47,9 +47,9 @@ class RestStats:
     server_errors: int = 0
     """Answers with a 5xx status: the exchange's JSON errors and the HTML pages of a CDN in
     front of it."""
-    market_data: LatencyWindow = field(default_factory=LatencyWindow)
+    market_data: LatencyWindow = msgspec.field(default_factory=LatencyWindow)
     """Seconds per answered public read (book, trades, ticker, markets)."""
-    trading: LatencyWindow = field(default_factory=LatencyWindow)
+    trading: LatencyWindow = msgspec.field(default_factory=LatencyWindow)
     """Seconds per answered signed call (orders, cancels, balances, order status, token)."""
 
     def record(

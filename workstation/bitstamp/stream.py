@@ -24,8 +24,8 @@ import enum
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
+import msgspec
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -54,8 +54,7 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionStateChanged:
+class ConnectionStateChanged(msgspec.Struct, frozen=True):
     """The stream connected, dropped, or closed for good. ``reconnects`` counts re-opens."""
 
     state: ConnectionState
@@ -63,8 +62,7 @@ class ConnectionStateChanged:
     reconnects: int
 
 
-@dataclass(frozen=True, slots=True)
-class FrameRejected:
+class FrameRejected(msgspec.Struct, frozen=True):
     """A frame arrived that could not be parsed; books fed by this stream must resync.
 
     ``channel`` is set when the envelope was readable: only that channel's book is in doubt.
@@ -81,8 +79,7 @@ _MAX_DOUBLINGS = 64
 """More doublings than any base and cap need (2 ** 64 times a millisecond is 584 million years)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
+class Backoff(msgspec.Struct, frozen=True):
     """Capped exponential backoff with full jitter between reconnects."""
 
     base_s: float = 0.5

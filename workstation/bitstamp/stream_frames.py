@@ -15,7 +15,6 @@ chosen by channel prefix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -70,15 +69,13 @@ class FrameError(ProtocolError):
 # --- events ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TradeEvent:
+class TradeEvent(msgspec.Struct, frozen=True):
     """A public fill on ``live_trades_{market}``."""
 
     trade: Trade
 
 
-@dataclass(frozen=True, slots=True)
-class BookSnapshotEvent:
+class BookSnapshotEvent(msgspec.Struct, frozen=True):
     """A top-100 book on ``order_book_{market}`` (or ``detail_order_book_*``, with ids)."""
 
     snapshot: BookSnapshot
@@ -151,52 +148,44 @@ class BookDiffEvent(msgspec.Struct, frozen=True):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OrderEventFrame:
+class OrderEventFrame(msgspec.Struct, frozen=True):
     """An order created/changed/deleted on ``live_orders_*`` or ``private-my_orders_*``."""
 
     order_event: OrderEvent
 
 
-@dataclass(frozen=True, slots=True)
-class MyTradeFrame:
+class MyTradeFrame(msgspec.Struct, frozen=True):
     """One of the user's own fills on ``private-my_trades_*``."""
 
     trade: MyTrade
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionSucceeded:
+class SubscriptionSucceeded(msgspec.Struct, frozen=True):
     channel: str
 
 
-@dataclass(frozen=True, slots=True)
-class UnsubscriptionSucceeded:
+class UnsubscriptionSucceeded(msgspec.Struct, frozen=True):
     channel: str
 
 
-@dataclass(frozen=True, slots=True)
-class HeartbeatReply:
+class HeartbeatReply(msgspec.Struct, frozen=True):
     """The answer to ``bts:heartbeat``; proof the connection is alive."""
 
     status: str = "success"
 
 
-@dataclass(frozen=True, slots=True)
-class ReconnectRequested:
+class ReconnectRequested(msgspec.Struct, frozen=True):
     """``bts:request_reconnect``: reconnect within seconds, then resync (reference 7.3)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StreamErrorEvent:
+class StreamErrorEvent(msgspec.Struct, frozen=True):
     """``bts:error`` (bad request, unauthorized private channel: code 4009)."""
 
     code: int | None
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class UnknownEvent:
+class UnknownEvent(msgspec.Struct, frozen=True):
     """A well-formed frame this codec does not interpret; log it, do not fail."""
 
     event: str

@@ -22,9 +22,9 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 import httpx
+import msgspec
 
 from .auth import ResponseSignatureError, ServerClock
 from .error_rules import classify
@@ -47,8 +47,7 @@ __all__ = ["RetryPolicy", "Transport"]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """Exponential backoff with full jitter, for calls that are safe to repeat."""
 
     attempts: int = 4

@@ -13,8 +13,9 @@ lost frames in it, so the feed recovers (resync, backfill) then too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 __all__ = [
     "BOOK_SILENCE",
@@ -29,8 +30,7 @@ TradesWindow = Literal["minute", "hour", "day"]
 """The windows REST ``transactions`` knows (reference 3.4)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SilencePolicy:
+class SilencePolicy(msgspec.Struct, frozen=True):
     """When a channel's silence is suspicious: after ``multiple`` usual gaps, within bounds."""
 
     floor_s: float

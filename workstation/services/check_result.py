@@ -5,7 +5,8 @@ command that prints it share it without knowing each other."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+import msgspec
 
 from ..bitstamp.errors import BitstampError
 
@@ -19,8 +20,7 @@ class Verdict(enum.Enum):
     """Not run: what it needs failed above, or it was not asked for."""
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
+class CheckResult(msgspec.Struct, frozen=True):
     """One check's outcome; ``fix`` is empty unless it failed."""
 
     name: str

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import msgspec
 
 __all__ = ["Coalesced"]
 
 _T = TypeVar("_T")
 
 
-@dataclass(eq=False)
-class _Run(Generic[_T]):
+class _Run(msgspec.Struct, Generic[_T], eq=False):
     """One coalesced run in progress: ``again`` asks its loop for one more pass."""
 
     done: asyncio.Future[_T]

@@ -37,12 +37,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import platformdirs
 
 from ..domain.guards import DEFAULT_LIMITS, GuardLimits
@@ -107,8 +108,7 @@ class ConfigError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the config says, defaults filled in.
 
     Attributes:
@@ -127,7 +127,7 @@ class Settings:
 
     path: Path
     exists: bool = False
-    guards: Mapping[str, GuardLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    guards: Mapping[str, GuardLimits] = msgspec.field(default_factory=lambda: dict(DEFAULT_LIMITS))
     default_pair: str = DEFAULT_PAIR
     watched_pairs: tuple[str, ...] = (DEFAULT_PAIR,)
     refresh_hz: int = DEFAULT_REFRESH_HZ
@@ -177,7 +177,7 @@ def load_settings(path: Path | None = None) -> Settings:
 def _with_source(settings: Settings, source: str) -> Settings:
     """The guards say where they are set: the file, even when it is still to be made."""
     guards = {env: replace(limits, source=source) for env, limits in settings.guards.items()}
-    return replace(settings, guards=guards)
+    return msgspec.structs.replace(settings, guards=guards)
 
 
 class _Reader:
@@ -194,19 +194,23 @@ class _Reader:
     def settings(self, document: dict[str, Any], defaults: Settings) -> Settings:
         known = {*_APP_KEYS, *ENVS}
         self._unknown(document, (), known)
-        out = replace(defaults, exists=True)
+        out = msgspec.structs.replace(defaults, exists=True)
         if "default_pair" in document:
-            out = replace(out, default_pair=self._pair(document["default_pair"], ("default_pair",)))
+            out = msgspec.structs.replace(
+                out, default_pair=self._pair(document["default_pair"], ("default_pair",))
+            )
         if "watched_pairs" in document:
-            out = replace(out, watched_pairs=self._pairs(document["watched_pairs"]))
+            out = msgspec.structs.replace(out, watched_pairs=self._pairs(document["watched_pairs"]))
         if "refresh_hz" in document:
-            out = replace(out, refresh_hz=self._refresh(document["refresh_hz"]))
+            out = msgspec.structs.replace(out, refresh_hz=self._refresh(document["refresh_hz"]))
         if "theme" in document:
-            out = replace(out, theme=self._theme(document["theme"]))
+            out = msgspec.structs.replace(out, theme=self._theme(document["theme"]))
         if "sandbox_ws_url" in document:
-            out = replace(out, sandbox_ws_url=self._ws_url(document["sandbox_ws_url"]))
+            out = msgspec.structs.replace(
+                out, sandbox_ws_url=self._ws_url(document["sandbox_ws_url"])
+            )
         if "low_bandwidth" in document:
-            out = replace(
+            out = msgspec.structs.replace(
                 out, low_bandwidth=self._switch(document["low_bandwidth"], "low_bandwidth")
             )
         guards = dict(out.guards)
@@ -214,7 +218,7 @@ class _Reader:
             if env in document:
                 guards[env] = self._limits(env, document[env], guards[env])
         self.seen.update(k for k in _APP_KEYS if k in document)
-        return replace(out, guards=guards, from_file=frozenset(self.seen))
+        return msgspec.structs.replace(out, guards=guards, from_file=frozenset(self.seen))
 
     # -- the app's choices ------------------------------------------------------------------
 

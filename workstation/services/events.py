@@ -10,7 +10,7 @@ account view is an :class:`AccountChanged`; its subclasses say which part moved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..domain.tracked_order import TrackedOrder
 
@@ -34,85 +34,72 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class MarketsOpened:
+class MarketsOpened(msgspec.Struct, frozen=True):
     """The markets are loaded and ``pairs`` (those of the requested that exist) watched."""
 
     pairs: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class FeedStateChanged:
+class FeedStateChanged(msgspec.Struct, frozen=True):
     """A pair went live or stale (``detail``: ``live`` or ``stale: <why>``)."""
 
     symbol: str
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionChanged:
+class ConnectionChanged(msgspec.Struct, frozen=True):
     """The market data stream connected or dropped (``detail``: state and reason)."""
 
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class MarketDataError:
+class MarketDataError(msgspec.Struct, frozen=True):
     """A market data request or frame failed (a short text for the trader)."""
 
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderChanged:
+class OrderChanged(msgspec.Struct, frozen=True):
     """A new snapshot of one of our orders."""
 
     order: TrackedOrder
 
 
-@dataclass(frozen=True, slots=True)
-class AccountChanged:
+class AccountChanged(msgspec.Struct, frozen=True):
     """Something the account view shows changed (a subclass says what): read it again."""
 
 
-@dataclass(frozen=True, slots=True)
-class BalancesChanged(AccountChanged):
+class BalancesChanged(AccountChanged, frozen=True):
     """The balances or the trading fees changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitGateChanged(AccountChanged):
+class SubmitGateChanged(AccountChanged, frozen=True):
     """New orders were blocked (``reason`` says why) or allowed again (``reason`` None)."""
 
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PrivateStreamChanged(AccountChanged):
+class PrivateStreamChanged(AccountChanged, frozen=True):
     """The private stream connected or dropped (``detail``: state and reason)."""
 
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class PricesChanged(AccountChanged):
+class PricesChanged(AccountChanged, frozen=True):
     """The prices the balances are valued at changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class TradingOpened(AccountChanged):
+class TradingOpened(AccountChanged, frozen=True):
     """Trading is on: there is an account view from now on."""
 
 
-@dataclass(frozen=True, slots=True)
-class TradingError:
+class TradingError(msgspec.Struct, frozen=True):
     """Something in trading's background failed (a short text without secrets)."""
 
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class TradingUnavailable:
+class TradingUnavailable(msgspec.Struct, frozen=True):
     """The venue has keys but trading could not be opened; the market stays on."""
 
     detail: str

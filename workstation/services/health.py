@@ -8,13 +8,13 @@ facade's health view carries both to the status bar. Plain numbers.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+
+import msgspec
 
 __all__ = ["FeedHealth"]
 
 
-@dataclass
-class FeedHealth:
+class FeedHealth(msgspec.Struct):
     """One feed's health; REST latency and 429s are the session's ``RestStats`` (every
     caller, one count)."""
 

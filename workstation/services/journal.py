@@ -33,19 +33,19 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+import msgspec
 
 from ..bitstamp.errors import BitstampError
 from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
 from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
 from ..domain.tracked_order import TrackedOrder
-from .app_dirs import APP_NAME
+from .app_dirs import default_journal_path
 
 __all__ = [
     "EVENT_KINDS",
@@ -136,8 +136,7 @@ def _no_float(text: str) -> Any:
     raise ValueError(f"a float in the journal: {text}")
 
 
-@dataclass(frozen=True, slots=True)
-class JournalOrder:
+class JournalOrder(msgspec.Struct, frozen=True):
     """One row of ``orders`` as stored; amounts as exact Decimals."""
 
     client_order_id: str
@@ -155,8 +154,7 @@ class JournalOrder:
     updated_at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEvent:
+class JournalEvent(msgspec.Struct, frozen=True):
     """One row of ``events``; ``detail`` holds strings (Decimals were written as text)."""
 
     seq: int
@@ -167,8 +165,7 @@ class JournalEvent:
     detail: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class OrderTerms:
+class OrderTerms(msgspec.Struct, frozen=True):
     """What an order's intent recorded beyond its row, as domain values."""
 
     tif: TimeInForce = TimeInForce.GTC
@@ -179,6 +176,10 @@ class OrderTerms:
     """The ``client_order_id`` of the order this one replaced (an amend)."""
     external: bool = False
     """Placed elsewhere and adopted from what the exchange listed."""
+
+
+PLAIN_TERMS = OrderTerms()
+"""A good-till-cancelled order sized in the base currency, placed here: nothing more to say."""
 
 
 def intent_terms(detail: Mapping[str, Any]) -> OrderTerms:
@@ -221,7 +222,7 @@ def tracked_order_of(row: JournalOrder, events: list[JournalEvent]) -> TrackedOr
     intent recorded."""
     tids: set[int] = set()
     base = quote = fee = Decimal(0)
-    terms = OrderTerms()
+    terms = PLAIN_TERMS
     for event in events:
         if event.kind == "intent":
             terms = intent_terms(event.detail)
@@ -231,7 +232,7 @@ def tracked_order_of(row: JournalOrder, events: list[JournalEvent]) -> TrackedOr
             quote += fill.quote_amount
             fee += fill.fee
     if tids:
-        row = replace(row, filled=base)
+        row = msgspec.structs.replace(row, filled=base)
     return tracked_order_of_row(
         row,
         frozenset(tids),
@@ -250,7 +251,7 @@ def tracked_order_of_row(
     """The snapshot of a journal row; ``extra`` sets the fields the row has no column for
     (``filled_quote``, ``fee``, ``amount_in_quote``, ``tif``, ``replaces``, ``external``)."""
     mine = {f.name for f in fields(TrackedOrder)}
-    names = [f.name for f in fields(JournalOrder) if f.name in mine]
+    names = [name for name in JournalOrder.__struct_fields__ if name in mine]
     values = {name: getattr(row, name) for name in names}
     return TrackedOrder(**values, fill_tids=fill_tids, **extra)
 
@@ -295,7 +296,7 @@ class Journal:
     @staticmethod
     def default_path() -> Path:
         """``journal.sqlite3`` in the user data directory (platformdirs)."""
-        return Path(platformdirs.user_data_dir(APP_NAME)) / "journal.sqlite3"
+        return default_journal_path()
 
     def close(self) -> None:
         self._db.close()
@@ -325,7 +326,7 @@ class Journal:
         kind: OrderKind,
         amount: Decimal,
         price: Decimal | None,
-        terms: OrderTerms = OrderTerms(),
+        terms: OrderTerms = PLAIN_TERMS,
         detail: Mapping[str, Any] | None = None,
         created_at: dt.datetime | None = None,
     ) -> dt.datetime:

@@ -13,8 +13,9 @@ clock off) ends the probe at the first read: no other answer would mean anything
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 from ..bitstamp.errors import AuthenticationError, BitstampError, PermissionDenied
 from ..bitstamp.rest import RestClient
@@ -33,8 +34,7 @@ class ProbeOutcome(Enum):
     UNKNOWN = "could not tell"
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(msgspec.Struct, frozen=True):
     """One signed read and what came of it."""
 
     what: str
@@ -45,8 +45,7 @@ class Probe:
     """Why it was refused or could not tell (the error's message and code), else ""."""
 
 
-@dataclass(frozen=True)
-class KeyReport:
+class KeyReport(msgspec.Struct, frozen=True):
     probes: tuple[Probe, ...]
     key_refused: str | None = None
     """Why the key itself was refused (then ``probes`` holds only the read that said so)."""

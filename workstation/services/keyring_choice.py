@@ -19,11 +19,11 @@ Every message names the backend actually used, its class and, for a file, its pa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import keyring
+import msgspec
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
@@ -67,8 +67,7 @@ def _kind(backend: KeyringBackend) -> BackendKind:
     return BackendKind.OS
 
 
-@dataclass(frozen=True)
-class KeyringChoice:
+class KeyringChoice(msgspec.Struct, frozen=True):
     """The backend the keys are kept in, what kind it is, and how to name it."""
 
     backend: KeyringBackend

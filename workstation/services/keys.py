@@ -13,8 +13,9 @@ which keyring, never with the values. The simulator needs no stored keys: it mak
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from ..bitstamp.secret import Secret
 
@@ -53,8 +54,7 @@ class NoKeyringError(KeyStoreError):
     refused (a wrong passphrase, plaintext not allowed) is a :class:`KeyStoreError` instead."""
 
 
-@dataclass(frozen=True)
-class StoredKeys:
+class StoredKeys(msgspec.Struct, frozen=True):
     env: str
     api_key: Secret
     api_secret: Secret

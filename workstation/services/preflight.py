@@ -29,9 +29,10 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+import msgspec
 
 from ..bitstamp.errors import (
     AuthenticationError,
@@ -75,8 +76,7 @@ OrderConfirm = Callable[[str], Awaitable[bool]]
 """Asked with the test order in words before it is placed; False places nothing."""
 
 
-@dataclass(frozen=True, slots=True)
-class PreflightOptions:
+class PreflightOptions(msgspec.Struct, frozen=True):
     """What to check with.
 
     Attributes:

@@ -5,8 +5,9 @@ takes liquidity. Pure: the terms from the market's rules, its book and the accou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
+import msgspec
 
 from ..domain.common import Side
 from ..domain.market_data import BookSnapshot
@@ -25,8 +26,7 @@ FEE_MARGIN = Decimal("0.01")
 """Room for the fee on top of a buy's value when telling whether the account can pay it."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeOrder:
+class ProbeOrder(msgspec.Struct, frozen=True):
     """The test order: post-only, ``TEST_ORDER_DISCOUNT`` away from the ``touch`` on its
     own side (below the best bid for a buy, above the best ask for a sell)."""
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from ..bitstamp.errors import BitstampError, OrderNotFound
 from ..bitstamp.rest import RestClient
@@ -46,8 +47,7 @@ from .tracked_orders import TrackedOrders
 __all__ = ["ReconcilePolicy", "Reconciler"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReconcilePolicy:
+class ReconcilePolicy(msgspec.Struct, frozen=True):
     """How an UNKNOWN order is chased: capped exponential delays, then give up for now.
 
     ``not_found_grace_s``: "Order not found" is trusted only this long after the outcome

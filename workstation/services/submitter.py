@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from ..bitstamp.errors import (
     AuthenticationError,
@@ -67,8 +68,7 @@ Sender = Callable[[SubmitForm], Awaitable[tuple[int, dict[str, Any]]]]
 """Posts the form; returns the new order id and the ack to journal."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Placement:
+class _Placement(msgspec.Struct, frozen=True):
     """One order request, ready for :meth:`Submitter._submit`."""
 
     request: OrderRequest

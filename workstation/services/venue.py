@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+import msgspec
+
 from ..bitstamp.secret import Secret
 from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
@@ -52,8 +54,7 @@ ENVIRONMENTS = ("sim", "sandbox", "live")
 """The badges a venue can carry (``Venue.env``)."""
 
 
-@dataclass(frozen=True)
-class Hosts:
+class Hosts(msgspec.Struct, frozen=True):
     """Where one of Bitstamp's environments answers."""
 
     rest_url: str

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
+
+import msgspec
 
 from ..domain.account import Balance
 from ..domain.book_reader import BookReader
@@ -48,8 +49,7 @@ class TapeReader(Protocol):
     def newest_first(self, limit: int | None = None) -> list[Trade]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class MarketView:
+class MarketView(msgspec.Struct, frozen=True):
     """One watched pair: its book and tape (versioned), ticker, staleness and health."""
 
     market: Market
@@ -74,16 +74,14 @@ class MarketView:
         return None if self.last_message_at is None else now - self.last_message_at
 
 
-@dataclass(frozen=True, slots=True)
-class Latency:
+class Latency(msgspec.Struct, frozen=True):
     """REST latency percentiles in seconds."""
 
     p50: float
     p95: float
 
 
-@dataclass(frozen=True, slots=True)
-class HealthView:
+class HealthView(msgspec.Struct, frozen=True):
     """The environment and how well it is served, for the status bar and the ticket's gate."""
 
     env: str
@@ -123,18 +121,17 @@ class HealthView:
     """5xx answers (JSON errors and HTML error pages) to any caller of the session."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccountView:
+class AccountView(msgspec.Struct, frozen=True):
     """Our open orders, balances, fees and what the balances are worth in ``quote``."""
 
     open_orders: Sequence[TrackedOrder] = ()
     """Orders that can still trade, newest first."""
-    balances: Mapping[str, Balance] = field(default_factory=dict)
+    balances: Mapping[str, Balance] = msgspec.field(default_factory=dict)
     """By upper-case currency."""
-    taker_fees: Mapping[str, Decimal] = field(default_factory=dict)
+    taker_fees: Mapping[str, Decimal] = msgspec.field(default_factory=dict)
     """The account's taker fee in percent, by market symbol (known ones only)."""
     quote: str = "USD"
-    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    prices: Mapping[str, Decimal] = msgspec.field(default_factory=dict)
     """The price in ``quote`` of each held currency that has one (see ``valuation``)."""
     prices_polled: bool = False
     """The tickers pricing held currencies were asked at least once."""

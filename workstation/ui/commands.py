@@ -7,7 +7,8 @@ failure into one notification (``WorkstationApp.run_command``); this says what i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from ..domain.tracked_order import TrackedOrder
 from ..services.refusals import KILL_REASON, CancelFailed, SubmitsBlocked
@@ -15,8 +16,7 @@ from ..services.refusals import KILL_REASON, CancelFailed, SubmitsBlocked
 __all__ = ["CommandFailure"]
 
 
-@dataclass(frozen=True)
-class CommandFailure:
+class CommandFailure(msgspec.Struct, frozen=True):
     """``<prefix>: <error>`` as an error, shown ``timeout`` seconds."""
 
     prefix: str

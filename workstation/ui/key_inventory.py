@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
+import msgspec
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -26,8 +26,7 @@ __all__ = ["KeyUse", "key_label", "keys_in_use"]
 _OURS = "workstation.ui."
 
 
-@dataclass(frozen=True)
-class KeyUse:
+class KeyUse(msgspec.Struct, frozen=True):
     """One key and what it does, wherever it is bound."""
 
     key: str

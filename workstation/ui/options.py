@@ -5,7 +5,8 @@ desk's layout goes when it changes (the CLI keeps it for the next start)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from ..domain.desk_layout import DeskLayout
 
@@ -14,8 +15,7 @@ __all__ = ["DEFAULT_MARKET", "AppOptions"]
 DEFAULT_MARKET = "btcusd"
 
 
-@dataclass(frozen=True)
-class AppOptions:
+class AppOptions(msgspec.Struct, frozen=True):
     """The choices for one run of the app: the command line's, else the last session's."""
 
     pairs: tuple[str, ...] = (DEFAULT_MARKET,)
@@ -27,7 +27,7 @@ class AppOptions:
     no_color: bool = False
     """NO_COLOR asks for no colour: this run starts monochrome whatever ``mono`` says, and
     that is not kept as the trader's choice (``mono`` is, until the theme is changed)."""
-    groups: Mapping[str, int] = field(default_factory=dict)
+    groups: Mapping[str, int] = msgspec.field(default_factory=dict)
     """The book's grouping per pair, in ticks (1 where not given)."""
     confirm: bool = True
     """Review every order before it is sent (always on live)."""

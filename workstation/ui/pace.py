@@ -12,7 +12,7 @@ side's colour like every other, so an update costs its own cells and no second r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from .panes.status import REFRESH_HZ as STATUS_HZ
 from .panes.tape import REDRAW_HZ as TAPE_HZ
@@ -20,8 +20,7 @@ from .panes.tape import REDRAW_HZ as TAPE_HZ
 __all__ = ["LOW_BANDWIDTH", "MOVE_HZ", "Pace", "pace_for"]
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(msgspec.Struct, frozen=True):
     """Redraws a second of each pane, and the book's levels a side (None: all that fit)."""
 
     book_hz: float

@@ -18,6 +18,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
@@ -37,8 +38,7 @@ __all__ = ["REDRAW_HZ", "OrderBookView"]
 REDRAW_HZ = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Frame:
+class _Frame(msgspec.Struct, frozen=True):
     """Everything one redraw needs, computed once per model change."""
 
     asks: list[LadderRow]

@@ -8,8 +8,8 @@ is confirmed. Esc closes it; nothing here sends anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,8 +22,7 @@ __all__ = ["KillOutcome", "OrderOutcome"]
 _STYLE = {"cancelled": "bold", "already gone": "", "failed": "bold reverse"}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderOutcome:
+class OrderOutcome(msgspec.Struct, frozen=True):
     """One order's line: ``outcome`` is ``cancelled``, ``already gone`` or ``failed``."""
 
     outcome: str

@@ -16,9 +16,9 @@ guards shown are accepted (the services check again, ``Services.submit``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -56,8 +56,7 @@ _TIFS: list[tuple[str, TimeInForce]] = [
 ]
 
 
-@dataclass(frozen=True)
-class TicketContext:
+class TicketContext(msgspec.Struct, frozen=True):
     """What the ticket reads from the services, as callables so it always sees them now."""
 
     market: Market
@@ -78,8 +77,7 @@ class TicketContext:
     form and its preview work as ever; nothing can be sent. None: orders can be sent."""
 
 
-@dataclass(frozen=True)
-class TicketResult:
+class TicketResult(msgspec.Struct, frozen=True):
     """A checked order to send, with the preview the trader saw (for the journal)."""
 
     request: OrderRequest
