@@ -29,6 +29,11 @@ from workstation.sim.server import SimServer
 
 CALL_TIMEOUT_S = 30.0
 """Upper bound on one ccxt call (ccxt's own HTTP timeout is set to 10 s below)."""
+WATCH_TIMEOUT_S = 20.0
+"""Upper bound on waiting for a WebSocket result (several 100 ms book frames, a 2-core box)."""
+SEED = 11
+HISTORY_S = 900
+"""Boot history: enough for non-empty trades and candles, far cheaper than the default day."""
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +46,6 @@ def ccxt_decimal_context() -> Iterator[None]:
     decimal.setcontext(kept.copy())
     yield
     decimal.setcontext(kept)
-
-
-WATCH_TIMEOUT_S = 20.0
-"""Upper bound on waiting for a WebSocket result (several 100 ms book frames, a 2-core box)."""
-SEED = 11
-HISTORY_S = 900
-"""Boot history: enough for non-empty trades and candles, far cheaper than the default day."""
 
 
 @pytest.fixture

@@ -105,8 +105,8 @@ def test_the_start_defines_its_records_outside_the_domain_as_structs() -> None:
     """A frozen dataclass costs ~1 ms to define in Python 3.11 (six generated methods, each
     compiled at import), a ``msgspec.Struct`` ~0.04 ms: with ~50 records of the wire, the
     services and the UI on the start's path that was ~45 ms of a cold start's CPU
-    (docs/decisions.md, "Records are Structs"). The domain keeps its dataclasses (no wire
-    library there: the import contracts)."""
+    (docs/decisions.md, "Cold start: records are Structs"). The domain keeps its
+    dataclasses (no wire library there: the import contracts)."""
     code = (
         "import dataclasses, sys, inspect\n"
         "import workstation.services.facade, workstation.ui.app, workstation.cli\n"
