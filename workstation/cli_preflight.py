@@ -113,7 +113,7 @@ def _fail(message: str) -> int:
 def run_preflight_command(args: argparse.Namespace) -> int:
     """Choose the venue (offline), then run the checklist and print it."""
     from .cli_keys import KeysUnavailableError, NoKeyringHereError, find_keys
-    from .services.journal import Journal
+    from .services.app_dirs import default_journal_path
     from .services.logs import LOG_FILE_NAME, configure_logging, default_log_dir, report_crash
     from .services.venue import VenueError, attached_sim_venue, bitstamp_venue
 
@@ -176,7 +176,7 @@ def run_preflight_command(args: argparse.Namespace) -> int:
     from .services.preflight import PreflightOptions
     from .services.stream_checks import STREAM_WAIT_S
 
-    journal = args.preflight_journal or args.journal or Journal.default_path()
+    journal = args.preflight_journal or args.journal or default_journal_path()
     options = PreflightOptions(
         journal_path=journal.expanduser(),
         pair=args.pair.strip().lower(),

@@ -366,7 +366,7 @@ def start_app(
 
 def run_journal(args: argparse.Namespace) -> int:
     """``workstation journal export --csv FILE``: read-only; 1 when there is no journal."""
-    from .services.journal import Journal
+    from .services.app_dirs import default_journal_path
     from .services.journal_export import (
         JournalExportError,
         JournalMissingError,
@@ -374,7 +374,7 @@ def run_journal(args: argparse.Namespace) -> int:
         open_read_only,
     )
 
-    path = (args.journal_file or Journal.default_path()).expanduser()
+    path = (args.journal_file or default_journal_path()).expanduser()
     target = args.csv_file
     if target != "-" and _same_file(Path(target), path):
         return _fail("journal", f"{target} is the journal itself; choose another file")

@@ -20,9 +20,9 @@ from keyring.backends import fail
 
 from workstation import cli, cli_trading
 from workstation.bitstamp.secret import Secret
+from workstation.services.app_dirs import default_journal_path
 from workstation.services.config import default_config_path
 from workstation.services.desk_state import default_desk_path
-from workstation.services.journal import Journal
 from workstation.services.logs import default_log_dir
 from workstation.services.venue import Venue
 
@@ -218,7 +218,7 @@ def test_sandbox_may_skip_the_confirm_step(
         "sandbox",
     )
     assert call["confirm"] is False
-    assert call["journal_path"] == Journal.default_path()
+    assert call["journal_path"] == default_journal_path()
 
 
 def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> None:
@@ -230,7 +230,7 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
             "venue": None,
             "seed": 7,
             "confirm": False,
-            "journal_path": Journal.default_path(),
+            "journal_path": default_journal_path(),
             "log_file": default_log_dir() / "workstation.log",
             "log_level": "INFO",
             "pairs": None,

@@ -13,6 +13,7 @@ import pytest
 
 from workstation.domain.common import Side
 from workstation.domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
+from workstation.services.app_dirs import default_journal_path
 from workstation.services.journal import (
     Journal,
     OrderTerms,
@@ -161,7 +162,7 @@ def test_duplicate_intent_and_unknown_order_are_refused(tmp_path: Path) -> None:
 
 
 def test_default_path_is_in_the_user_data_dir() -> None:
-    path = Journal.default_path()
+    path = default_journal_path()
     assert path.name == "journal.sqlite3"
     assert "bitstamp-workstation" in str(path.parent)
 

@@ -31,6 +31,7 @@ from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
 from ..domain.order_vocabulary import OrderKind
 from ..domain.tracked_order import CancelReport, TrackedOrder
+from .app_dirs import default_journal_path
 from .events import (
     FeedStateChanged,
     MarketsOpened,
@@ -221,9 +222,7 @@ class VenueServices:
     async def _open(self, pairs: Sequence[str]) -> None:
         if self.venue is None:
             self.note = "starting the simulator…"
-            from .journal import Journal
-
-            journal = self._journal_path or Journal.default_path()
+            journal = self._journal_path or default_journal_path()
             sim = self._embedded or EmbeddedSim(seed=self._seed, journal_path=journal)
             venue = await self._stack.enter_async_context(sim)
         else:
@@ -265,7 +264,7 @@ class VenueServices:
         from .trading import TradingService
         from .valuation import Valuation
 
-        path = self._journal_path or Journal.default_path()
+        path = self._journal_path or default_journal_path()
         self.journal = Journal(path)  # it makes its folder, owner-only
         trading = self.trading = TradingService(
             session.rest,

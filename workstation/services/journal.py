@@ -1,6 +1,6 @@
 """The order journal: a crash-safe SQLite record of every order and everything that befell it.
 
-One database file in the user data directory (``Journal.default_path()``), shared by every
+One database file in the user data directory (``app_dirs.default_journal_path()``), shared by every
 environment: each row carries its ``env``. Two tables:
 
 - ``orders``: one row per order, keyed by the ``client_order_id`` we made locally; its current
@@ -45,7 +45,6 @@ from ..domain.common import Side
 from ..domain.numbers import parse_decimal, plain
 from ..domain.order_vocabulary import Fill, OrderKind, TimeInForce, TrackState
 from ..domain.tracked_order import TrackedOrder
-from .app_dirs import default_journal_path
 
 __all__ = [
     "EVENT_KINDS",
@@ -292,11 +291,6 @@ class Journal:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._allow_every_state()
-
-    @staticmethod
-    def default_path() -> Path:
-        """``journal.sqlite3`` in the user data directory (platformdirs)."""
-        return default_journal_path()
 
     def close(self) -> None:
         self._db.close()
