@@ -122,3 +122,39 @@ def test_the_start_defines_its_records_outside_the_domain_as_structs() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert set(done.stdout.split()) == DATACLASSES_ON_THE_START
+
+
+def test_a_warmed_up_client_imports_nothing_more_for_its_first_request() -> None:
+    """The app waiting for its embedded simulator imports what the HTTP client's first
+    request would (``bitstamp.transport.warm_up``, in a worker thread). A library update
+    that loads more on first use would put that back after the simulator's ready line: a
+    real request to a loopback server after the warm-up must load no new module."""
+    code = (
+        "import asyncio, sys, threading\n"
+        "from http.server import BaseHTTPRequestHandler, HTTPServer\n"
+        "class H(BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.send_header('Content-Length', '2')\n"
+        "        self.end_headers(); self.wfile.write(b'{}')\n"
+        "    def log_message(self, *a): pass\n"
+        "server = HTTPServer(('127.0.0.1', 0), H)\n"
+        "threading.Thread(target=server.handle_request, daemon=True).start()\n"
+        "from workstation.bitstamp.transport import Transport, warm_up\n"
+        "warm_up()\n"
+        "before = set(sys.modules)\n"
+        "async def first():\n"
+        "    t = Transport(f'http://127.0.0.1:{server.server_port}')\n"
+        "    try:\n"
+        "        return await t.get_public('/api/v2/markets/')\n"
+        "    finally:\n"
+        "        await t.aclose()\n"
+        "body = asyncio.run(first())\n"
+        "new = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in\n"
+        "             ('httpx', 'httpcore', 'h11', 'anyio', 'sniffio'))\n"
+        "print(body, ' '.join(new))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["b'{}'"]

@@ -41,7 +41,7 @@ from .ratelimit import RateBudget
 from .requestlog import RequestLog, RequestRecord
 from .reststats import RestStats
 
-__all__ = ["RetryPolicy", "Transport"]
+__all__ = ["RetryPolicy", "Transport", "warm_up"]
 
 # Failures that prove the request never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -58,6 +58,19 @@ class RetryPolicy(msgspec.Struct, frozen=True):
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 0)."""
         return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
+
+
+def warm_up() -> None:
+    """Import now what a client's first request would import: httpcore with h11, and the
+    asyncio backend of anyio that httpcore's locks load on first use (60-70 ms of CPU,
+    measured on the way to the first book). For a caller with time to spare, in a worker
+    thread: the app waiting for its embedded simulator's ready line pays it there instead
+    of after it (docs/decisions.md, "Cold start")."""
+    import importlib
+
+    importlib.import_module("httpcore")
+    # anyio.Lock() and anyio.Event() import their backend by this name on first use
+    importlib.import_module("anyio._backends._asyncio")
 
 
 class Transport:

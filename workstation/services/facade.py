@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bitstamp.reststats import LatencyWindow, RestStats
+from ..bitstamp.transport import warm_up
 from ..domain.guards import DEFAULT_LIMITS, Breach, Guard, GuardLimits, breaches, mid_of
 from ..domain.market_data import BookSnapshot
 from ..domain.markets import Market
@@ -224,7 +225,13 @@ class VenueServices:
             self.note = "starting the simulator…"
             journal = self._journal_path or default_journal_path()
             sim = self._embedded or EmbeddedSim(seed=self._seed, journal_path=journal)
-            venue = await self._stack.enter_async_context(sim)
+            # the simulator takes longer to start than our HTTP client's first-request
+            # imports: pay those while it does, in a worker thread
+            warming = asyncio.ensure_future(asyncio.to_thread(_warm_up_http))
+            try:
+                venue = await self._stack.enter_async_context(sim)
+            finally:
+                await warming
         else:
             venue = self.venue
         self._env = venue.env
@@ -547,3 +554,12 @@ async def _logged(step: Awaitable[object], what: str) -> None:
 def _report_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         _log.error("%s stopped: %r", task.get_name(), error)
+
+
+def _warm_up_http() -> None:
+    """:func:`~workstation.bitstamp.transport.warm_up`, which only saves time: a failure is
+    logged, and the first request imports what it needs as it always would."""
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - logged; the start goes on without it
+        _log.exception("warming up the HTTP client's imports failed")
