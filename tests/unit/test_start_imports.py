@@ -153,8 +153,6 @@ def test_a_warmed_up_client_imports_nothing_more_for_its_first_request() -> None
         "             ('httpx', 'httpcore', 'h11', 'anyio', 'sniffio'))\n"
         "print(body, ' '.join(new))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["b'{}'"]
