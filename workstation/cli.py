@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .cli_config import add_config_commands, add_config_option, run_config
 from .cli_keys import add_keys_command, run_keys
@@ -16,6 +17,9 @@ from .cli_preflight import add_preflight_command, run_preflight_command
 from .cli_serve import add_serve_command, run_serve
 from .cli_sim import add_sim_command, run_sim_command
 from .cli_trading import add_trading_commands, add_venue_options, run_journal, run_tui
+
+if TYPE_CHECKING:
+    from .services.sim_process import SimProcess
 
 __all__ = ["main"]
 
@@ -52,8 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``workstation ARGV...``; returns the exit code (argparse exits 2 on bad flags)."""
+def main(argv: list[str] | None = None, *, sim: SimProcess | None = None) -> int:
+    """Run ``workstation ARGV...``; returns the exit code (argparse exits 2 on bad flags).
+
+    ``sim`` is the embedded simulator's child when :mod:`workstation.launch` started it
+    already; the app uses it if it runs on the embedded simulator with its seed."""
     args = _parser().parse_args(argv)
     if args.command == "sim":
         return run_sim_command(args)
@@ -67,4 +74,4 @@ def main(argv: list[str] | None = None) -> int:
         return run_config(args)
     if args.command == "serve":
         return run_serve(args)
-    return run_tui(args)
+    return run_tui(args, sim=sim)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .services.config import Settings
+    from .services.sim_process import SimProcess
     from .services.venue import EmbeddedSim, Venue
 
 __all__ = [
@@ -166,7 +167,7 @@ def _fail(command: str, message: str, code: int = 2) -> int:
 # -- the TUI ------------------------------------------------------------------------------------
 
 
-def run_tui(args: argparse.Namespace) -> int:
+def run_tui(args: argparse.Namespace, *, sim: SimProcess | None = None) -> int:
     """Check the options and the config file, find the keys, then start the app; all checks
     happen offline (but for an encrypted keyring's passphrase, asked before the app starts).
 
@@ -176,12 +177,12 @@ def run_tui(args: argparse.Namespace) -> int:
     again and again, ~0.05 s of a cold start's CPU for no garbage found."""
     gc.disable()
     try:
-        return _checked_start(args)
+        return _checked_start(args, sim)
     finally:
         gc.enable()
 
 
-def _checked_start(args: argparse.Namespace) -> int:
+def _checked_start(args: argparse.Namespace, sim: SimProcess | None) -> int:
     from .cli_keys import KeysUnavailableError
     from .services.app_dirs import default_journal_path
     from .services.config import ConfigError, load_settings
@@ -233,6 +234,7 @@ def _checked_start(args: argparse.Namespace) -> int:
         low_bandwidth=args.low_bandwidth,
         desk_path=default_desk_path(),
         settings=settings,
+        sim=sim,
     )
 
 
@@ -300,8 +302,10 @@ def start_app(
     desk_path: Path | None = None,
     settings: Settings | None = None,
     low_bandwidth: bool | None = None,
+    sim: SimProcess | None = None,
 ) -> int:
-    """Open the log, make the services of ``venue`` (None: an embedded simulator) and run
+    """Open the log, make the services of ``venue`` (None: an embedded simulator, ``sim``
+    when one was started already, see :class:`~workstation.services.venue.EmbeddedSim`) and run
     the app on them (``workstation.ui.app.run_app``). Both are imported only now: the keys
     and journal commands, and every refusal above, run without loading Textual or a client.
 
@@ -323,7 +327,7 @@ def start_app(
         if venue is None:  # first, so its start-up overlaps the UI's imports and first screen
             from .services.venue import EmbeddedSim
 
-            embedded = EmbeddedSim(seed=seed, journal_path=journal_path)
+            embedded = EmbeddedSim(seed=seed, journal_path=journal_path, started=sim)
             embedded.spawn()
         from .cli_desk import desk_options, no_color_asked
         from .services.config import Settings, default_config_path

@@ -151,3 +151,37 @@ async def test_services_stop_a_spawned_sim_they_never_opened() -> None:
     services = VenueServices(embedded=sim)
     await services.close()
     assert process.poll() is not None
+
+
+def test_a_child_started_before_the_command_line_is_the_one_used() -> None:
+    """``workstation.launch`` starts the child before the command line's imports; the
+    embedded simulator takes it over rather than starting a second one."""
+    from workstation.services.sim_process import SimProcess
+
+    started = SimProcess(3)
+    sim = EmbeddedSim(seed=3, started=started)
+    sim.spawn()
+    assert sim.process is started.process
+    assert sim.run_id == started.run_id
+
+    async def use() -> str:
+        async with sim as venue:
+            return venue.rest_url
+
+    assert asyncio.run(use()).startswith("http://127.0.0.1:")
+    assert started.process.poll() is not None
+
+
+def test_a_child_started_for_another_seed_is_ended_and_a_new_one_started() -> None:
+    from workstation.services.sim_process import SimProcess
+
+    started = SimProcess(4)
+    sim = EmbeddedSim(seed=3, started=started)
+    sim.spawn()
+    try:
+        assert started.process.poll() is not None, "the child of seed 4 still runs"
+        assert sim.process is not None
+        assert sim.process is not started.process
+    finally:
+        sim.end_after_loop()
+    assert sim.process is None

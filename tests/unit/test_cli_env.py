@@ -237,6 +237,7 @@ def test_default_is_the_embedded_simulator(launches: list[dict[str, Any]]) -> No
             "mono": None,
             "low_bandwidth": None,
             "desk_path": default_desk_path(),
+            "sim": None,  # cli.main called directly: no launcher started one
         }
     ]
 

@@ -18,11 +18,8 @@ import contextlib
 import ipaddress
 import json
 import logging
-import os
 import re
-import secrets
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +32,7 @@ import msgspec
 from ..bitstamp.secret import Secret
 from .embedded_runs import close_ended_run, close_other_runs
 from .logs import mask
+from .sim_process import SimProcess
 
 __all__ = [
     "BITSTAMP_HOSTS",
@@ -299,12 +297,6 @@ def attached_sim_venue(
     return Venue("sim", base, ws, key, secret)
 
 
-_NO_CA_STORE = {"SSL_CERT_FILE": os.devnull, "SSL_CERT_DIR": os.devnull}
-"""The embedded simulator's environment: no CA store. It serves plain HTTP on loopback and
-never opens a TLS connection, but importing ``aiohttp`` builds two client SSL contexts that
-load the system's CA bundle (about 50 ms of its start, measured), which these make empty."""
-
-
 class EmbeddedSim:
     """Start ``workstation sim`` on a free loopback port in a child process.
 
@@ -314,8 +306,10 @@ class EmbeddedSim:
     :meth:`spawn` starts the child before any event loop runs, so the CLI can start it first
     thing: its start-up (a Python process importing the simulator and making its markets)
     then overlaps the app's own imports and first screen instead of following them
-    (``async with`` only waits for its ready line). The child exits by itself when our end
-    of its stdin closes, so one spawned and never entered still ends with this process.
+    (``async with`` only waits for its ready line). ``started`` is a child already started
+    (:mod:`workstation.launch` starts one before the command line's imports); it is used
+    when its seed is this one's, else ended. The child exits by itself when our end of its
+    stdin closes, so one spawned and never entered still ends with this process.
 
     With ``journal_path``, the orders no exchange can ever answer for are closed there as
     "venue ended" (:mod:`~workstation.services.embedded_runs`): those of earlier runs that
@@ -328,8 +322,11 @@ class EmbeddedSim:
         seed: int | None = None,
         startup_timeout_s: float = 20.0,
         journal_path: Path | None = None,
+        started: SimProcess | None = None,
     ) -> None:
         self.seed = seed
+        self._started = started
+        self._child: SimProcess | None = None
         self.startup_timeout_s = startup_timeout_s
         self.journal_path = journal_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -341,17 +338,12 @@ class EmbeddedSim:
         """Start the child now, if it is not started yet (no event loop needed)."""
         if self.process is not None:
             return
-        self.run_id = secrets.token_hex(4)
-        args = [sys.executable, "-m", "workstation", "sim", "--port", "0", "--embedded"]
-        if self.seed is not None:
-            args += ["--seed", str(self.seed)]
-        self.process = subprocess.Popen(
-            args,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **_NO_CA_STORE},
-        )
+        child, self._started = self._started, None
+        if child is not None and child.seed != self.seed:
+            child.end()  # another market than the one asked for
+            child = None
+        self._child = child = child or SimProcess(self.seed)
+        self.process, self.run_id = child.process, child.run_id
 
     async def __aenter__(self) -> Venue:
         self.spawn()
@@ -397,7 +389,7 @@ class EmbeddedSim:
 
     async def stop(self) -> None:
         """Stop the child (stdin closed, then SIGTERM, then SIGKILL); safe to call again."""
-        process, self.process = self.process, None
+        process, self.process, self._child = self.process, None, None
         if process is not None and self.run_id is not None:
             self._close_venue_ended(close_ended_run, f"sim@embedded-{self.run_id}")
         if process is None:
@@ -421,18 +413,10 @@ class EmbeddedSim:
         """Once the app's event loop has ended: stop a child still running (the app never
         entered or never left it, e.g. it crashed first), blocking for at most a few seconds.
         The journal's venue-ended step is :meth:`stop`'s; this only ends the process."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(2)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        child, self._child = self._child, None
+        self.process = None
+        if child is not None:
+            child.end()
 
     def _close_venue_ended(self, close: Callable[[Path, str], int], scope: str) -> None:
         """Close orders no exchange will ever answer for; a journal that fails is logged, and
