@@ -5,7 +5,7 @@ takes ~0.5 s of CPU to start (Python, aiohttp, a seeded book for every market). 
 line itself spends ~0.1 s importing and checking before it has decided on a venue; when the
 arguments alone already say it will be the embedded simulator (:func:`default_start`), the
 child is started here, before any of that, so its start overlaps it too (measured side by
-side: the first painted book ~50 ms sooner, docs/decisions.md). ``cli.main`` still decides
+side: the first painted book ~0.1 s sooner, docs/decisions.md). ``cli.main`` still decides
 everything as always and hands the child to the app, or ends it.
 """
 
