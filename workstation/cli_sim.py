@@ -319,11 +319,15 @@ def sim_options(args: argparse.Namespace) -> SimOptions:
     )
 
 
-def parse_sim_args(argv: list[str]) -> SimOptions:
-    """``workstation sim ARGV...`` as options (argparse exits on a malformed flag)."""
+def _sim_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workstation sim")
     _add_sim_arguments(parser)
-    return sim_options(parser.parse_args(argv))
+    return parser
+
+
+def parse_sim_args(argv: list[str]) -> SimOptions:
+    """``workstation sim ARGV...`` as options (argparse exits on a malformed flag)."""
+    return sim_options(_sim_parser().parse_args(argv))
 
 
 def run_sim_command(args: argparse.Namespace) -> int:
@@ -336,3 +340,14 @@ def run_sim_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"workstation sim: {exc}\n")
         return 2
     return asyncio.run(run_sim(options))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m workstation.cli_sim ARGV...``: ``workstation sim`` without the rest of the
+    command line, whose parser imports and builds what only the app needs. The embedded
+    simulator's child starts this way (``services.sim_process``): ~15 ms less of its start."""
+    return run_sim_command(_sim_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,7 +21,8 @@ load the system's CA bundle (about 50 ms of its start, measured), which these ma
 
 
 class SimProcess:
-    """``workstation sim --port 0 --embedded [--seed N]``, started when this is made.
+    """``workstation sim --port 0 --embedded [--seed N]``, started when this is made (as
+    ``python -m workstation.cli_sim``, the same command without the app's parser).
 
     The child prints one JSON line (its URLs and demo keys) when it listens, and exits by
     itself when our end of its stdin closes: one never used still ends with this process.
@@ -31,7 +32,7 @@ class SimProcess:
         self.seed = seed
         self.run_id = secrets.token_hex(4)
         """A fresh 8-hex id per start: the journal scope of this run's orders."""
-        args = [sys.executable, "-m", "workstation", "sim", "--port", "0", "--embedded"]
+        args = [sys.executable, "-m", "workstation.cli_sim", "--port", "0", "--embedded"]
         if seed is not None:
             args += ["--seed", str(seed)]
         self.process: subprocess.Popen[bytes] = subprocess.Popen(

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 
 from workstation.domain.common import Side
@@ -127,6 +127,33 @@ class MatchingEngine:
         )
         self._rest(order)
         return Execution(order_id, fills, order, ZERO)
+
+    def rest_all(
+        self, orders: Sequence[tuple[int, str, Side, Decimal, Decimal]], *, now_us: int
+    ) -> None:
+        """Rest ``(order_id, owner, side, amount, price)`` limit orders that cannot trade, in
+        one go: a seeded book (``MarketFlow.seed``), without an execution per order. Each is
+        checked as a submit checks it, and none may reach the other side.
+
+        Raises:
+            ValueError: an order a submit would refuse, an id twice, or one that would trade
+                (then nothing is rested).
+        """
+        ids: set[int] = set()
+        best_bid, best_ask = self._bids.best(), self._asks.best()
+        for order_id, _, side, amount, price in orders:
+            self._check_new(order_id, amount, price)
+            if order_id in ids:
+                raise ValueError(f"order {order_id} is given twice")
+            ids.add(order_id)
+            if side is Side.BUY:
+                best_bid = price if best_bid is None else max(best_bid, price)
+            else:
+                best_ask = price if best_ask is None else min(best_ask, price)
+        if best_bid is not None and best_ask is not None and best_bid >= best_ask:
+            raise ValueError(f"these orders would trade: bid {best_bid} >= ask {best_ask}")
+        for order_id, owner, side, amount, price in orders:
+            self._rest(RestingOrder(order_id, owner, side, price, amount, amount, now_us))
 
     def submit_market(
         self,

@@ -151,10 +151,31 @@ class MarketFlow:
     # -- the book ------------------------------------------------------------------------------
 
     def seed(self, now_us: int, next_id: Callable[[], int]) -> None:
-        """Fill both sides to their target depth around fair value (no trades happen)."""
+        """Fill both sides to their target depth around fair value (no trades happen).
+
+        The orders are drawn exactly as one quote after another would draw them (the same
+        random numbers, prices, sizes and ids: a seed replays the same book), then rested in
+        one go (:meth:`MatchingEngine.rest_all`): a fifth of the simulator's start was
+        5,000 submits that could never trade."""
+        engine = self.engine
+        drawn: list[tuple[int, Side, Decimal, Decimal]] = []
+        best_bid = engine.best_bid()  # what the asks' quotes would read: every bid rests first
         for side in (Side.BUY, Side.SELL):
+            opposite = engine.best_ask() if side is Side.BUY else best_bid
             for _ in range(self.profile.depth):
-                self._quote(side, self._deep_distance(), now_us, next_id)
+                terms = self._quote_terms(side, self._deep_distance(), opposite)
+                if terms is None:
+                    continue
+                price, amount = terms
+                drawn.append((next_id(), side, price, amount))
+                if side is Side.BUY and (best_bid is None or price > best_bid):
+                    best_bid = price
+        engine.rest_all(
+            [(order_id, MAKER, side, amount, price) for order_id, side, price, amount in drawn],
+            now_us=now_us,
+        )
+        for order_id, side, _, _ in drawn:
+            self._makers[side].append(order_id)
 
     def advance(self, dt: float, now_us: int, venue: FlowVenue) -> None:
         """``dt`` model seconds of activity: the walk, arbitrage, makers, then noise takers."""
@@ -200,31 +221,42 @@ class MarketFlow:
         self, side: Side, distance: Decimal, now_us: int, next_id: Callable[[], int]
     ) -> None:
         """Rest one maker order ``distance`` from fair value, never crossing the book."""
+        engine = self.engine
+        opposite = engine.best_ask() if side is Side.BUY else engine.best_bid()
+        terms = self._quote_terms(side, distance, opposite)
+        if terms is None:
+            return
+        price, amount = terms
+        order_id = next_id()
+        execution = engine.submit_limit(
+            order_id, MAKER, side, amount, price, now_us=now_us, tif="moc"
+        )
+        if execution.rested is not None:
+            self._makers[side].append(order_id)
+
+    def _quote_terms(
+        self, side: Side, distance: Decimal, opposite: Decimal | None
+    ) -> tuple[Decimal, Decimal] | None:
+        """Price and amount of a maker order ``distance`` from fair value, a tick inside
+        ``opposite`` (the other side's best) at most; None when no positive price is left."""
         market, fair = self.market, self.fair
         if side is Side.BUY:
             price = (fair - distance).quantize(market.tick, ROUND_DOWN)
-            best_ask = self.engine.best_ask()
-            if best_ask is not None and price >= best_ask:
-                price = best_ask - market.tick
+            if opposite is not None and price >= opposite:
+                price = opposite - market.tick
         else:
             price = (fair + distance).quantize(market.tick, ROUND_UP)
-            best_bid = self.engine.best_bid()
-            if best_bid is not None and price <= best_bid:
-                price = best_bid + market.tick
+            if opposite is not None and price <= opposite:
+                price = opposite + market.tick
         if price <= 0:
-            return
+            return None
         # Log-normal notional, larger further out: walls sit deep in real books.
         depth_factor = 1 + float(distance / fair) * 40  # float-ok: a size model, not a price
         notional = market.minimum_order_value * Decimal(
             round(math.exp(self.rng.gauss(3.4, 1.1)) * depth_factor, 2)
         )
         amount = max(self.min_amount, (notional / price).quantize(market.lot, ROUND_DOWN))
-        order_id = next_id()
-        execution = self.engine.submit_limit(
-            order_id, MAKER, side, amount, price, now_us=now_us, tif="moc"
-        )
-        if execution.rested is not None:
-            self._makers[side].append(order_id)
+        return price, amount
 
     def _cancel_near_touch(self, side: Side) -> None:
         """Cancel one maker order, the one nearest fair value of three drawn at random."""
