@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -18,6 +18,7 @@ from workstation.domain.numbers import (
     parse_decimal,
     plain,
     quantum,
+    round_to,
     units_text,
     units_whole_text,
 )
@@ -46,6 +47,35 @@ def canonical_texts(draw: st.DrawFn, *, signed: bool) -> tuple[str, int]:
     if signed and draw(st.booleans()) and Decimal(text) != 0:
         text = "-" + text
     return text, p
+
+
+# --- format_decimal's shortcut ----------------------------------------------------------------
+
+
+def _quantized_text(value: Decimal, places: int, rounding: str) -> str:
+    """What ``format_decimal`` wrote before its shortcut for values that already have
+    ``places`` decimals: every value through ``round_to``."""
+    quantized = round_to(value, places, rounding=rounding)
+    if quantized.is_zero():
+        quantized = quantized.copy_abs()
+    return f"{quantized:f}"
+
+
+any_decimals = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(
+        lambda unscaled, exponent: Decimal(unscaled).scaleb(exponent),
+        st.integers(-(10**30), 10**30),
+        st.integers(-20, 20),
+    ),
+)
+
+
+@given(any_decimals, places, st.sampled_from([ROUND_HALF_EVEN, ROUND_DOWN, ROUND_UP]))
+def test_the_shortcut_writes_what_rounding_writes(value: Decimal, p: int, rounding: str) -> None:
+    """The shortcut (a value that already has ``p`` decimals is written as it is) changes
+    no text: signs, zeros, exponents, huge and tiny values, every rounding."""
+    assert format_decimal(value, p, rounding=rounding) == _quantized_text(value, p, rounding)
 
 
 # --- round trips ----------------------------------------------------------------------------

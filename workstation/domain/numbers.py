@@ -127,6 +127,13 @@ def format_decimal(value: Decimal, places: int, *, rounding: str = ROUND_HALF_EV
     rounded with ``rounding`` (banker's rounding by default; pass ROUND_DOWN for amounts that
     must not exceed a balance).
     """
+    if value.is_finite() and not value.is_zero():
+        # already ``places`` decimals (prices, lots and their sums, most calls): written as it
+        # is, in a quarter of the time (the simulator's books, the panes)
+        text = f"{value:f}"
+        dot = text.find(".")
+        if (len(text) - dot - 1 if dot >= 0 else 0) == places:
+            return text
     quantized = round_to(value, places, rounding=rounding)
     if quantized.is_zero():
         quantized = quantized.copy_abs()  # never "-0.00"
