@@ -53,9 +53,11 @@ WAITS = (
     "workstation.services.trading",
     "workstation.services.valuation",
     "sqlite3",
+    "tomllib",
 )
-"""Imported when used: the screens a key opens, trading (opened once the book is live), and
-the order wire and domain (trading imports them, before any order is sent)."""
+"""Imported when used: the screens a key opens, trading (opened once the book is live), the
+order wire and domain (trading imports them, before any order is sent), and the TOML parser
+(a start without a config file, the default, never parses one)."""
 
 
 def test_the_screens_a_key_opens_and_trading_wait_until_they_are_used() -> None:

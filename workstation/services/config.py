@@ -35,7 +35,6 @@ starts. Numbers are read as exact ``Decimal`` (``tomllib``'s ``parse_float``), n
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
@@ -48,7 +47,6 @@ import platformdirs
 
 from ..domain.guards import DEFAULT_LIMITS, GuardLimits
 from .app_dirs import APP_NAME
-from .toml_lines import key_line, syntax_error_line
 
 __all__ = [
     "CONFIG_FILE_NAME",
@@ -165,6 +163,12 @@ def load_settings(path: Path | None = None) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(where, f"is not UTF-8 text (byte {exc.start})") from None
     lines = source.splitlines()
+    # imported here: a start without a config file (the default) never parses TOML, and
+    # tomllib's import was ~10 ms of every start's CPU (docs/decisions.md, "Cold start")
+    import tomllib
+
+    from .toml_lines import syntax_error_line
+
     try:
         document = tomllib.loads(source, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -189,6 +193,8 @@ class _Reader:
         self.seen: set[str] = set()
 
     def fail(self, key: tuple[str, ...], problem: str) -> ConfigError:
+        from .toml_lines import key_line
+
         return ConfigError(self.path, problem, line=key_line(self.lines, key), key=".".join(key))
 
     def settings(self, document: dict[str, Any], defaults: Settings) -> Settings:
