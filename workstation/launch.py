@@ -11,6 +11,7 @@ everything as always and hands the child to the app, or ends it.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from .services.sim_process import SimProcess
@@ -43,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     a bad option) is killed here: it has done nothing yet."""
     argv = sys.argv[1:] if argv is None else argv
     plain, seed = default_start(argv)
-    sim = SimProcess(seed) if plain else None
+    sim: SimProcess | None = None
+    if plain:
+        # a process that cannot be started here (no fork, no memory) is only a head start
+        # lost: the app starts its own and shows and logs what goes wrong there
+        with contextlib.suppress(OSError):
+            sim = SimProcess(seed)
     try:
         from .cli import main as cli_main
 

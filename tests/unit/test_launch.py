@@ -91,3 +91,24 @@ def test_the_default_start_hands_its_running_simulator_to_the_app_and_ends_it_af
 
 def test_any_other_start_has_no_early_simulator() -> None:
     assert _launch("--sim-url", "http://127.0.0.1:9") == ["None", "3 None"]
+
+
+def test_a_child_that_cannot_be_started_early_costs_only_the_head_start() -> None:
+    """A fork refused here (no processes left, no memory) must not stop the command: the
+    app starts its own child later and shows and logs what goes wrong there."""
+    refuse = (
+        "import subprocess\n"
+        "def refused(*a, **k):\n"
+        "    raise OSError(11, 'Resource temporarily unavailable')\n"
+        "subprocess.Popen = refused\n"
+    )
+    env = {**os.environ, "BITSTAMP_API_KEY": "k" * 32, "BITSTAMP_API_SECRET": "s" * 32}
+    done = subprocess.run(
+        [sys.executable, "-c", refuse + _PROBE, "--seed", "7"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["None", "3 None"]
