@@ -55,6 +55,5 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(argv, sim=sim)
     finally:
-        if sim is not None and sim.process.poll() is None:
-            sim.process.kill()
-            sim.end()
+        if sim is not None:
+            sim.discard()  # the app has ended it if it used it

@@ -56,3 +56,9 @@ class SimProcess:
             process.wait()
         if process.stdout is not None and not process.stdout.closed:
             process.stdout.close()
+
+    def discard(self) -> None:
+        """Kill the child at once and reap it: one that was never used has nothing to finish
+        (a start that went another way, a seed not asked for). Safe once it has ended."""
+        self.process.kill()  # nothing once it has been reaped
+        self.end()

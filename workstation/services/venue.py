@@ -340,8 +340,7 @@ class EmbeddedSim:
             return
         child, self._started = self._started, None
         if child is not None and child.seed != self.seed:
-            child.process.kill()  # another market than the one asked for, not used yet
-            child.end()
+            child.discard()  # another market than the one asked for
             child = None
         self._child = child = child or SimProcess(self.seed)
         self.process, self.run_id = child.process, child.run_id
