@@ -52,10 +52,10 @@ class NoPublisher:
 class _PendingHistory:
     """A market's history while it is being made: chunks so far, then rows to append."""
 
-    __slots__ = ("chunks", "made", "newest_price", "appending", "live")
+    __slots__ = ("chunks", "made", "newest_price", "appending", "live", "quote_decimals")
 
-    def __init__(self, chunks: Iterator[list[Trade]], market: Market) -> None:
-        self.chunks: Iterator[list[Trade]] | None = chunks
+    def __init__(self, chunks: Iterator[TradeRows], market: Market) -> None:
+        self.chunks: Iterator[TradeRows] | None = chunks
         self.made: list[TradeRows] = []
         """Chunks made so far as rows, each newest first, the newest chunk first."""
         self.appending = 0
@@ -63,14 +63,14 @@ class _PendingHistory:
         self.live: list[Trade] = []
         """Live trades made meanwhile: appended after the history."""
         self.newest_price: Decimal | None = None
-        self.add(next(chunks, []), market)
+        self.quote_decimals = market.quote_decimals
+        self.add(next(chunks, TradeRows()))
 
-    def add(self, chunk: list[Trade], market: Market) -> None:
-        rows = TradeRows(chunk, market.base_decimals, market.quote_decimals)
+    def add(self, rows: TradeRows) -> None:
         if len(rows):
             self.made.append(rows)
             if self.newest_price is None:
-                self.newest_price = rows.newest_price
+                self.newest_price = Decimal(rows.prices[0]).scaleb(-self.quote_decimals)
 
 
 class MarketData:
@@ -98,7 +98,7 @@ class MarketData:
 
     # -- history -----------------------------------------------------------------------------
 
-    def set_history(self, symbol: str, chunks: Iterator[list[Trade]]) -> None:
+    def set_history(self, symbol: str, chunks: Iterator[TradeRows]) -> None:
         """Trades from before the start, as chunks going back in time (newest first each).
 
         The newest chunk is made now (the last price must be known before anything trades);
@@ -140,7 +140,7 @@ class MarketData:
         if pending.chunks is not None:
             chunk = next(pending.chunks, None)
             if chunk is not None:
-                pending.add(chunk, self.markets[symbol])
+                pending.add(chunk)
                 return
             pending.chunks = None
         tape = self._tapes[symbol]

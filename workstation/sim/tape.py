@@ -15,6 +15,7 @@ Trades must come oldest first; the simulator's clock never goes back, so they do
 
 from __future__ import annotations
 
+import operator
 from array import array
 from bisect import bisect_left
 from collections import deque
@@ -58,26 +59,61 @@ def units(value: Decimal, scale: int) -> int:
 
 
 class TradeRows:
-    """Trades as the same integer columns, without bounds or figures: the boot history is
-    made newest first into these, so a day waiting to be appended is not 35,000 objects
-    (which the garbage collector walked for tens of milliseconds at a time)."""
+    """Trades as integer columns, without bounds or figures (a :class:`TradeTape` adds them):
+    the boot history is made newest first into these, so a day waiting to be appended is not
+    35,000 objects (which the garbage collector walked for tens of milliseconds at a time)."""
 
-    def __init__(self, trades: list[Trade], base_decimals: int, quote_decimals: int) -> None:
-        price_scale, amount_scale = 10**quote_decimals, 10**base_decimals
-        self.times = array("q", [t.timestamp_us for t in trades])
-        self.ids = array("q", [t.id for t in trades])
-        self.prices = array("q", [units(t.price, price_scale) for t in trades])
-        self.amounts = array("q", [units(t.amount, amount_scale) for t in trades])
-        self.sides = bytearray(t.side.code for t in trades)
-        self.buy_order_ids = array("q", [t.buy_order_id or 0 for t in trades])
-        self.sell_order_ids = array("q", [t.sell_order_id or 0 for t in trades])
-        self.newest_price = trades[0].price if trades else None
+    __slots__ = ("times", "ids", "prices", "amounts", "sides", "buy_order_ids", "sell_order_ids")
+
+    def __init__(self) -> None:
+        self.times = array("q")
+        """Microtimestamps (whole milliseconds, as Bitstamp sends)."""
+        self.ids = array("q")
+        self.prices = array("q")
+        """Prices in units of the market's tick."""
+        self.amounts = array("q")
+        """Amounts in units of the market's lot."""
+        self.sides = bytearray()
+        """The taker's side code (0 buy, 1 sell)."""
+        self.buy_order_ids = array("q")
+        self.sell_order_ids = array("q")
+
+    def columns(self) -> tuple[array[int] | bytearray, ...]:
+        """Every column, in one order (a row is the same index in each)."""
+        return (
+            self.times,
+            self.ids,
+            self.prices,
+            self.amounts,
+            self.sides,
+            self.buy_order_ids,
+            self.sell_order_ids,
+        )
+
+    def add(
+        self,
+        time_us: int,
+        trade_id: int,
+        price: int,
+        amount: int,
+        side_code: int,
+        buy_order_id: int,
+        sell_order_id: int,
+    ) -> None:
+        """One more row at the end of the columns, price and amount in ticks and lots."""
+        self.times.append(time_us)
+        self.ids.append(trade_id)
+        self.prices.append(price)
+        self.amounts.append(amount)
+        self.sides.append(side_code)
+        self.buy_order_ids.append(buy_order_id)
+        self.sell_order_ids.append(sell_order_id)
 
     def __len__(self) -> int:
         return len(self.times)
 
 
-class TradeTape:
+class TradeTape(TradeRows):
     """Trades of one market, oldest first, as integer columns with running day figures."""
 
     def __init__(
@@ -94,17 +130,7 @@ class TradeTape:
         self.keep = keep
         self._price_scale = 10**quote_decimals
         self._amount_scale = 10**base_decimals
-        self.times = array("q")
-        """Microtimestamps (whole milliseconds, as Bitstamp sends)."""
-        self.ids = array("q")
-        self.prices = array("q")
-        """Prices in units of the market's tick."""
-        self.amounts = array("q")
-        """Amounts in units of the market's lot."""
-        self.sides = bytearray()
-        """The taker's side code (0 buy, 1 sell)."""
-        self.buy_order_ids = array("q")
-        self.sell_order_ids = array("q")
+        super().__init__()
         self._head = 0
         """Index of the oldest row kept; rows before it are dropped, not yet removed."""
         self._base_seq = 0
@@ -136,15 +162,7 @@ class TradeTape:
 
     def stored_bytes(self) -> int:
         """Bytes the columns hold (what the memory bound is about)."""
-        columns = (
-            self.times,
-            self.ids,
-            self.prices,
-            self.amounts,
-            self.buy_order_ids,
-            self.sell_order_ids,
-        )
-        return sum(c.buffer_info()[1] * c.itemsize for c in columns) + len(self.sides)
+        return sum(len(c) * (c.itemsize if isinstance(c, array) else 1) for c in self.columns())
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -161,17 +179,28 @@ class TradeTape:
         )
 
     def append_reversed(self, rows: TradeRows, start: int, end: int) -> None:
-        """Add rows ``end - 1`` down to ``start`` of ``rows`` (made newest first)."""
-        for i in range(end - 1, start - 1, -1):
-            self.append_row(
-                rows.times[i],
-                rows.ids[i],
-                rows.prices[i],
-                rows.amounts[i],
-                rows.sides[i],
-                rows.buy_order_ids[i],
-                rows.sell_order_ids[i],
-            )
+        """Add rows ``end - 1`` down to ``start`` of ``rows`` (made newest first), as
+        :meth:`append_row` would one by one: the columns grow by whole slices, the day's
+        running figures by sums, and older rows are dropped once, after the last."""
+        if end <= start:
+            return
+        backwards = slice(end - 1, start - 1 if start else None, -1)
+        prices, amounts = rows.prices[backwards], rows.amounts[backwards]
+        seq = self.end_seq
+        for column, made in zip(self.columns(), rows.columns(), strict=True):
+            column.extend(made[backwards])
+        self._volume += sum(amounts)
+        self._value += sum(map(operator.mul, prices, amounts))
+        highs, lows = self._highs, self._lows
+        for price in prices:
+            while highs and highs[-1][0] <= price:
+                highs.pop()
+            highs.append((price, seq))
+            while lows and lows[-1][0] >= price:
+                lows.pop()
+            lows.append((price, seq))
+            seq += 1
+        self.forget_before(self.times[-1] - self.keep_us)
 
     def append_row(
         self,
@@ -185,13 +214,7 @@ class TradeTape:
     ) -> None:
         """Add the newest trade as integers (price and amount in ticks and lots)."""
         seq = self.end_seq
-        self.times.append(time_us)
-        self.ids.append(trade_id)
-        self.prices.append(price)
-        self.amounts.append(amount)
-        self.sides.append(side_code)
-        self.buy_order_ids.append(buy_order_id)
-        self.sell_order_ids.append(sell_order_id)
+        self.add(time_us, trade_id, price, amount, side_code, buy_order_id, sell_order_id)
         self._volume += amount
         self._value += price * amount
         highs, lows = self._highs, self._lows
@@ -212,15 +235,7 @@ class TradeTape:
             head += 1
         self._head = head
         if head >= _COMPACT_AT and head * 2 >= end:
-            for column in (
-                times,
-                self.ids,
-                self.prices,
-                self.amounts,
-                self.sides,
-                self.buy_order_ids,
-                self.sell_order_ids,
-            ):
+            for column in self.columns():
                 del column[:head]
             self._base_seq += head
             self._head = 0
