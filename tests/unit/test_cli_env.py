@@ -483,11 +483,43 @@ def test_the_collector_is_paused_for_the_start_and_runs_again_after_it(
 def test_run_app_collects_again_once_the_start_up_objects_are_frozen() -> None:
     from workstation.ui.app import freeze_start_up_objects
 
+    thresholds = gc.get_threshold()
     gc.disable()
     try:
         freeze_start_up_objects()
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0
     finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_a_running_app_walks_what_lives_on_a_tenth_as_often() -> None:
+    """Objects that outlive the young collections (as a screen's cached lines do) reach the
+    oldest generation; a full collection walks all that lives there. Over 60 middle
+    collections the running app's collector makes none (Python's thresholds: about six)."""
+    from workstation.ui.app import FULL_COLLECTION_AFTER, freeze_start_up_objects
+
+    counts = {0: 0, 1: 0, 2: 0}
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            counts[info["generation"]] += 1
+
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.disable()
+    freeze_start_up_objects()
+    gc.callbacks.append(count)
+    try:
+        while counts[1] < 60:
+            living = [[n] for n in range(70_000)]  # they live a while, then go
+            del living
+        assert counts[2] == 0
+        assert gc.get_threshold()[2] == FULL_COLLECTION_AFTER
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
         gc.enable()
