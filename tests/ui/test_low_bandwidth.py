@@ -14,11 +14,11 @@ import random
 from collections.abc import Callable
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.control import Control
-from rich.segment import Segment
+from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
@@ -35,7 +35,12 @@ from workstation.ui.panes.orders import OpenOrdersView
 from workstation.ui.panes.status import HINT_S, LOW_BANDWIDTH_HINT, StatusBar
 from workstation.ui.panes.tape import TradesTapeView
 from workstation.ui.theme import MONO_THEME
-from workstation.ui.trimmed_screen import TrimmedChopsUpdate, TrimmedCompositor, TrimmedScreen
+from workstation.ui.trimmed_screen import (
+    TrimmedChopsUpdate,
+    TrimmedCompositor,
+    TrimmedScreen,
+    span_text,
+)
 
 from .fake_services import FROZEN, FakeServices, order, snapshot, trade
 from .harness import until
@@ -242,6 +247,58 @@ def test_a_partial_update_sends_only_the_changed_cells() -> None:
     assert "60000.00" in textual
     assert "60000.00" not in ours
     assert len(ours) < len(textual)
+
+
+_CHOP_STYLES = [
+    None,
+    Style(color="red"),
+    Style(color="red"),  # equal to the one before, another object: runs join on equality
+    Style(color="#00ff00", bgcolor="grey11", bold=True),
+    Style(dim=True, link="https://www.bitstamp.net"),
+]
+
+
+@st.composite
+def strips_and_spans(draw: st.DrawFn) -> tuple[Strip, int, int]:
+    """A strip of styled segments (wide and zero-width characters and a cursor control
+    among them) and a span that may start, end or lie outside it. No empty segment: Textual
+    flags one as invalid, and ``crop`` keeps one at a strip's end as a pair of style codes."""
+    texts = st.text(alphabet="ab 0.9|\u2502\u65e5\u0301", min_size=1, max_size=6)
+    segments = draw(
+        st.lists(
+            st.builds(
+                Segment,
+                texts,
+                st.sampled_from(_CHOP_STYLES),
+                st.sampled_from([None] * 9 + [((ControlType.HIDE_CURSOR,),)]),
+            ),
+            max_size=8,
+        )
+    )
+    strip = Strip(segments)
+    start = draw(st.integers(0, strip.cell_length + 2))
+    end = draw(st.integers(0, strip.cell_length + 3))
+    return strip, start, end
+
+
+_ACCENT = Segment("\u0301", _CHOP_STYLES[1])  # a combining accent alone: no cell
+
+
+@given(strips_and_spans(), st.sampled_from(["truecolor", "256", "standard"]))
+@example((Strip([_ACCENT, Segment("ab")]), 0, 2), "truecolor")  # the whole strip
+@example((Strip([Segment("ab"), _ACCENT]), 1, 2), "truecolor")  # to its end
+@example((Strip([Segment("ab", _CHOP_STYLES[1]), Segment("c", _CHOP_STYLES[2])]), 1, 3), "256")
+def test_span_text_writes_what_crop_simplify_render_writes(
+    case: tuple[Strip, int, int], color_system: str
+) -> None:
+    """The trimmed update writes each chop's span without making strips: what reaches the
+    terminal is Textual's crop, rich's simplify and Textual's render, byte for byte, and
+    nothing for a span that holds no cell of the strip."""
+    strip, start, end = case
+    console = Console(color_system=color_system, force_terminal=True, width=80)  # type: ignore[arg-type]
+    part = strip.crop(start, end)
+    expected = part.simplify().render(console) if part.cell_length else ""
+    assert span_text(strip, start, end, console) == expected
 
 
 def test_changed_span_compares_cells_in_place() -> None:
