@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.geometry import Region
@@ -150,3 +152,51 @@ async def test_a_new_border_colour_borders_even_an_unchanged_line_again() -> Non
         pane.styles.border = ("round", "red")  # inline: the pane's lines are not forgotten
         await pilot.pause()
         assert_drawn_as_textual_draws(pane)
+
+
+class AnsiColoured(Constant):
+    """A pane whose line has an ANSI colour and a dim one: ``ANSIToTruecolor`` changes both."""
+
+    LINE = Strip(
+        [
+            Segment("60000.00", RichStyle(color="red")),
+            Segment(" 0.5", RichStyle(color="#33cc33", dim=True)),
+            Segment(" ok", RichStyle(color="#cccccc")),
+        ]
+    )
+
+
+class AnsiPane(App[None]):
+    def compose(self) -> ComposeResult:
+        yield AnsiColoured()
+
+
+async def test_a_line_the_truecolor_filter_would_change_is_converted_as_textual_converts_it() -> (
+    None
+):
+    app = AnsiPane()
+    async with app.run_test(size=(20, 8)):
+        pane = app.query_one(AnsiColoured)
+        assert_drawn_as_textual_draws(pane)
+        assert "\x1b[31m" not in whole(pane)[1].render(app.console)  # red is true colour now
+
+
+async def test_a_line_the_truecolor_filter_would_leave_as_it_is_is_not_copied() -> None:
+    """Textual's filter copies every line it filters into a new ``Strip`` (seven caches
+    each); a line in true colour and not dim would come out the same, so it is kept as it
+    is, and one that would not is converted as Textual converts it."""
+    app = OnePane()
+    async with app.run_test(size=(20, 8)):
+        pane = app.query_one(Constant)
+        whole(pane)  # a render: the cache holds the app's filters
+        cache = pane._styles_cache
+        assert isinstance(cache, BorderedLines)
+        _, background = pane.background_colors
+        line = Strip([Segment("60000.00", RichStyle(color="#ff0000", bold=True)), Segment(" ")])
+        assert cache._filtered(line, background) is line
+        for ansi in AnsiColoured.LINE, Strip([Segment("x", RichStyle(dim=True, color="#ffffff"))]):
+            expected = ansi
+            for line_filter in pane.get_line_filters():
+                expected = expected.apply_filter(line_filter, background)
+            assert list(cache._filtered(ansi, background)) == list(expected)
+            assert list(expected) != list(ansi)
