@@ -118,6 +118,14 @@ class TrimmedCompositor(Compositor):
     same, checked against Textual's own by ``tests/ui/test_low_bandwidth.py``.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._plans: dict[tuple[int, int, int, int], tuple[list[int], list[int]]] = {}
+        """The cuts of a widget's share of a line, by (line, widget's x, its first and last
+        cut): the screen's cuts kept by Textual until the next layout, and with them these
+        (``_plans_for``), rather than worked out again for every line of every update."""
+        self._plans_for: list[list[int]] | None = None
+
     def render_partial_update(self) -> ChopsUpdate | None:
         update_regions = self._dirty_regions.copy()
         self._dirty_regions.clear()
@@ -134,31 +142,48 @@ class TrimmedCompositor(Compositor):
         self, dirty: list[Region], lines: set[int]
     ) -> list[dict[int, Strip | None]]:
         """Textual's ``_render_chops`` for ``lines``, rendering of each widget only the lines
-        that a changed region of it covers."""
+        that a changed region of it covers (the other lines' chops are left empty)."""
         cuts = self.cuts
-        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        if self._plans_for is not cuts:
+            self._plans, self._plans_for = {}, cuts
+        plans = self._plans
+        chops: list[dict[int, Strip | None]] = [_NO_CHOPS] * len(cuts)
+        for y in lines:
+            chops[y] = dict.fromkeys(cuts[y][:-1])
+        in_order = sorted(lines)
         around = Region.from_union(dirty)
         for widget, (region, clip) in self.visible_widgets.items():  # topmost first
             shown = region.intersection(clip)
             if not shown.overlaps(around) or not any(shown.overlaps(r) for r in dirty):
                 continue
-            ys = [y for y in shown.line_range if y in lines]
+            shown_x, shown_y, shown_width, shown_height = shown
+            ys = [y for y in in_order if shown_y <= y < shown_y + shown_height]
             if not ys:
                 continue
-            top, bottom = ys[0], ys[-1] + 1
-            crop = Region(shown.x - region.x, top - region.y, shown.width, bottom - top)
+            top = ys[0]
+            crop = Region(shown_x - region.x, top - region.y, shown_width, ys[-1] + 1 - top)
             strips = widget.render_lines(crop)
             first_cut, last_cut = shown.column_span
-            for y, strip in zip(range(top, bottom), strips, strict=False):
-                if y not in lines:
-                    continue
+            for y in ys:
+                if y - top >= len(strips):
+                    break
+                key = (y, shown_x, first_cut, last_cut)
+                plan = plans.get(key)
+                if plan is None:
+                    final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                    plan = plans[key] = (final_cuts, [cut - shown_x for cut in final_cuts[1:]])
+                final_cuts, relative_cuts = plan
                 line = chops[y]
-                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
-                pieces = _divided(strip, [cut - shown.x for cut in final_cuts[1:]])
-                for cut, piece in zip(final_cuts, pieces, strict=False):
+                for cut, piece in zip(
+                    final_cuts, _divided(strips[y - top], relative_cuts), strict=False
+                ):
                     if line.get(cut) is None:
                         line[cut] = piece
         return chops
+
+
+_NO_CHOPS: dict[int, Strip | None] = {}
+"""The chops of a line the update does not change: never written to, never read."""
 
 
 def _divided(strip: Strip, cuts: list[int]) -> Sequence[Strip]:
