@@ -194,6 +194,9 @@ async def test_a_line_the_truecolor_filter_would_leave_as_it_is_is_not_copied() 
         _, background = pane.background_colors
         line = Strip([Segment("60000.00", RichStyle(color="#ff0000", bold=True)), Segment(" ")])
         assert cache._filtered(line, background) is line
+        # an equal style, another object: the filter's cache answers with the first one
+        again = Strip([Segment("0.5", RichStyle(color="#ff0000", bold=True))])
+        assert cache._filtered(again, background) is again
         for ansi in AnsiColoured.LINE, Strip([Segment("x", RichStyle(dim=True, color="#ffffff"))]):
             expected = ansi
             for line_filter in pane.get_line_filters():

@@ -210,8 +210,14 @@ class BorderedLines(StylesCache):
 
 def _truecolor_already(line_filter: ANSIToTruecolor, strip: Strip, background: Color) -> bool:
     """``line_filter`` would hand back every style of ``strip`` as it is (its
-    ``truecolor_style`` returns the same style when nothing is to convert), so its copy of
-    the line would equal the line."""
+    ``truecolor_style`` returns the style given when nothing is to convert, or from its
+    cache an equal one), so its copy of the line would equal the line."""
     convert = line_filter.truecolor_style
     rich_background = background.rich_color
-    return all(style is None or convert(style, rich_background) is style for _, style, _ in strip)
+    for _, style, _ in strip:
+        if style is None:
+            continue
+        converted = convert(style, rich_background)
+        if converted is not style and converted != style:
+            return False
+    return True
