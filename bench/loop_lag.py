@@ -28,7 +28,7 @@ from workstation.bitstamp.secret import Secret
 from workstation.services.facade import VenueServices
 from workstation.services.feed import FeedState
 from workstation.services.venue import Venue
-from workstation.ui.app import WorkstationApp, build_app, freeze_start_up_objects
+from workstation.ui.app import WorkstationApp, build_app, prepare_collector_for_the_run
 from workstation.ui.options import AppOptions
 from workstation.ui.panes.book import OrderBookView
 
@@ -155,7 +155,7 @@ async def run(
             baseline = await _sample_lag(baseline_s) if baseline_s > 0 else None
             services = VenueServices(venue)
             app = build_app(services, AppOptions(pairs=PAIRS))
-            freeze_start_up_objects()  # as run_app does before the app runs
+            prepare_collector_for_the_run()  # as run_app does before the app runs
             async with app.run_test(size=(160, 50)):
                 say(f"  app started against {venue.rest_url}; waiting for {len(PAIRS)} live pairs")
                 await _wait_live(app, services, 90)

@@ -22,11 +22,12 @@ from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets.data_table import ColumnKey
 
 from workstation.domain.common import Side
-from workstation.ui.app import build_app
+from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.drawn_lines import DrawnLines, changed_span
 from workstation.ui.options import AppOptions
 from workstation.ui.pace import LOW_BANDWIDTH
@@ -161,6 +162,15 @@ async def test_the_main_screen_trims_partial_updates() -> None:
         assert isinstance(app.screen, TrimmedScreen)
 
 
+async def main_compositor(app: WorkstationApp, pilot: Pilot[None]) -> TrimmedCompositor:
+    """The main screen's compositor, once BTC/USD is shown and painted."""
+    await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
+    await pilot.pause()
+    compositor = app.screen._compositor
+    assert isinstance(compositor, TrimmedCompositor)
+    return compositor
+
+
 async def test_a_partial_update_writes_what_textuals_own_would_trimmed() -> None:
     """The trimmed compositor renders of each widget only the changed lines it covers;
     what it writes must be exactly Textual's full render of the same update, trimmed: for
@@ -170,10 +180,7 @@ async def test_a_partial_update_writes_what_textuals_own_would_trimmed() -> None
     app = build_app(services, AppOptions())
     rng = random.Random(5)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
-        await pilot.pause()
-        compositor = app.screen._compositor
-        assert isinstance(compositor, TrimmedCompositor)
+        compositor = await main_compositor(app, pilot)
         for toast in (False, True):
             if toast:
                 app.notify("an order was filled", timeout=30)
@@ -202,10 +209,7 @@ async def test_partial_updates_leave_no_strip_for_the_garbage_collector() -> Non
     app = build_app(fake(), AppOptions())
     rng = random.Random(7)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.current == "btcusd", "BTC/USD shown")
-        await pilot.pause()
-        compositor = app.screen._compositor
-        assert isinstance(compositor, TrimmedCompositor)
+        compositor = await main_compositor(app, pilot)
 
         def forget_lines() -> None:
             for widget in app.screen.walk_children(with_self=False):

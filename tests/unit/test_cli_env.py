@@ -481,12 +481,12 @@ def test_the_collector_is_paused_for_the_start_and_runs_again_after_it(
 
 
 def test_run_app_collects_again_once_the_start_up_objects_are_frozen() -> None:
-    from workstation.ui.app import freeze_start_up_objects
+    from workstation.ui.app import prepare_collector_for_the_run
 
     thresholds = gc.get_threshold()
     gc.disable()
     try:
-        freeze_start_up_objects()
+        prepare_collector_for_the_run()
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0
     finally:
@@ -499,7 +499,7 @@ def test_a_running_app_walks_what_lives_on_a_tenth_as_often() -> None:
     """Objects that outlive the young collections (as a screen's cached lines do) reach the
     oldest generation; a full collection walks all that lives there. Over 60 middle
     collections the running app's collector makes none (Python's thresholds: about six)."""
-    from workstation.ui.app import FULL_COLLECTION_AFTER, freeze_start_up_objects
+    from workstation.ui.app import FULL_COLLECTION_AFTER, prepare_collector_for_the_run
 
     counts = {0: 0, 1: 0, 2: 0}
 
@@ -510,7 +510,7 @@ def test_a_running_app_walks_what_lives_on_a_tenth_as_often() -> None:
     thresholds = gc.get_threshold()
     gc.collect()
     gc.disable()
-    freeze_start_up_objects()
+    prepare_collector_for_the_run()
     gc.callbacks.append(count)
     try:
         for _ in range(1_000):  # ~10 middle collections a round

@@ -62,7 +62,7 @@ __all__ = [
     "FULL_COLLECTION_AFTER",
     "WorkstationApp",
     "build_app",
-    "freeze_start_up_objects",
+    "prepare_collector_for_the_run",
     "run_app",
 ]
 
@@ -474,7 +474,7 @@ def run_app(services: Services, options: AppOptions) -> int:
     """
     app = build_app(services, options)
     app.error_console = Console(file=io.StringIO())  # Textual's traceback, locals and all
-    freeze_start_up_objects()
+    prepare_collector_for_the_run()
     app.run()
     crash = getattr(app, "_exception", None)  # Textual keeps the first unhandled exception
     if crash is not None:
@@ -486,7 +486,7 @@ FULL_COLLECTION_AFTER = 100
 """Middle-generation collections between two full ones (Python's default: 10)."""
 
 
-def freeze_start_up_objects() -> None:
+def prepare_collector_for_the_run() -> None:
     """Move every object alive now (the modules, classes and functions of Textual, httpx and
     ours: about 50,000) out of the garbage collector's sight (``gc.freeze``). They live as
     long as the process, yet a full collection walked them all: 35-60 ms with the event loop
