@@ -275,6 +275,38 @@ async def test_a_malformed_snapshot_reply_is_retried_with_backoff_not_per_frame(
     await at_rest(sim, feed)
 
 
+async def test_until_the_snapshot_comes_the_book_shown_is_the_venues_top_100(
+    sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
+) -> None:
+    """A start whose snapshot is slow (here: refused for good): the pane has a book to
+    draw from the ``order_book`` channel, the venue's own top 100, stale and never live,
+    and the UI is woken for it; once the snapshot comes, the full synced book replaces it."""
+    service, _ = hub
+    moved: list[str] = []
+    service.moved = moved.append
+    sim.faults.fail_next(
+        f"/api/v2/order_book/{SYMBOL}/", HttpFault(HttpFaultKind.WRONG_SHAPE), times=1000
+    )
+    feed = await service.watch(SYMBOL)
+    engine = sim.exchange.engines[SYMBOL]
+
+    def shows_the_venues_top() -> bool:
+        return all(
+            feed.book.levels(side) == engine.levels(side)[:100] for side in (Side.BUY, Side.SELL)
+        )
+
+    await move_until(sim, lambda: feed.book.depth(Side.BUY) > 0, "a book to show")
+    await until(shows_the_venues_top, what="the venue's top 100 on the pane's book")
+    assert feed.book.depth(Side.BUY) == 100 < len(engine.levels(Side.BUY))
+    assert feed.state is FeedState.SYNCING
+    assert feed.stale
+    assert SYMBOL in moved
+    sim.faults.clear()
+    await move_until(sim, lambda: feed.state is FeedState.LIVE, "the synced book")
+    await at_rest(sim, feed)
+    assert feed.book.depth(Side.BUY) > 100
+
+
 async def test_each_frame_that_moves_a_pair_tells_moved_its_symbol(
     sim: SimServer, hub: tuple[MarketHub, list[MarketEvent]]
 ) -> None:

@@ -134,3 +134,33 @@ def test_top_matches_agrees_with_comparing_units(
         assert book.top_matches(side, top) is expected
         if how in ("book", "other text"):
             assert expected  # the book's own levels, in whatever text
+
+
+@settings(max_examples=300)
+@given(rows, rows, st.sampled_from(["book", "other text"]))
+def test_loading_wire_rows_equals_loading_their_decimals(bids: list, asks: list, how: str) -> None:
+    """The venue's top 100 shown while a snapshot is on its way: wire rows loaded as text
+    make the same book as the same rows parsed to Decimals and loaded as a snapshot (zero
+    amounts dropped, a repeated price's last row kept), in the book's text or any other."""
+    if how == "other text":
+        bids = [(_other_text(p), _other_text(a)) for p, a in bids]
+        asks = [(_other_text(p), _other_text(a)) for p, a in asks]
+    from_text = OrderBook("btcusd", 2, 8)
+    from_text.apply_rows([("150.00", "1.00000000")], [], 1)  # replaced, not merged
+    from_text.load_rows(bids, asks, 7)
+    typed = OrderBook("btcusd", 2, 8)
+    typed.load([(D(p), D(a)) for p, a in bids], [(D(p), D(a)) for p, a in asks], 7)
+    assert from_text.timestamp_us == 7
+    for side in (Side.BUY, Side.SELL):
+        assert from_text.levels(side) == typed.levels(side)
+
+
+@pytest.mark.parametrize("row", [("100.001", "1.00000000"), ("1e3", "1"), ("100.00", "-1")])
+def test_wire_rows_that_do_not_fit_leave_the_book_as_it_was(row: tuple[str, str]) -> None:
+    book = OrderBook("btcusd", 2, 8)
+    book.apply_rows([("99.00", "1.00000000")], [("101.00", "2.00000000")], 3)
+    with pytest.raises(NumberFormatError):
+        book.load_rows([("99.50", "1.00000000")], [row], 4)
+    assert book.levels(Side.BUY) == [(D("99.00"), D("1.00000000"))]
+    assert book.levels(Side.SELL) == [(D("101.00"), D("2.00000000"))]
+    assert book.timestamp_us == 3

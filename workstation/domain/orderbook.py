@@ -187,6 +187,27 @@ class OrderBook:
         pp, ap = self.price_places, self.amount_places
         bid_map = {_units(p, pp): _units(a, ap) for p, a in bids}
         ask_map = {_units(p, pp): _units(a, ap) for p, a in asks}
+        self._replace(bid_map, ask_map, timestamp_us)
+
+    def load_rows(
+        self,
+        bids: Iterable[tuple[str, str]],
+        asks: Iterable[tuple[str, str]],
+        timestamp_us: int,
+    ) -> None:
+        """Replace the book with wire rows (the venue's top 100 from ``order_book_{pair}``,
+        shown while a snapshot is on its way), parsed strictly in the book's units.
+
+        Raises:
+            NumberFormatError: a row that is not a number of the book's decimals; the book
+                is then unchanged.
+        """
+        bid_map = dict(self.rows_units(bids))
+        ask_map = dict(self.rows_units(asks))
+        self._replace(bid_map, ask_map, timestamp_us)
+
+    def _replace(self, bid_map: dict[int, int], ask_map: dict[int, int], timestamp_us: int) -> None:
+        ap = self.amount_places
         self._bids = _BookSide({p: _lots_text(a, ap) for p, a in bid_map.items() if a}, self._zero)
         self._asks = _BookSide({p: _lots_text(a, ap) for p, a in ask_map.items() if a}, self._zero)
         self._staged = False

@@ -32,6 +32,7 @@ calls it. That keeps every rule above testable without a socket.
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -69,6 +70,7 @@ SILENCE_CHECK_DEPTH = 100
 depth as the ``order_book`` cross-check."""
 
 Rows = Sequence[tuple[str, str]]
+_log = logging.getLogger("workstation.services.feed")
 
 
 class FeedState(enum.Enum):
@@ -286,16 +288,33 @@ class MarketFeed:
         self.version += 1
         self.unsettled = True
 
-    def on_top(self, bids: Rows, asks: Rows) -> None:
-        """Cross-check against the venue's own top 100 (``order_book_{pair}``), wire rows."""
+    def on_top(self, bids: Rows, asks: Rows, timestamp_us: int = 0) -> bool:
+        """The venue's own top 100 (``order_book_{pair}``), wire rows. While the book is
+        synced it is the cross-check. Until then (a start, a resync) it is the best book there
+        is: the book shown becomes these rows, still stale (never traded on), until the
+        snapshot and the diffs after it replace it. On a start this channel's first frame
+        comes with the subscription, a round trip before the snapshot. Returns True when the
+        frame became the book shown."""
         now = self.touch()
         self.tops.frame(now)
         if self.state is not FeedState.LIVE:
-            return
+            return self._show_top(bids, asks, timestamp_us)
         if now - self._checked_at < CHECK_EVERY_S:
             self._pending_top = (bids, asks, self.version)
-            return
+            return False
         self._cross_check(bids, asks, now)
+        return False
+
+    def _show_top(self, bids: Rows, asks: Rows, timestamp_us: int) -> bool:
+        if not self.health.connected:
+            return False
+        try:
+            self._book.load_rows(bids, asks, timestamp_us)
+        except NumberFormatError as exc:  # the sync takes the snapshot whatever this says
+            _log.warning("market %s: top 100 not shown: %s", self.symbol, exc)
+            return False
+        self.version += 1
+        return True
 
     def check_pending_top(self, now: float) -> None:
         """The hub's timer: check a top frame that came while the check waited its turn, if

@@ -185,12 +185,14 @@ class MarketHub:
         elif isinstance(event, BookTopEvent):
             feed = self.feeds.get(event.market)
             if feed is not None:
-                feed.on_top(event.bid_rows, event.ask_rows)
+                shown = feed.on_top(event.bid_rows, event.ask_rows, event.timestamp_us)
                 self._want_snapshot(feed)
-                # No _moved: the venue's top 100 is read for the cross-check and changes
-                # neither the book nor the tape (these frames were 40 % of a pair's, each a
-                # redraw that found nothing). A check that finds the book wrong changes the
-                # feed's state, which _feed_state tells and draws.
+                if shown:  # not synced yet: the venue's top 100 is the book shown
+                    self._moved(feed.symbol)
+                # Otherwise no _moved: a synced book's top 100 is read for the cross-check and
+                # changes neither the book nor the tape (these frames were 40 % of a pair's,
+                # each a redraw that found nothing). A check that finds the book wrong changes
+                # the feed's state, which _feed_state tells and draws.
         elif isinstance(event, SubscriptionSucceeded):
             self._subscribed(event.channel)
         elif isinstance(event, ConnectionStateChanged):
