@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import RateLimited
 from workstation.bitstamp.ratelimit import RateBudget
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.transport import RetryPolicy, Transport

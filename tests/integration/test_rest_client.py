@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import (
     AuthenticationError,
     BelowMinimum,
@@ -23,6 +22,7 @@ from workstation.bitstamp.errors import (
     PriceOutOfBand,
     RateLimited,
 )
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy, Transport
 from workstation.domain.common import Side

@@ -45,8 +45,9 @@ from rich.console import Console
 from rich.traceback import Traceback
 
 from workstation import cli, cli_trading
-from workstation.bitstamp.auth import BitstampAuth, Credentials
+from workstation.bitstamp.auth import Credentials
 from workstation.bitstamp.errors import BitstampError
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.secret import Secret
 from workstation.domain.common import Side

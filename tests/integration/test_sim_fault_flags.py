@@ -14,8 +14,8 @@ import httpx
 import pytest
 import websockets
 
-from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import ExchangeUnavailable, OutcomeUnknown, RateLimited
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy
 from workstation.cli_sim import parse_sim_args

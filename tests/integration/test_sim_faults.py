@@ -15,8 +15,8 @@ import httpx
 import pytest
 import websockets
 
-from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import RateLimited, TimestampOutOfWindow
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.bitstamp.transport import RetryPolicy, Transport
 from workstation.sim.exchange import SimExchange

@@ -18,7 +18,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from workstation.bitstamp.auth import BitstampAuth
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.secret import Secret
 from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side

@@ -15,8 +15,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from workstation.bitstamp.auth import BitstampAuth
 from workstation.bitstamp.errors import OutcomeUnknown, ProtocolError
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.rest import RestClient
 from workstation.cli_sim import parse_sim_args
 from workstation.domain.common import Side

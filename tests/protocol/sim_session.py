@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from workstation.bitstamp.auth import BitstampAuth, Credentials
+from workstation.bitstamp.auth import Credentials
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.secret import Secret
 from workstation.sim.catalog import DEFAULT_MARKETS
 from workstation.sim.exchange import SimExchange

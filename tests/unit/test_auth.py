@@ -17,7 +17,6 @@ import pytest
 
 from workstation.bitstamp.auth import (
     AuthError,
-    BitstampAuth,
     Credentials,
     HostMismatchError,
     ResponseSignatureError,
@@ -25,6 +24,7 @@ from workstation.bitstamp.auth import (
     new_nonce,
 )
 from workstation.bitstamp.errors import BitstampError
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.signing import response_signature, signature, string_to_sign
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workstation.bitstamp.auth import BitstampAuth, Credentials, ServerClock
+from workstation.bitstamp.auth import Credentials, ServerClock
+from workstation.bitstamp.request_auth import BitstampAuth
 from workstation.bitstamp.secret import Secret
 from workstation.bitstamp.signing import response_signature
 from workstation.sim.wire.auth import (

@@ -63,14 +63,22 @@ order wire and domain (trading imports them, before any order is sent), and the 
 def test_the_screens_a_key_opens_and_trading_wait_until_they_are_used() -> None:
     """Each was part of the cold start's CPU (docs/decisions.md, "Cold start"); a top-level
     import added back would quietly put it back on the path to the first book."""
-    code = (
-        "import sys; import workstation.services.facade, workstation.ui.app, "
-        "workstation.cli_trading, workstation.cli; "
-        f"print(' '.join(m for m in {WAITS!r} if m in sys.modules))"
-    )
+    assert loaded_of(WAITS) == []
+
+
+START = (
+    "import sys; import workstation.services.facade, workstation.ui.app, "
+    "workstation.cli_trading, workstation.cli\n"
+)
+
+
+def loaded_of(modules: tuple[str, ...], then: str = "") -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after the start's imports (and
+    ``then``, more lines run after them)."""
+    code = START + then + f"print(' '.join(m for m in {modules!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == []
+    return done.stdout.split()
 
 
 def test_the_command_line_start_loads_none_of_them_before_the_app_runs() -> None:
@@ -158,3 +166,20 @@ def test_a_warmed_up_client_imports_nothing_more_for_its_first_request() -> None
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["b'{}'"]
+
+
+HTTP_CLIENT = ("httpx", "httpcore", "anyio", "h11", "workstation.bitstamp.request_auth")
+"""The HTTP client and the signer: imported with the first REST request. A start from the
+cached markets draws its first book from the WebSocket before any (``services/session.py``),
+so their ~0.1 s of imports come after it."""
+
+
+def test_a_session_with_keys_loads_no_http_client_until_its_first_request() -> None:
+    session_with_keys = (
+        "from workstation.bitstamp.secret import Secret\n"
+        "from workstation.services.session import Session\n"
+        "from workstation.services.venue import Venue\n"
+        "Session(Venue('sim', 'http://127.0.0.1:1', 'ws://127.0.0.1:1', "
+        "api_key=Secret('k'), api_secret=Secret('s')))\n"
+    )
+    assert loaded_of(HTTP_CLIENT, session_with_keys) == []

@@ -29,5 +29,5 @@ def test_an_https_venue_keeps_the_default_verification() -> None:
 async def test_both_transports_are_made() -> None:
     for url in ("http://127.0.0.1:8765", "https://www.bitstamp.net"):
         transport = Transport(url)
-        assert isinstance(transport._http, httpx.AsyncClient)
+        assert isinstance(transport._client(), httpx.AsyncClient)
         await transport.aclose()

@@ -22,7 +22,7 @@ from ..domain.market_data import BookSnapshot, Candle, Ticker, Trade
 from ..domain.markets import Market
 from ..domain.order_vocabulary import OrderKind, TimeInForce
 from . import account, market_data, markets
-from .auth import BitstampAuth, Credentials, ServerClock
+from .auth import Credentials, ServerClock
 from .errors import OutcomeUnknown, ProtocolError
 from .fields import checked_market
 from .ratelimit import RateBudget
@@ -75,12 +75,12 @@ class RestClient:
         stats: RestStats | None = None,
     ) -> RestClient:
         """A client for ``base_url``; private calls are signed when credentials are given.
-        Every reply's ``Date`` teaches one server clock, which the signer stamps with."""
+        Every reply's ``Date`` teaches one server clock, which the signer stamps with. The
+        HTTP client and the signer are made with the first request (``Transport``)."""
         clock = ServerClock()
-        auth = BitstampAuth(credentials, clock=clock) if credentials is not None else None
         transport = Transport(
             base_url,
-            auth=auth,
+            credentials=credentials,
             budget=budget,
             retry=retry,
             stats=stats,

@@ -22,11 +22,11 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
-from .auth import ResponseSignatureError, ServerClock
+from .auth import Credentials, ResponseSignatureError, ServerClock
 from .error_rules import classify
 from .errors import (
     BitstampError,
@@ -41,10 +41,14 @@ from .ratelimit import RateBudget
 from .requestlog import RequestLog, RequestRecord
 from .reststats import RestStats
 
-__all__ = ["RetryPolicy", "Transport", "warm_up"]
+if TYPE_CHECKING:
+    import httpx
 
-# Failures that prove the request never reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# httpx (~40 ms of imports, and httpcore's and anyio's ~60 ms more when its client is made) is
+# imported on the first request, not with this module: a start from the cached markets draws
+# its first book from the WebSocket before any REST (docs/decisions.md, "Cold start").
+
+__all__ = ["RetryPolicy", "Transport", "warm_up"]
 
 
 class RetryPolicy(msgspec.Struct, frozen=True):
@@ -68,17 +72,21 @@ def warm_up() -> None:
     of after it (docs/decisions.md, "Cold start")."""
     import importlib
 
+    importlib.import_module("httpx")
     importlib.import_module("httpcore")
     # anyio.Lock() and anyio.Event() import their backend by this name on first use
     importlib.import_module("anyio._backends._asyncio")
 
 
 class Transport:
-    """Sends requests to one Bitstamp environment over one ``httpx.AsyncClient``.
+    """Sends requests to one Bitstamp environment over one ``httpx.AsyncClient``, made on the
+    first request (with the signer, when there are credentials).
 
     Args:
         base_url: ``https://www.bitstamp.net`` or a simulator's ``http://127.0.0.1:PORT``.
         auth: signs private calls (a ``BitstampAuth``); None for a public-only client.
+        credentials: the keys to sign with, when no ``auth`` is given: a ``BitstampAuth``
+            is made from them (and ``clock``) with the first signed request.
         budget: the environment's shared rate budget.
         stats: where every attempt is counted (429s, latency) for the status bar.
         http: an existing client to use (its lifetime stays with the caller).
@@ -91,6 +99,7 @@ class Transport:
         base_url: str,
         *,
         auth: httpx.Auth | None = None,
+        credentials: Credentials | None = None,
         budget: RateBudget | None = None,
         retry: RetryPolicy | None = None,
         log: RequestLog | None = None,
@@ -103,17 +112,15 @@ class Transport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._auth = auth
+        self._credentials = credentials
         self.budget = budget or RateBudget()
         self.retry = retry or RetryPolicy()
         self.log = log or RequestLog()
         self.stats = stats or RestStats()
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout_s),
-            headers={"User-Agent": "bitstamp-workstation"},
-            verify=_tls_for(self.base_url),
-        )
+        self._http = http
+        self._timeout_s = timeout_s
+        self._closed = False
         self.clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -121,11 +128,33 @@ class Transport:
 
     @property
     def has_credentials(self) -> bool:
-        return self._auth is not None
+        return self._auth is not None or self._credentials is not None
 
     async def aclose(self) -> None:
-        if self._owns_http:
+        self._closed = True
+        if self._owns_http and self._http is not None:
             await self._http.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            if self._closed:  # as httpx says of a closed client: never a new one after close
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=httpx.Timeout(self._timeout_s),
+                headers={"User-Agent": "bitstamp-workstation"},
+                verify=_tls_for(self.base_url),
+            )
+        return self._http
+
+    def _signer(self) -> httpx.Auth | None:
+        if self._auth is None and self._credentials is not None:
+            from .request_auth import BitstampAuth
+
+            self._auth = BitstampAuth(self._credentials, clock=self.clock)
+        return self._auth
 
     async def get_public(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
         """A public GET: coalesced with identical reads in flight, retried when it fails."""
@@ -155,7 +184,7 @@ class Transport:
         client_order_id: str | None = None,
     ) -> bytes:
         """A signed POST. ``safe`` says it may be repeated (a read); submits pass their id."""
-        if self._auth is None:
+        if not self.has_credentials:
             raise BitstampError(f"{path} needs API credentials, and this client has none")
         return await self._send(
             "POST", path, data=dict(data or {}), safe=safe, client_order_id=client_order_id
@@ -171,7 +200,10 @@ class Transport:
         safe: bool,
         client_order_id: str | None = None,
     ) -> bytes:
-        auth = self._auth if method == "POST" else None
+        import httpx  # imported by the client's first request (_client): a lookup here
+
+        http = self._client()
+        auth = self._signer() if method == "POST" else None
         attempt = 0
         while True:
             await self.budget.acquire()
@@ -181,7 +213,7 @@ class Transport:
             request: httpx.Request | None = None
             response: httpx.Response | None = None
             try:
-                response = await self._http.request(
+                response = await http.request(
                     method,
                     path,
                     params=params or None,
@@ -235,8 +267,17 @@ class Transport:
     def _transport_failure(
         exc: httpx.TransportError, path: str, client_order_id: str | None
     ) -> BitstampError:
+        import httpx
+
         reason = f"{path}: {type(exc).__name__}"
-        if client_order_id is not None and not isinstance(exc, _NOT_SENT):
+        # failures that prove the request never reached the server
+        not_sent = (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.UnsupportedProtocol,
+        )
+        if client_order_id is not None and not isinstance(exc, not_sent):
             return OutcomeUnknown(client_order_id, path)
         return TransportError(reason)
 
