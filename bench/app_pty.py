@@ -36,6 +36,7 @@ def app_env(
         "XDG_DATA_HOME": os.path.join(home, "data"),
         "XDG_STATE_HOME": os.path.join(home, "state"),
         "XDG_CONFIG_HOME": os.path.join(home, "config"),
+        "XDG_CACHE_HOME": os.path.join(home, "cache"),
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("COLUMNS", "LINES", "NO_COLOR", "TEXTUAL", "SSH_CONNECTION"):

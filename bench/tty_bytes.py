@@ -297,6 +297,7 @@ def _app_env(ready: dict[str, Any], home: str) -> dict[str, str]:
         "XDG_DATA_HOME": os.path.join(home, "data"),
         "XDG_STATE_HOME": os.path.join(home, "state"),
         "XDG_CONFIG_HOME": os.path.join(home, "config"),
+        "XDG_CACHE_HOME": os.path.join(home, "cache"),
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("COLUMNS", "LINES", "NO_COLOR", "TEXTUAL", "SSH_CONNECTION"):

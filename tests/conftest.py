@@ -37,6 +37,7 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     monkeypatch.setenv("XDG_STATE_HOME", str(data / "state"))  # and its own log directory
     monkeypatch.setenv("XDG_CONFIG_HOME", str(data / "config"))  # never the trader's config
+    monkeypatch.setenv("XDG_CACHE_HOME", str(data / "cache"))  # nor the markets they last saw
     return data
 
 

@@ -154,7 +154,9 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        **{f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("DATA", "STATE", "CONFIG")},
+        **{
+            f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("DATA", "STATE", "CONFIG", "CACHE")
+        },
     }
     env.pop("BITSTAMP_API_KEY", None)
     env.pop("BITSTAMP_API_SECRET", None)

@@ -71,7 +71,8 @@ class App80x24:
     def __init__(self, tmp_path: Path, term: str, env: str = "", args: str = "") -> None:
         self.tmux = Tmux()
         folders = " ".join(
-            f"XDG_{kind}_HOME={tmp_path / kind.lower()}" for kind in ("CONFIG", "STATE", "DATA")
+            f"XDG_{kind}_HOME={tmp_path / kind.lower()}"
+            for kind in ("CONFIG", "STATE", "DATA", "CACHE")
         )
         self.config = tmp_path / "config" / "bitstamp-workstation" / "config.toml"
         self.command = (

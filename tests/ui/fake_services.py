@@ -129,6 +129,9 @@ class FakeServices:
     def on_market_moved(self, moved: Any) -> None:
         self.moved = moved
 
+    def book_shown(self) -> None:
+        self.calls.append(("book_shown", None))
+
     async def open(self, pairs: Sequence[str]) -> None:
         self.calls.append(("open", tuple(pairs)))
         self.tell(MarketsOpened(tuple(p for p in pairs if p in self.pairs)))

@@ -73,7 +73,8 @@ BOOK = snapshot("btcusd", bids=[("60000.00", "0.5")], asks=[("60001.00", "0.75")
 
 async def test_the_keys_wait_for_the_books_first_prices(monkeypatch: pytest.MonkeyPatch) -> None:
     """A start's first frames go to the book: the footer's keys are built once the book
-    has drawn prices, not before (the fallback pushed out of the test's way)."""
+    has drawn prices, not before (the fallback pushed out of the test's way), and the
+    services are told then that the book is drawn (their REST held for it may go)."""
     monkeypatch.setattr(app_module, "KEYS_AT_LATEST_S", 60.0)
     services = fake_market(prices=False)
     app = build_app(services, AppOptions())
@@ -82,6 +83,7 @@ async def test_the_keys_wait_for_the_books_first_prices(monkeypatch: pytest.Monk
         await pilot.pause(0.2)
         assert footer_keys(app) == []
         assert "Quit" not in footer_text(app)
+        assert ("book_shown", None) not in services.calls  # the services' REST still held
 
         pair = services.pairs["btcusd"]
         pair.book.load(BOOK.bids, BOOK.asks, BOOK.timestamp_us)
@@ -90,6 +92,7 @@ async def test_the_keys_wait_for_the_books_first_prices(monkeypatch: pytest.Monk
         await until(pilot, lambda: "Quit" in footer_text(app), "the footer's keys")
         assert "60000.00" in "\n".join(s.text for s in app.screen._compositor.render_strips())
         assert not app.query_one(KeysFooter).held
+        assert ("book_shown", None) in services.calls  # told once the prices were drawn
 
 
 async def test_the_keys_are_shown_after_a_second_when_the_book_has_no_prices() -> None:

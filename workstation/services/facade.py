@@ -44,6 +44,7 @@ from .events import (
 from .feed import FeedState
 from .hub import MarketHub
 from .keys import KEYS_FROM_ENVIRONMENT
+from .markets_cache import MarketsCache, default_markets_cache_path
 from .refusals import GuardRefused
 from .session import Session
 from .venue import EmbeddedSim, Venue
@@ -99,6 +100,11 @@ class Services(Protocol):
 
     def listen(self, listener: Listener) -> None: ...
     def on_market_moved(self, moved: Callable[[str], None]) -> None: ...
+    def book_shown(self) -> None:
+        """The screen drew the first book: the services' REST may go (see
+        :meth:`VenueServices.book_shown`)."""
+        ...
+
     async def open(self, pairs: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
     async def watch(self, symbol: str) -> bool: ...
@@ -149,6 +155,7 @@ class VenueServices:
         journal_path: Path | None = None,
         guards: Mapping[str, GuardLimits] = DEFAULT_LIMITS,
         embedded: EmbeddedSim | None = None,
+        markets_cache: MarketsCache | None = None,
     ) -> None:
         self.venue = venue
         self._embedded = embedded
@@ -158,6 +165,7 @@ class VenueServices:
         """A venue without keys is watched: market data only, nothing signed."""
         self._seed = seed
         self._journal_path = journal_path
+        self._markets_cache = markets_cache or MarketsCache(default_markets_cache_path())
         self._listener: Listener | None = None
         self._moved: Callable[[str], None] | None = None
         self.note = "starting…"
@@ -200,6 +208,13 @@ class VenueServices:
         not an event (the listener's are few, and every one is a message)."""
         self._moved = moved
 
+    def book_shown(self) -> None:
+        """The screen drew the first book. A start from the cached markets holds the market
+        data's REST until then (the HTTP client's imports and the snapshot's parse are CPU
+        the first book would wait for): it goes now. Harmless at any other time."""
+        if self.hub is not None:
+            self.hub.release_rest()
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def open(self, pairs: Sequence[str]) -> None:
@@ -235,10 +250,12 @@ class VenueServices:
         else:
             venue = self.venue
         self._env = venue.env
-        session = self.session = await self._stack.enter_async_context(Session(venue))
+        session = self.session = await self._stack.enter_async_context(
+            Session(venue, markets_cache=self._markets_cache)
+        )
         self.rest_stats = session.rest_stats
         self.note = f"connecting to {venue.rest_url}"
-        hub = self.hub = await session.open_market_hub(self._emit)
+        hub = self.hub = await session.open_market_hub(self._emit, pairs)
         hub.moved = self._moved
         self._markets = session.markets
         self.note = ""
@@ -252,6 +269,7 @@ class VenueServices:
         if venue.has_credentials:
             await self._book_first()
             try:
+                await session.venue_markets()  # orders are checked against the venue's rules
                 await self._open_trading(session, venue, hub)
             except Exception as exc:  # noqa: BLE001 - the market stays on screen without it
                 _log.warning("trading unavailable: %s", exc)

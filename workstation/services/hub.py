@@ -58,6 +58,10 @@ YIELD_EVERY = 32
 SILENCE_EVERY_S = 0.25
 """How often every feed's channels are checked for a silence past their rhythm (and a top-100
 frame that waited for its cross-check is checked): whether or not any frame arrives."""
+REST_HOLD_CAP_S = 0.5
+"""A hub that holds its REST until the first book is drawn (a start from the cached markets:
+:meth:`MarketHub.release_rest`) releases it this long after it started whatever happens: a
+screen that never says it drew a book (a layout without one, no screen at all) still syncs."""
 SETTLE_EVERY_S = 0.05
 """How often books that took diffs are checked (``MarketFeed.settle``): the book pane's
 redraw pace (20 Hz). Only this timer settles (reading a book never does): frames staged in
@@ -88,6 +92,7 @@ class MarketHub:
         book_silence: SilencePolicy = BOOK_SILENCE,
         trade_silence: SilencePolicy = TRADE_SILENCE,
         reach: Reachability | None = None,
+        hold_rest: bool = False,
     ) -> None:
         self.rest = rest
         self.stream = stream
@@ -101,9 +106,16 @@ class MarketHub:
         """Told what every REST call of the hub met; asked again while the host is down."""
         self._probing = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._fetching: set[str] = set()
+        self._fetching: set[MarketFeed] = set()
+        """Feeds with a snapshot loop running (a feed, not a symbol: a pair watched again
+        gets a new feed, whose sync must not wait for the old one's loop to notice)."""
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
+        self._rest_free = asyncio.Event()
+        """Clear while the hub holds its REST: a start's CPU goes to the first book (the HTTP
+        client's imports alone are ~0.1 s), the snapshot and the rest follow it."""
+        if not hold_rest:
+            self._rest_free.set()
         self.moved: Callable[[str], object] | None = None
         """Told the symbol each time a frame changed a pair's book or tape, or its state: a
         per-frame wake-up for the UI's redraws (it caps them), cheaper than an event."""
@@ -116,6 +128,21 @@ class MarketHub:
         self._spawn(self._poll_tickers(), "tickers")
         self._spawn(self._settle_books(), "settle")
         self._spawn(self._watch_silences(), "silences")
+        if not self._rest_free.is_set():
+            self._spawn(self._release_rest_later(), "rest-hold")
+
+    def release_rest(self) -> None:
+        """The first book is drawn (or it is time): the hub's REST may go (the snapshot that
+        syncs the book, the tape's hour, the ticker)."""
+        self._rest_free.set()
+
+    async def rest_released(self) -> None:
+        """Return once the hub's REST may go (at once unless it holds it)."""
+        await self._rest_free.wait()
+
+    async def _release_rest_later(self) -> None:
+        await asyncio.sleep(REST_HOLD_CAP_S)
+        self.release_rest()
 
     async def close(self) -> None:
         self._closed = True
@@ -253,11 +280,15 @@ class MarketHub:
         if self._listener is not None:
             self._listener(change)
 
+    def tell(self, change: MarketEvent) -> None:
+        """Pass ``change`` to the hub's listener (the session's findings about the market)."""
+        self._notify(change)
+
     # -- REST work ------------------------------------------------------------------------------
 
     def _want_snapshot(self, feed: MarketFeed) -> None:
-        if feed.snapshot_wanted and feed.symbol not in self._fetching and not self._closed:
-            self._fetching.add(feed.symbol)
+        if feed.snapshot_wanted and feed not in self._fetching and not self._closed:
+            self._fetching.add(feed)
             self._spawn(self._snapshot(feed), f"snapshot-{feed.symbol}")
 
     async def _snapshot(self, feed: MarketFeed) -> None:
@@ -279,7 +310,7 @@ class MarketHub:
                 failures += 1
                 await asyncio.sleep(snapshot_retry_s(failures))
         finally:
-            self._fetching.discard(feed.symbol)
+            self._fetching.discard(feed)
 
     async def _backfill(self, feed: MarketFeed, window: TradesWindow) -> None:
         """Fill the tape from REST: the last hour when it is empty (a full pane from the
@@ -348,8 +379,17 @@ class MarketHub:
     async def _timed(self, call: Awaitable[T], what: str = "") -> T | None:
         """Await a REST call; failures are reported, not raised: the venue's errors and
         replies that do not parse. Its latency and any 429 are counted by the transport's
-        ``RestStats`` (one count per session, every caller)."""
+        ``RestStats`` (one count per session, every caller). While the hub holds its REST
+        the call waits (``call`` is a coroutine not yet started: nothing was sent)."""
         try:
+            if not self._rest_free.is_set():
+                try:
+                    await self._rest_free.wait()
+                except BaseException:  # closed meanwhile: the call never starts
+                    close = getattr(call, "close", None)
+                    if close is not None:
+                        close()
+                    raise
             result = await call
         except RateLimited as exc:  # counted by the session's RestStats, every caller at once
             self._notify(MarketDataError(f"rate limited: {exc}"))

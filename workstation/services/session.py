@@ -10,7 +10,10 @@ client: services do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Collection
 
 from ..bitstamp.auth import Credentials
 from ..bitstamp.errors import BitstampError
@@ -20,19 +23,24 @@ from ..bitstamp.reststats import RestStats
 from ..bitstamp.stream import StreamClient
 from ..domain.market_data import BookSnapshot, Ticker
 from ..domain.markets import Market
-from .events import MarketEvent
+from .events import MarketDataError, MarketEvent
 from .hub import MarketHub
+from .markets_cache import MarketsCache
 from .reachability import Reachability
 from .venue import Venue
 
 __all__ = ["Session"]
 
+_log = logging.getLogger("workstation.services.session")
+
 
 class Session:
     """``async with Session(venue) as session:`` opens the clients; leaving closes them."""
 
-    def __init__(self, venue: Venue) -> None:
+    def __init__(self, venue: Venue, *, markets_cache: MarketsCache | None = None) -> None:
         self.venue = venue
+        self.markets_cache = markets_cache
+        """The markets the last start saw (None: every start waits for the venue's)."""
         credentials = None
         if venue.api_key is not None and venue.api_secret is not None:
             credentials = Credentials(
@@ -59,6 +67,13 @@ class Session:
             )
         self.hub: MarketHub | None = None
         self.markets: dict[str, Market] = {}
+        """The venue's markets by symbol (one dict for the session's life: it is updated in
+        place, so every holder sees the venue's answer once it replaces the cached ones)."""
+        self.markets_known = asyncio.Event()
+        """Set once :attr:`markets` is the venue's own answer, not the cache's: orders wait
+        for it (their rules are checked against these)."""
+        self._confirming: asyncio.Task[None] | None = None
+        self._markets_failed: Exception | None = None
         self.reach = Reachability(venue.rest_url)
         """Whether the venue's REST host answers: shown on the status bar, gates new orders."""
         self.market_reach = self.reach
@@ -75,6 +90,11 @@ class Session:
     async def close_streams(self) -> None:
         """Stop the market data service (its stream and tasks); the REST client stays open
         so requests still in flight elsewhere can end cleanly before :meth:`close`."""
+        confirming, self._confirming = self._confirming, None
+        if confirming is not None:
+            confirming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await confirming
         hub, self.hub = self.hub, None
         if hub is not None:
             await hub.close()
@@ -86,9 +106,13 @@ class Session:
         if self.market_rest is not self.rest:
             await self.market_rest.aclose()
 
-    async def open_market_hub(self, listener: Callable[[MarketEvent], object]) -> MarketHub:
-        """Load the markets (the venue's: its rules are what orders are checked against),
-        open the shared WebSocket and start the market data service. While the venue cannot
+    async def open_market_hub(
+        self, listener: Callable[[MarketEvent], object], pairs: Collection[str] = ()
+    ) -> MarketHub:
+        """Start the market data service: from the markets the last start saw when they have
+        every one of ``pairs`` (:meth:`_open_from_cache`), else as follows. Load the markets
+        (the venue's: its rules are what orders are checked against), open the shared
+        WebSocket and start the market data service. While the venue cannot
         be reached (or refuses: a 429, a 5xx, a reply that does not parse) the markets are
         asked again after a growing pause; :attr:`reach` says so.
 
@@ -100,6 +124,9 @@ class Session:
         markets are asked (a stream retrying beside them would fill its queue with failed
         connections for the hub to replay), and the hub opens a new one once they are in.
         An open that is cancelled closes it too."""
+        cached = self._cached_markets(pairs)
+        if cached is not None:
+            return await self._open_from_cache(listener, cached)
         opening = StreamClient(self.venue.ws_url)
         opening.start()
         early: StreamClient | None = opening
@@ -118,7 +145,7 @@ class Session:
                 raise
 
         try:
-            self.markets = {m.symbol: m for m in await self.reach.retry(markets)}
+            self._adopt(await self.reach.retry(markets))
         except BaseException:
             await drop_early()
             raise
@@ -131,6 +158,73 @@ class Session:
         )
         await self.hub.start()
         return self.hub
+
+    def _cached_markets(self, pairs: Collection[str]) -> list[Market] | None:
+        if self.markets_cache is None or not pairs:
+            return None
+        cached = self.markets_cache.read(self.venue.env, self.venue.rest_url)
+        if cached is None or not set(pairs) <= {m.symbol for m in cached}:
+            return None  # a pair the last start did not see: the venue's answer decides
+        return cached
+
+    async def _open_from_cache(
+        self, listener: Callable[[MarketEvent], object], cached: list[Market]
+    ) -> MarketHub:
+        """The hub starts on the markets the last start saw: the pairs subscribe at once and
+        the venue's top 100 is the first book (no REST on the way). The hub's REST (the
+        snapshot, the tape, the ticker) and the venue's markets wait until the first book is
+        drawn (:meth:`MarketHub.release_rest`); the venue's markets then replace the cached
+        ones, and a watched pair whose rules changed is subscribed afresh with them."""
+        self.markets.update((m.symbol, m) for m in cached)
+        hub = self.hub = MarketHub(
+            self.market_rest,
+            StreamClient(self.venue.ws_url),
+            self.markets,
+            listener=listener,
+            reach=self.market_reach,
+            hold_rest=True,
+        )
+        await hub.start()
+        self._confirming = asyncio.create_task(self._confirm_markets(hub), name="markets")
+        return hub
+
+    async def _confirm_markets(self, hub: MarketHub) -> None:
+        await hub.rest_released()
+        try:
+            fresh = await self.reach.retry(self.rest.markets)
+        except Exception as exc:  # noqa: BLE001 - told; the market stays on, trading does not
+            _log.exception("markets: the venue's answer could not be read")
+            hub.tell(MarketDataError(f"markets: {exc}"))
+            self._markets_failed = exc
+            self.markets_known.set()
+            return
+        before = dict(self.markets)
+        self._adopt(fresh)
+        for symbol in list(hub.feeds):
+            market = self.markets.get(symbol)
+            if market is None:
+                _log.warning("market %s: no longer listed by the venue", symbol)
+                hub.tell(MarketDataError(f"{symbol} is no longer listed by the venue"))
+                await hub.unwatch(symbol)
+            elif market != before.get(symbol):
+                _log.info("market %s: rules changed since the last start", symbol)
+                await hub.unwatch(symbol)
+                await hub.watch(symbol)
+
+    async def venue_markets(self) -> None:
+        """Return once :attr:`markets` is the venue's answer; raise what kept it from being
+        read (the cached markets stay for the market data, nothing is traded on them)."""
+        await self.markets_known.wait()
+        if self._markets_failed is not None:
+            raise self._markets_failed
+
+    def _adopt(self, markets: list[Market]) -> None:
+        """The venue's markets: in :attr:`markets` (in place), and saved for the next start."""
+        self.markets.clear()
+        self.markets.update((m.symbol, m) for m in markets)
+        self.markets_known.set()
+        if self.markets_cache is not None:
+            self.markets_cache.save(self.venue.env, self.venue.rest_url, markets)
 
     async def ticker(self, market: str) -> Ticker:
         return await self.market_rest.ticker(market)

@@ -214,7 +214,11 @@ class WorkstationApp(App[None]):
         )
 
     def on_order_book_view_prices_shown(self, _: OrderBookView.PricesShown) -> None:
-        self.call_after_refresh(self._show_keys)  # once the book's first prices are written
+        self.call_after_refresh(self._book_drawn)  # once the book's first prices are written
+
+    def _book_drawn(self) -> None:
+        self.services.book_shown()  # the services' REST held for the first book may go
+        self._show_keys()
 
     def _show_keys(self) -> None:
         """Build the footer's keys: once the book's first prices are on the screen (a

@@ -1,0 +1,83 @@
+"""The venue's markets as the last start saw them, so the next start can show a book first.
+
+A pair's book needs its market's decimals before a single level can be kept, and the markets
+come from one REST request (``GET /api/v2/markets/``). On a start that request, and the HTTP
+client's imports before it, stood between the trader and the first book. With this file the
+session builds the market data service from the markets the last start saw, subscribes at
+once, and asks the venue for its markets after the book is on screen: the venue's answer
+then replaces what was read here (:meth:`~.session.Session.open_market_hub`). Nothing that
+sends an order reads these: trading opens on the venue's own answer.
+
+One small file in the user cache directory (platformdirs), for the last venue only (its REST
+address and environment are written with it: another venue's markets are never read as this
+one's). Public data, no keys. A file that cannot be read or does not parse is a miss, logged:
+the start then waits for the venue's markets as it did before this file existed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+import platformdirs
+
+from ..domain.markets import Market
+from .app_dirs import APP_NAME
+
+__all__ = ["MarketsCache", "default_markets_cache_path"]
+
+_log = logging.getLogger("workstation.services.markets_cache")
+
+
+class _Saved(msgspec.Struct, frozen=True):
+    env: str
+    rest_url: str
+    markets: list[Market]
+
+
+def default_markets_cache_path() -> Path:
+    """``markets.json`` in the user cache directory (platformdirs)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME)) / "markets.json"
+
+
+class MarketsCache:
+    """``cache.read(env, rest_url)`` -> the markets last saved for that venue, or None;
+    ``cache.save(env, rest_url, markets)`` after the venue answered."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self, env: str, rest_url: str) -> list[Market] | None:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            _log.warning("markets cache %s not read: %s", self.path, exc)
+            return None
+        try:
+            saved = msgspec.json.decode(data, type=_Saved)
+        except (msgspec.DecodeError, ValueError) as exc:  # ValueError: a Market's own checks
+            _log.warning("markets cache %s not used: %s", self.path, exc)
+            return None
+        if saved.env != env or saved.rest_url != rest_url or not saved.markets:
+            return None
+        return saved.markets
+
+    def save(self, env: str, rest_url: str, markets: Sequence[Market]) -> None:
+        """Write atomically (a start reading it meanwhile sees the old file or the new one);
+        a failure is logged and changes nothing else: the cache only saves time."""
+        data = msgspec.json.encode(_Saved(env, rest_url, list(markets)))
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            os.replace(temp, self.path)
+        except OSError as exc:
+            _log.warning("markets cache %s not written: %s", self.path, exc)
+            with contextlib.suppress(OSError):  # never made, or its folder is not one
+                temp.unlink(missing_ok=True)
