@@ -5,18 +5,23 @@ app alone (``python -m workstation``: it starts its embedded simulator in a chil
 and attached to a simulator already running (``workstation sim`` started once beforehand,
 the app run with ``--sim-url``); beside them the attached start with no markets saved by an
 earlier start (a trader's first start ever: the cache is removed before each of its runs, so
-its first book waits for the venue's markets, ``services/markets_cache.py``); and the floor, a
-bare Textual app that draws the same box of prices (``bench/bare_textual.py``: Python and
-Textual alone). Each run
-spawns the app in a 120x40 pseudo-terminal drawn by pyte and stops the clock when the book
-pane shows three rows with two prices each (read after every chunk the app writes: the
-error is the time to feed one chunk to pyte, well under a millisecond). The starts
-alternate run by run, so a burst of load elsewhere hits all alike; one unmeasured start of
-each goes first (the OS's file cache, Python's bytecode cache), then each run starts from
-the same temp XDG dirs, as a trader's second start does. The app quits with ctrl+q between
-runs. Figures: median and max over the runs, in seconds, and the CPU seconds the app's own
-process had used when its book showed (``/proc``): on a loaded machine the wall time carries
-the other workers, the CPU time much less so.
+its first book waits for the venue's markets, ``services/markets_cache.py``); and the floor,
+a bare Textual app that draws the same box of prices (``bench/bare_textual.py``: Python and
+Textual alone).
+
+Each run spawns the app in a 120x40 pseudo-terminal drawn by pyte and stops the clock at the
+chunk of output after which the book pane shows three rows with two prices each: a reader
+thread drains the terminal and stamps each chunk as it comes, and pyte draws them after
+(``TtyChild.arrival``); the error is the reader's waits for the drawing thread, about a
+millisecond per 4 kB of output, and never early. (Until 2026-12-07 the bench read and drew
+in turn, and a first screen of ~50 kB waited on pyte in 4 kB steps: ~0.15 s of every start
+was the bench's.) The starts alternate run by run, so a burst of load elsewhere hits all
+alike; one unmeasured start of each goes first (the OS's file cache, Python's bytecode
+cache), then each run starts from the same temp XDG dirs, as a trader's second start does.
+The app quits with ctrl+q between runs. Figures: median and max over the runs, in seconds,
+and the CPU seconds the app's own process had used when its book showed (``/proc``, read as
+the chunk came): on a loaded machine the wall time carries the other workers, the CPU time
+much less so.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from typing import Any
 
 from .app_pty import app_argv, app_env
 from .common import machine, say, write_section
-from .proc_stats import cpu_seconds
 from .sim_child import RunningSim, running_sim
 from .tty_bytes import ScreenMeter, TtyChild, book_shows_prices
 
@@ -56,10 +60,11 @@ def time_to_book(
     t0 = time.monotonic()
     child, meter = TtyChild(argv, env, 120, 40), ScreenMeter(120, 40)
     try:
-        if not child.pump(meter, timeout_s, until=lambda: book_shows_prices(meter.text())):
+        shown = child.arrival(meter, timeout_s, until=lambda: book_shows_prices(meter.text()))
+        if shown is None:
             raise RuntimeError(f"no book on screen within {timeout_s:g} s:\n{meter.text()}")
-        wall = time.monotonic() - t0
-        return wall, cpu_seconds(child.process.pid)
+        read_at, cpu = shown
+        return read_at - t0, cpu
     finally:
         child.stop(meter, (b"\x11", b"q"), timeout_s=10)
 

@@ -1,8 +1,10 @@
 """The trader-felt benches (``bench/frame_to_paint.py``, ``cold_start.py``, ``footprint.py``,
 ``headline.py``) run at a tiny size and give figures that can be true.
 
-Timings are never asserted (the machine is shared); the matching logic that turns frames and
-screens into delays is checked exactly, on made-up stamps and screens.
+Timings are never asserted (the machine is shared), but for one bound far wider than any
+noise: the cold start's clock stops at the write of the book, not at pyte's reading of it.
+The matching logic that turns frames and screens into delays is checked exactly, on made-up
+stamps and screens.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +118,48 @@ def test_cold_start_attached_to_a_running_simulator(sim: RunningSim) -> None:
         wall, cpu = time_to_book(app_argv("--sim-url", sim.rest_url), env)
     assert cpu > 0
     assert 0 < wall < 60
+
+
+_LATE_BOOK = """
+import os, queue, sys, threading, time, tty
+tty.setraw(0)
+lines = queue.SimpleQueue()
+
+def writer():  # as Textual's driver does: the screen is written by a thread of its own
+    while (text := lines.get()) is not None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+thread = threading.Thread(target=writer)
+thread.start()
+lines.put("\\x1b[2J\\x1b[H" + ("filler " * 16 + "\\r\\n") * 4000)  # ~460 kB, no book
+box = "\\x1b[2J\\x1b[H\\u256d" + "\\u2500" * 26 + "\\u256e\\r\\n"
+for n in range(3):
+    box += f"\\u2502 6700{n}.00 0.5000 6701{n}.00 \\u2502\\r\\n"
+lines.put(box + "\\u2570\\u2500\\u256f\\r\\n")
+drawn_at = time.monotonic()  # the app has drawn its book: the rest is the terminal's
+with open(sys.argv[1], "w") as f:
+    f.write(repr(drawn_at))
+os.read(0, 1)  # the bench's quit key
+lines.put(None)
+thread.join()
+"""
+
+
+def test_the_cold_start_clock_stops_when_the_book_is_written_not_when_pyte_reads_it(
+    tmp_path: Path,
+) -> None:
+    """An app that hands its book to its writer thread behind ~460 kB of other output (pyte
+    draws ~0.3 MB a second here): a terminal emulator takes that in milliseconds, and so
+    must the bench, which stops its clock at the chunk that carried the book (0.25 s
+    allowed). Reading and drawing in turn, it held the app's writer back by the whole
+    backlog's drawing: ~1.5 s late."""
+    written = tmp_path / "written"
+    before = time.monotonic()
+    with tempfile.TemporaryDirectory() as home:
+        wall, _ = time_to_book([sys.executable, "-c", _LATE_BOOK, str(written)], app_env(home))
+    drawn_at = float(written.read_text())
+    assert abs(before + wall - drawn_at) < 0.25, (before + wall, drawn_at)
 
 
 def test_cold_start_of_the_bare_textual_floor() -> None:
