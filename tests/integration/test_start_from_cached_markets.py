@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from workstation.domain.common import Side
+from workstation.services import hub as hub_module
 from workstation.services.feed import FeedState
 from workstation.services.hub import REST_HOLD_CAP_S
 from workstation.services.markets_cache import MarketsCache
@@ -36,7 +37,7 @@ async def saved(sim: SimServer, tmp_path: Path) -> tuple[Venue, MarketsCache]:
     async with Session(venue, markets_cache=cache) as first:
         await first.open_market_hub(lambda change: None, ["btcusd"])  # a miss: asks, saves
         assert first.markets_known.is_set()
-    assert cache.read("sim", sim.rest_url) is not None
+    assert cache.read("sim") is not None
     return venue, cache
 
 
@@ -76,6 +77,26 @@ async def test_with_no_screen_to_say_so_the_rest_goes_after_the_cap(
         await asyncio.wait_for(session.venue_markets(), 5)
 
 
+async def test_a_quiet_pair_with_no_top_frame_gets_its_snapshot_at_once(
+    sim: SimServer, saved: tuple[Venue, MarketsCache], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The venue sends an ``order_book`` frame when the book changes: a still market has
+    none to send (here: another client subscribed first, so the simulator sent its one
+    frame to it). Nothing to draw, so the REST is not held for the screen: the snapshot is
+    asked a moment after the subscription (the cap pushed out of the test's way)."""
+    monkeypatch.setattr(hub_module, "REST_HOLD_CAP_S", 60.0)
+    venue, cache = saved
+    async with Session(venue) as other:  # the channel's first subscriber
+        first = await (await other.open_market_hub(lambda change: None)).watch("btcusd")
+        await until(lambda: first.state is FeedState.LIVE, what="the other client's book")
+        async with Session(venue, markets_cache=cache) as session:
+            hub = await session.open_market_hub(lambda change: None, ["btcusd"])
+            feed = await hub.watch("btcusd")
+            await until(lambda: feed.state is FeedState.LIVE, what="the synced book")
+            assert not feed.top_shown
+            await asyncio.wait_for(session.venue_markets(), 5)
+
+
 async def test_a_pair_whose_rules_changed_is_subscribed_again_with_the_venues(
     sim: SimServer, saved: tuple[Venue, MarketsCache]
 ) -> None:
@@ -83,10 +104,10 @@ async def test_a_pair_whose_rules_changed_is_subscribed_again_with_the_venues(
     those rules and is not shown; once the venue's markets are in, the pair gets a new feed
     with the venue's rules, which syncs."""
     venue, cache = saved
-    venues = cache.read("sim", sim.rest_url)
+    venues = cache.read("sim")
     assert venues is not None
     changed = [replace(m, quote_decimals=1) if m.symbol == "btcusd" else m for m in venues]
-    cache.save("sim", sim.rest_url, changed)
+    cache.save("sim", changed)
     async with Session(venue, markets_cache=cache) as session:
         hub = await session.open_market_hub(lambda change: None, ["btcusd"])
         old = await hub.watch("btcusd")
@@ -98,16 +119,16 @@ async def test_a_pair_whose_rules_changed_is_subscribed_again_with_the_venues(
         assert feed.market.quote_decimals == 2
         assert session.markets["btcusd"].quote_decimals == 2
         await until(lambda: feed.state is FeedState.LIVE, what="the new feed's synced book")
-    assert cache.read("sim", sim.rest_url) == venues  # the venue's answer saved again
+    assert cache.read("sim") == venues  # the venue's answer saved again
 
 
 async def test_a_pair_the_cache_does_not_have_waits_for_the_venues_markets(
     sim: SimServer, saved: tuple[Venue, MarketsCache]
 ) -> None:
     venue, cache = saved
-    venues = cache.read("sim", sim.rest_url)
+    venues = cache.read("sim")
     assert venues is not None
-    cache.save("sim", sim.rest_url, [m for m in venues if m.symbol != "ethusd"])
+    cache.save("sim", [m for m in venues if m.symbol != "ethusd"])
     asked = sim.requests[MARKETS]
     async with Session(venue, markets_cache=cache) as session:
         await session.open_market_hub(lambda change: None, ["btcusd", "ethusd"])

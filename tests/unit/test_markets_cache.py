@@ -1,6 +1,6 @@
-"""The markets the last start saw: read back as they were saved, for that venue only; a
-file that is missing, damaged or another venue's is a miss (the start then waits for the
-venue's markets), never an error that stops a start."""
+"""The markets the last start saw: read back as they were saved, for that environment only;
+a file that is missing, damaged or another environment's is a miss (the start then waits for
+the venue's markets), never an error that stops a start."""
 
 from __future__ import annotations
 
@@ -12,16 +12,13 @@ import pytest
 from workstation.services.markets_cache import MarketsCache, default_markets_cache_path
 from workstation.sim.catalog import DEFAULT_MARKETS
 
-URL = "http://127.0.0.1:8765"
 
-
-def test_saved_markets_read_back_equal_for_the_same_venue(tmp_path: Path) -> None:
+def test_saved_markets_read_back_equal_for_the_same_environment(tmp_path: Path) -> None:
     cache = MarketsCache(tmp_path / "cache" / "markets.json")
-    assert cache.read("sim", URL) is None  # nothing saved yet
-    cache.save("sim", URL, DEFAULT_MARKETS)
-    assert cache.read("sim", URL) == list(DEFAULT_MARKETS)
-    assert cache.read("live", URL) is None  # another environment
-    assert cache.read("sim", "http://127.0.0.1:9999") is None  # another venue
+    assert cache.read("sim") is None  # nothing saved yet
+    cache.save("sim", DEFAULT_MARKETS)
+    assert cache.read("sim") == list(DEFAULT_MARKETS)
+    assert cache.read("live") is None  # another environment
     assert [p.name for p in cache.path.parent.iterdir()] == ["markets.json"]  # no temp left
 
 
@@ -38,10 +35,10 @@ def test_a_damaged_file_is_a_miss_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, damage
 ) -> None:
     cache = MarketsCache(tmp_path / "markets.json")
-    cache.save("sim", URL, DEFAULT_MARKETS)
+    cache.save("sim", DEFAULT_MARKETS)
     cache.path.write_text(damage(cache.path.read_text()))
     with caplog.at_level(logging.WARNING, "workstation.services.markets_cache"):
-        assert cache.read("sim", URL) is None
+        assert cache.read("sim") is None
     assert "not used" in caplog.text
 
 
@@ -51,9 +48,9 @@ def test_a_cache_that_cannot_be_written_changes_nothing_and_says_so(
     (tmp_path / "file").write_text("")
     cache = MarketsCache(tmp_path / "file" / "markets.json")  # its folder is a file
     with caplog.at_level(logging.WARNING, "workstation.services.markets_cache"):
-        cache.save("sim", URL, DEFAULT_MARKETS)
+        cache.save("sim", DEFAULT_MARKETS)
     assert "not written" in caplog.text
-    assert cache.read("sim", URL) is None
+    assert cache.read("sim") is None
 
 
 def test_the_default_file_is_in_the_user_cache_directory(

@@ -185,6 +185,8 @@ class VenueServices:
         self._stack = contextlib.AsyncExitStack()
         self._opening: asyncio.Task[Any] | None = None
         self._pricer: asyncio.Task[None] | None = None
+        self._warming: asyncio.Future[None] | None = None
+        """The HTTP client's imports in a worker thread (an embedded simulator's start)."""
 
     @property
     def env(self) -> str:
@@ -240,13 +242,11 @@ class VenueServices:
             self.note = "starting the simulator…"
             journal = self._journal_path or default_journal_path()
             sim = self._embedded or EmbeddedSim(seed=self._seed, journal_path=journal)
-            # the simulator takes longer to start than our HTTP client's first-request
-            # imports: pay those while it does, in a worker thread
-            warming = asyncio.ensure_future(asyncio.to_thread(_warm_up_http))
-            try:
-                venue = await self._stack.enter_async_context(sim)
-            finally:
-                await warming
+            # pay the HTTP client's imports while the simulator starts, in a worker thread;
+            # not waited for: a start from the cached markets needs them only after its first
+            # book, and a first request before they are in waits on the import lock alone
+            self._warming = asyncio.ensure_future(asyncio.to_thread(_warm_up_http))
+            venue = await self._stack.enter_async_context(sim)
         else:
             venue = self.venue
         self._env = venue.env
@@ -337,6 +337,8 @@ class VenueServices:
             await _logged(self.session.close(), "closing the session")
         if self.journal is not None:
             self.journal.close()
+        if self._warming is not None:  # its thread ends by itself; nothing is left running
+            await asyncio.wait({self._warming})
 
     # -- commands -------------------------------------------------------------------------------
 

@@ -130,6 +130,8 @@ class MarketFeed:
         self.checking_book = False
         """A REST check of a silent diff channel is on its way (the book is STALE meanwhile)."""
         self.checking_tape = False
+        self.top_shown = False
+        """A frame of the venue's top 100 has been the book shown (before a sync)."""
         self._on_state = on_state
 
     # -- state ------------------------------------------------------------------------------
@@ -314,6 +316,7 @@ class MarketFeed:
             _log.warning("market %s: top 100 not shown: %s", self.symbol, exc)
             return False
         self.version += 1
+        self.top_shown = True
         return True
 
     def check_pending_top(self, now: float) -> None:

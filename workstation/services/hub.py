@@ -62,6 +62,9 @@ REST_HOLD_CAP_S = 0.5
 """A hub that holds its REST until the first book is drawn (a start from the cached markets:
 :meth:`MarketHub.release_rest`) releases it this long after it started whatever happens: a
 screen that never says it drew a book (a layout without one, no screen at all) still syncs."""
+TOP_FIRST_S = 0.1
+"""How long after the ``order_book`` subscription a held hub waits for that channel's first
+frame before it lets its REST go (the snapshot is then the first book)."""
 SETTLE_EVERY_S = 0.05
 """How often books that took diffs are checked (``MarketFeed.settle``): the book pane's
 redraw pace (20 Hz). Only this timer settles (reading a book never does): frames staged in
@@ -143,6 +146,14 @@ class MarketHub:
     async def _release_rest_later(self) -> None:
         await asyncio.sleep(REST_HOLD_CAP_S)
         self.release_rest()
+
+    async def _release_unless_top(self, feed: MarketFeed) -> None:
+        """A quiet pair's ``order_book`` channel may send nothing for a while after the
+        subscription (the venue sends a frame when the book changes): without a top 100 to
+        draw, the first book is the snapshot's, so the REST goes at once."""
+        await asyncio.sleep(TOP_FIRST_S)
+        if not feed.top_shown:
+            self.release_rest()
 
     async def close(self) -> None:
         self._closed = True
@@ -235,6 +246,10 @@ class MarketHub:
             if feed is not None:
                 feed.subscribed()
                 self._want_snapshot(feed)
+        elif channel.startswith("order_book_"):
+            feed = self.feeds.get(channel[11:])
+            if feed is not None and not self._rest_free.is_set():
+                self._spawn(self._release_unless_top(feed), f"rest-hold-{feed.symbol}")
         elif channel.startswith("live_trades_"):
             feed = self.feeds.get(channel[12:])
             if feed is not None:

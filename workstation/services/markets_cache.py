@@ -8,10 +8,12 @@ once, and asks the venue for its markets after the book is on screen: the venue'
 then replaces what was read here (:meth:`~.session.Session.open_market_hub`). Nothing that
 sends an order reads these: trading opens on the venue's own answer.
 
-One small file in the user cache directory (platformdirs), for the last venue only (its REST
-address and environment are written with it: another venue's markets are never read as this
-one's). Public data, no keys. A file that cannot be read or does not parse is a miss, logged:
-the start then waits for the venue's markets as it did before this file existed.
+One small file in the user cache directory (platformdirs), for the last environment only
+(sim, sandbox or live: another environment's markets are never read as this one's; every
+simulator lists the same catalog, whatever its port, the embedded one a new port each run).
+Public data, no keys. A file that cannot be read or does not parse is a miss, logged: the
+start then waits for the venue's markets as it did before this file existed. A cache that is
+wrong (a venue that changed its rules since) costs a pair's resubscription, never an order.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ _log = logging.getLogger("workstation.services.markets_cache")
 
 class _Saved(msgspec.Struct, frozen=True):
     env: str
-    rest_url: str
     markets: list[Market]
 
 
@@ -45,13 +46,13 @@ def default_markets_cache_path() -> Path:
 
 
 class MarketsCache:
-    """``cache.read(env, rest_url)`` -> the markets last saved for that venue, or None;
-    ``cache.save(env, rest_url, markets)`` after the venue answered."""
+    """``cache.read(env)`` -> the markets last saved for that environment, or None;
+    ``cache.save(env, markets)`` after the venue answered."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read(self, env: str, rest_url: str) -> list[Market] | None:
+    def read(self, env: str) -> list[Market] | None:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -64,14 +65,14 @@ class MarketsCache:
         except (msgspec.DecodeError, ValueError) as exc:  # ValueError: a Market's own checks
             _log.warning("markets cache %s not used: %s", self.path, exc)
             return None
-        if saved.env != env or saved.rest_url != rest_url or not saved.markets:
+        if saved.env != env or not saved.markets:
             return None
         return saved.markets
 
-    def save(self, env: str, rest_url: str, markets: Sequence[Market]) -> None:
+    def save(self, env: str, markets: Sequence[Market]) -> None:
         """Write atomically (a start reading it meanwhile sees the old file or the new one);
         a failure is logged and changes nothing else: the cache only saves time."""
-        data = msgspec.json.encode(_Saved(env, rest_url, list(markets)))
+        data = msgspec.json.encode(_Saved(env, list(markets)))
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

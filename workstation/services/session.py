@@ -162,7 +162,7 @@ class Session:
     def _cached_markets(self, pairs: Collection[str]) -> list[Market] | None:
         if self.markets_cache is None or not pairs:
             return None
-        cached = self.markets_cache.read(self.venue.env, self.venue.rest_url)
+        cached = self.markets_cache.read(self.venue.env)
         if cached is None or not set(pairs) <= {m.symbol for m in cached}:
             return None  # a pair the last start did not see: the venue's answer decides
         return cached
@@ -224,7 +224,7 @@ class Session:
         self.markets.update((m.symbol, m) for m in markets)
         self.markets_known.set()
         if self.markets_cache is not None:
-            self.markets_cache.save(self.venue.env, self.venue.rest_url, markets)
+            self.markets_cache.save(self.venue.env, markets)
 
     async def ticker(self, market: str) -> Ticker:
         return await self.market_rest.ticker(market)
