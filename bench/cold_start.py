@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     say()
     for how, fig in got.items():
         goal = fig["goal_under_s"]
-        if goal is None:
+        if how == FIRST:
+            verdict = "beside: no markets saved by an earlier start"
+        elif goal is None:
             verdict = "the floor: Python and Textual alone"
         else:
             verdict = f"goal under {goal:g} s: {'met' if fig['median_s'] < goal else 'NOT MET'}"
