@@ -146,6 +146,7 @@ class Session:
 
         try:
             self._adopt(await self.reach.retry(markets))
+            self.markets_known.set()
         except BaseException:
             await drop_early()
             raise
@@ -200,16 +201,19 @@ class Session:
             return
         before = dict(self.markets)
         self._adopt(fresh)
-        for symbol in list(hub.feeds):
-            market = self.markets.get(symbol)
-            if market is None:
-                _log.warning("market %s: no longer listed by the venue", symbol)
-                hub.tell(MarketDataError(f"{symbol} is no longer listed by the venue"))
-                await hub.unwatch(symbol)
-            elif market != before.get(symbol):
-                _log.info("market %s: rules changed since the last start", symbol)
-                await hub.unwatch(symbol)
-                await hub.watch(symbol)
+        try:  # the feeds follow the venue's rules before anything may trade on them
+            for symbol in list(hub.feeds):
+                market = self.markets.get(symbol)
+                if market is None:
+                    _log.warning("market %s: no longer listed by the venue", symbol)
+                    hub.tell(MarketDataError(f"{symbol} is no longer listed by the venue"))
+                    await hub.unwatch(symbol)
+                elif market != before.get(symbol):
+                    _log.info("market %s: rules changed since the last start", symbol)
+                    await hub.unwatch(symbol)
+                    await hub.watch(symbol)
+        finally:
+            self.markets_known.set()
 
     async def venue_markets(self) -> None:
         """Return once :attr:`markets` is the venue's answer; raise what kept it from being
@@ -222,7 +226,6 @@ class Session:
         """The venue's markets: in :attr:`markets` (in place), and saved for the next start."""
         self.markets.clear()
         self.markets.update((m.symbol, m) for m in markets)
-        self.markets_known.set()
         if self.markets_cache is not None:
             self.markets_cache.save(self.venue.env, markets)
 
