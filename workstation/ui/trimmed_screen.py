@@ -203,8 +203,8 @@ def _divided(strip: Strip, cuts: list[int]) -> Sequence[Strip]:
 class TrimmedScreen(Screen[None]):
     """A screen drawn through :class:`TrimmedCompositor`."""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, classes=classes)
         self._compositor = TrimmedCompositor()
         self._to_paint: set[Widget] = set()
         self._paint: asyncio.Handle | None = None
