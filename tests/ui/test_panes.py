@@ -21,8 +21,10 @@ from textual.widgets import Input
 from workstation.domain.common import Side
 from workstation.domain.market_data import Trade
 from workstation.domain.tracked_order import TrackedOrder
+from workstation.services.events import TradingOpened, TradingUnavailable
 from workstation.services.refusals import KILL_REASON, SubmitsBlocked
 from workstation.services.views import Latency, StreamState
+from workstation.ui import desk as desk_module
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
 from workstation.ui.panes.balances import BalancesView
@@ -447,3 +449,54 @@ async def test_a_refused_send_is_told_once_with_its_reason(reason: str, notice: 
         told = lambda: [n.message for n in app._notifications]  # noqa: E731
         await until(pilot, lambda: bool(told()), "the notice")
         assert told() == [notice]
+
+
+async def test_a_ticket_asked_for_while_trading_starts_opens_once_it_has() -> None:
+    """A start draws the book before trading opens (it reads the account after the book):
+    a "b" pressed in between is not answered "unavailable"; the ticket opens when trading
+    does. Trading that fails instead drops the wait."""
+    services = fake()
+    services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
+    open_view = services.health_view
+    services.health_view = msgspec.structs.replace(
+        open_view, trading=False, private_connected=False, trading_starting=True
+    )
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert not isinstance(app.screen, TicketScreen)
+        assert any("Trading is starting" in str(n.message) for n in app._notifications)
+        assert not any("unavailable" in str(n.message) for n in app._notifications)
+        services.health_view = open_view
+        services.tell(TradingOpened())
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert screen.query_one("#price", Input).value == "60000.00"  # as "b" asked
+
+
+@pytest.mark.parametrize("then", ["unavailable", "too late"])
+async def test_a_ticket_waiting_for_trading_is_dropped_when_it_fails_or_comes_late(
+    then: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = fake()
+    open_view = services.health_view
+    services.health_view = msgspec.structs.replace(
+        open_view, trading=False, private_connected=False, trading_starting=True
+    )
+    app = app_on(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await shown(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        if then == "unavailable":
+            services.tell(TradingUnavailable("the account could not be read"))
+        else:
+            monkeypatch.setattr(desk_module, "TICKET_WAITS_S", 0.0)
+        await pilot.pause()
+        services.health_view = open_view
+        services.tell(TradingOpened())
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, TicketScreen)

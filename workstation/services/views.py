@@ -119,6 +119,9 @@ class HealthView(msgspec.Struct, frozen=True):
     """The key pair came from BITSTAMP_API_KEY/SECRET, not a keyring: the status bar says so."""
     server_errors: int = 0
     """5xx answers (JSON errors and HTML error pages) to any caller of the session."""
+    trading_starting: bool = False
+    """The venue has keys and trading is being opened (it follows the first live book and
+    the venue's markets): a ticket asked for now waits for it."""
 
 
 class AccountView(msgspec.Struct, frozen=True):

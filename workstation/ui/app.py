@@ -38,6 +38,7 @@ from ..services.events import (
     OrderChanged,
     ServiceEvent,
     TradingError,
+    TradingOpened,
     TradingUnavailable,
 )
 from ..services.facade import Services
@@ -450,8 +451,11 @@ class WorkstationApp(App[None]):
             self.notify(event.detail, severity="warning", timeout=4)
             return
         if isinstance(event, TradingUnavailable):
+            self.desk.trading_unavailable()
             self.notify(f"Trading unavailable: {event.detail}", severity="error", timeout=30)
             return
+        if isinstance(event, TradingOpened):
+            self.call_after_refresh(self.desk.trading_opened)  # once the account is drawn
         if not isinstance(event, OrderChanged | TradingError | AccountChanged):
             return  # the stream's connection: the status bar reads it
         if isinstance(event, OrderChanged):

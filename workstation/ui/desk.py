@@ -15,6 +15,7 @@ notification here.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -39,7 +40,11 @@ if TYPE_CHECKING:
 # The ticket and ask screens, with the ticket's own domain (sizing, funds), are imported where
 # a key opens them: a start draws none of them, and their modules were ~10 ms of its imports.
 
-__all__ = ["TradingDesk", "notice_text", "order_text"]
+__all__ = ["TICKET_WAITS_S", "TradingDesk", "notice_text", "order_text"]
+
+TICKET_WAITS_S = 5.0
+"""A ticket asked for while trading was still opening opens once it has, if that came within
+this long: later, the trader may be doing something else (it is said, not opened)."""
 
 _NOTICE = {
     TrackState.FILLED: ("filled", "information"),
@@ -58,11 +63,15 @@ class TradingDesk:
         self.services = services
         self.order_states: dict[str, tuple[TrackState, Decimal]] = {}
         """The last state (and filled amount) told to the trader, per order (told once)."""
+        self._waiting: tuple[float, Callable[[], None]] | None = None
+        """A ticket asked for while trading was starting: when, and how to open it."""
 
     # -- tickets --------------------------------------------------------------------------
 
-    def _market_shown(self) -> Market | None:
-        """The pair a new ticket is for; None while a dialog (a ticket too) is open."""
+    def _market_shown(self, again: Callable[[], None]) -> Market | None:
+        """The pair a new ticket is for; None while a dialog (a ticket too) is open, or while
+        trading is still opening at a start (the book comes first): ``again`` is then done
+        once it has opened, if that is within :data:`TICKET_WAITS_S`."""
         app = self.app
         if len(app.screen_stack) > 1:
             return None
@@ -70,9 +79,23 @@ class TradingDesk:
         if app.current is None:
             return None
         if not health.trading and not health.watch_only:  # watch only: a ticket to price
-            app.notify("Trading is unavailable for this environment", severity="warning")
+            if health.trading_starting:
+                self._waiting = (time.monotonic(), again)
+                app.notify("Trading is starting (reading the account): the ticket follows")
+            else:
+                app.notify("Trading is unavailable for this environment", severity="warning")
             return None
         return self.services.markets.get(app.current)
+
+    def trading_opened(self) -> None:
+        """Trading is open: a ticket asked for while it was starting opens now, unless the
+        trader asked too long ago to still expect it."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and time.monotonic() - waiting[0] <= TICKET_WAITS_S:
+            waiting[1]()
+
+    def trading_unavailable(self) -> None:
+        self._waiting = None
 
     def ticket_context(self, market: Market, amend: TrackedOrder | None = None) -> TicketContext:
         from ..domain.ticket import Funds
@@ -129,7 +152,7 @@ class TradingDesk:
         return view.book.best_bid() if side is Side.BUY else view.book.best_ask()
 
     def open_ticket(self, side: Side, price: Decimal | None = None) -> None:
-        market = self._market_shown()
+        market = self._market_shown(lambda: self.open_ticket(side, price))
         if market is None:
             return
         if price is None:
@@ -142,7 +165,7 @@ class TradingDesk:
 
     def take(self, side: Side) -> None:
         """Lift the best ask (buy) or hit the best bid (sell): a ticket at the far touch."""
-        market = self._market_shown()
+        market = self._market_shown(lambda: self.take(side))
         if market is None:
             return
         price = self._touch(market.symbol, Side.SELL if side is Side.BUY else Side.BUY)
@@ -153,7 +176,7 @@ class TradingDesk:
 
     def join_level(self) -> None:
         """Enter on a book level: a ticket at that price, on the level's side."""
-        market = self._market_shown()
+        market = self._market_shown(self.join_level)
         if market is None:
             return
         picked = self.app.query_one(OrderBookView).cursor_level()
