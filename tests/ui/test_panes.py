@@ -23,7 +23,7 @@ from workstation.domain.market_data import Trade
 from workstation.domain.tracked_order import TrackedOrder
 from workstation.services.events import TradingOpened, TradingUnavailable
 from workstation.services.refusals import KILL_REASON, SubmitsBlocked
-from workstation.services.views import Latency, StreamState
+from workstation.services.views import HealthView, Latency, StreamState
 from workstation.ui import desk as desk_module
 from workstation.ui.app import WorkstationApp, build_app
 from workstation.ui.options import AppOptions
@@ -451,16 +451,22 @@ async def test_a_refused_send_is_told_once_with_its_reason(reason: str, notice: 
         assert told() == [notice]
 
 
+def trading_starting(services: FakeServices) -> HealthView:
+    """Make ``services`` say trading is still opening; returns the view of it open."""
+    open_view = services.health_view
+    services.health_view = msgspec.structs.replace(
+        open_view, trading=False, private_connected=False, trading_starting=True
+    )
+    return open_view
+
+
 async def test_a_ticket_asked_for_while_trading_starts_opens_once_it_has() -> None:
     """A start draws the book before trading opens (it reads the account after the book):
     a "b" pressed in between is not answered "unavailable"; the ticket opens when trading
     does. Trading that fails instead drops the wait."""
     services = fake()
     services.balances = {"USD": balance("USD", "100000"), "BTC": balance("BTC", "1")}
-    open_view = services.health_view
-    services.health_view = msgspec.structs.replace(
-        open_view, trading=False, private_connected=False, trading_starting=True
-    )
+    open_view = trading_starting(services)
     app = app_on(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await shown(pilot)
@@ -482,10 +488,7 @@ async def test_a_ticket_waiting_for_trading_is_dropped_when_it_fails_or_comes_la
     then: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = fake()
-    open_view = services.health_view
-    services.health_view = msgspec.structs.replace(
-        open_view, trading=False, private_connected=False, trading_starting=True
-    )
+    open_view = trading_starting(services)
     app = app_on(services)
     async with app.run_test(size=(120, 40)) as pilot:
         await shown(pilot)
