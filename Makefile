@@ -46,7 +46,7 @@ soak: $(VENV)/.installed-test
 
 # Measurements, not tests: book throughput against ccxt, cryptofeed's C book and a naive
 # reference; the UI loop's lag with 10 pairs at --speed 100; then the real app in a pty drawn by
-# pyte: frame -> paint at --speed 1 and 100, cold start, CPU and memory. About 8 minutes.
+# pyte: frame -> paint at --speed 1 and 100, cold start, CPU and memory. About 4 minutes.
 # Figures go to bench.json; the last step prints the README's Performance table.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.book_bench
