@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import platformdirs
 
 from ..domain.desk_layout import DeskLayout
 from .app_dirs import APP_NAME
+from .atomic_file import replace_file
 
 __all__ = ["DESK_FILE_NAME", "DeskStateError", "default_desk_path", "read_desk", "write_desk"]
 
@@ -78,17 +77,7 @@ def write_desk(path: Path, layout: DeskLayout) -> None:
         indent=2,
     )
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(body + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_file(path, (body + "\n").encode())
     except OSError:
         _log.exception("could not save the desk layout to %s", path)
         raise

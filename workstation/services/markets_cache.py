@@ -18,9 +18,7 @@ wrong (a venue that changed its rules since) costs a pair's resubscription, neve
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import platformdirs
 
 from ..domain.markets import Market
 from .app_dirs import APP_NAME
+from .atomic_file import replace_file
 
 __all__ = ["MarketsCache", "default_markets_cache_path"]
 
@@ -72,13 +71,7 @@ class MarketsCache:
     def save(self, env: str, markets: Sequence[Market]) -> None:
         """Write atomically (a start reading it meanwhile sees the old file or the new one);
         a failure is logged and changes nothing else: the cache only saves time."""
-        data = msgspec.json.encode(_Saved(env, list(markets)))
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
-            os.replace(temp, self.path)
+            replace_file(self.path, msgspec.json.encode(_Saved(env, list(markets))))
         except OSError as exc:
             _log.warning("markets cache %s not written: %s", self.path, exc)
-            with contextlib.suppress(OSError):  # never made, or its folder is not one
-                temp.unlink(missing_ok=True)
