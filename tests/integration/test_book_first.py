@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from workstation.services.facade import BOOK_FIRST_S
 from workstation.services.feed import FeedState
 from workstation.sim.faults import HttpFault, HttpFaultKind
 
-from .market_support import manual_sim
+from .market_support import manual_sim, until
 from .trading_support import demo_services
 
 MARKET = "btcusd"
@@ -54,4 +55,23 @@ async def test_trading_opens_though_no_book_gets_live(tmp_path: Path) -> None:
             assert BOOK_FIRST_S <= took < BOOK_FIRST_S + 10
         finally:
             sim.faults.withdraw_next("/api/v2/order_book/")
+            await services.close()
+
+
+async def test_health_says_trading_is_starting_until_it_has_opened(tmp_path: Path) -> None:
+    """Between the book and the account the UI is told trading is on its way (a ticket
+    asked for then follows), never that it is unavailable; once open, no longer starting."""
+    async with manual_sim(history_s=60) as sim:
+        services = demo_services(sim, tmp_path)
+        opening = asyncio.ensure_future(services.open([MARKET]))
+        try:
+            await until(lambda: services.hub is not None, what="the market hub")
+            health = services.health()
+            assert health.trading_starting
+            assert not health.trading
+            await opening
+            health = services.health()
+            assert health.trading
+            assert not health.trading_starting
+        finally:
             await services.close()

@@ -186,8 +186,6 @@ class VenueServices:
         self._opening: asyncio.Task[Any] | None = None
         self._pricer: asyncio.Task[None] | None = None
         self._warming: asyncio.Future[None] | None = None
-        self._trading_starting = False
-        """Trading will open (the venue has keys) and has not opened nor failed yet."""
         """The HTTP client's imports in a worker thread (an embedded simulator's start)."""
 
     @property
@@ -229,7 +227,6 @@ class VenueServices:
         (``Session.open_market_hub``); any other failure is raised, after undoing what was
         started. :meth:`close` cancels an open still on its way."""
         self._opening = asyncio.current_task()
-        self._trading_starting = self.venue is None or self.venue.has_credentials
         try:
             await self._open(pairs)
         except asyncio.CancelledError:
@@ -239,7 +236,6 @@ class VenueServices:
             raise
         finally:
             self._opening = None
-            self._trading_starting = False  # opened, unavailable, or the open failed
 
     async def _open(self, pairs: Sequence[str]) -> None:
         if self.venue is None:
@@ -530,7 +526,8 @@ class VenueServices:
                 self.venue is not None and self.venue.keys_from == KEYS_FROM_ENVIRONMENT
             ),
             server_errors=stats.server_errors,
-            trading_starting=self._trading_starting and trading is None,
+            # trading opens at the end of open() when the venue has keys (the embedded one has)
+            trading_starting=self._opening is not None and trading is None and not self._watch_only,
         )
 
     def account(self, quote: str) -> AccountView | None:
